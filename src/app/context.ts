@@ -1,0 +1,96 @@
+import type { Client } from "@libsql/client";
+import { loadSettings, type Settings } from "../config/settings.ts";
+import { type Paths, resolvePaths } from "../config/paths.ts";
+import { migrateLocal, openDatabaseFile } from "../db/database.ts";
+import { Store, type WallClock } from "../db/store.ts";
+import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
+import { JdoError } from "../errors.ts";
+import type { Io } from "./io.ts";
+import type { Prompter } from "./prompter.ts";
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Everything a command needs, built once in main.ts and passed down. The
+ * database is opened lazily so `jdo --help` touches neither disk nor network.
+ */
+export interface AppContext {
+  readonly env: Env;
+  readonly paths: Paths;
+  readonly io: Io;
+  readonly clock: WallClock;
+  readonly prompter: Prompter;
+  /** The program's own argv prefix to re-run jdo (for background sync). */
+  readonly selfCommand: string[];
+  timeZone(): string;
+  settings(): Promise<Settings>;
+  /** Replace the cached settings after they were saved. */
+  setSettings(settings: Settings): void;
+  store(): Promise<Store>;
+  /** The store if it was opened by this process, without opening it. */
+  openedStore(): Store | undefined;
+  close(): void;
+}
+
+export interface ContextOptions {
+  env: Env;
+  io: Io;
+  clock: WallClock;
+  prompter: Prompter;
+  selfCommand: string[];
+}
+
+export function createContext(options: ContextOptions): AppContext {
+  const paths = resolvePaths(options.env);
+  let settings: Settings | undefined;
+  let store: Store | undefined;
+  let client: Client | undefined;
+  let zone: string | undefined;
+  return {
+    env: options.env,
+    paths,
+    io: options.io,
+    clock: options.clock,
+    prompter: options.prompter,
+    selfCommand: options.selfCommand,
+    timeZone() {
+      if (zone) return zone;
+      const wanted = options.env.JDO_TIMEZONE || systemTimeZone();
+      try {
+        zone = assertTimeZone(wanted);
+      } catch {
+        throw new JdoError(
+          "CONFIG_INVALID",
+          `JDO_TIMEZONE is not a known time zone: "${wanted}"`,
+        );
+      }
+      return zone;
+    },
+    async settings() {
+      settings ??= await loadSettings(paths.settings);
+      return settings;
+    },
+    setSettings(next) {
+      settings = next;
+    },
+    async store() {
+      if (store) return store;
+      client = await openDatabaseFile(paths.database);
+      try {
+        await migrateLocal(client, () => options.clock.now());
+      } catch (error) {
+        client.close();
+        client = undefined;
+        throw error;
+      }
+      store = new Store(client, options.clock);
+      return store;
+    },
+    openedStore: () => store,
+    close() {
+      client?.close();
+      client = undefined;
+      store = undefined;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Output streams, terminal facts and colour policy, injected so tests can
+ * capture what a command prints on stdout and stderr.
+ */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Write without a newline to stderr (progress bars). */
+  errRaw(text: string): void;
+  readonly stdoutIsTty: boolean;
+  readonly stderrIsTty: boolean;
+  readonly stdinIsTty: boolean;
+  readonly color: boolean;
+  /** Reads all of stdin as text (used by --token-stdin and `import -`). */
+  readStdin(): Promise<string>;
+  /** Strings that must never be printed (tokens); replaced by "***". */
+  readonly secrets: Set<string>;
+}
+
+export function redact(text: string, secrets: Iterable<string>): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join("***");
+  }
+  return result;
+}
+
+const encoder = new TextEncoder();
+
+function writeAll(fd: { writeSync(p: Uint8Array): number }, text: string) {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) {
+    written += fd.writeSync(bytes.subarray(written));
+  }
+}
+
+export function colorWanted(
+  isTty: boolean,
+  env: Record<string, string | undefined>,
+  noColorFlag: boolean,
+): boolean {
+  if (noColorFlag) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  if (env.TERM === "dumb") return false;
+  return isTty;
+}
+
+export function denoIo(
+  env: Record<string, string | undefined>,
+  noColorFlag: boolean,
+): Io {
+  const stdoutIsTty = Deno.stdout.isTerminal();
+  const secrets = new Set<string>();
+  return {
+    out: (text) => writeAll(Deno.stdout, redact(text, secrets) + "\n"),
+    err: (text) => writeAll(Deno.stderr, redact(text, secrets) + "\n"),
+    errRaw: (text) => writeAll(Deno.stderr, redact(text, secrets)),
+    stdoutIsTty,
+    stderrIsTty: Deno.stderr.isTerminal(),
+    stdinIsTty: Deno.stdin.isTerminal(),
+    color: colorWanted(stdoutIsTty, env, noColorFlag),
+    readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    secrets,
+  };
+}
+
+export interface CapturedIo extends Io {
+  stdout(): string;
+  stderr(): string;
+}
+
+/** An Io for tests: records both streams; stdin is the given text. */
+export function captureIo(
+  options: { stdin?: string; tty?: boolean } = {},
+): CapturedIo {
+  const out: string[] = [];
+  const err: string[] = [];
+  const secrets = new Set<string>();
+  const tty = options.tty ?? false;
+  return {
+    out: (text) => out.push(redact(text, secrets) + "\n"),
+    err: (text) => err.push(redact(text, secrets) + "\n"),
+    errRaw: (text) => err.push(redact(text, secrets)),
+    stdoutIsTty: tty,
+    stderrIsTty: tty,
+    stdinIsTty: tty,
+    color: false,
+    readStdin: () => Promise.resolve(options.stdin ?? ""),
+    secrets,
+    stdout: () => out.join(""),
+    stderr: () => err.join(""),
+  };
+}

@@ -1,0 +1,62 @@
+/** Questions asked on a terminal; tests script the answers. */
+export interface Prompter {
+  input(message: string, options?: { default?: string }): Promise<string>;
+  password(message: string): Promise<string>;
+  confirm(message: string, defaultValue: boolean): Promise<boolean>;
+}
+
+/** Raised when the user presses Ctrl-C or Ctrl-D at a prompt. */
+export class PromptCancelled extends Error {}
+
+function isExitPrompt(error: unknown): boolean {
+  return error instanceof Error &&
+    (error.name === "ExitPromptError" || error.name === "AbortPromptError");
+}
+
+async function guard<T>(question: () => Promise<T>): Promise<T> {
+  try {
+    return await question();
+  } catch (error) {
+    if (isExitPrompt(error)) throw new PromptCancelled("Cancelled");
+    throw error;
+  }
+}
+
+/** Prompts on the real terminal, loaded only when a prompt is needed. */
+export function terminalPrompter(): Prompter {
+  const lib = () => import("@inquirer/prompts");
+  return {
+    input: async (message, options) => {
+      const { input } = await lib();
+      return guard(() => input({ message, default: options?.default }));
+    },
+    password: async (message) => {
+      const { password } = await lib();
+      return guard(() => password({ message, mask: "*" }));
+    },
+    confirm: async (message, defaultValue) => {
+      const { confirm } = await lib();
+      return guard(() => confirm({ message, default: defaultValue }));
+    },
+  };
+}
+
+/** A prompter that answers from a list, for tests; fails when it runs out. */
+export function scriptedPrompter(
+  answers: (string | boolean)[],
+): Prompter & { asked: string[] } {
+  const asked: string[] = [];
+  const next = (message: string) => {
+    asked.push(message);
+    if (answers.length === 0) {
+      throw new Error(`No scripted answer for "${message}"`);
+    }
+    return answers.shift()!;
+  };
+  return {
+    asked,
+    input: (message) => Promise.resolve(String(next(message))),
+    password: (message) => Promise.resolve(String(next(message))),
+    confirm: (message) => Promise.resolve(Boolean(next(message))),
+  };
+}

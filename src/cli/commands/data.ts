@@ -1,0 +1,159 @@
+import type { Command } from "commander";
+import type { AppContext } from "../../app/context.ts";
+import { writeFileAtomic } from "../../config/atomic_file.ts";
+import { backupTo, defaultBackupPath, inspectBackup, replaceDatabase } from "../../db/backup.ts";
+import { migrateLocal, openDatabaseFile, schemaStatus } from "../../db/database.ts";
+import { ENTITIES } from "../../db/schema.ts";
+import { exportAll, importItems, parseImport } from "../../domain/transfer.ts";
+import { JdoError } from "../../errors.ts";
+import { progressBar } from "../../output/progress.ts";
+import { datesOf, printJson } from "../shared.ts";
+
+async function readInput(ctx: AppContext, path: string): Promise<string> {
+  if (path === "-") return await ctx.io.readStdin();
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new JdoError("IO_ERROR", `Cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Backs the working database up to backups/ and returns the file's path. */
+export async function backupNow(ctx: AppContext, out?: string): Promise<string> {
+  const store = await ctx.store();
+  const path = out ?? await defaultBackupPath(ctx.paths.backupsDir, ctx.clock.now());
+  return await backupTo(store, path);
+}
+
+export function registerDataCommands(program: Command, ctx: AppContext): void {
+  program.command("export")
+    .description("Write every live row of every kind as one JSON document")
+    .option("--out <path>", "write to a file instead of stdout")
+    .action(async (opts: { out?: string }) => {
+      const doc = await exportAll(await ctx.store(), ctx.clock.now());
+      const text = JSON.stringify(doc, null, 2);
+      if (!opts.out) return ctx.io.out(text);
+      await writeFileAtomic(opts.out, text + "\n", 0o600);
+      const counts = ENTITIES.map((d) => `${(doc[d.plural] as unknown[]).length} ${d.plural}`);
+      ctx.io.err(`Exported to ${opts.out}: ${counts.join(", ")}`);
+    });
+
+  program.command("import")
+    .description("Load an export, or a JSON array of commitments (idempotent, all-or-nothing)")
+    .argument("<path>", "file to read, or - for stdin")
+    .option("--json", "print {imported, skipped, by_kind} as JSON")
+    .action(async (path: string, opts: { json?: boolean }) => {
+      const parsed = await parseImport(await readInput(ctx, path), datesOf(ctx));
+      const total = parsed.items.length + parsed.simple.length;
+      const bar = progressBar(ctx.io, "Importing", total);
+      const result = await importItems(await ctx.store(), parsed, (done) => bar.update(done));
+      if (total > 0) bar.finish();
+      if (opts.json) {
+        return printJson(ctx, {
+          imported: result.imported,
+          skipped: result.skipped,
+          by_kind: result.byKind,
+        });
+      }
+      const kinds = Object.entries(result.byKind).map(([k, n]) => `${n} ${k}`).join(", ");
+      ctx.io.out(
+        `Imported ${result.imported} item${result.imported === 1 ? "" : "s"}${
+          kinds ? ` (${kinds})` : ""
+        }; ${result.skipped} already present`,
+      );
+    });
+
+  const db = program.command("db").description(
+    "The local database: status, upgrade, backup, restore",
+  );
+
+  db.command("status")
+    .description("Where the database is, its schema version and row counts")
+    .option("--json", "print a JSON object")
+    .action(async (opts: { json?: boolean }) => {
+      const client = await openDatabaseFile(ctx.paths.database);
+      try {
+        const schema = await schemaStatus(client);
+        const counts: Record<string, number> = {};
+        if (schema.current > 0) {
+          for (const def of ENTITIES) {
+            const rs = await client.execute(
+              `SELECT count(*) AS n FROM ${def.table} WHERE deleted_at IS NULL`,
+            );
+            counts[def.plural] = Number(rs.rows[0].n);
+          }
+        }
+        const size = (await Deno.stat(ctx.paths.database)).size;
+        const status = {
+          path: ctx.paths.database,
+          size_bytes: size,
+          schema_version: schema.current,
+          latest_schema_version: schema.latest,
+          pending_migrations: schema.pending,
+          counts,
+        };
+        if (opts.json) return printJson(ctx, status);
+        ctx.io.out([
+          `Database:  ${status.path} (${Math.ceil(size / 1024)} KiB)`,
+          `Schema:    version ${schema.current} of ${schema.latest}${
+            schema.pending.length ? ` — ${schema.pending.length} pending (run: jdo db upgrade)` : ""
+          }${schema.current > schema.latest ? " — newer than this jdo: upgrade jdo" : ""}`,
+          `Rows:      ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(", ") || "none"}`,
+        ].join("\n"));
+      } finally {
+        client.close();
+      }
+    });
+
+  db.command("upgrade")
+    .description("Apply pending schema migrations")
+    .action(async () => {
+      const client = await openDatabaseFile(ctx.paths.database);
+      try {
+        const applied = await migrateLocal(client, () => ctx.clock.now());
+        const { current } = await schemaStatus(client);
+        ctx.io.out(
+          applied.length
+            ? `Applied migration${applied.length > 1 ? "s" : ""} ${
+              applied.join(", ")
+            }; schema is at version ${current}`
+            : `Already up to date (schema version ${current})`,
+        );
+      } finally {
+        client.close();
+      }
+    });
+
+  db.command("backup")
+    .description(
+      "Write a consistent copy of the database (default: backups/jdo-YYYYMMDD-HHMMSS.db)",
+    )
+    .option("--out <path>", "where to write the copy")
+    .action(async (opts: { out?: string }) => {
+      const path = await backupNow(ctx, opts.out);
+      ctx.io.out(`Backed up to ${path}`);
+    });
+
+  db.command("restore")
+    .description("Replace the database with a backup (a backup of the current one is made first)")
+    .argument("<path>", "backup file")
+    .option("--yes", "do not ask; still backs up the current database first")
+    .action(async (path: string, opts: { yes?: boolean }) => {
+      await inspectBackup(path);
+      let backupFirst = true;
+      if (!opts.yes) {
+        if (!ctx.io.stdinIsTty) {
+          throw new JdoError("USAGE", "Refusing to restore without --yes when not on a terminal");
+        }
+        if (!await ctx.prompter.confirm(`Replace ${ctx.paths.database} with ${path}?`, false)) {
+          throw new JdoError("CANCELLED", "Nothing restored");
+        }
+        backupFirst = await ctx.prompter.confirm("Back up the current database first?", true);
+      }
+      if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupNow(ctx)}`);
+      ctx.close();
+      await replaceDatabase(path, ctx.paths.database);
+      await ctx.store(); // applies migrations the backup may predate
+      ctx.io.out(`Restored ${ctx.paths.database} from ${path}`);
+    });
+}

@@ -1,0 +1,378 @@
+import type { Command } from "commander";
+import type { AppContext } from "../../app/context.ts";
+import { ENTITIES, type EntityDef, type Row } from "../../db/schema.ts";
+import {
+  optionalText,
+  remove,
+  requireText,
+  STAKEHOLDER_TYPES,
+  stakeholderByName,
+  statusPatch,
+  transition,
+  type Verb,
+} from "../../domain/actions.ts";
+import { daysBetween, parseTime, todayIn } from "../../domain/dates.ts";
+import { shortIds, truncate } from "../../domain/ids.ts";
+import { type JsonRecord, listRecords, loadRecord } from "../../domain/records.ts";
+import { JdoError } from "../../errors.ts";
+import { style } from "../../output/colors.ts";
+import { renderTable } from "../../output/table.ts";
+import {
+  dateArg,
+  datesOf,
+  domainOf,
+  parseInteger,
+  parseNumber,
+  printJson,
+  reportWrite,
+  resolveArg,
+} from "../shared.ts";
+
+const KINDS = ENTITIES.map((e) => e.plural);
+
+function kindOf(word: string): EntityDef {
+  const w = word.toLowerCase();
+  const def = ENTITIES.find((e) => e.plural === w || e.name === w);
+  if (!def) {
+    throw new JdoError("USAGE", `Unknown kind "${word}" (use ${KINDS.join(", ")})`);
+  }
+  return def;
+}
+
+/** "overdue" / "today" / "tomorrow" / "in N days" for a due date. */
+export function dueLabel(dueDate: string, today: string): { text: string; level: number } {
+  const days = daysBetween(today, dueDate);
+  if (days < 0) return { text: `overdue ${-days}d`, level: 2 };
+  if (days === 0) return { text: "today", level: 1 };
+  if (days === 1) return { text: "tomorrow", level: 0 };
+  return { text: `in ${days}d`, level: 0 };
+}
+
+async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[]) {
+  const s = style(ctx.io.color);
+  if (records.length === 0) {
+    ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
+    return;
+  }
+  const shorts = await shortIds(await ctx.store(), records.map((r) => String(r.id)));
+  const today = todayIn(datesOf(ctx));
+  const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
+  const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
+  if (def.name === "commitment") {
+    const rows = records.map((r) => {
+      const open = !["completed", "abandoned"].includes(String(r.status));
+      const due = dueLabel(String(r.due_date), today);
+      const marker = !open
+        ? ""
+        : due.level === 2
+        ? s.red(due.text)
+        : due.level === 1
+        ? s.yellow(due.text)
+        : s.dim(due.text);
+      return [
+        id(r),
+        `${r.due_date} ${r.due_time}`,
+        marker,
+        status(r),
+        truncate(String(r.stakeholder ?? "?"), 20),
+        truncate(String(r.deliverable), 60),
+      ];
+    });
+    ctx.io.out(renderTable(["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"], rows));
+    return;
+  }
+  const extra: Partial<Record<string, [string, (r: JsonRecord) => string]>> = {
+    milestone: ["TARGET", (r) => String(r.target_date)],
+    stakeholder: ["TYPE", (r) => String(r.type)],
+    inbox: ["CAPTURED", (r) => String(r.created_at).slice(0, 10)],
+    task: ["COMMITMENT", (r) => String(r.commitment_id).slice(0, 6)],
+  };
+  const more = extra[def.name];
+  const headers = [
+    "ID",
+    ...(more ? [more[0]] : []),
+    ...(def.statuses ? ["STATUS"] : []),
+    def.label.toUpperCase(),
+  ];
+  const rows = records.map((r) => [
+    id(r),
+    ...(more ? [more[1](r)] : []),
+    ...(def.statuses ? [status(r)] : []),
+    truncate(String(r[def.label]), 70),
+  ]);
+  ctx.io.out(renderTable(headers, rows));
+}
+
+function printRecord(ctx: AppContext, record: JsonRecord) {
+  const s = style(ctx.io.color);
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (value === null || key === "tasks" || key === "milestones") continue;
+    const shown = Array.isArray(value)
+      ? value.join("; ")
+      : typeof value === "object"
+      ? JSON.stringify(value)
+      : String(value);
+    lines.push(`${s.bold(key.padEnd(18))} ${shown}`);
+  }
+  for (const key of ["tasks", "milestones"]) {
+    const children = record[key] as JsonRecord[] | undefined;
+    if (!children) continue;
+    lines.push(`${s.bold(key.padEnd(18))} ${children.length === 0 ? "none" : ""}`);
+    for (const c of children) {
+      lines.push(`  ${String(c.id).slice(0, 8)}  ${String(c.status).padEnd(11)} ${c.title}`);
+    }
+  }
+  ctx.io.out(lines.join("\n"));
+}
+
+/** Which flags `jdo edit` takes, and which kinds each applies to. */
+interface EditField {
+  flag: string;
+  column: string;
+  kinds: string[];
+  parse: (
+    ctx: AppContext,
+    value: string,
+  ) => Promise<string | number | null> | string | number | null;
+}
+
+const text = (what: string) => (_: AppContext, v: string) => requireText(v, what);
+const optional = (what: string) => (_: AppContext, v: string) => optionalText(v, what);
+
+const EDIT_FIELDS: EditField[] = [
+  { flag: "deliverable", column: "deliverable", kinds: ["commitment"], parse: text("deliverable") },
+  {
+    flag: "title",
+    column: "title",
+    kinds: ["goal", "vision", "milestone", "task"],
+    parse: text("title"),
+  },
+  { flag: "text", column: "text", kinds: ["inbox"], parse: text("inbox text") },
+  { flag: "name", column: "name", kinds: ["stakeholder"], parse: text("name") },
+  {
+    flag: "type",
+    column: "type",
+    kinds: ["stakeholder"],
+    parse: (_, v) => {
+      if (!(STAKEHOLDER_TYPES as readonly string[]).includes(v)) {
+        throw new JdoError("USAGE", `--type must be one of ${STAKEHOLDER_TYPES.join(", ")}`);
+      }
+      return v;
+    },
+  },
+  {
+    flag: "due",
+    column: "due_date",
+    kinds: ["commitment"],
+    parse: (c, v) => dateArg(c, v, "--due"),
+  },
+  {
+    flag: "time",
+    column: "due_time",
+    kinds: ["commitment"],
+    parse: (_, v) => {
+      try {
+        return parseTime(v);
+      } catch (error) {
+        throw new JdoError("USAGE", `--time: ${(error as Error).message}`);
+      }
+    },
+  },
+  {
+    flag: "target",
+    column: "target_date",
+    kinds: ["milestone"],
+    parse: (c, v) => dateArg(c, v, "--target"),
+  },
+  {
+    flag: "notes",
+    column: "notes",
+    kinds: ["commitment", "stakeholder"],
+    parse: optional("notes"),
+  },
+  { flag: "narrative", column: "narrative", kinds: ["vision"], parse: text("narrative") },
+  { flag: "timeframe", column: "timeframe", kinds: ["vision"], parse: optional("timeframe") },
+  { flag: "problem", column: "problem_statement", kinds: ["goal"], parse: optional("problem") },
+  { flag: "solution", column: "solution_vision", kinds: ["goal"], parse: optional("solution") },
+  {
+    flag: "description",
+    column: "description",
+    kinds: ["milestone"],
+    parse: optional("description"),
+  },
+  { flag: "scope", column: "scope", kinds: ["task"], parse: optional("scope") },
+  {
+    flag: "estimate",
+    column: "estimated_hours",
+    kinds: ["task"],
+    parse: (_, v) => parseNumber(v, "--estimate"),
+  },
+  {
+    flag: "review",
+    column: "review_interval_days",
+    kinds: ["goal"],
+    parse: (_, v) => {
+      const n = parseInteger(v, "--review");
+      if (![7, 30, 90].includes(n)) throw new JdoError("USAGE", "--review must be 7, 30 or 90");
+      return n;
+    },
+  },
+  {
+    flag: "goal",
+    column: "goal_id",
+    kinds: ["commitment"],
+    parse: async (c, v) => v === "none" ? null : String((await resolveArg(c, v, ["goal"])).row.id),
+  },
+  {
+    flag: "milestone",
+    column: "milestone_id",
+    kinds: ["commitment"],
+    parse: async (c, v) =>
+      v === "none" ? null : String((await resolveArg(c, v, ["milestone"])).row.id),
+  },
+];
+
+async function editRow(ctx: AppContext, idArg: string, opts: Record<string, string | undefined>) {
+  const { def, row } = await resolveArg(ctx, idArg);
+  const patch: Row = {};
+  for (const field of EDIT_FIELDS) {
+    const value = opts[field.flag];
+    if (value === undefined) continue;
+    if (!field.kinds.includes(def.name)) {
+      throw new JdoError("USAGE", `--${field.flag} does not apply to a ${def.name}`);
+    }
+    patch[field.column] = await field.parse(ctx, value);
+  }
+  const d = await domainOf(ctx);
+  if (opts.to !== undefined && def.name !== "commitment") {
+    throw new JdoError("USAGE", `--to does not apply to a ${def.name}`);
+  }
+  if (opts.status !== undefined) {
+    if (!def.statuses) throw new JdoError("USAGE", `A ${def.name} has no status`);
+    const wanted = opts.status.replace("-", "_");
+    if (!def.statuses.includes(wanted)) {
+      throw new JdoError(
+        "USAGE",
+        `Unknown ${def.name} status "${opts.status}" (use ${def.statuses.join(", ")})`,
+      );
+    }
+    Object.assign(patch, statusPatch(d, def, { ...row, ...patch }, wanted));
+  }
+  if (Object.keys(patch).length === 0 && opts.to === undefined) {
+    throw new JdoError(
+      "USAGE",
+      "Nothing to change: give at least one option (see jdo edit --help)",
+    );
+  }
+  await d.store.write(async (w) => {
+    if (opts.to !== undefined) patch.stakeholder_id = (await stakeholderByName(w, opts.to)).id;
+    await w.update(def, String(row.id), patch);
+  });
+  await reportWrite(
+    ctx,
+    opts.json !== undefined,
+    def,
+    String(row.id),
+    (id) => `Updated ${def.name} ${id}`,
+  );
+}
+
+const VERB_HELP: Record<Verb, string> = {
+  start: "Mark a commitment, task or milestone as in progress",
+  complete: "Complete a commitment, task or milestone (goal/vision: achieved; inbox: triaged)",
+  "at-risk": "Warn that a commitment is at risk of missing its due date",
+  abandon: "Abandon a commitment, goal or vision (task: skipped; milestone: missed)",
+};
+
+export function registerItemCommands(program: Command, ctx: AppContext): void {
+  program.command("list")
+    .description(`List items (default: active commitments, soonest due first)`)
+    .argument("[kind]", KINDS.join("|"), "commitments")
+    .option("--all", "include completed, abandoned and other closed items")
+    .option("--status <status>", "only items with this status")
+    .option("--json", "print a JSON array")
+    .action(async (kind: string, opts: { all?: boolean; status?: string; json?: boolean }) => {
+      const def = kindOf(kind);
+      const status = opts.status?.replace("-", "_");
+      if (status && def.statuses && !def.statuses.includes(status)) {
+        throw new JdoError(
+          "USAGE",
+          `Unknown ${def.name} status "${opts.status}" (use ${def.statuses.join(", ")})`,
+        );
+      }
+      const records = await listRecords(await ctx.store(), def, { all: opts.all, status });
+      if (opts.json) printJson(ctx, records);
+      else await printList(ctx, def, records);
+    });
+
+  program.command("show")
+    .description("Show one item by ID (any unique prefix of 4+ characters)")
+    .argument("<id>", "item ID or prefix")
+    .option("--json", "print a JSON object")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { def, row } = await resolveArg(ctx, id);
+      const record = await loadRecord(await ctx.store(), def, String(row.id));
+      if (opts.json) printJson(ctx, record);
+      else printRecord(ctx, record);
+    });
+
+  const edit = program.command("edit")
+    .description("Change fields of an item")
+    .argument("<id>", "item ID or prefix")
+    .option("--to <name>", "commitment: new stakeholder")
+    .option("--status <status>", "set the status directly")
+    .option("--json", "print the changed item as JSON");
+  for (const field of EDIT_FIELDS) {
+    edit.option(
+      `--${field.flag} <value>`,
+      `${field.kinds.join("/")}: ${field.column.replaceAll("_", " ")}`,
+    );
+  }
+  edit.action(async (id: string, opts: Record<string, string | undefined>) => {
+    await editRow(ctx, id, opts);
+  });
+
+  for (const verb of ["start", "complete", "at-risk", "abandon"] as Verb[]) {
+    program.command(verb)
+      .description(VERB_HELP[verb])
+      .argument("<id>", "item ID or prefix")
+      .option("--json", "print the changed item as JSON")
+      .action(async (id: string, opts: { json?: boolean }) => {
+        const { def, row } = await resolveArg(ctx, id);
+        const updated = await transition(await domainOf(ctx), verb, def, row);
+        await reportWrite(ctx, opts.json, def, String(row.id), (short) => {
+          const onTime = updated.completed_on_time === 0
+            ? " (late)"
+            : updated.completed_on_time === 1
+            ? " (on time)"
+            : "";
+          return `${def.name[0].toUpperCase()}${def.name.slice(1)} ${short} is now ${
+            String(updated.status).replace("_", " ")
+          }${onTime}`;
+        });
+      });
+  }
+
+  program.command("delete")
+    .description("Delete an item (its tasks or milestones go with it)")
+    .argument("<id>", "item ID or prefix")
+    .option("--yes", "do not ask for confirmation")
+    .option("--json", "print {deleted: N} as JSON")
+    .action(async (id: string, opts: { yes?: boolean; json?: boolean }) => {
+      const { def, row } = await resolveArg(ctx, id);
+      const label = truncate(String(row[def.label] ?? ""), 60);
+      if (!opts.yes) {
+        if (!ctx.io.stdinIsTty) {
+          throw new JdoError("USAGE", "Refusing to delete without --yes when not on a terminal");
+        }
+        const ok = await ctx.prompter.confirm(`Delete ${def.name} "${label}"?`, false);
+        if (!ok) throw new JdoError("CANCELLED", "Nothing deleted");
+      }
+      const count = await remove(await domainOf(ctx), def, String(row.id));
+      if (opts.json) printJson(ctx, { deleted: count, id: row.id, kind: def.name });
+      else {ctx.io.out(
+          `Deleted ${def.name} "${label}"${count > 1 ? ` and ${count - 1} related items` : ""}`,
+        );}
+    });
+}

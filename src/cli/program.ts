@@ -1,0 +1,48 @@
+import { Command, CommanderError } from "commander";
+import type { AppContext } from "../app/context.ts";
+import { JdoError } from "../errors.ts";
+import { COMMIT, VERSION } from "../version.ts";
+import { registerAddCommands } from "./commands/add.ts";
+import { registerDataCommands } from "./commands/data.ts";
+import { registerItemCommands } from "./commands/items.ts";
+import { registerReportCommands } from "./commands/report.ts";
+import { registerHome } from "./commands/home.ts";
+
+/** The whole command tree; also the source of shell completions. */
+export function buildProgram(ctx: AppContext): Command {
+  const program = new Command("jdo")
+    .description(
+      "jdo — Just Do One thing at a time: keep your commitments, local-first, synced when you want.",
+    )
+    .version(`jdo ${VERSION} (${COMMIT})`, "-V, --version", "print the version")
+    .option("--no-color", "never use colours (also: NO_COLOR=1)")
+    .configureOutput({
+      writeOut: (text) => ctx.io.out(text.trimEnd()),
+      writeErr: (text) => ctx.io.err(text.trimEnd()),
+      outputError: () => {},
+    })
+    .exitOverride()
+    .showSuggestionAfterError(true);
+  registerHome(program, ctx);
+  registerAddCommands(program, ctx);
+  registerItemCommands(program, ctx);
+  registerReportCommands(program, ctx);
+  registerDataCommands(program, ctx);
+  return program;
+}
+
+const QUIET_EXITS = new Set(["commander.helpDisplayed", "commander.version"]);
+
+/** Parses argv and runs the command; commander's own errors become usage errors. */
+export async function runProgram(program: Command, argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (QUIET_EXITS.has(error.code)) return;
+    if (error.code === "commander.help") {
+      throw new JdoError("USAGE", "", { cause: error }); // help already printed
+    }
+    throw new JdoError("USAGE", error.message.replace(/^error: /, ""), { cause: error });
+  }
+}

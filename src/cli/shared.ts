@@ -1,0 +1,76 @@
+import type { AppContext } from "../app/context.ts";
+import { ENTITIES, entity, type EntityDef, type EntityName } from "../db/schema.ts";
+import type { Domain } from "../domain/actions.ts";
+import { type DateContext, InvalidDateError, parseDate } from "../domain/dates.ts";
+import { type Resolved, resolveId, shortIds } from "../domain/ids.ts";
+import { loadRecord } from "../domain/records.ts";
+import { JdoError } from "../errors.ts";
+
+export async function domainOf(ctx: AppContext): Promise<Domain> {
+  const store = await ctx.store();
+  return { store, dates: () => datesOf(ctx) };
+}
+
+export function datesOf(ctx: AppContext): DateContext {
+  return { now: ctx.clock.now(), timeZone: ctx.timeZone() };
+}
+
+/** Parses --due/--target, turning a bad phrase into a usage error naming it. */
+export function dateArg(ctx: AppContext, input: string, flag: string): string {
+  try {
+    return parseDate(input, datesOf(ctx));
+  } catch (error) {
+    if (error instanceof InvalidDateError) {
+      throw new JdoError("INVALID_DATE", `${flag}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+export function printJson(ctx: AppContext, value: unknown): void {
+  ctx.io.out(JSON.stringify(value, null, 2));
+}
+
+/** Resolves an ID argument among the given kinds (all kinds by default). */
+export async function resolveArg(
+  ctx: AppContext,
+  input: string,
+  kinds: EntityName[] | undefined = undefined,
+): Promise<Resolved> {
+  const store = await ctx.store();
+  const defs: readonly EntityDef[] = kinds ? kinds.map(entity) : ENTITIES;
+  return await resolveId(store, input, defs);
+}
+
+/** After a write: the row as `show --json` prints it, or a one-line message. */
+export async function reportWrite(
+  ctx: AppContext,
+  json: boolean | undefined,
+  def: EntityDef,
+  id: string,
+  message: (shortId: string) => string,
+): Promise<void> {
+  const store = await ctx.store();
+  if (json) {
+    printJson(ctx, await loadRecord(store, def, id));
+  } else {
+    const short = (await shortIds(store, [id])).get(id) ?? id;
+    ctx.io.out(message(short));
+  }
+}
+
+export function parseNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) {
+    throw new JdoError("USAGE", `${flag} must be a number (got "${value}")`);
+  }
+  return n;
+}
+
+export function parseInteger(value: string, flag: string): number {
+  const n = parseNumber(value, flag);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new JdoError("USAGE", `${flag} must be a whole number ≥ 0 (got "${value}")`);
+  }
+  return n;
+}

@@ -1,0 +1,33 @@
+import { basename, dirname, join } from "node:path";
+
+/** Writes a file through a temp file + rename so readers never see half of it. */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  mode = 0o600,
+): Promise<void> {
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`,
+  );
+  try {
+    await Deno.writeTextFile(tmp, text, { mode, createNew: true });
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Reads a text file, or returns undefined when it does not exist. */
+export async function readTextIfExists(
+  path: string,
+): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}

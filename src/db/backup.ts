@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { ensurePrivateDir } from "../config/paths.ts";
+import { JdoError } from "../errors.ts";
+import { LATEST_SCHEMA_VERSION } from "./migrations.ts";
+import { schemaVersion, sqliteMessage, tooNewError } from "./database.ts";
+import type { Store } from "./store.ts";
+
+function stamp(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}-${
+    p(date.getUTCHours())
+  }${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** backups/jdo-YYYYMMDD-HHMMSS.db, with a suffix if that name is taken. */
+export async function defaultBackupPath(dir: string, now: Date): Promise<string> {
+  await ensurePrivateDir(dir);
+  const base = `jdo-${stamp(now)}`;
+  let candidate = join(dir, `${base}.db`);
+  for (let i = 2; await exists(candidate); i++) candidate = join(dir, `${base}-${i}.db`);
+  return candidate;
+}
+
+/** A consistent copy of the working database (VACUUM INTO), mode 0600. */
+export async function backupTo(store: Store, path: string): Promise<string> {
+  if (await exists(path)) {
+    throw new JdoError("IO_ERROR", `Cannot write the backup: ${path} already exists`);
+  }
+  try {
+    await store.client.execute({ sql: "VACUUM INTO ?", args: [path] });
+  } catch (error) {
+    throw new JdoError("IO_ERROR", `Cannot write the backup ${path}: ${sqliteMessage(error)}`, {
+      cause: error,
+    });
+  }
+  if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
+  return path;
+}
+
+/** Checks that a file is a jdo database this binary can open; returns its schema version. */
+export async function inspectBackup(path: string): Promise<number> {
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new Error("not a file");
+  } catch {
+    throw new JdoError("NOT_FOUND", `No backup file at ${path}`);
+  }
+  let version: number;
+  const client = createClient({ url: `file:${path}` });
+  try {
+    version = await schemaVersion(client);
+    await client.execute("SELECT count(*) FROM commitments");
+  } catch (error) {
+    throw new JdoError(
+      "INVALID_INPUT",
+      `${path} is not a jdo database (${sqliteMessage(error)})`,
+    );
+  } finally {
+    client.close();
+  }
+  if (version === 0) throw new JdoError("INVALID_INPUT", `${path} is not a jdo database`);
+  if (version > LATEST_SCHEMA_VERSION) throw tooNewError("backup", version);
+  return version;
+}
+
+/** Replaces the working database file with a copy of `source` (atomic rename). */
+export async function replaceDatabase(source: string, target: string): Promise<void> {
+  const tmp = `${target}.restore-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.copyFile(source, tmp);
+  if (Deno.build.os !== "windows") await Deno.chmod(tmp, 0o600);
+  for (const suffix of ["-wal", "-shm"]) await Deno.remove(target + suffix).catch(() => {});
+  await Deno.rename(tmp, target);
+}

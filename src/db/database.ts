@@ -1,0 +1,153 @@
+import { type Client, createClient, type InArgs, type Transaction } from "@libsql/client";
+import { dirname } from "node:path";
+import { ensurePrivateDir } from "../config/paths.ts";
+import { JdoError } from "../errors.ts";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.ts";
+import type { Row } from "./schema.ts";
+
+/** Anything that can run SQL: the client itself or an open transaction. */
+export type Executor = Pick<Client, "execute"> | Pick<Transaction, "execute">;
+
+export const BUSY_TIMEOUT_MS = 15_000;
+
+export async function queryRows(
+  ex: Executor,
+  sql: string,
+  args: InArgs = [],
+): Promise<Row[]> {
+  const rs = await ex.execute({ sql, args });
+  // Plain objects: libSQL rows carry array indexes as extra keys.
+  return rs.rows.map((r) => {
+    const out: Row = {};
+    for (const column of rs.columns) {
+      out[column] = normalise(r[column]);
+    }
+    return out;
+  });
+}
+
+function normalise(value: unknown): string | number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "number" || typeof value === "string") return value;
+  if (value instanceof ArrayBuffer) return new TextDecoder().decode(value);
+  return String(value);
+}
+
+export async function queryOne(
+  ex: Executor,
+  sql: string,
+  args: InArgs = [],
+): Promise<Row | undefined> {
+  return (await queryRows(ex, sql, args))[0];
+}
+
+export function sqliteMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^SQLITE_[A-Z_]+: /, "").split("\n", 1)[0];
+}
+
+/** Opens (creating when absent) a libSQL file with WAL and a busy timeout. */
+export async function openDatabaseFile(path: string): Promise<Client> {
+  await ensurePrivateDir(dirname(path));
+  let client: Client;
+  try {
+    client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS });
+    const mode = await client.execute("PRAGMA journal_mode");
+    if (String(mode.rows[0]?.[0]).toLowerCase() !== "wal") {
+      await client.execute("PRAGMA journal_mode=WAL");
+    }
+    await client.execute("PRAGMA foreign_keys=ON");
+  } catch (error) {
+    throw new JdoError(
+      "DB_ERROR",
+      `Cannot open the database ${path}: ${sqliteMessage(error)}`,
+      { cause: error },
+    );
+  }
+  if (Deno.build.os !== "windows") {
+    await Deno.chmod(path, 0o600).catch(() => {});
+  }
+  return client;
+}
+
+export interface SchemaStatus {
+  current: number;
+  latest: number;
+  pending: { version: number; name: string }[];
+}
+
+export async function schemaVersion(ex: Executor): Promise<number> {
+  try {
+    const row = await queryOne(
+      ex,
+      "SELECT coalesce(max(version), 0) AS v FROM _migrations",
+    );
+    return Number(row?.v ?? 0);
+  } catch (error) {
+    if (/no such table/.test(sqliteMessage(error))) return 0;
+    throw error;
+  }
+}
+
+export async function schemaStatus(ex: Executor): Promise<SchemaStatus> {
+  const current = await schemaVersion(ex);
+  return {
+    current,
+    latest: LATEST_SCHEMA_VERSION,
+    pending: MIGRATIONS.filter((m) => m.version > current).map((m) => ({
+      version: m.version,
+      name: m.name,
+    })),
+  };
+}
+
+export function tooNewError(what: string, version: number): JdoError {
+  return new JdoError(
+    "DB_TOO_NEW",
+    `The ${what} uses schema version ${version}, newer than this jdo supports (${LATEST_SCHEMA_VERSION})`,
+  );
+}
+
+/**
+ * Applies pending migrations to the working database, each in its own write
+ * transaction that re-checks the version, so two processes never apply one twice.
+ * Returns the versions applied.
+ */
+export async function migrateLocal(
+  client: Client,
+  now: () => Date,
+): Promise<number[]> {
+  const current = await schemaVersion(client);
+  if (current > LATEST_SCHEMA_VERSION) throw tooNewError("database", current);
+  if (current === LATEST_SCHEMA_VERSION) return [];
+  await client.execute(MIGRATIONS_TABLE);
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    const tx = await client.transaction("write");
+    try {
+      if (await schemaVersion(tx) >= migration.version) {
+        await tx.rollback();
+        continue;
+      }
+      for (const sql of migration.statements("local")) await tx.execute(sql);
+      await tx.execute({
+        sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        args: [migration.version, migration.name, now().toISOString()],
+      });
+      await tx.commit();
+      applied.push(migration.version);
+    } catch (error) {
+      tx.close();
+      throw new JdoError(
+        "DB_ERROR",
+        `Cannot apply database migration ${migration.version} (${migration.name}): ${
+          sqliteMessage(error)
+        }`,
+        { cause: error },
+      );
+    }
+  }
+  return applied;
+}

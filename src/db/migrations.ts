@@ -1,0 +1,149 @@
+/**
+ * Numbered schema migrations. The working database and the cloud database
+ * share the domain tables; each side adds the bookkeeping tables it needs.
+ * A migration never changes once released: add a new one instead.
+ */
+export type Target = "local" | "cloud";
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(target: Target): string[];
+}
+
+const COMMON = `id TEXT PRIMARY KEY NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version TEXT NOT NULL,
+  deleted_at TEXT`;
+
+const DOMAIN_TABLES_V1 = [
+  `CREATE TABLE IF NOT EXISTS stakeholders (${COMMON},
+  name TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('person','team','organization','self')),
+  contact_info TEXT,
+  notes TEXT)`,
+  `CREATE TABLE IF NOT EXISTS visions (${COMMON},
+  title TEXT NOT NULL,
+  narrative TEXT NOT NULL,
+  timeframe TEXT,
+  metrics TEXT,
+  why_it_matters TEXT,
+  next_review_date TEXT,
+  status TEXT NOT NULL CHECK (status IN ('active','achieved','evolved','abandoned')))`,
+  `CREATE TABLE IF NOT EXISTS goals (${COMMON},
+  title TEXT NOT NULL,
+  problem_statement TEXT,
+  solution_vision TEXT,
+  motivation TEXT,
+  vision_id TEXT REFERENCES visions(id) DEFERRABLE INITIALLY DEFERRED,
+  parent_goal_id TEXT REFERENCES goals(id) DEFERRABLE INITIALLY DEFERRED,
+  review_interval_days INTEGER,
+  next_review_date TEXT,
+  status TEXT NOT NULL CHECK (status IN ('active','on_hold','achieved','abandoned')))`,
+  `CREATE TABLE IF NOT EXISTS milestones (${COMMON},
+  goal_id TEXT NOT NULL REFERENCES goals(id) DEFERRABLE INITIALLY DEFERRED,
+  title TEXT NOT NULL,
+  target_date TEXT NOT NULL,
+  description TEXT,
+  completed_at TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending','in_progress','completed','missed')))`,
+  `CREATE TABLE IF NOT EXISTS commitments (${COMMON},
+  deliverable TEXT NOT NULL,
+  stakeholder_id TEXT NOT NULL REFERENCES stakeholders(id) DEFERRABLE INITIALLY DEFERRED,
+  due_date TEXT NOT NULL,
+  due_time TEXT NOT NULL,
+  timezone TEXT,
+  goal_id TEXT REFERENCES goals(id) DEFERRABLE INITIALLY DEFERRED,
+  milestone_id TEXT REFERENCES milestones(id) DEFERRABLE INITIALLY DEFERRED,
+  notes TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending','in_progress','at_risk','completed','abandoned')),
+  completed_at TEXT,
+  completed_on_time INTEGER,
+  marked_at_risk_at TEXT)`,
+  `CREATE TABLE IF NOT EXISTS tasks (${COMMON},
+  commitment_id TEXT NOT NULL REFERENCES commitments(id) DEFERRABLE INITIALLY DEFERRED,
+  title TEXT NOT NULL,
+  scope TEXT,
+  "order" INTEGER,
+  estimated_hours REAL,
+  status TEXT NOT NULL CHECK (status IN ('pending','in_progress','completed','skipped')))`,
+  `CREATE TABLE IF NOT EXISTS inbox_items (${COMMON},
+  text TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open','triaged')))`,
+];
+
+export const SYNCED_TABLES_V1 = [
+  "stakeholders",
+  "visions",
+  "goals",
+  "milestones",
+  "commitments",
+  "tasks",
+  "inbox_items",
+  "_sync_conflicts",
+];
+
+const CONFLICTS_V1 = `CREATE TABLE IF NOT EXISTS _sync_conflicts (
+  id TEXT PRIMARY KEY NOT NULL,
+  entity TEXT NOT NULL,
+  row_id TEXT NOT NULL,
+  winner TEXT NOT NULL CHECK (winner IN ('local','remote')),
+  local_version TEXT NOT NULL,
+  remote_version TEXT NOT NULL,
+  local_row TEXT NOT NULL,
+  remote_row TEXT NOT NULL,
+  detected_by TEXT NOT NULL,
+  resolved_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version TEXT NOT NULL,
+  deleted_at TEXT)`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "domain tables, sync bookkeeping",
+    statements(target) {
+      const shared = [...DOMAIN_TABLES_V1, CONFLICTS_V1];
+      if (target === "local") {
+        return [
+          ...shared,
+          `CREATE INDEX IF NOT EXISTS commitments_due ON commitments(due_date, due_time) WHERE deleted_at IS NULL`,
+          `CREATE INDEX IF NOT EXISTS tasks_commitment ON tasks(commitment_id)`,
+          `CREATE INDEX IF NOT EXISTS milestones_goal ON milestones(goal_id)`,
+          `CREATE INDEX IF NOT EXISTS commitments_goal ON commitments(goal_id)`,
+          `CREATE INDEX IF NOT EXISTS commitments_milestone ON commitments(milestone_id)`,
+          `CREATE INDEX IF NOT EXISTS commitments_stakeholder ON commitments(stakeholder_id)`,
+          `CREATE INDEX IF NOT EXISTS goals_vision ON goals(vision_id)`,
+          `CREATE INDEX IF NOT EXISTS goals_parent ON goals(parent_goal_id)`,
+          `CREATE TABLE IF NOT EXISTS _sync_state (key TEXT PRIMARY KEY NOT NULL, value TEXT)`,
+          `CREATE TABLE IF NOT EXISTS _sync_outbox (
+  entity TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  PRIMARY KEY (entity, id))`,
+        ];
+      }
+      // The cloud stamps every row with a server change sequence so that a
+      // device pulls only what changed since its watermark.
+      return [
+        ...shared,
+        ...SYNCED_TABLES_V1.flatMap((table) => [
+          `ALTER TABLE ${table} ADD COLUMN _seq INTEGER NOT NULL DEFAULT 0`,
+          `CREATE INDEX IF NOT EXISTS ${table}_seq ON ${table}(_seq)`,
+        ]),
+        `CREATE TABLE IF NOT EXISTS _jdo_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)`,
+        `INSERT OR IGNORE INTO _jdo_meta (key, value) VALUES ('seq', '0')`,
+        `INSERT OR IGNORE INTO _jdo_meta (key, value) VALUES ('cloud_id', lower(hex(randomblob(16))))`,
+      ];
+    },
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS _migrations (
+  version INTEGER PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL)`;

@@ -1,0 +1,204 @@
+/**
+ * The domain tables, described once. Repositories, export/import, the
+ * conflict log and the sync engine all derive their column lists from here.
+ */
+export type EntityName =
+  | "stakeholder"
+  | "vision"
+  | "goal"
+  | "milestone"
+  | "commitment"
+  | "task"
+  | "inbox";
+
+export type FieldType = "text" | "int" | "real" | "bool" | "json";
+
+export interface FieldDef {
+  /** Column name, also the JSON key. */
+  name: string;
+  type: FieldType;
+  required?: boolean;
+}
+
+export interface ParentLink {
+  column: string;
+  entity: EntityName;
+  /** What deleting the parent does to this row. */
+  onDelete: "cascade" | "nullify" | "restrict";
+}
+
+export interface EntityDef {
+  name: EntityName;
+  table: string;
+  /** Word used by `jdo list KIND`. */
+  plural: string;
+  /** The column shown as the row's title. */
+  label: string;
+  fields: FieldDef[];
+  statuses: readonly string[] | null;
+  parents: ParentLink[];
+}
+
+export const COMMON_COLUMNS = [
+  "id",
+  "created_at",
+  "updated_at",
+  "version",
+  "deleted_at",
+] as const;
+
+const text = (name: string, required = false): FieldDef => ({
+  name,
+  type: "text",
+  required,
+});
+
+export const ENTITIES: readonly EntityDef[] = [
+  {
+    name: "stakeholder",
+    table: "stakeholders",
+    plural: "stakeholders",
+    label: "name",
+    fields: [
+      text("name", true),
+      text("type", true),
+      text("contact_info"),
+      text("notes"),
+    ],
+    statuses: null,
+    parents: [],
+  },
+  {
+    name: "vision",
+    table: "visions",
+    plural: "visions",
+    label: "title",
+    fields: [
+      text("title", true),
+      text("narrative", true),
+      text("timeframe"),
+      { name: "metrics", type: "json" },
+      text("why_it_matters"),
+      text("next_review_date"),
+      text("status", true),
+    ],
+    statuses: ["active", "achieved", "evolved", "abandoned"],
+    parents: [],
+  },
+  {
+    name: "goal",
+    table: "goals",
+    plural: "goals",
+    label: "title",
+    fields: [
+      text("title", true),
+      text("problem_statement"),
+      text("solution_vision"),
+      text("motivation"),
+      text("vision_id"),
+      text("parent_goal_id"),
+      { name: "review_interval_days", type: "int" },
+      text("next_review_date"),
+      text("status", true),
+    ],
+    statuses: ["active", "on_hold", "achieved", "abandoned"],
+    parents: [
+      { column: "vision_id", entity: "vision", onDelete: "nullify" },
+      { column: "parent_goal_id", entity: "goal", onDelete: "nullify" },
+    ],
+  },
+  {
+    name: "milestone",
+    table: "milestones",
+    plural: "milestones",
+    label: "title",
+    fields: [
+      text("goal_id", true),
+      text("title", true),
+      text("target_date", true),
+      text("description"),
+      text("completed_at"),
+      text("status", true),
+    ],
+    statuses: ["pending", "in_progress", "completed", "missed"],
+    parents: [{ column: "goal_id", entity: "goal", onDelete: "cascade" }],
+  },
+  {
+    name: "commitment",
+    table: "commitments",
+    plural: "commitments",
+    label: "deliverable",
+    fields: [
+      text("deliverable", true),
+      text("stakeholder_id", true),
+      text("due_date", true),
+      text("due_time", true),
+      text("timezone"),
+      text("goal_id"),
+      text("milestone_id"),
+      text("notes"),
+      text("status", true),
+      text("completed_at"),
+      { name: "completed_on_time", type: "bool" },
+      text("marked_at_risk_at"),
+    ],
+    statuses: ["pending", "in_progress", "at_risk", "completed", "abandoned"],
+    parents: [
+      { column: "stakeholder_id", entity: "stakeholder", onDelete: "restrict" },
+      { column: "goal_id", entity: "goal", onDelete: "nullify" },
+      { column: "milestone_id", entity: "milestone", onDelete: "nullify" },
+    ],
+  },
+  {
+    name: "task",
+    table: "tasks",
+    plural: "tasks",
+    label: "title",
+    fields: [
+      text("commitment_id", true),
+      text("title", true),
+      text("scope"),
+      { name: "order", type: "int" },
+      { name: "estimated_hours", type: "real" },
+      text("status", true),
+    ],
+    statuses: ["pending", "in_progress", "completed", "skipped"],
+    parents: [
+      { column: "commitment_id", entity: "commitment", onDelete: "cascade" },
+    ],
+  },
+  {
+    name: "inbox",
+    table: "inbox_items",
+    plural: "inbox",
+    label: "text",
+    fields: [text("text", true), text("status", true)],
+    statuses: ["open", "triaged"],
+    parents: [],
+  },
+];
+
+const BY_NAME = new Map(ENTITIES.map((e) => [e.name, e]));
+
+export function entity(name: EntityName): EntityDef {
+  const def = BY_NAME.get(name);
+  if (!def) throw new Error(`Unknown entity ${name}`);
+  return def;
+}
+
+export function isEntityName(name: string): name is EntityName {
+  return BY_NAME.has(name as EntityName);
+}
+
+/** All columns of an entity's table, in table order. */
+export function columnsOf(def: EntityDef): string[] {
+  return [...COMMON_COLUMNS, ...def.fields.map((f) => f.name)];
+}
+
+/** SQL identifier quoting ("order" is a keyword). */
+export function q(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+/** A row as stored: column name → SQL value. */
+export type Row = Record<string, string | number | null>;

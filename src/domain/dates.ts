@@ -1,0 +1,407 @@
+/**
+ * Calendar dates, times of day and time zones.
+ *
+ * Dates are plain "YYYY-MM-DD" strings (proleptic Gregorian calendar); all
+ * arithmetic on them is pure integer calendar arithmetic, independent of the
+ * host's time zone. Natural-language phrases are parsed with chrono-node,
+ * resolved against the wall-clock time of `ctx.now` in `ctx.timeZone`.
+ *
+ * This module has no side effects at import time.
+ */
+import * as chrono from "chrono-node";
+
+export interface DateContext {
+  now: Date;
+  /** IANA name, e.g. "America/New_York" */
+  timeZone: string;
+}
+
+export class InvalidDateError extends Error {
+  readonly input: string;
+  constructor(input: string) {
+    super(
+      `Cannot understand the date "${input}": use YYYY-MM-DD or a phrase like "tomorrow", "friday", "in 3 days"`,
+    );
+    this.name = "InvalidDateError";
+    this.input = input;
+  }
+}
+
+export class InvalidTimeError extends Error {
+  readonly input: string;
+  constructor(input: string) {
+    super(
+      `Cannot understand the time "${input}": use 24-hour HH:MM, e.g. "09:30" or "17:00"`,
+    );
+    this.name = "InvalidTimeError";
+    this.input = input;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Pure calendar arithmetic (days since 1970-01-01, H. Hinnant's algorithms)
+// ---------------------------------------------------------------------------
+
+interface Ymd {
+  year: number;
+  month: number; // 1-12
+  day: number; // 1-31
+}
+
+const MS_PER_DAY = 86_400_000;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return isLeapYear(year) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+function isRealDate({ year, month, day }: Ymd): boolean {
+  return Number.isInteger(year) && Number.isInteger(month) &&
+    Number.isInteger(day) && month >= 1 && month <= 12 && day >= 1 &&
+    day <= daysInMonth(year, month);
+}
+
+function daysFromCivil({ year, month, day }: Ymd): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) +
+    day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+function civilFromDays(days: number): Ymd {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) -
+      Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
+}
+
+/** 0 = Sunday … 6 = Saturday */
+function weekdayOf(ymd: Ymd): number {
+  return (((daysFromCivil(ymd) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, "0");
+}
+
+function formatYmd(ymd: Ymd): string {
+  if (!isRealDate(ymd) || ymd.year < 0 || ymd.year > 9999) {
+    throw new RangeError(
+      `Date out of range: ${ymd.year}-${ymd.month}-${ymd.day}`,
+    );
+  }
+  return `${pad(ymd.year, 4)}-${pad(ymd.month, 2)}-${pad(ymd.day, 2)}`;
+}
+
+/** Parses a strict, real "YYYY-MM-DD" date, or returns undefined. */
+function parseIso(date: string): Ymd | undefined {
+  const m = ISO_DATE.exec(date);
+  if (!m) return undefined;
+  const ymd = { year: +m[1], month: +m[2], day: +m[3] };
+  return isRealDate(ymd) ? ymd : undefined;
+}
+
+function requireIso(date: string): Ymd {
+  const ymd = parseIso(date);
+  if (!ymd) throw new RangeError(`Invalid date "${date}": expected YYYY-MM-DD`);
+  return ymd;
+}
+
+/** add days to a YYYY-MM-DD date (pure calendar arithmetic) */
+export function addDays(date: string, days: number): string {
+  if (!Number.isInteger(days)) {
+    throw new RangeError(`Cannot add a fractional number of days: ${days}`);
+  }
+  return formatYmd(civilFromDays(daysFromCivil(requireIso(date)) + days));
+}
+
+/** whole days from a to b (b - a) for YYYY-MM-DD dates */
+export function daysBetween(a: string, b: string): number {
+  return daysFromCivil(requireIso(b)) - daysFromCivil(requireIso(a));
+}
+
+// ---------------------------------------------------------------------------
+// Time zones
+// ---------------------------------------------------------------------------
+
+interface WallClock extends Ymd {
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let fmt = formatters.get(timeZone);
+  if (!fmt) {
+    try {
+      fmt = new Intl.DateTimeFormat("en-US", {
+        timeZone,
+        hourCycle: "h23",
+        era: "short",
+        year: "numeric",
+        month: "numeric",
+        day: "numeric",
+        hour: "numeric",
+        minute: "numeric",
+        second: "numeric",
+      });
+    } catch {
+      throw new Error(`Unknown time zone "${timeZone}"`);
+    }
+    formatters.set(timeZone, fmt);
+  }
+  return fmt;
+}
+
+/** The wall-clock fields of an instant in a zone. */
+function wallClockAt(epochMs: number, timeZone: string): WallClock {
+  const fields: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(epochMs)) {
+    fields[part.type] = part.value;
+  }
+  let year = Number(fields.year);
+  if (fields.era === "BC" || fields.era === "B") year = 1 - year;
+  return {
+    year,
+    month: Number(fields.month),
+    day: Number(fields.day),
+    hour: Number(fields.hour) % 24, // some engines print midnight as "24"
+    minute: Number(fields.minute),
+    second: Number(fields.second),
+  };
+}
+
+/** Milliseconds since the epoch of a wall clock read as if it were UTC. */
+function wallClockAsUtcMs(w: WallClock): number {
+  return daysFromCivil(w) * MS_PER_DAY +
+    ((w.hour * 60 + w.minute) * 60 + w.second) * 1000;
+}
+
+/** The zone's UTC offset (ms, local - UTC) at an instant. */
+function offsetAt(epochMs: number, timeZone: string): number {
+  const whole = Math.floor(epochMs / 1000) * 1000; // Intl drops milliseconds
+  return wallClockAsUtcMs(wallClockAt(whole, timeZone)) - whole;
+}
+
+/** system time zone name via Intl */
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** validate an IANA zone name; throws Error `Unknown time zone "${name}"` */
+export function assertTimeZone(name: string): string {
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new Error(`Unknown time zone "${name}"`);
+  }
+  // Normalise case ("utc" -> "UTC") but never swap in a different zone's
+  // name (some engines resolve "EST" to "America/Panama").
+  const resolved = formatterFor(name).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+}
+
+/** today's date "YYYY-MM-DD" in the zone */
+export function todayIn(ctx: DateContext): string {
+  return formatYmd(wallClockAt(nowMs(ctx), ctx.timeZone));
+}
+
+function nowMs(ctx: DateContext): number {
+  const ms = ctx.now.getTime();
+  if (Number.isNaN(ms)) throw new RangeError("Invalid reference time (now)");
+  return ms;
+}
+
+const TIME = /^(\d{1,2}):(\d{2})$/;
+
+/** "HH:MM" 24h validation; throws InvalidTimeError (message names the input) */
+export function parseTime(input: string): string {
+  const m = typeof input === "string" ? TIME.exec(input.trim()) : null;
+  if (!m) throw new InvalidTimeError(String(input));
+  const hour = Number(m[1]);
+  const minute = Number(m[2]);
+  if (hour > 23 || minute > 59) throw new InvalidTimeError(input);
+  return `${pad(hour, 2)}:${pad(minute, 2)}`;
+}
+
+/**
+ * The UTC instant of a wall-clock date+time "YYYY-MM-DD","HH:MM" in a zone.
+ *
+ * Follows Temporal's "compatible" disambiguation: a time repeated when the
+ * clocks go back resolves to the earlier instant; a time skipped when the
+ * clocks go forward resolves as if the old offset still applied, i.e. it is
+ * moved forward by the length of the gap (02:30 -> 03:30).
+ */
+export function zonedInstant(
+  date: string,
+  time: string,
+  timeZone: string,
+): Date {
+  const ymd = requireIso(date);
+  const [hour, minute] = parseTime(time).split(":").map(Number);
+  const local = wallClockAsUtcMs({ ...ymd, hour, minute, second: 0 });
+  // Offsets a day either side bracket any single transition near `local`.
+  const before = offsetAt(local - MS_PER_DAY, timeZone);
+  const after = offsetAt(local + MS_PER_DAY, timeZone);
+  const candidates = [local - before, local - after].filter((t) =>
+    t + offsetAt(t, timeZone) === local
+  );
+  const instant = candidates.length > 0 ? Math.min(...candidates) : local - before; // in a gap
+  return new Date(instant);
+}
+
+// ---------------------------------------------------------------------------
+// parseDate
+// ---------------------------------------------------------------------------
+
+/** Words allowed before the phrase chrono matched ("by friday", "due jan 17"). */
+const ALLOWED_PREFIXES = new Set([
+  "",
+  "on",
+  "by",
+  "due",
+  "due on",
+  "due by",
+  "coming",
+  "upcoming",
+  "this coming",
+]);
+const IGNORABLE_SUFFIX = /^[\s.,;:!?]*$/;
+
+function normalizeWords(text: string): string {
+  return text.toLowerCase().replace(/[.,;:!?]/g, " ").trim().replace(
+    /\s+/g,
+    " ",
+  );
+}
+
+/**
+ * Returns a calendar date "YYYY-MM-DD" in ctx.timeZone, or throws
+ * InvalidDateError. Weekday names and month-day phrases resolve forward
+ * (friday = the next Friday, or today if today is Friday; "jan 17" = the next
+ * Jan 17 on or after today). "next friday" follows chrono-node: the Friday of
+ * next week. "last friday" is the most recent Friday before today.
+ */
+export function parseDate(input: string, ctx: DateContext): string {
+  if (typeof input !== "string") throw new InvalidDateError(String(input));
+  const text = input.trim();
+  if (text === "") throw new InvalidDateError(input);
+
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const ymd = parseIso(text);
+    if (!ymd) throw new InvalidDateError(input);
+    return formatYmd(ymd);
+  }
+
+  const wall = wallClockAt(nowMs(ctx), ctx.timeZone);
+  const today = daysFromCivil(wall);
+  const resolved = resolveNatural(text, wall, today);
+  if (!resolved || resolved.year < 0 || resolved.year > 9999) {
+    throw new InvalidDateError(input);
+  }
+  return formatYmd(resolved);
+}
+
+function resolveNatural(
+  text: string,
+  wall: WallClock,
+  today: number,
+): Ymd | undefined {
+  // chrono works in the host's local time: hand it a reference whose local
+  // fields are the zone's wall clock, and read back calendar fields only.
+  const reference = new Date(2000, 0, 1);
+  reference.setFullYear(wall.year, wall.month - 1, wall.day);
+  reference.setHours(wall.hour, wall.minute, wall.second, 0);
+
+  const results = chrono.parse(text, reference, { forwardDate: true });
+  if (results.length !== 1) return undefined;
+  const [result] = results;
+
+  // Reject anything chrono skipped over that carries meaning.
+  const before = normalizeWords(text.slice(0, result.index));
+  const after = text.slice(result.index + result.text.length);
+  if (!ALLOWED_PREFIXES.has(before) || !IGNORABLE_SUFFIX.test(after)) {
+    return undefined;
+  }
+
+  const start = result.start;
+  const known = (c: chrono.Component) => start.isCertain(c);
+  // A bare time ("5pm", "noon") is not a date.
+  if (!known("day") && !known("weekday") && !known("month") && !known("year")) {
+    return undefined;
+  }
+
+  let ymd: Ymd;
+  if (known("weekday") && !known("day") && !known("month") && !known("year")) {
+    ymd = resolveWeekday(result.text, start.get("weekday")!, start, today);
+  } else if (known("month") && known("day") && !known("year")) {
+    ymd = resolveMonthDay(start.get("month")!, start.get("day")!, wall, today);
+  } else {
+    ymd = fieldsOf(start);
+  }
+  if (!isRealDate(ymd)) return undefined;
+  // "monday tomorrow" comes back as one result with conflicting fields.
+  if (known("weekday") && weekdayOf(ymd) !== start.get("weekday")) {
+    return undefined;
+  }
+  return ymd;
+}
+
+function fieldsOf(start: chrono.ParsedComponents): Ymd {
+  return {
+    year: start.get("year")!,
+    month: start.get("month")!,
+    day: start.get("day")!,
+  };
+}
+
+function resolveWeekday(
+  matched: string,
+  weekday: number,
+  start: chrono.ParsedComponents,
+  today: number,
+): Ymd {
+  const words = normalizeWords(matched);
+  // chrono's forwardDate turns "last friday" into the *next* Friday.
+  if (/\b(last|past|previous)\b/.test(words)) {
+    const back = (((weekdayOf(civilFromDays(today)) - weekday) % 7) + 7) % 7;
+    return civilFromDays(today - (back === 0 ? 7 : back));
+  }
+  // "next friday" / "friday next week": keep chrono's (week-based) answer.
+  if (/\bnext\b/.test(words)) return fieldsOf(start);
+  // Plain or "this": on or after today (chrono skips today itself).
+  const ahead = (((weekday - weekdayOf(civilFromDays(today))) % 7) + 7) % 7;
+  return civilFromDays(today + ahead);
+}
+
+function resolveMonthDay(
+  month: number,
+  day: number,
+  wall: WallClock,
+  today: number,
+): Ymd {
+  // chrono's forwardDate skips to next year when the date is today.
+  for (let year = wall.year; year <= wall.year + 8; year++) {
+    const candidate = { year, month, day };
+    if (isRealDate(candidate) && daysFromCivil(candidate) >= today) {
+      return candidate;
+    }
+  }
+  return { year: wall.year, month, day }; // not a real date: rejected later
+}

@@ -1,0 +1,135 @@
+import { entity, type EntityDef, type Row } from "../db/schema.ts";
+import type { Store } from "../db/store.ts";
+
+export type JsonRecord = Record<string, unknown>;
+
+/** A stored row as the JSON object that `show --json` and `list --json` print. */
+export function toRecord(def: EntityDef, row: Row): JsonRecord {
+  const out: JsonRecord = { id: row.id, kind: def.name };
+  for (const field of def.fields) {
+    const value = row[field.name] ?? null;
+    if (field.type === "bool") out[field.name] = value === null ? null : Boolean(value);
+    else if (field.type === "json") out[field.name] = parseJsonList(value);
+    else out[field.name] = value;
+  }
+  if (!("status" in out)) out.status = null;
+  out.created_at = row.created_at;
+  out.updated_at = row.updated_at;
+  out.version = row.version;
+  if (row.deleted_at) out.deleted_at = row.deleted_at;
+  return out;
+}
+
+function parseJsonList(value: string | number | null): unknown {
+  if (value === null) return [];
+  try {
+    return JSON.parse(String(value));
+  } catch {
+    return [String(value)];
+  }
+}
+
+const ACTIVE: Record<string, readonly string[] | null> = {
+  commitment: ["pending", "in_progress", "at_risk"],
+  goal: ["active", "on_hold"],
+  vision: ["active"],
+  milestone: ["pending", "in_progress"],
+  task: ["pending", "in_progress"],
+  inbox: ["open"],
+  stakeholder: null,
+};
+
+const ORDER: Record<string, string> = {
+  commitment: "c.due_date, c.due_time, c.created_at",
+  goal: "c.created_at",
+  vision: "c.created_at",
+  milestone: "c.target_date, c.created_at",
+  task: 'c.commitment_id, c."order", c.created_at',
+  inbox: "c.created_at",
+  stakeholder: "lower(c.name)",
+};
+
+export interface ListOptions {
+  all?: boolean;
+  status?: string;
+}
+
+/** Live rows of one kind: active ones by default, soonest first. */
+export async function listRecords(
+  store: Store,
+  def: EntityDef,
+  options: ListOptions = {},
+): Promise<JsonRecord[]> {
+  const where = ["c.deleted_at IS NULL"];
+  const args: string[] = [];
+  if (options.status) {
+    where.push("c.status = ?");
+    args.push(options.status);
+  } else if (!options.all && ACTIVE[def.name]) {
+    where.push(`c.status IN (${ACTIVE[def.name]!.map(() => "?").join(", ")})`);
+    args.push(...ACTIVE[def.name]!);
+  }
+  const join = def.name === "commitment"
+    ? ", s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id"
+    : ` FROM ${def.table} c`;
+  const rows = await store.query(
+    `SELECT c.*${join} WHERE ${where.join(" AND ")} ORDER BY ${ORDER[def.name]}`,
+    args,
+  );
+  return rows.map((row) => withExtras(def, row));
+}
+
+function withExtras(def: EntityDef, row: Row): JsonRecord {
+  const record = toRecord(def, row);
+  if (def.name === "commitment") record.stakeholder = row.stakeholder ?? null;
+  return record;
+}
+
+/** One live row with its related rows, as `show --json` prints it. */
+export async function loadRecord(
+  store: Store,
+  def: EntityDef,
+  id: string,
+): Promise<JsonRecord> {
+  const rows = def.name === "commitment"
+    ? await store.query(
+      "SELECT c.*, s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE c.id = ?",
+      [id],
+    )
+    : await store.query(`SELECT * FROM ${def.table} WHERE id = ?`, [id]);
+  const record = withExtras(def, rows[0]);
+  if (def.name === "commitment") {
+    const tasks = await store.query(
+      `SELECT * FROM tasks WHERE commitment_id = ? AND deleted_at IS NULL ORDER BY "order", created_at`,
+      [id],
+    );
+    record.tasks = tasks.map((t) => toRecord(entity("task"), t));
+  }
+  if (def.name === "goal") {
+    const milestones = await store.query(
+      "SELECT * FROM milestones WHERE goal_id = ? AND deleted_at IS NULL ORDER BY target_date",
+      [id],
+    );
+    record.milestones = milestones.map((m) => toRecord(entity("milestone"), m));
+    record.progress = await goalProgress(store, id);
+  }
+  return record;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+/** Completed share of a goal's milestones and commitments (abandoned ones excluded). */
+export async function goalProgress(store: Store, goalId: string): Promise<Progress> {
+  const row = await store.one(
+    `SELECT
+       (SELECT count(*) FROM milestones WHERE goal_id = ?1 AND deleted_at IS NULL AND status = 'completed')
+     + (SELECT count(*) FROM commitments WHERE goal_id = ?1 AND deleted_at IS NULL AND status = 'completed') AS done,
+       (SELECT count(*) FROM milestones WHERE goal_id = ?1 AND deleted_at IS NULL)
+     + (SELECT count(*) FROM commitments WHERE goal_id = ?1 AND deleted_at IS NULL AND status <> 'abandoned') AS total`,
+    [goalId],
+  );
+  return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
+}

@@ -1,0 +1,285 @@
+import { ENTITIES, entity, type EntityDef, type Row } from "../db/schema.ts";
+import type { Store, Writer } from "../db/store.ts";
+import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
+import { JdoError } from "../errors.ts";
+import { DEFAULT_DUE_TIME, requireText, stakeholderByName } from "./actions.ts";
+import { type DateContext, InvalidDateError, parseDate, parseTime } from "./dates.ts";
+import { type JsonRecord, toRecord } from "./records.ts";
+
+export const EXPORT_FORMAT = "jdo-export";
+
+/** Every live row of every kind, as one JSON document. */
+export async function exportAll(store: Store, now: Date): Promise<JsonRecord> {
+  const doc: JsonRecord = {
+    format: EXPORT_FORMAT,
+    format_version: 1,
+    schema_version: LATEST_SCHEMA_VERSION,
+    exported_at: now.toISOString(),
+  };
+  for (const def of ENTITIES) {
+    const rows = await store.query(
+      `SELECT * FROM ${def.table} WHERE deleted_at IS NULL ORDER BY created_at, id`,
+    );
+    doc[def.plural] = rows.map((r) => toRecord(def, r));
+  }
+  return doc;
+}
+
+export interface ImportResult {
+  imported: number;
+  skipped: number;
+  byKind: Record<string, number>;
+}
+
+type Item = { def: EntityDef; fields: Row; where: string };
+
+function fail(where: string, message: string): never {
+  throw new JdoError("INVALID_INPUT", `Cannot import ${where}: ${message}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Converts an exported record back to column values, checking each field. */
+function recordToRow(def: EntityDef, record: Record<string, unknown>, where: string): Row {
+  const row: Row = {};
+  const id = record.id;
+  if (typeof id !== "string" || !UUID_RE.test(id)) fail(where, "id must be a lowercase UUID");
+  row.id = id;
+  if (typeof record.created_at === "string") row.created_at = record.created_at;
+  for (const field of def.fields) {
+    const value = record[field.name];
+    if (value === undefined || value === null) {
+      if (field.required) fail(where, `${field.name} is missing`);
+      row[field.name] = null;
+      continue;
+    }
+    switch (field.type) {
+      case "json":
+        if (!Array.isArray(value)) fail(where, `${field.name} must be a list`);
+        row[field.name] = JSON.stringify(value);
+        break;
+      case "bool":
+        row[field.name] = value ? 1 : 0;
+        break;
+      case "int":
+      case "real":
+        if (typeof value !== "number") fail(where, `${field.name} must be a number`);
+        row[field.name] = value;
+        break;
+      default:
+        if (typeof value !== "string") fail(where, `${field.name} must be text`);
+        if (field.required && value.trim() === "") fail(where, `${field.name} is empty`);
+        row[field.name] = value;
+    }
+  }
+  if (def.statuses && !def.statuses.includes(String(row.status))) {
+    fail(where, `unknown status "${row.status}"`);
+  }
+  return row;
+}
+
+/** A stable UUID from content, so importing the same id-less list twice adds nothing. */
+async function contentId(value: unknown): Promise<string> {
+  const bytes = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value))),
+  );
+  bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8 (custom)
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes.slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20, 32)
+  }`;
+}
+
+interface SimpleCommitment {
+  id: string;
+  deliverable: string;
+  stakeholder: string;
+  due_date: string;
+  due_time: string;
+  notes: string | null;
+  status: string;
+  where: string;
+}
+
+async function simpleCommitment(
+  value: unknown,
+  where: string,
+  dates: DateContext,
+): Promise<SimpleCommitment> {
+  if (!isObject(value)) fail(where, "each item must be an object");
+  const text = (key: string) => {
+    const v = value[key];
+    if (v !== undefined && v !== null && typeof v !== "string") fail(where, `${key} must be text`);
+    return v as string | undefined;
+  };
+  let deliverable: string, stakeholder: string;
+  try {
+    deliverable = requireText(text("deliverable"), "deliverable");
+    stakeholder = requireText(text("stakeholder") ?? text("to"), "stakeholder");
+  } catch (error) {
+    fail(where, (error as Error).message);
+  }
+  const dueInput = text("due_date") ?? text("due");
+  if (!dueInput) fail(where, "due_date is missing");
+  let dueDate: string, dueTime: string;
+  try {
+    dueDate = parseDate(dueInput, dates);
+    dueTime = parseTime(text("due_time") ?? DEFAULT_DUE_TIME);
+  } catch (error) {
+    fail(where, error instanceof InvalidDateError ? error.message : (error as Error).message);
+  }
+  const status = text("status") ?? "pending";
+  if (!entity("commitment").statuses!.includes(status)) fail(where, `unknown status "${status}"`);
+  const given = text("id");
+  if (given !== undefined && !UUID_RE.test(given)) fail(where, "id must be a lowercase UUID");
+  const id = given ?? await contentId([deliverable, stakeholder.toLowerCase(), dueDate]);
+  return {
+    id,
+    deliverable,
+    stakeholder,
+    due_date: dueDate,
+    due_time: dueTime,
+    notes: text("notes") ?? null,
+    status,
+    where,
+  };
+}
+
+/** Parses an import document: an export, or a JSON array of commitments. */
+export async function parseImport(
+  text: string,
+  dates: DateContext,
+): Promise<{ items: Item[]; simple: SimpleCommitment[] }> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new JdoError(
+      "INVALID_INPUT",
+      `Cannot import: not valid JSON (${(error as Error).message})`,
+    );
+  }
+  if (Array.isArray(doc)) {
+    const simple: SimpleCommitment[] = [];
+    for (const [i, value] of doc.entries()) {
+      simple.push(await simpleCommitment(value, `item ${i + 1}`, dates));
+    }
+    return { items: [], simple };
+  }
+  if (!isObject(doc) || doc.format !== EXPORT_FORMAT) {
+    throw new JdoError(
+      "INVALID_INPUT",
+      `Cannot import: expected a jdo export (format "${EXPORT_FORMAT}") or a JSON array of commitments`,
+    );
+  }
+  if (typeof doc.schema_version === "number" && doc.schema_version > LATEST_SCHEMA_VERSION) {
+    throw new JdoError("DB_TOO_NEW", "Cannot import: the export comes from a newer jdo");
+  }
+  const items: Item[] = [];
+  for (const def of ENTITIES) {
+    const list = doc[def.plural] ?? [];
+    if (!Array.isArray(list)) fail(def.plural, "must be a list");
+    for (const [i, record] of list.entries()) {
+      const where = `${def.plural}[${i}]`;
+      if (!isObject(record)) fail(where, "must be an object");
+      items.push({ def, fields: recordToRow(def, record, where), where });
+    }
+  }
+  return { items, simple: [] };
+}
+
+async function existingIds(w: Writer, def: EntityDef, ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await w.query(
+      `SELECT id FROM ${def.table} WHERE id IN (${chunk.map(() => "?").join(",")})`,
+      chunk,
+    );
+    for (const r of rows) found.add(String(r.id));
+  }
+  return found;
+}
+
+/**
+ * Loads parsed items in one transaction: rows whose id already exists are
+ * skipped, so running the same import twice changes nothing; any error
+ * rolls everything back.
+ */
+export async function importItems(
+  store: Store,
+  parsed: { items: Item[]; simple: SimpleCommitment[] },
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<ImportResult> {
+  const total = parsed.items.length + parsed.simple.length;
+  const result: ImportResult = { imported: 0, skipped: 0, byKind: {} };
+  let done = 0;
+  const tick = () => onProgress(++done, total);
+  await store.write(async (w) => {
+    for (const def of ENTITIES) {
+      const items = parsed.items.filter((i) => i.def === def);
+      if (items.length === 0) continue;
+      const present = await existingIds(w, def, items.map((i) => String(i.fields.id)));
+      for (const item of items) {
+        if (present.has(String(item.fields.id))) result.skipped++;
+        else {
+          await insertChecked(w, item);
+          result.imported++;
+          result.byKind[def.plural] = (result.byKind[def.plural] ?? 0) + 1;
+        }
+        tick();
+      }
+    }
+    const commitments = entity("commitment");
+    const present = await existingIds(w, commitments, parsed.simple.map((s) => s.id));
+    for (const s of parsed.simple) {
+      if (present.has(s.id)) result.skipped++;
+      else {
+        const stakeholder = await stakeholderByName(w, s.stakeholder);
+        await insertChecked(w, {
+          def: commitments,
+          where: s.where,
+          fields: {
+            id: s.id,
+            deliverable: s.deliverable,
+            stakeholder_id: stakeholder.id,
+            due_date: s.due_date,
+            due_time: s.due_time,
+            notes: s.notes,
+            status: s.status,
+          },
+        });
+        present.add(s.id);
+        result.imported++;
+        result.byKind.commitments = (result.byKind.commitments ?? 0) + 1;
+      }
+      tick();
+    }
+    // Deferred foreign keys are checked at commit; check here for a clear message.
+    const broken = await w.query("PRAGMA foreign_key_check");
+    if (broken.length > 0) {
+      const b = broken[0];
+      throw new JdoError(
+        "INVALID_INPUT",
+        `Cannot import: a ${b.table} row refers to a missing ${b.parent} row (nothing was imported)`,
+      );
+    }
+  });
+  return result;
+}
+
+async function insertChecked(w: Writer, item: Item): Promise<void> {
+  try {
+    await w.insert(item.def, item.fields);
+  } catch (error) {
+    throw new JdoError(
+      "INVALID_INPUT",
+      `Cannot import ${item.where}: ${(error as Error).message.split("\n")[0]}`,
+    );
+  }
+}

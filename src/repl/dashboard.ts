@@ -1,0 +1,80 @@
+import { entity } from "../db/schema.ts";
+import type { Store } from "../db/store.ts";
+import { type DateContext, todayIn } from "../domain/dates.ts";
+import { shortIds, truncate } from "../domain/ids.ts";
+import { integrityOf } from "../domain/integrity_query.ts";
+import { goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
+import { dueLabel } from "../cli/commands/items.ts";
+import { style } from "../output/colors.ts";
+import { renderTable } from "../output/table.ts";
+
+export function progressBarText(done: number, total: number, width = 10): string {
+  const filled = total === 0 ? 0 : Math.round((done / total) * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`;
+}
+
+export interface Dashboard {
+  text: string;
+  /** The commitments shown, in order, for /1…/5. */
+  shown: JsonRecord[];
+}
+
+/** The overview shown by `jdo`: commitments, goals, integrity and inbox. */
+export async function renderDashboard(
+  store: Store,
+  dates: DateContext,
+  color: boolean,
+  limit = 10,
+): Promise<Dashboard> {
+  const s = style(color);
+  const commitments = await listRecords(store, entity("commitment"));
+  const goals = await listRecords(store, entity("goal"));
+  const inbox = await listRecords(store, entity("inbox"));
+  const report = await integrityOf(store, dates.now, dates.timeZone);
+  const today = todayIn(dates);
+  const shownCommitments = commitments.slice(0, limit);
+  const shorts = await shortIds(store, [...shownCommitments, ...goals].map((r) => String(r.id)));
+  const lines: string[] = [];
+  lines.push(
+    `${s.bold("jdo")}  ${commitments.length} active commitment${
+      commitments.length === 1 ? "" : "s"
+    } · integrity ${s.bold(report.grade)} (${report.score}) · inbox ${inbox.length}`,
+  );
+  lines.push("");
+  lines.push(s.bold("Commitments"));
+  if (shownCommitments.length === 0) {
+    lines.push(`  none — make one: jdo commit "Send the report" --to Alex --due friday`);
+  } else {
+    const rows = shownCommitments.map((r, i) => {
+      const due = dueLabel(String(r.due_date), today);
+      const marker = due.level === 2
+        ? s.red(`⚠ ${due.text}`)
+        : due.level === 1
+        ? s.yellow(due.text)
+        : s.dim(due.text);
+      return [
+        ` ${i + 1}.`,
+        s.dim(shorts.get(String(r.id)) ?? ""),
+        `${r.due_date} ${r.due_time}`,
+        marker,
+        `${truncate(String(r.deliverable), 50)} → ${truncate(String(r.stakeholder ?? "?"), 20)}`,
+      ];
+    });
+    lines.push(renderTable(["", "ID", "DUE", "", "DELIVERABLE → TO"], rows));
+    if (commitments.length > limit) {
+      lines.push(s.dim(`  … and ${commitments.length - limit} more (jdo list)`));
+    }
+  }
+  lines.push("");
+  lines.push(s.bold("Goals"));
+  if (goals.length === 0) lines.push('  none — add one: jdo goal add "Ship v2"');
+  for (const g of goals.slice(0, limit)) {
+    const p = await goalProgress(store, String(g.id));
+    lines.push(
+      `  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${
+        truncate(String(g.title), 50)
+      }`,
+    );
+  }
+  return { text: lines.join("\n"), shown: shownCommitments };
+}
