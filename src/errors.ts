@@ -34,6 +34,8 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   INVALID_DATE: EXIT_USAGE,
   SYNC_UNREACHABLE: EXIT_SYNC,
   SYNC_AUTH: EXIT_SYNC,
+  SYNC_READ_ONLY: EXIT_SYNC,
+  SYNC_NOT_LIBSQL: EXIT_SYNC,
 };
 
 const HINTS: Partial<Record<ErrorCode, string>> = {

@@ -7,6 +7,7 @@ import { registerDataCommands } from "./commands/data.ts";
 import { registerItemCommands } from "./commands/items.ts";
 import { registerReportCommands } from "./commands/report.ts";
 import { registerHome } from "./commands/home.ts";
+import { registerSyncCommands } from "./commands/sync.ts";
 
 /** The whole command tree; also the source of shell completions. */
 export function buildProgram(ctx: AppContext): Command {
@@ -28,6 +29,7 @@ export function buildProgram(ctx: AppContext): Command {
   registerItemCommands(program, ctx);
   registerReportCommands(program, ctx);
   registerDataCommands(program, ctx);
+  registerSyncCommands(program, ctx);
   return program;
 }
 

@@ -2,6 +2,7 @@ import type { AppContext } from "../app/context.ts";
 import { PromptCancelled } from "../app/prompter.ts";
 import { describeError, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
 import { buildProgram, runProgram } from "./program.ts";
+import { maybeSyncInBackground } from "../sync/background.ts";
 
 /**
  * Runs one jdo invocation and turns any error into a one-line message and an
@@ -10,6 +11,7 @@ import { buildProgram, runProgram } from "./program.ts";
 export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
   try {
     await runProgram(buildProgram(ctx), argv);
+    await maybeSyncInBackground(ctx);
     return EXIT_OK;
   } catch (raw) {
     const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : raw;

@@ -81,3 +81,13 @@ export async function replaceDatabase(source: string, target: string): Promise<v
   for (const suffix of ["-wal", "-shm"]) await Deno.remove(target + suffix).catch(() => {});
   await Deno.rename(tmp, target);
 }
+
+/** Backs the working database up (default: backups/jdo-YYYYMMDD-HHMMSS.db); returns the path. */
+export async function backupNow(
+  store: Store,
+  backupsDir: string,
+  now: Date,
+  out?: string,
+): Promise<string> {
+  return await backupTo(store, out ?? await defaultBackupPath(backupsDir, now));
+}

@@ -1,9 +1,305 @@
 import type { Command } from "commander";
+import { createInterface, type Interface } from "node:readline";
+import { join } from "node:path";
+import process from "node:process";
+import type { Readable, Writable } from "node:stream";
 import type { AppContext } from "../app/context.ts";
-import { renderDashboard } from "./dashboard.ts";
+import { PromptCancelled } from "../app/prompter.ts";
+import { buildProgram, runProgram } from "../cli/program.ts";
 import { datesOf } from "../cli/shared.ts";
+import { ensurePrivateDir } from "../config/paths.ts";
+import { ENTITIES } from "../db/schema.ts";
+import { listRecords } from "../domain/records.ts";
+import { describeError, JdoError } from "../errors.ts";
+import { type Style, style, visibleWidth } from "../output/colors.ts";
+import { renderDashboard } from "./dashboard.ts";
+import { History, HISTORY_MAX } from "./history.ts";
+import { helpLines, moreCommands, parseSlash, SLASH_COMMANDS, type SlashAction } from "./slash.ts";
+import { SyncLoop } from "./sync_loop.ts";
 
-export async function runRepl(ctx: AppContext, _program: Command): Promise<void> {
-  const dashboard = await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color);
-  ctx.io.out(dashboard.text);
+/** The cloud-sync hook the REPL drives; wired up by the sync engine. */
+export interface ReplSync {
+  /** "" when sync is disabled; otherwise e.g. "✓", "⇡3", "offline", "auth error" */
+  indicator(): Promise<string>;
+  /** run one sync in the background; must never throw */
+  syncNow(): Promise<string>; // returns a one-line summary to print for /sync
+  intervalSeconds: number;
+}
+
+/** Where the REPL reads and echoes lines; tests pass streams of their own. */
+export interface ReplOptions {
+  input?: Readable;
+  output?: Writable;
+  /** Whether `input`/`output` are a terminal (line editing, arrows, Ctrl-C). */
+  terminal?: boolean;
+  /** Defaults to `repl_history` in the data directory. */
+  historyPath?: string;
+}
+
+export const PROMPT = "jdo› ";
+export const TEXT_HINT = "Type /help for commands, or /commit … to make a commitment";
+export const NO_SYNC = "Sync is not set up. Run: jdo sync setup";
+
+/** The prompt: the sync indicator (if any), then `jdo› `. */
+export function promptText(indicator: string, color: boolean): string {
+  const s = style(color);
+  const name = s.bold(s.cyan("jdo›")) + " ";
+  if (!indicator) return name;
+  const painted = indicator === "✓"
+    ? s.green(indicator)
+    : indicator.startsWith("⇡")
+    ? s.yellow(indicator)
+    : s.red(indicator);
+  return `${painted} ${name}`;
+}
+
+/** The line under a list saying how to open one of its items ("" for none). */
+export function pickHint(count: number): string {
+  if (count === 0) return "";
+  if (count === 1) return "/1 shows it in full";
+  if (count === 2) return "/1 or /2 shows one in full";
+  return `/1 … /${Math.min(count, 99)} shows one in full`;
+}
+
+/** Tab completion of slash command names (the first word only). */
+export function completeSlash(line: string): [string[], string] {
+  if (!line.startsWith("/") || /\s/.test(line)) return [[], line];
+  const names = SLASH_COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])])
+    .filter((name) => name.length > 1)
+    .map((name) => `/${name}`);
+  const hits = names.filter((name) => name.startsWith(line.toLowerCase()));
+  return [hits.length > 0 ? hits : [], line];
+}
+
+/**
+ * The interactive jdo: dashboard, then slash commands until /exit, Ctrl-D,
+ * or Ctrl-C on an empty line. Commands run jdo's own command tree in-process
+ * with the store kept open; errors are printed on one line and never end the
+ * REPL. The store is closed when the REPL ends.
+ */
+export async function runRepl(
+  ctx: AppContext,
+  _program: Command,
+  sync?: ReplSync,
+  options: ReplOptions = {},
+): Promise<void> {
+  const s = style(ctx.io.color);
+  const fail = (message: string) => ctx.io.err(s.red(`jdo: ${message}`));
+  const dim = (message: string) => ctx.io.out(s.dim(message));
+
+  /** Full IDs of the items /1…/N pick from: the last dashboard or list. */
+  let picks: string[] = [];
+  const showDashboard = async () => {
+    const dashboard = await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color);
+    picks = dashboard.shown.map((record) => String(record.id));
+    ctx.io.out(dashboard.text);
+  };
+
+  await showDashboard();
+  const history = await openHistory(ctx, options.historyPath, fail);
+  ctx.io.out("");
+  dim("Type /help for commands, /exit or Ctrl-D to leave.");
+
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const rl: Interface = createInterface({
+    input,
+    output,
+    terminal: options.terminal ?? true,
+    history: history.forReadline(),
+    historySize: HISTORY_MAX,
+    completer: completeSlash,
+    prompt: promptText("", ctx.io.color),
+  });
+
+  let busy = false;
+  let closed = false;
+  /** False when Ctrl-D ends the REPL with the cursor still after the prompt. */
+  let atLineStart = false;
+  /** Set while /sync waits, so Ctrl-C can stop waiting. */
+  let stopWaiting: (() => void) | undefined;
+
+  const setIndicator = (indicator: string) => {
+    if (closed) return;
+    rl.setPrompt(promptText(indicator, ctx.io.color));
+    // Redraw only an empty prompt: never disturb a line being typed or a
+    // command's output.
+    if (!busy && rl.line === "") rl.prompt(true);
+  };
+  const loop = sync ? new SyncLoop(sync, setIndicator) : undefined;
+
+  /** Runs `jdo ARGV…` in-process; returns false when it failed (already reported). */
+  const runCommand = async (argv: string[]): Promise<boolean> => {
+    const program = buildProgram(ctx);
+    program.hook("postAction", async (_root, action) => {
+      if (action.name() === "list") picks = await listedIds(ctx, action);
+    });
+    try {
+      await runProgram(program, argv);
+      return true;
+    } catch (raw) {
+      const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : raw;
+      if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
+        ctx.io.err(error.stack ?? String(error));
+      }
+      const message = describeError(error);
+      if (message) {
+        const hint = error instanceof JdoError && error.hint ? ` (${error.hint})` : "";
+        fail(`${message}${hint}`);
+      }
+      return false;
+    }
+  };
+
+  const perform = async (action: SlashAction): Promise<void> => {
+    switch (action.type) {
+      case "none":
+        return;
+      case "text":
+        dim(
+          /^(exit|quit|q|bye)$/i.test(action.text)
+            ? "Type /exit or press Ctrl-D to leave"
+            : TEXT_HINT,
+        );
+        return;
+      case "help":
+        printHelp(ctx, s);
+        return;
+      case "exit":
+        atLineStart = true;
+        rl.close();
+        return;
+      case "dashboard":
+        await showDashboard();
+        return;
+      case "sync": {
+        if (!loop) {
+          ctx.io.out(NO_SYNC);
+          return;
+        }
+        dim("Syncing… (Ctrl-C stops waiting)");
+        const stopped = new Promise<undefined>((resolve) => {
+          stopWaiting = () => resolve(undefined);
+        });
+        const summary = await Promise.race([loop.now(), stopped]);
+        stopWaiting = undefined;
+        if (summary === undefined) dim("The sync goes on in the background.");
+        else if (summary) ctx.io.out(summary);
+        return;
+      }
+      case "pick": {
+        const id = picks[action.index - 1];
+        if (!id) {
+          fail(
+            picks.length === 0
+              ? `Nothing to pick from: run /list or /dashboard first`
+              : `No item ${action.index} in the last list (pick 1–${picks.length})`,
+          );
+          return;
+        }
+        await runCommand(["show", id]);
+        return;
+      }
+      case "run": {
+        const ok = await runCommand(action.argv);
+        const quiet = action.argv.some((a) => a === "--json" || a === "--help" || a === "-h");
+        if (ok && action.list && !quiet && picks.length > 0) dim(pickHint(picks.length));
+        return;
+      }
+      case "error":
+        fail(action.message);
+        return;
+    }
+  };
+
+  const handleLine = async (line: string) => {
+    if (closed) return;
+    void history.add(line);
+    busy = true;
+    try {
+      await perform(parseSlash(line));
+    } catch (error) {
+      // perform() reports command errors itself; this is a last resort.
+      fail(describeError(error));
+    } finally {
+      busy = false;
+    }
+    if (!closed) rl.prompt();
+  };
+
+  const finished = new Promise<void>((resolve) => {
+    let queue = Promise.resolve();
+    rl.on("line", (line: string) => {
+      queue = queue.then(() => handleLine(line));
+    });
+    rl.on("SIGINT", () => {
+      if (stopWaiting) {
+        stopWaiting();
+        return;
+      }
+      if (busy) return;
+      if (rl.line === "") {
+        rl.close();
+        return;
+      }
+      // Clear the line being typed: to its end, then delete back to the start.
+      rl.write(null, { ctrl: true, name: "e" });
+      rl.write(null, { ctrl: true, name: "u" });
+    });
+    rl.on("close", () => {
+      if (closed) return;
+      closed = true;
+      loop?.stop();
+      if (!atLineStart) output.write("\n");
+      // Let a running command finish before the store is closed.
+      queue.then(() => history.flush()).then(() => resolve());
+    });
+  });
+
+  rl.prompt();
+  loop?.start();
+  await finished;
+  ctx.close();
+}
+
+async function openHistory(
+  ctx: AppContext,
+  path: string | undefined,
+  warn: (message: string) => void,
+): Promise<History> {
+  if (!path) {
+    try {
+      await ensurePrivateDir(ctx.paths.home);
+    } catch {
+      // History.load reports the file it cannot read or write.
+    }
+  }
+  return await History.load(path ?? join(ctx.paths.home, "repl_history"), {
+    onWarning: (message) => warn(`history: ${message}`),
+  });
+}
+
+/** The IDs `jdo list` just printed, in order, so /1…/N can pick from them. */
+async function listedIds(ctx: AppContext, list: Command): Promise<string[]> {
+  const word = String(list.processedArgs[0] ?? "commitments").toLowerCase();
+  const def = ENTITIES.find((e) => e.plural === word || e.name === word);
+  if (!def) return [];
+  const opts = list.opts<{ all?: boolean; status?: string }>();
+  const records = await listRecords(await ctx.store(), def, {
+    all: opts.all,
+    status: opts.status?.replace("-", "_"),
+  });
+  return records.map((record) => String(record.id));
+}
+
+function printHelp(ctx: AppContext, s: Style): void {
+  const rows = helpLines();
+  const width = Math.max(...rows.map(([usage]) => visibleWidth(usage)));
+  for (const [usage, summary] of rows) {
+    ctx.io.out(`  ${usage}${" ".repeat(width - visibleWidth(usage))}  ${s.dim(summary)}`);
+  }
+  ctx.io.out("");
+  ctx.io.out(`  Example: /commit "Send the report" --to Alex --due friday`);
+  ctx.io.out(s.dim(`  Also: ${moreCommands().join(" ")} · /help COMMAND for its options`));
+  ctx.io.out(s.dim("  Keys: ↑/↓ history · Tab completes · Ctrl-C clears the line · Ctrl-D leaves"));
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { writeFileAtomic } from "../../config/atomic_file.ts";
-import { backupTo, defaultBackupPath, inspectBackup, replaceDatabase } from "../../db/backup.ts";
+import { backupNow, inspectBackup, replaceDatabase } from "../../db/backup.ts";
 import { migrateLocal, openDatabaseFile, schemaStatus } from "../../db/database.ts";
 import { ENTITIES } from "../../db/schema.ts";
 import { exportAll, importItems, parseImport } from "../../domain/transfer.ts";
@@ -18,11 +18,8 @@ async function readInput(ctx: AppContext, path: string): Promise<string> {
   }
 }
 
-/** Backs the working database up to backups/ and returns the file's path. */
-export async function backupNow(ctx: AppContext, out?: string): Promise<string> {
-  const store = await ctx.store();
-  const path = out ?? await defaultBackupPath(ctx.paths.backupsDir, ctx.clock.now());
-  return await backupTo(store, path);
+function backupHere(ctx: AppContext, out?: string): Promise<string> {
+  return ctx.store().then((store) => backupNow(store, ctx.paths.backupsDir, ctx.clock.now(), out));
 }
 
 export function registerDataCommands(program: Command, ctx: AppContext): void {
@@ -130,7 +127,7 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
     )
     .option("--out <path>", "where to write the copy")
     .action(async (opts: { out?: string }) => {
-      const path = await backupNow(ctx, opts.out);
+      const path = await backupHere(ctx, opts.out);
       ctx.io.out(`Backed up to ${path}`);
     });
 
@@ -150,7 +147,7 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
         }
         backupFirst = await ctx.prompter.confirm("Back up the current database first?", true);
       }
-      if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupNow(ctx)}`);
+      if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupHere(ctx)}`);
       ctx.close();
       await replaceDatabase(path, ctx.paths.database);
       await ctx.store(); // applies migrations the backup may predate

@@ -1,0 +1,31 @@
+import type { AppContext } from "../app/context.ts";
+import { resolveSyncConfig } from "./config.ts";
+
+/** Marker left by a write whose background sync found another sync running. */
+export function pendingMarker(ctx: AppContext): string {
+  return `${ctx.paths.syncLock}.again`;
+}
+
+/**
+ * After a command that wrote data: start `jdo sync now --background` as a
+ * detached process so the command returns at once. Never throws.
+ */
+export async function maybeSyncInBackground(ctx: AppContext): Promise<void> {
+  try {
+    if (!ctx.openedStore()?.wrote) return;
+    const config = await resolveSyncConfig(ctx);
+    if (!config.enabled || !config.auto || !config.url) return;
+    const [command, ...prefix] = ctx.selfCommand;
+    const child = new Deno.Command(command, {
+      args: [...prefix, "sync", "now", "--background"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+      env: { RUST_LOG: "off" },
+    }).spawn();
+    child.unref();
+  } catch {
+    // Sync will catch up on the next write or `jdo sync now`.
+  }
+}

@@ -1,0 +1,76 @@
+import { JdoError } from "../errors.ts";
+
+function statusOf(error: unknown): number | undefined {
+  const cause = (error as { cause?: { status?: unknown } })?.cause;
+  if (typeof cause?.status === "number") return cause.status;
+  const match = /HTTP status (\d{3})/.exec(String((error as Error)?.message ?? error));
+  return match ? Number(match[1]) : undefined;
+}
+
+function detail(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    parts.push(String((current as Error).message ?? current));
+    current = (current as { cause?: unknown }).cause;
+  }
+  return parts.join(" | ");
+}
+
+/**
+ * Turns whatever @libsql/client, fetch or the native replica threw into a
+ * JdoError with a stable code and a sentence that says what is wrong.
+ */
+export function classifyCloudError(error: unknown, host: string, action: string): JdoError {
+  if (error instanceof JdoError) return error;
+  const status = statusOf(error);
+  const text = detail(error);
+  if (status === 401 || /Unauthorized|JWT|PrimaryHandshakeTimeout|authenticat/i.test(text)) {
+    return new JdoError(
+      "SYNC_AUTH",
+      `The cloud database at ${host} rejected the token (it is invalid or expired)`,
+      { cause: error },
+    );
+  }
+  if (status === 403) {
+    return new JdoError(
+      "SYNC_READ_ONLY",
+      `The token for ${host} is read-only; jdo needs a token that can write`,
+      { cause: error },
+    );
+  }
+  if (
+    error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")
+  ) {
+    return new JdoError("SYNC_UNREACHABLE", `Cannot reach ${host}: no answer in time`, {
+      cause: error,
+    });
+  }
+  const network: [RegExp, string][] = [
+    [/Connection refused/i, "connection refused"],
+    [/dns error|failed to lookup|Name or service not known/i, "unknown host"],
+    [/timed out|TimeoutError|deadline/i, "no answer in time"],
+    [/certificate|tls|ssl/i, "TLS/certificate error"],
+    [
+      /connection (closed|reset)|broken pipe|EOF|fetch failed|error sending request/i,
+      "the connection was cut",
+    ],
+  ];
+  for (const [re, why] of network) {
+    if (re.test(text)) {
+      return new JdoError("SYNC_UNREACHABLE", `Cannot reach ${host}: ${why}`, { cause: error });
+    }
+  }
+  if (status !== undefined || error instanceof SyntaxError || /Unexpected token|JSON/i.test(text)) {
+    return new JdoError(
+      "SYNC_NOT_LIBSQL",
+      `The server at ${host} does not answer like a libSQL database${
+        status ? ` (HTTP ${status})` : ""
+      }; check the URL`,
+      { cause: error },
+    );
+  }
+  return new JdoError("SYNC_FAILED", `Cannot ${action} at ${host}: ${text.split("\n")[0]}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,39 @@
+import type { Row } from "../db/schema.ts";
+
+/** What the cloud says about itself before any sync step. */
+export interface CloudInfo {
+  /** 0 when the cloud has no jdo schema yet. */
+  schemaVersion: number;
+  /** Random id created with the cloud schema; null before it exists. */
+  cloudId: string | null;
+}
+
+/** One row to upsert into a cloud table. */
+export interface PushRow {
+  table: string;
+  row: Row;
+}
+
+/**
+ * The cloud as the sync engine sees it. The libSQL implementation talks to
+ * sqld/Turso; the memory implementation makes property tests fast.
+ */
+export interface CloudStore {
+  /** Reachability, credentials and schema version; throws a JdoError otherwise. */
+  info(): Promise<CloudInfo>;
+  /** Creates or upgrades the cloud schema to this binary's version. */
+  migrate(): Promise<void>;
+  /** Throws SYNC_READ_ONLY when the credentials cannot write. */
+  assertWritable(): Promise<void>;
+  /** Makes the latest cloud state readable; returns the highest change sequence. */
+  snapshot(): Promise<number>;
+  /** Rows of `table` with after < _seq <= upTo, in _seq order, at most `limit`. */
+  changes(table: string, after: number, upTo: number, limit: number): Promise<Row[]>;
+  /**
+   * Upserts rows in one atomic step, each applied only when its version is
+   * greater than the cloud's and the cloud row was not changed by another
+   * device after `watermark`. Returns, per row, whether it was applied.
+   */
+  push(rows: PushRow[], watermark: number, deviceId: string): Promise<boolean[]>;
+  close(): void;
+}

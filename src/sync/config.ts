@@ -1,0 +1,113 @@
+import type { AppContext } from "../app/context.ts";
+import { getToken } from "../config/auth_store.ts";
+import { JdoError } from "../errors.ts";
+
+export const TURSO_PROVIDER = "turso";
+
+export type TokenSource = "auth_store" | "env" | "none";
+
+export interface SyncConfig {
+  enabled: boolean;
+  url: string | null;
+  urlSource: "settings" | "env" | "none";
+  token: string | null;
+  tokenSource: TokenSource;
+  auto: boolean;
+  intervalSeconds: number;
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+function isLoopback(hostname: string): boolean {
+  return LOOPBACK.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * Checks a database URL: libsql://, https:// and wss:// anywhere; http:// and
+ * ws:// only on loopback. Credentials in the URL are refused (the token goes
+ * through --token-stdin or the prompt, never the URL).
+ */
+export function validateCloudUrl(input: string): string {
+  const text = input.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new JdoError("USAGE", `Not a database URL: "${displayUrl(text)}"`);
+  }
+  const scheme = url.protocol.replace(/:$/, "");
+  if (!["libsql", "https", "wss", "http", "ws"].includes(scheme)) {
+    throw new JdoError(
+      "USAGE",
+      `Unsupported URL scheme "${scheme}://" (use libsql://, https:// or wss://)`,
+    );
+  }
+  if ((scheme === "http" || scheme === "ws") && !isLoopback(url.hostname)) {
+    throw new JdoError(
+      "USAGE",
+      `${scheme}:// is only allowed for a server on this machine (localhost); use libsql:// or https://`,
+    );
+  }
+  if (!url.hostname) throw new JdoError("USAGE", `The URL has no host: "${displayUrl(text)}"`);
+  if (url.username || url.password || url.searchParams.has("authToken")) {
+    throw new JdoError(
+      "USAGE",
+      "Put the token in --token-stdin or the prompt, not in the URL",
+    );
+  }
+  url.hash = "";
+  return url.toString().replace(/\/$/, "");
+}
+
+/** The URL without credentials or query: safe to print and log. */
+export function displayUrl(input: string): string {
+  try {
+    const url = new URL(input);
+    return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
+  } catch {
+    return input.replace(/[?#].*$/, "").replace(/\/\/[^@/]*@/, "//");
+  }
+}
+
+/** The host part of a URL, for messages. */
+export function hostOf(input: string): string {
+  try {
+    return new URL(input).host;
+  } catch {
+    return displayUrl(input);
+  }
+}
+
+/** Settings and credentials resolved once; environment variables win over files. */
+export async function resolveSyncConfig(ctx: AppContext): Promise<SyncConfig> {
+  const settings = await ctx.settings();
+  const env = ctx.env;
+  const envUrl = env.JDO_TURSO_DB_URL || env.TURSO_DATABASE_URL;
+  const envToken = env.JDO_TURSO_AUTH_TOKEN || env.TURSO_AUTH_TOKEN;
+  let token: string | null = null;
+  let tokenSource: TokenSource = "none";
+  if (envToken) {
+    token = envToken;
+    tokenSource = "env";
+  } else if (settings.turso_enabled) {
+    const stored = await getToken(ctx.paths.auth, TURSO_PROVIDER);
+    if (stored) {
+      token = stored;
+      tokenSource = "auth_store";
+    }
+  }
+  if (token) ctx.io.secrets.add(token);
+  const autoEnv = env.JDO_SYNC_AUTO;
+  const interval = Number(env.JDO_SYNC_INTERVAL);
+  return {
+    enabled: settings.turso_enabled,
+    url: envUrl || settings.turso_db_url,
+    urlSource: envUrl ? "env" : settings.turso_db_url ? "settings" : "none",
+    token,
+    tokenSource,
+    auto: autoEnv === undefined || autoEnv === "" ? settings.sync_auto : autoEnv !== "0",
+    intervalSeconds: Number.isFinite(interval) && interval >= 5
+      ? interval
+      : settings.sync_interval_seconds,
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * The sync algorithm: pull → merge → push, row-level last-write-wins on the
+ * hybrid-logical-clock version. It knows the local Store and a CloudStore,
+ * nothing of HTTP or files, and every step is safe to replay after a crash.
+ */
+import { queryRows } from "../db/database.ts";
+import { ENTITIES, type EntityDef, q, type Row } from "../db/schema.ts";
+import { CONFLICT_ENTITY, type Store, type Writer } from "../db/store.ts";
+import { parseVersion } from "../db/hlc.ts";
+import type { CloudStore, PushRow } from "./cloud_store.ts";
+import { readSyncState, writeSyncState } from "./state.ts";
+
+export const PAGE_SIZE = 2_000;
+export const PUSH_CHUNK = 1_000;
+const MAX_ROUNDS = 3;
+
+export interface ConflictRecord {
+  entity: string;
+  rowId: string;
+  winner: "local" | "remote";
+  localVersion: string;
+  remoteVersion: string;
+}
+
+export interface SyncStats {
+  pushed: number;
+  pulled: number;
+  conflicts: ConflictRecord[];
+}
+
+export interface SyncHooks {
+  onPushProgress?(done: number, total: number): void;
+  onPullProgress?(done: number): void;
+}
+
+/** A synced table: the domain tables in parent-first order, then the conflict log. */
+interface SyncedTable {
+  entity: string;
+  table: string;
+  def?: EntityDef;
+}
+
+export const SYNCED: SyncedTable[] = [
+  ...ENTITIES.map((def) => ({ entity: def.name, table: def.table, def })),
+  { entity: CONFLICT_ENTITY, table: "_sync_conflicts" },
+];
+
+function authorOf(version: string): string | undefined {
+  return parseVersion(version)?.deviceId;
+}
+
+function withoutSeq(row: Row): Row {
+  const { _seq: _, ...rest } = row;
+  return rest;
+}
+
+async function upsertLocal(w: Writer, table: string, row: Row): Promise<void> {
+  const columns = Object.keys(row);
+  await w.tx.execute({
+    sql: `INSERT INTO ${table} (${columns.map(q).join(", ")}) VALUES (${
+      columns.map(() => "?").join(", ")
+    }) ON CONFLICT(id) DO UPDATE SET ${
+      columns.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`).join(", ")
+    }`,
+    args: columns.map((c) => row[c]),
+  });
+}
+
+async function lookup(
+  w: Writer,
+  sql: string,
+  ids: string[],
+  args: (string | number)[] = [],
+): Promise<Map<string, Row>> {
+  const found = new Map<string, Row>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await w.query(sql.replace("(?)", `(${chunk.map(() => "?").join(",")})`), [
+      ...args,
+      ...chunk,
+    ]);
+    for (const r of rows) found.set(String(r.id), r);
+  }
+  return found;
+}
+
+/**
+ * Merges one page of remote rows into the working database (one transaction).
+ * Remote wins when its version is greater. When the row also has an unpushed
+ * local change made by this device, both rows go to the conflict log.
+ */
+async function mergePage(
+  w: Writer,
+  t: SyncedTable,
+  remoteRows: Row[],
+  conflicts: ConflictRecord[],
+): Promise<number> {
+  let applied = 0;
+  const ids = remoteRows.map((r) => String(r.id));
+  const local = await lookup(w, `SELECT * FROM ${t.table} WHERE id IN (?)`, ids);
+  const outbox = await lookup(
+    w,
+    "SELECT id, version FROM _sync_outbox WHERE entity = ? AND id IN (?)",
+    ids,
+    [t.entity],
+  );
+  for (const raw of remoteRows) {
+    const remote = withoutSeq(raw);
+    const id = String(remote.id);
+    const remoteVersion = String(remote.version);
+    w.observe(remoteVersion);
+    const mine = local.get(id);
+    if (t.entity === CONFLICT_ENTITY) {
+      if (!mine) await upsertLocal(w, t.table, remote);
+      continue;
+    }
+    const pending = outbox.get(id);
+    if (!mine) {
+      await upsertLocal(w, t.table, remote);
+      applied++;
+      continue;
+    }
+    const localVersion = String(mine.version);
+    if (remoteVersion === localVersion) {
+      if (pending) await dropOutbox(w, t.entity, id, localVersion);
+      continue;
+    }
+    const remoteWins = remoteVersion > localVersion;
+    // Our own earlier write coming back is never a conflict with ourselves.
+    const concurrent = pending !== undefined && authorOf(remoteVersion) !== w.deviceId;
+    if (concurrent) {
+      const record: ConflictRecord = {
+        entity: t.entity,
+        rowId: id,
+        winner: remoteWins ? "remote" : "local",
+        localVersion,
+        remoteVersion,
+      };
+      conflicts.push(record);
+      await recordConflict(w, record, mine, remote);
+    }
+    if (remoteWins) {
+      await upsertLocal(w, t.table, remote);
+      applied++;
+      if (pending) await dropOutbox(w, t.entity, id, String(pending.version));
+    } else if (!pending) {
+      // The cloud holds an older version than ours and nothing is queued:
+      // queue ours so the cloud catches up.
+      await w.enqueue(t.entity, id, localVersion);
+    }
+  }
+  return applied;
+}
+
+async function dropOutbox(w: Writer, entityName: string, id: string, version: string) {
+  await w.tx.execute({
+    sql: "DELETE FROM _sync_outbox WHERE entity = ? AND id = ? AND version = ?",
+    args: [entityName, id, version],
+  });
+}
+
+async function recordConflict(w: Writer, c: ConflictRecord, local: Row, remote: Row) {
+  const now = w.nowIso();
+  const row = {
+    id: crypto.randomUUID(),
+    entity: c.entity,
+    row_id: c.rowId,
+    winner: c.winner,
+    local_version: c.localVersion,
+    remote_version: c.remoteVersion,
+    local_row: JSON.stringify(local),
+    remote_row: JSON.stringify(remote),
+    detected_by: w.deviceId,
+    resolved_at: now,
+    created_at: now,
+    updated_at: now,
+    version: w.nextVersion(),
+    deleted_at: null,
+  };
+  await upsertLocal(w, "_sync_conflicts", row);
+  await w.enqueue(CONFLICT_ENTITY, row.id, row.version);
+}
+
+/**
+ * Pull: bring the replica up to date, then merge every row changed since the
+ * watermark, page by page. Foreign keys are off while merging remote rows:
+ * the cloud is the authority on references, and a page may hold a child
+ * before a parent from a later page.
+ */
+export async function pull(
+  store: Store,
+  cloud: CloudStore,
+  hooks: SyncHooks,
+): Promise<{ pulled: number; conflicts: ConflictRecord[] }> {
+  const state = await readSyncState(store);
+  const upTo = await cloud.snapshot();
+  const conflicts: ConflictRecord[] = [];
+  let pulled = 0;
+  if (upTo <= state.watermark) return { pulled, conflicts };
+  for (const t of SYNCED) {
+    let after = state.watermark;
+    for (;;) {
+      const page = await cloud.changes(t.table, after, upTo, PAGE_SIZE);
+      if (page.length === 0) break;
+      await store.client.execute("PRAGMA foreign_keys = OFF");
+      pulled += await store.write((w) => mergePage(w, t, page, conflicts));
+      hooks.onPullProgress?.(pulled);
+      after = Number(page[page.length - 1]._seq);
+      if (page.length < PAGE_SIZE) break;
+    }
+  }
+  await store.write((w) => writeSyncState(w, { watermark: String(upTo) }));
+  return { pulled, conflicts };
+}
+
+/** Push: send queued rows in atomic chunks; drop the outbox entries the cloud accepted. */
+export async function push(
+  store: Store,
+  cloud: CloudStore,
+  hooks: SyncHooks,
+): Promise<{ pushed: number; rejected: number }> {
+  const state = await readSyncState(store);
+  const deviceId = await store.deviceId();
+  const total = Number(
+    (await store.one("SELECT count(*) AS n FROM _sync_outbox"))?.n ?? 0,
+  );
+  let pushed = 0;
+  let rejected = 0;
+  let done = 0;
+  for (const t of SYNCED) {
+    let afterId = "";
+    for (;;) {
+      const rows = await queryRows(
+        store.client,
+        `SELECT t.*, o.version AS _queued FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
+         WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?`,
+        [t.entity, afterId, PUSH_CHUNK],
+      );
+      if (rows.length === 0) break;
+      afterId = String(rows[rows.length - 1].id);
+      const batch: PushRow[] = rows.map((r) => {
+        const { _queued: _, ...row } = r;
+        return { table: t.table, row };
+      });
+      const applied = await cloud.push(batch, state.watermark, deviceId);
+      const accepted = rows.filter((_, i) => applied[i]);
+      await store.write(async (w) => {
+        for (const r of accepted) await dropOutbox(w, t.entity, String(r.id), String(r.version));
+      });
+      if (t.entity !== CONFLICT_ENTITY) pushed += accepted.length;
+      rejected += rows.length - accepted.length;
+      done += rows.length;
+      hooks.onPushProgress?.(done, total);
+      if (rows.length < PUSH_CHUNK) break;
+    }
+  }
+  return { pushed, rejected };
+}
+
+/**
+ * One full sync. Repeats pull+push while the cloud rejected rows that changed
+ * concurrently, so a single `sync now` normally ends converged.
+ */
+export async function syncOnce(
+  store: Store,
+  cloud: CloudStore,
+  hooks: SyncHooks = {},
+): Promise<SyncStats> {
+  const stats: SyncStats = { pushed: 0, pulled: 0, conflicts: [] };
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const pulled = await pull(store, cloud, hooks);
+    stats.pulled += pulled.pulled;
+    stats.conflicts.push(...pulled.conflicts);
+    const pushed = await push(store, cloud, hooks);
+    stats.pushed += pushed.pushed;
+    if (pushed.rejected === 0) break;
+  }
+  return stats;
+}
+
+/** Queues every row of every synced table (first upload to a new cloud). */
+export async function enqueueEverything(store: Store): Promise<void> {
+  await store.write(async (w) => {
+    for (const t of SYNCED) {
+      await w.tx.execute({
+        sql: `INSERT INTO _sync_outbox (entity, id, version)
+              SELECT ?, id, version FROM ${t.table} WHERE true
+              ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version`,
+        args: [t.entity],
+      });
+    }
+  });
+}
+
+/** Live rows of every kind (decides whether setup offers a backup and an upload). */
+export async function liveRowCount(store: Store): Promise<number> {
+  let n = 0;
+  for (const def of ENTITIES) {
+    const row = await store.one(`SELECT count(*) AS n FROM ${def.table} WHERE deleted_at IS NULL`);
+    n += Number(row?.n ?? 0);
+  }
+  return n;
+}
+
+/**
+ * Points the working database at another cloud: forget the old watermark and
+ * queue every row, so all local data reaches the new cloud and no sequence
+ * number of one database is ever compared with another's.
+ */
+export async function resetForCloud(store: Store, cloudId: string): Promise<void> {
+  await store.write((w) => writeSyncState(w, { watermark: "0", cloud_id: cloudId }));
+  await enqueueEverything(store);
+}

@@ -1,0 +1,254 @@
+import type { AppContext } from "../app/context.ts";
+import { removeToken } from "../config/auth_store.ts";
+import { saveSettings } from "../config/settings.ts";
+import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
+import type { Store } from "../db/store.ts";
+import { JdoError } from "../errors.ts";
+import type { CloudStore } from "./cloud_store.ts";
+import { displayUrl, resolveSyncConfig, type SyncConfig, TURSO_PROVIDER } from "./config.ts";
+import { type ConflictRecord, resetForCloud, type SyncHooks, syncOnce } from "./engine.ts";
+import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
+import { acquireSyncLock } from "./lock.ts";
+import { appendLog } from "./log.ts";
+import { readSyncState, writeSyncState } from "./state.ts";
+
+export interface SyncReport {
+  ok: boolean;
+  pushed: number;
+  pulled: number;
+  conflicts: number;
+  duration_ms: number;
+  error?: string;
+  error_code?: string;
+}
+
+export type SyncStateName = "disabled" | "online" | "offline" | "auth_error" | "schema_mismatch";
+
+export interface SyncStatus {
+  enabled: boolean;
+  state: SyncStateName;
+  url: string | null;
+  last_sync_at: string | null;
+  last_result: string | null;
+  last_error: string | null;
+  pending_changes: number;
+  conflicts: number;
+  device_id: string;
+  token_source: string;
+  url_source: string;
+  state_detail?: string;
+}
+
+export function openCloud(ctx: AppContext, config: SyncConfig, timeoutMs?: number): LibsqlCloud {
+  return new LibsqlCloud({
+    url: config.url!,
+    token: config.token,
+    replicaDir: ctx.paths.cloudDir,
+    requestTimeoutMs: timeoutMs,
+  });
+}
+
+export async function requireEnabled(ctx: AppContext): Promise<SyncConfig> {
+  const config = await resolveSyncConfig(ctx);
+  if (!config.enabled || !config.url) {
+    throw new JdoError("SYNC_DISABLED", "Sync is not set up on this device");
+  }
+  if (!config.token) {
+    throw new JdoError(
+      "SYNC_AUTH",
+      "No cloud token found (auth.json has none and no env var is set)",
+      {
+        hint: "Try: jdo sync setup",
+      },
+    );
+  }
+  return config;
+}
+
+/**
+ * Brings the cloud schema to this binary's version and makes sure the local
+ * watermark belongs to this cloud; a different cloud means start over
+ * (watermark 0, every row queued, replica rebuilt).
+ */
+export async function prepareCloud(ctx: AppContext, store: Store, cloud: CloudStore) {
+  let info = await cloud.info();
+  if (info.schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(info.schemaVersion);
+  if (info.schemaVersion < LATEST_SCHEMA_VERSION || !info.cloudId) {
+    await cloud.migrate();
+    info = await cloud.info();
+  }
+  const state = await readSyncState(store);
+  if (info.cloudId && state.cloudId !== info.cloudId) {
+    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
+    await resetForCloud(store, info.cloudId);
+  }
+  return info;
+}
+
+function conflictLines(conflicts: ConflictRecord[]): string[] {
+  return conflicts.map((c) =>
+    `conflict ${c.entity} ${c.rowId} winner=${c.winner} local=${c.localVersion} remote=${c.remoteVersion}`
+  );
+}
+
+/**
+ * One sync under the data directory's lock, recording the result in the
+ * database and the log. Errors are recorded and rethrown.
+ */
+export async function syncNow(
+  ctx: AppContext,
+  options: { hooks?: SyncHooks; lockWaitMs?: number } = {},
+): Promise<SyncReport> {
+  const config = await requireEnabled(ctx);
+  const store = await ctx.store();
+  const started = performance.now();
+  const lock = await acquireSyncLock(ctx.paths.syncLock, options.lockWaitMs ?? 15_000);
+  const cloud = openCloud(ctx, config);
+  try {
+    await prepareCloud(ctx, store, cloud);
+    const stats = await syncOnce(store, cloud, options.hooks);
+    const report: SyncReport = {
+      ok: true,
+      pushed: stats.pushed,
+      pulled: stats.pulled,
+      conflicts: stats.conflicts.length,
+      duration_ms: Math.round(performance.now() - started),
+    };
+    await store.write((w) =>
+      writeSyncState(w, {
+        last_sync_at: ctx.clock.now().toISOString(),
+        last_result: "ok",
+        last_error: null,
+      })
+    );
+    await appendLog(ctx.paths.log, "WARN", conflictLines(stats.conflicts), ctx.io.secrets);
+    await appendLog(ctx.paths.log, "INFO", [
+      `sync ok ${
+        displayUrl(config.url!)
+      } pushed=${report.pushed} pulled=${report.pulled} conflicts=${report.conflicts} ${report.duration_ms}ms`,
+    ], ctx.io.secrets);
+    return report;
+  } catch (error) {
+    const jdoError = error instanceof JdoError
+      ? error
+      : new JdoError("SYNC_FAILED", `Sync failed: ${(error as Error).message}`, { cause: error });
+    await store.write((w) =>
+      writeSyncState(w, {
+        last_sync_at: ctx.clock.now().toISOString(),
+        last_result: jdoError.code,
+        last_error: jdoError.message,
+      })
+    ).catch(() => {});
+    await appendLog(
+      ctx.paths.log,
+      "ERROR",
+      [`sync failed: ${jdoError.code}: ${jdoError.message}`],
+      ctx.io.secrets,
+    );
+    throw jdoError;
+  } finally {
+    cloud.close();
+    await lock.release();
+  }
+}
+
+const STATE_OF_CODE: Record<string, SyncStateName> = {
+  SYNC_AUTH: "auth_error",
+  SYNC_READ_ONLY: "auth_error",
+  SYNC_SCHEMA_MISMATCH: "schema_mismatch",
+};
+
+/** Sync status with the cloud probed under a short timeout. */
+export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncStatus> {
+  const config = await resolveSyncConfig(ctx);
+  const store = await ctx.store();
+  const state = await readSyncState(store);
+  const status: SyncStatus = {
+    enabled: config.enabled,
+    state: "disabled",
+    url: config.url ? displayUrl(config.url) : null,
+    last_sync_at: state.lastSyncAt,
+    last_result: state.lastResult,
+    last_error: state.lastError,
+    pending_changes: state.pendingChanges,
+    conflicts: state.conflicts,
+    device_id: await store.deviceId(),
+    token_source: config.tokenSource,
+    url_source: config.urlSource,
+  };
+  if (!config.enabled || !config.url) return status;
+  if (!config.token) {
+    status.state = "auth_error";
+    status.state_detail = "No token found";
+    return status;
+  }
+  if (!probe) {
+    status.state = state.lastResult === "ok"
+      ? "online"
+      : STATE_OF_CODE[state.lastResult ?? ""] ?? "offline";
+    return status;
+  }
+  const cloud = openCloud(ctx, config, 3_000);
+  try {
+    const info = await cloud.info();
+    status.state = info.schemaVersion > LATEST_SCHEMA_VERSION ? "schema_mismatch" : "online";
+  } catch (error) {
+    const code = error instanceof JdoError ? error.code : "SYNC_FAILED";
+    status.state = STATE_OF_CODE[code] ?? "offline";
+    status.state_detail = error instanceof Error ? error.message : String(error);
+  } finally {
+    cloud.close();
+  }
+  return status;
+}
+
+/** Back to local-only: local data stays, the token goes, the cloud is untouched. */
+export async function disableSync(ctx: AppContext): Promise<boolean> {
+  const settings = await ctx.settings();
+  if (!settings.turso_enabled) return false;
+  const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
+  try {
+    const next = { ...settings, turso_enabled: false, turso_db_url: null };
+    await saveSettings(ctx.paths.settings, next);
+    ctx.setSettings(next);
+    await removeToken(ctx.paths.auth, TURSO_PROVIDER);
+    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
+    await appendLog(ctx.paths.log, "INFO", ["sync disabled"], ctx.io.secrets);
+  } finally {
+    await lock.release();
+  }
+  return true;
+}
+
+export interface ConflictView {
+  entity: string;
+  id: string;
+  winner: string;
+  local: Record<string, unknown>;
+  remote: Record<string, unknown>;
+  resolved_at: string;
+  conflict_id: string;
+  detected_by: string;
+  local_version: string;
+  remote_version: string;
+}
+
+export async function listConflicts(ctx: AppContext, limit: number): Promise<ConflictView[]> {
+  const store = await ctx.store();
+  const rows = await store.query(
+    `SELECT * FROM _sync_conflicts WHERE deleted_at IS NULL ORDER BY resolved_at DESC, id LIMIT ?`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    entity: String(r.entity),
+    id: String(r.row_id),
+    winner: String(r.winner),
+    local: JSON.parse(String(r.local_row)),
+    remote: JSON.parse(String(r.remote_row)),
+    resolved_at: String(r.resolved_at),
+    conflict_id: String(r.id),
+    detected_by: String(r.detected_by),
+    local_version: String(r.local_version),
+    remote_version: String(r.remote_version),
+  }));
+}

@@ -1,0 +1,198 @@
+import type { AppContext } from "../app/context.ts";
+import { setToken } from "../config/auth_store.ts";
+import { saveSettings } from "../config/settings.ts";
+import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
+import { ENTITIES } from "../db/schema.ts";
+import type { Store } from "../db/store.ts";
+import { JdoError } from "../errors.ts";
+import { style } from "../output/colors.ts";
+import { progressBar } from "../output/progress.ts";
+import { backupNow } from "../db/backup.ts";
+import { displayUrl, hostOf, TURSO_PROVIDER, validateCloudUrl } from "./config.ts";
+import { liveRowCount } from "./engine.ts";
+import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
+import { syncNow, type SyncReport } from "./service.ts";
+import { acquireSyncLock } from "./lock.ts";
+import { writeSyncState } from "./state.ts";
+
+export interface SetupOptions {
+  url?: string;
+  tokenStdin?: boolean;
+  upload?: boolean;
+  backup?: boolean;
+  yes?: boolean;
+}
+
+export const GUIDANCE =
+  `jdo keeps your data in a local file and can sync it through a Turso (libSQL)
+cloud database, so every device you use has the same commitments, online or not.
+
+You need a database URL and a token. With the Turso CLI (https://docs.turso.tech):
+  turso db create jdo              create the database (once)
+  turso db show --url jdo          its URL, e.g. libsql://jdo-you.turso.io
+  turso db tokens create jdo       a token that can read and write
+Any libSQL server works too (sqld): use its URL and a token it accepts.
+`;
+
+/** Checks everything before anything is saved: reachable, token, write access, schema. */
+export async function validateCloud(url: string, token: string): Promise<void> {
+  const cloud = new LibsqlCloud({ url, token, requestTimeoutMs: 10_000 });
+  try {
+    const info = await cloud.info();
+    if (info.schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(info.schemaVersion);
+    if (info.schemaVersion < LATEST_SCHEMA_VERSION) await cloud.migrate();
+    await cloud.assertWritable();
+  } finally {
+    cloud.close();
+  }
+}
+
+async function readToken(ctx: AppContext): Promise<string> {
+  const token = (await ctx.io.readStdin()).trim();
+  if (!token) throw new JdoError("USAGE", "--token-stdin was given but stdin held no token");
+  if (/\s/.test(token)) {
+    throw new JdoError("USAGE", "The token on stdin contains spaces or several lines");
+  }
+  return token;
+}
+
+/** Deletes every row of this device's data (after it was kept in a backup). */
+async function startFromCloud(store: Store): Promise<void> {
+  await store.client.execute("PRAGMA foreign_keys = OFF");
+  await store.write(async (w) => {
+    for (const def of [...ENTITIES].reverse()) await w.tx.execute(`DELETE FROM ${def.table}`);
+    await w.tx.execute("DELETE FROM _sync_conflicts");
+    await w.tx.execute("DELETE FROM _sync_outbox");
+    await writeSyncState(w, { watermark: "0", cloud_id: null });
+  });
+}
+
+export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<SyncReport> {
+  const io = ctx.io;
+  const s = style(io.color);
+  const interactive = io.stdinIsTty && !options.tokenStdin;
+  const envToken = ctx.env.JDO_TURSO_AUTH_TOKEN || ctx.env.TURSO_AUTH_TOKEN;
+  const envUrl = ctx.env.JDO_TURSO_DB_URL || ctx.env.TURSO_DATABASE_URL;
+  if (!interactive && !(options.url ?? envUrl)) {
+    throw new JdoError(
+      "USAGE",
+      'Non-interactive setup needs --url URL and the token on stdin: echo "$TOKEN" | jdo sync setup --url URL --token-stdin --yes',
+    );
+  }
+  if (!interactive && !options.tokenStdin && !envToken) {
+    throw new JdoError(
+      "USAGE",
+      "Give the token on stdin with --token-stdin (never as an argument)",
+    );
+  }
+  const settings = await ctx.settings();
+  if (settings.turso_enabled) {
+    const current = settings.turso_db_url ? displayUrl(settings.turso_db_url) : "a database";
+    if (!options.yes) {
+      if (!interactive) {
+        throw new JdoError(
+          "USAGE",
+          `Sync is already set up with ${current}; add --yes to replace it`,
+        );
+      }
+      const replace = await ctx.prompter.confirm(
+        `Sync is already set up with ${current}. Replace that configuration?`,
+        false,
+      );
+      if (!replace) throw new JdoError("CANCELLED", "Kept the current sync configuration");
+    }
+  }
+
+  let url: string;
+  let token: string;
+  let tokenFromEnv = false;
+  if (interactive) {
+    io.out(GUIDANCE);
+    for (;;) {
+      const rawUrl = options.url ?? await ctx.prompter.input("Database URL:", { default: envUrl });
+      let tokenInput: string;
+      try {
+        url = validateCloudUrl(rawUrl);
+        tokenInput = (await ctx.prompter.password("Token (input hidden):")).trim();
+        if (!tokenInput) throw new JdoError("USAGE", "The token is empty");
+        io.secrets.add(tokenInput);
+        io.err(`Checking ${hostOf(url)}…`);
+        await validateCloud(url, tokenInput);
+        token = tokenInput;
+        break;
+      } catch (error) {
+        if (!(error instanceof JdoError) || error.code === "CANCELLED") throw error;
+        io.err(s.red(`✗ ${error.message}`));
+        options.url = undefined;
+        if (!await ctx.prompter.confirm("Try again?", true)) {
+          throw new JdoError(error.code, `${error.message} (nothing was saved)`);
+        }
+      }
+    }
+  } else {
+    url = validateCloudUrl((options.url ?? envUrl)!);
+    tokenFromEnv = !options.tokenStdin;
+    token = options.tokenStdin ? await readToken(ctx) : envToken!;
+    io.secrets.add(token);
+    try {
+      await validateCloud(url, token);
+    } catch (error) {
+      if (error instanceof JdoError) {
+        throw new JdoError(error.code, `${error.message} (nothing was saved)`, { cause: error });
+      }
+      throw error;
+    }
+  }
+  io.err(s.green(`✓ Connected to ${hostOf(url)}: token accepted, can write, schema compatible`));
+
+  const store = await ctx.store();
+  const localRows = await liveRowCount(store);
+  if (localRows > 0) {
+    const ask = (message: string, flag: boolean | undefined) =>
+      flag ?? (interactive ? ctx.prompter.confirm(message, true) : Promise.resolve(true));
+    const wantBackup = await ask(
+      `This device has ${localRows} items. Back up the local database first?`,
+      options.backup,
+    );
+    let backupPath: string | undefined;
+    if (wantBackup) {
+      backupPath = await backupNow(store, ctx.paths.backupsDir, ctx.clock.now());
+      io.err(`Backed up to ${backupPath}`);
+    }
+    const upload = await ask(`Upload these ${localRows} items to the cloud?`, options.upload);
+    if (!upload) {
+      backupPath ??= await backupNow(store, ctx.paths.backupsDir, ctx.clock.now());
+      const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
+      try {
+        await startFromCloud(store);
+      } finally {
+        await lock.release();
+      }
+      io.err(
+        `Starting this device from the cloud's data; your old local data is kept in ${backupPath}`,
+      );
+    }
+  }
+
+  const next = {
+    ...settings,
+    turso_enabled: true,
+    turso_db_url: url,
+    device_id: await store.deviceId(),
+  };
+  if (!tokenFromEnv) await setToken(ctx.paths.auth, TURSO_PROVIDER, token, ctx.clock.now());
+  await saveSettings(ctx.paths.settings, next);
+  ctx.setSettings(next);
+
+  let upload: ReturnType<typeof progressBar> | undefined;
+  const report = await syncNow(ctx, {
+    hooks: {
+      onPushProgress(done, total) {
+        upload ??= progressBar(io, "Uploading", total);
+        upload.update(done);
+      },
+    },
+  });
+  upload?.finish();
+  return report;
+}

@@ -1,0 +1,51 @@
+import type { Store, Writer } from "../db/store.ts";
+
+/** Sync bookkeeping kept in the working database's _sync_state table. */
+export interface SyncState {
+  /** Highest cloud change sequence merged into this database. */
+  watermark: number;
+  /** The cloud database the watermark belongs to. */
+  cloudId: string | null;
+  lastSyncAt: string | null;
+  /** "ok" or an error code such as SYNC_UNREACHABLE. */
+  lastResult: string | null;
+  lastError: string | null;
+  pendingChanges: number;
+  conflicts: number;
+}
+
+const KEYS = ["watermark", "cloud_id", "last_sync_at", "last_result", "last_error"];
+
+export async function readSyncState(store: Store): Promise<SyncState> {
+  const rows = await store.query(
+    `SELECT key, value FROM _sync_state WHERE key IN (${KEYS.map(() => "?").join(",")})`,
+    KEYS,
+  );
+  const map = new Map(rows.map((r) => [String(r.key), r.value === null ? null : String(r.value)]));
+  const counts = await store.one(
+    `SELECT (SELECT count(*) FROM _sync_outbox WHERE entity <> 'conflict') AS pending,
+            (SELECT count(*) FROM _sync_conflicts WHERE deleted_at IS NULL) AS conflicts`,
+  );
+  return {
+    watermark: Number(map.get("watermark") ?? 0),
+    cloudId: map.get("cloud_id") ?? null,
+    lastSyncAt: map.get("last_sync_at") ?? null,
+    lastResult: map.get("last_result") ?? null,
+    lastError: map.get("last_error") ?? null,
+    pendingChanges: Number(counts?.pending ?? 0),
+    conflicts: Number(counts?.conflicts ?? 0),
+  };
+}
+
+export async function writeSyncState(
+  w: Writer,
+  values: Record<string, string | null>,
+): Promise<void> {
+  for (const [key, value] of Object.entries(values)) {
+    await w.tx.execute({
+      sql: `INSERT INTO _sync_state (key, value) VALUES (?, ?)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      args: [key, value],
+    });
+  }
+}
