@@ -131,7 +131,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ...shared,
         ...SYNCED_TABLES_V1.flatMap((table) => [
           `ALTER TABLE ${table} ADD COLUMN _seq INTEGER NOT NULL DEFAULT 0`,
-          `CREATE INDEX IF NOT EXISTS ${table}_seq ON ${table}(_seq)`,
+          `CREATE INDEX IF NOT EXISTS ${table}_seq ON ${table}(_seq, id)`,
         ]),
         `CREATE TABLE IF NOT EXISTS _jdo_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT)`,
         `INSERT OR IGNORE INTO _jdo_meta (key, value) VALUES ('seq', '0')`,

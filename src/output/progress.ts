@@ -26,7 +26,7 @@ export function progressBar(
     const seconds = Math.max((now() - started) / 1000, 0.001);
     const rate = Math.round(done / seconds);
     io.errRaw(
-      `\r${label} [${"#".repeat(filled)}${
+      `\r\x1b[K${label} [${"#".repeat(filled)}${
         ".".repeat(width - filled)
       }] ${done}/${total} rows  ${rate}/s`,
     );

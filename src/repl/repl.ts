@@ -36,7 +36,6 @@ export interface ReplOptions {
   historyPath?: string;
 }
 
-export const PROMPT = "jdo› ";
 export const TEXT_HINT = "Type /help for commands, or /commit … to make a commitment";
 export const NO_SYNC = "Sync is not set up. Run: jdo sync setup";
 
@@ -45,10 +44,13 @@ export function promptText(indicator: string, color: boolean): string {
   const s = style(color);
   const name = s.bold(s.cyan("jdo›")) + " ";
   if (!indicator) return name;
+  // Synced is green, waiting to push is yellow, anything needing attention is red.
   const painted = indicator === "✓"
     ? s.green(indicator)
     : indicator.startsWith("⇡")
     ? s.yellow(indicator)
+    : indicator === "?"
+    ? s.dim(indicator)
     : s.red(indicator);
   return `${painted} ${name}`;
 }
@@ -67,8 +69,7 @@ export function completeSlash(line: string): [string[], string] {
   const names = SLASH_COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])])
     .filter((name) => name.length > 1)
     .map((name) => `/${name}`);
-  const hits = names.filter((name) => name.startsWith(line.toLowerCase()));
-  return [hits.length > 0 ? hits : [], line];
+  return [names.filter((name) => name.startsWith(line.toLowerCase())), line];
 }
 
 /**
@@ -113,7 +114,10 @@ export async function runRepl(
   });
 
   let busy = false;
+  /** The terminal is gone (Ctrl-D, Ctrl-C, /exit): no more prompts. */
   let closed = false;
+  /** /exit was typed: lines queued after it are dropped. */
+  let exited = false;
   /** False when Ctrl-D ends the REPL with the cursor still after the prompt. */
   let atLineStart = false;
   /** Set while /sync waits, so Ctrl-C can stop waiting. */
@@ -166,6 +170,7 @@ export async function runRepl(
         printHelp(ctx, s);
         return;
       case "exit":
+        exited = true;
         atLineStart = true;
         rl.close();
         return;
@@ -192,7 +197,7 @@ export async function runRepl(
         if (!id) {
           fail(
             picks.length === 0
-              ? `Nothing to pick from: run /list or /dashboard first`
+              ? "Nothing to pick from: the last list was empty"
               : `No item ${action.index} in the last list (pick 1–${picks.length})`,
           );
           return;
@@ -213,7 +218,7 @@ export async function runRepl(
   };
 
   const handleLine = async (line: string) => {
-    if (closed) return;
+    if (exited) return;
     void history.add(line);
     busy = true;
     try {
@@ -224,7 +229,10 @@ export async function runRepl(
     } finally {
       busy = false;
     }
-    if (!closed) rl.prompt();
+    if (closed) return;
+    rl.prompt();
+    // A command may have changed what is waiting to sync (⇡N): redraw when known.
+    loop?.refreshIndicator();
   };
 
   const finished = new Promise<void>((resolve) => {
@@ -249,13 +257,25 @@ export async function runRepl(
     rl.on("close", () => {
       if (closed) return;
       closed = true;
-      loop?.stop();
       if (!atLineStart) output.write("\n");
-      // Let a running command finish before the store is closed.
-      queue.then(() => history.flush()).then(() => resolve());
+      // Lines already typed still run (a /sync among them too); then stop.
+      queue.then(() => {
+        loop?.stop();
+        return history.flush();
+      }).then(() => resolve());
     });
   });
 
+  if (sync) {
+    // Show the indicator in the first prompt if it comes quickly; never wait long.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const quick = await Promise.race([
+      Promise.resolve().then(() => sync.indicator()).catch(() => ""),
+      new Promise<string>((resolve) => timer = setTimeout(() => resolve(""), 150)),
+    ]);
+    clearTimeout(timer);
+    rl.setPrompt(promptText(String(quick ?? ""), ctx.io.color));
+  }
   rl.prompt();
   loop?.start();
   await finished;

@@ -8,6 +8,18 @@ export interface CloudInfo {
   cloudId: string | null;
 }
 
+/** Position in a table's change feed: the last (_seq, id) read. */
+export interface Cursor {
+  seq: number;
+  id: string;
+}
+
+/** What one push did: per row whether it was applied, and the cloud's change sequence after it. */
+export interface PushResult {
+  applied: boolean[];
+  seq: number;
+}
+
 /** One row to upsert into a cloud table. */
 export interface PushRow {
   table: string;
@@ -27,13 +39,17 @@ export interface CloudStore {
   assertWritable(): Promise<void>;
   /** Makes the latest cloud state readable; returns the highest change sequence. */
   snapshot(): Promise<number>;
-  /** Rows of `table` with after < _seq <= upTo, in _seq order, at most `limit`. */
-  changes(table: string, after: number, upTo: number, limit: number): Promise<Row[]>;
+  /**
+   * Rows of `table` after the cursor and with _seq <= upTo, ordered by
+   * (_seq, id), at most `limit`. Many rows share one _seq (one per push), so
+   * the cursor is the (_seq, id) of the last row already read.
+   */
+  changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]>;
   /**
    * Upserts rows in one atomic step, each applied only when its version is
    * greater than the cloud's and the cloud row was not changed by another
-   * device after `watermark`. Returns, per row, whether it was applied.
+   * device after `watermark`. The whole push gets one new _seq.
    */
-  push(rows: PushRow[], watermark: number, deviceId: string): Promise<boolean[]>;
+  push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;
   close(): void;
 }

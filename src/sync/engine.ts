@@ -7,7 +7,7 @@ import { queryRows } from "../db/database.ts";
 import { ENTITIES, type EntityDef, q, type Row } from "../db/schema.ts";
 import { CONFLICT_ENTITY, type Store, type Writer } from "../db/store.ts";
 import { parseVersion } from "../db/hlc.ts";
-import type { CloudStore, PushRow } from "./cloud_store.ts";
+import type { CloudStore, Cursor, PushRow } from "./cloud_store.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 
 export const PAGE_SIZE = 2_000;
@@ -198,14 +198,16 @@ export async function pull(
   let pulled = 0;
   if (upTo <= state.watermark) return { pulled, conflicts };
   for (const t of SYNCED) {
-    let after = state.watermark;
+    // "~" sorts after every id: rows at exactly the watermark were merged already.
+    let cursor: Cursor = { seq: state.watermark, id: "~" };
     for (;;) {
-      const page = await cloud.changes(t.table, after, upTo, PAGE_SIZE);
+      const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
       if (page.length === 0) break;
       await store.client.execute("PRAGMA foreign_keys = OFF");
       pulled += await store.write((w) => mergePage(w, t, page, conflicts));
       hooks.onPullProgress?.(pulled);
-      after = Number(page[page.length - 1]._seq);
+      const last = page[page.length - 1];
+      cursor = { seq: Number(last._seq), id: String(last.id) };
       if (page.length < PAGE_SIZE) break;
     }
   }
@@ -213,7 +215,12 @@ export async function pull(
   return { pulled, conflicts };
 }
 
-/** Push: send queued rows in atomic chunks; drop the outbox entries the cloud accepted. */
+/**
+ * Push: send queued rows in atomic chunks; drop the outbox entries the cloud
+ * accepted. When every chunk got the next sequence number in turn, no other
+ * device wrote in between, so the watermark moves past our own rows and the
+ * next pull does not read them back.
+ */
 export async function push(
   store: Store,
   cloud: CloudStore,
@@ -227,6 +234,7 @@ export async function push(
   let pushed = 0;
   let rejected = 0;
   let done = 0;
+  let contiguousSeq: number | null = state.watermark;
   for (const t of SYNCED) {
     let afterId = "";
     for (;;) {
@@ -242,8 +250,11 @@ export async function push(
         const { _queued: _, ...row } = r;
         return { table: t.table, row };
       });
-      const applied = await cloud.push(batch, state.watermark, deviceId);
-      const accepted = rows.filter((_, i) => applied[i]);
+      const result = await cloud.push(batch, state.watermark, deviceId);
+      const accepted = rows.filter((_, i) => result.applied[i]);
+      contiguousSeq = contiguousSeq !== null && result.seq === contiguousSeq + 1
+        ? result.seq
+        : null;
       await store.write(async (w) => {
         for (const r of accepted) await dropOutbox(w, t.entity, String(r.id), String(r.version));
       });
@@ -253,6 +264,10 @@ export async function push(
       hooks.onPushProgress?.(done, total);
       if (rows.length < PUSH_CHUNK) break;
     }
+  }
+  if (rejected === 0 && contiguousSeq !== null && contiguousSeq > state.watermark) {
+    const seq = contiguousSeq;
+    await store.write((w) => writeSyncState(w, { watermark: String(seq) }));
   }
   return { pushed, rejected };
 }

@@ -5,7 +5,7 @@ import { queryOne, queryRows, sqliteMessage } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
 import { q, type Row } from "../db/schema.ts";
 import { JdoError } from "../errors.ts";
-import type { CloudInfo, CloudStore, PushRow } from "./cloud_store.ts";
+import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
 import { hostOf } from "./config.ts";
 import { classifyCloudError } from "./cloud_errors.ts";
 
@@ -159,17 +159,17 @@ export class LibsqlCloud implements CloudStore {
     throw classifyCloudError(lastError, this.host, "pull from the cloud database");
   }
 
-  async changes(table: string, after: number, upTo: number, limit: number): Promise<Row[]> {
+  async changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
     const replica = await this.#openReplica();
     return await queryRows(
       replica,
-      `SELECT * FROM ${table} WHERE _seq > ? AND _seq <= ? ORDER BY _seq LIMIT ?`,
-      [after, upTo, limit],
+      `SELECT * FROM ${table} WHERE (_seq > ? OR (_seq = ? AND id > ?)) AND _seq <= ?
+       ORDER BY _seq, id LIMIT ?`,
+      [after.seq, after.seq, after.id, upTo, limit],
     );
   }
 
-  async push(rows: PushRow[], watermark: number, deviceId: string): Promise<boolean[]> {
-    if (rows.length === 0) return [];
+  async push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult> {
     const statements: InStatement[] = [
       "UPDATE _jdo_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'",
     ];
@@ -187,11 +187,15 @@ WHERE excluded.version > ${table}.version
         args: [...columns.map((c) => row[c]), watermark, deviceId],
       });
     }
+    statements.push("SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'");
     const results = await this.#call(
       "push to the cloud database",
       () => this.#remote.batch(statements, "write"),
     );
-    return results.slice(1).map((r) => r.rowsAffected > 0);
+    return {
+      applied: results.slice(1, -1).map((r) => r.rowsAffected > 0),
+      seq: Number(results[results.length - 1].rows[0]?.seq ?? 0),
+    };
   }
 
   close(): void {

@@ -8,7 +8,10 @@ export function registerHome(program: Command, ctx: AppContext): void {
   program.action(async () => {
     if (ctx.io.stdinIsTty && ctx.io.stdoutIsTty) {
       const { runRepl } = await import("../../repl/repl.ts");
-      await runRepl(ctx, program);
+      const { replSyncHook } = await import("../../sync/repl_hook.ts");
+      // A broken sync configuration must not keep the REPL from starting.
+      const sync = await replSyncHook(ctx).catch(() => undefined);
+      await runRepl(ctx, program, sync);
       return;
     }
     const dashboard = await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color);
