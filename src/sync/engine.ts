@@ -326,3 +326,18 @@ export async function resetForCloud(store: Store, cloudId: string): Promise<void
   await store.write((w) => writeSyncState(w, { watermark: "0", cloud_id: cloudId }));
   await enqueueEverything(store);
 }
+
+/** Gives every row a new version and queues it (after `db restore` with sync on). */
+export async function restampForSync(store: Store): Promise<void> {
+  await store.write(async (w) => {
+    const version = w.nextVersion();
+    const now = w.nowIso();
+    for (const def of ENTITIES) {
+      await w.tx.execute({
+        sql: `UPDATE ${def.table} SET version = ?, updated_at = ?`,
+        args: [version, now],
+      });
+    }
+  });
+  await enqueueEverything(store);
+}

@@ -4,6 +4,7 @@ import { writeFileAtomic } from "../../config/atomic_file.ts";
 import { backupNow, inspectBackup, replaceDatabase } from "../../db/backup.ts";
 import { migrateLocal, openDatabaseFile, schemaStatus } from "../../db/database.ts";
 import { ENTITIES } from "../../db/schema.ts";
+import { restampForSync } from "../../sync/engine.ts";
 import { exportAll, importItems, parseImport } from "../../domain/transfer.ts";
 import { JdoError } from "../../errors.ts";
 import { progressBar } from "../../output/progress.ts";
@@ -30,7 +31,14 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
       const doc = await exportAll(await ctx.store(), ctx.clock.now());
       const text = JSON.stringify(doc, null, 2);
       if (!opts.out) return ctx.io.out(text);
-      await writeFileAtomic(opts.out, text + "\n", 0o600);
+      try {
+        await writeFileAtomic(opts.out, text + "\n", 0o600);
+      } catch (error) {
+        const why = error instanceof Deno.errors.NotFound
+          ? "its directory does not exist"
+          : (error as Error).message;
+        throw new JdoError("IO_ERROR", `Cannot write ${opts.out}: ${why}`, { cause: error });
+      }
       const counts = ENTITIES.map((d) => `${(doc[d.plural] as unknown[]).length} ${d.plural}`);
       ctx.io.err(`Exported to ${opts.out}: ${counts.join(", ")}`);
     });
@@ -150,7 +158,16 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
       if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupHere(ctx)}`);
       ctx.close();
       await replaceDatabase(path, ctx.paths.database);
-      await ctx.store(); // applies migrations the backup may predate
+      const store = await ctx.store(); // applies migrations the backup may predate
       ctx.io.out(`Restored ${ctx.paths.database} from ${path}`);
+      if ((await ctx.settings()).turso_enabled) {
+        // Without new versions the next sync would bring the newer cloud rows
+        // straight back; restamped, the restored rows win and what they
+        // overwrite is kept in the conflict log.
+        await restampForSync(store);
+        ctx.io.out(
+          "Sync is on: the next sync makes the restored data current on every device (overwritten edits go to jdo sync conflicts).",
+        );
+      }
     });
 }
