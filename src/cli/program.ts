@@ -8,6 +8,7 @@ import { registerItemCommands } from "./commands/items.ts";
 import { registerReportCommands } from "./commands/report.ts";
 import { registerHome } from "./commands/home.ts";
 import { registerSyncCommands } from "./commands/sync.ts";
+import { registerCompletionsCommand } from "./commands/completions.ts";
 
 /** The whole command tree; also the source of shell completions. */
 export function buildProgram(ctx: AppContext): Command {
@@ -30,6 +31,7 @@ export function buildProgram(ctx: AppContext): Command {
   registerReportCommands(program, ctx);
   registerDataCommands(program, ctx);
   registerSyncCommands(program, ctx);
+  registerCompletionsCommand(program, ctx);
   return program;
 }
 
@@ -37,6 +39,13 @@ const QUIET_EXITS = new Set(["commander.helpDisplayed", "commander.version"]);
 
 /** Parses argv and runs the command; commander's own errors become usage errors. */
 export async function runProgram(program: Command, argv: string[]): Promise<void> {
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith("-")) {
+    const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    if (!known.includes(first) && first !== "help") {
+      throw new JdoError("USAGE", `Unknown command "${first}" (see jdo --help)`);
+    }
+  }
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {

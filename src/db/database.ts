@@ -1,12 +1,30 @@
-import { type Client, createClient, type InArgs, type Transaction } from "@libsql/client";
+import { type Client, createClient, type InArgs } from "@libsql/client";
 import { dirname } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.ts";
 import type { Row } from "./schema.ts";
 
-/** Anything that can run SQL: the client itself or an open transaction. */
-export type Executor = Pick<Client, "execute"> | Pick<Transaction, "execute">;
+/** Anything that can run SQL. */
+export type Executor = Pick<Client, "execute">;
+
+/**
+ * Runs `fn` inside BEGIN IMMEDIATE … COMMIT on the client's own connection.
+ * (@libsql/client's transaction() hands its connection to the transaction
+ * and never closes it, leaking two file handles per write.) Callers must not
+ * overlap transactions on one client; Store serialises its writes.
+ */
+export async function inTransaction<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+  await client.execute("BEGIN IMMEDIATE");
+  try {
+    const result = await fn();
+    await client.execute("COMMIT");
+    return result;
+  } catch (error) {
+    await client.execute("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}
 
 export const BUSY_TIMEOUT_MS = 15_000;
 
@@ -49,7 +67,12 @@ export function sqliteMessage(error: unknown): string {
 
 /** Opens (creating when absent) a libSQL file with WAL and a busy timeout. */
 export async function openDatabaseFile(path: string): Promise<Client> {
-  await ensurePrivateDir(dirname(path));
+  // Create a missing directory private; never chmod an existing one (JDO_DATABASE_PATH
+  // may point into a shared directory such as /tmp or the current directory).
+  const dir = dirname(path);
+  if (!(await Deno.stat(dir).then((info) => info.isDirectory, () => false))) {
+    await ensurePrivateDir(dir);
+  }
   let client: Client;
   try {
     client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS });
@@ -125,21 +148,19 @@ export async function migrateLocal(
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
-    const tx = await client.transaction("write");
     try {
-      if (await schemaVersion(tx) >= migration.version) {
-        await tx.rollback();
-        continue;
-      }
-      for (const sql of migration.statements("local")) await tx.execute(sql);
-      await tx.execute({
-        sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
-        args: [migration.version, migration.name, now().toISOString()],
+      const done = await inTransaction(client, async () => {
+        // Another process may have applied it while this one waited for the lock.
+        if (await schemaVersion(client) >= migration.version) return false;
+        for (const sql of migration.statements("local")) await client.execute(sql);
+        await client.execute({
+          sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          args: [migration.version, migration.name, now().toISOString()],
+        });
+        return true;
       });
-      await tx.commit();
-      applied.push(migration.version);
+      if (done) applied.push(migration.version);
     } catch (error) {
-      tx.close();
       throw new JdoError(
         "DB_ERROR",
         `Cannot apply database migration ${migration.version} (${migration.name}): ${

@@ -1,7 +1,7 @@
-import type { Client, InArgs, Transaction } from "@libsql/client";
+import type { Client, InArgs } from "@libsql/client";
 import { JdoError } from "../errors.ts";
 import { formatVersion, type HlcState, newDeviceId, observe, tick } from "./hlc.ts";
-import { queryOne, queryRows } from "./database.ts";
+import { type Executor, inTransaction, queryOne, queryRows } from "./database.ts";
 import { columnsOf, ENTITIES, type EntityDef, q, type Row } from "./schema.ts";
 
 /** Wall time, injectable so tests can run a device with a skewed clock. */
@@ -25,6 +25,7 @@ export const CONFLICT_ENTITY = "conflict";
  */
 export class Store {
   #wrote = false;
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly client: Client, readonly clock: WallClock) {}
 
@@ -49,27 +50,42 @@ export class Store {
     return await this.write((w) => Promise.resolve(w.deviceId));
   }
 
-  async write<T>(fn: (w: Writer) => Promise<T>): Promise<T> {
-    const tx = await this.client.transaction("write");
-    try {
-      const writer = await Writer.open(tx, this.clock);
-      const result = await fn(writer);
-      await writer.saveClock();
-      await tx.commit();
-      this.#wrote ||= writer.changed;
-      return result;
-    } finally {
-      tx.close();
-    }
+  /**
+   * Runs `fn` in one write transaction. Writes of this process are queued so
+   * they never overlap on the one connection. `foreignKeys: false` is for
+   * merging remote rows, whose order across pages is the cloud's.
+   */
+  write<T>(fn: (w: Writer) => Promise<T>, options: { foreignKeys?: boolean } = {}): Promise<T> {
+    const run = async () => {
+      const fkOff = options.foreignKeys === false;
+      if (fkOff) await this.client.execute("PRAGMA foreign_keys = OFF");
+      try {
+        const writer = await inTransaction(this.client, async () => {
+          const w = await Writer.open(this.client, this.clock);
+          w.result = await fn(w);
+          await w.saveClock();
+          return w;
+        });
+        this.#wrote ||= writer.changed;
+        return writer.result as T;
+      } finally {
+        if (fkOff) await this.client.execute("PRAGMA foreign_keys = ON");
+      }
+    };
+    const next = this.#queue.then(run, run);
+    this.#queue = next.catch(() => {});
+    return next;
   }
 }
 
 export class Writer {
   changed = false;
+  /** What the write function returned (kept here while committing). */
+  result: unknown;
   #state: HlcState;
 
   private constructor(
-    readonly tx: Transaction,
+    readonly tx: Executor,
     readonly deviceId: string,
     state: HlcState,
     readonly clock: WallClock,
@@ -77,7 +93,7 @@ export class Writer {
     this.#state = state;
   }
 
-  static async open(tx: Transaction, clock: WallClock): Promise<Writer> {
+  static async open(tx: Executor, clock: WallClock): Promise<Writer> {
     const rows = await queryRows(
       tx,
       "SELECT key, value FROM _sync_state WHERE key IN ('device_id','hlc_ms','hlc_counter')",
@@ -200,7 +216,9 @@ export class Writer {
         if (link.onDelete === "restrict") {
           throw new JdoError(
             "INVALID_INPUT",
-            `Cannot delete this ${def.name}: ${rows.length} ${child.plural} still refer to it (delete or reassign them first)`,
+            `Cannot delete this ${def.name}: ${rows.length} ${
+              rows.length === 1 ? `${child.name} still refers` : `${child.plural} still refer`
+            } to it (delete or reassign them first)`,
           );
         }
         for (const r of rows) {

@@ -247,7 +247,7 @@ Deno.test("deleting a stakeholder who still has commitments is refused, and noth
     t.store.write((w) => w.tombstone(entity("stakeholder"), String(s.person.id))),
     "INVALID_INPUT",
   );
-  assert.match(e.message, /1 commitments still refer to it/);
+  assert.match(e.message, /1 commitment still refers to it/);
   const p = await rowOf(t.store, "stakeholders", s.person.id);
   assert.equal(p.deleted_at, null);
   assert.equal(p.version, s.person.version);

@@ -42,6 +42,15 @@ export async function stakeholderByName(w: Writer, name: string): Promise<Row> {
     [clean],
   );
   if (existing) return existing;
+  // SQLite's lower() folds ASCII only: compare names with other letters in JS.
+  if (/[^ -~]/.test(clean)) {
+    const folded = clean.toLowerCase();
+    const live = await w.query(
+      "SELECT * FROM stakeholders WHERE deleted_at IS NULL ORDER BY created_at",
+    );
+    const match = live.find((s) => String(s.name).toLowerCase() === folded);
+    if (match) return match;
+  }
   return await w.insert(entity("stakeholder"), { name: clean, type: "person" });
 }
 

@@ -63,7 +63,9 @@ function recordToRow(def: EntityDef, record: Record<string, unknown>, where: str
         row[field.name] = JSON.stringify(value);
         break;
       case "bool":
-        row[field.name] = value ? 1 : 0;
+        if (value === true || value === 1) row[field.name] = 1;
+        else if (value === false || value === 0) row[field.name] = 0;
+        else fail(where, `${field.name} must be true or false`);
         break;
       case "int":
       case "real":
@@ -252,6 +254,8 @@ export async function importItems(
             due_time: s.due_time,
             notes: s.notes,
             status: s.status,
+            // An imported completion without details counts as on time.
+            completed_on_time: s.status === "completed" ? 1 : null,
           },
         });
         present.add(s.id);

@@ -203,8 +203,9 @@ export async function pull(
     for (;;) {
       const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
       if (page.length === 0) break;
-      await store.client.execute("PRAGMA foreign_keys = OFF");
-      pulled += await store.write((w) => mergePage(w, t, page, conflicts));
+      pulled += await store.write((w) => mergePage(w, t, page, conflicts), {
+        foreignKeys: false,
+      });
       hooks.onPullProgress?.(pulled);
       const last = page[page.length - 1];
       cursor = { seq: Number(last._seq), id: String(last.id) };

@@ -58,13 +58,12 @@ async function readToken(ctx: AppContext): Promise<string> {
 
 /** Deletes every row of this device's data (after it was kept in a backup). */
 async function startFromCloud(store: Store): Promise<void> {
-  await store.client.execute("PRAGMA foreign_keys = OFF");
   await store.write(async (w) => {
     for (const def of [...ENTITIES].reverse()) await w.tx.execute(`DELETE FROM ${def.table}`);
     await w.tx.execute("DELETE FROM _sync_conflicts");
     await w.tx.execute("DELETE FROM _sync_outbox");
     await writeSyncState(w, { watermark: "0", cloud_id: null });
-  });
+  }, { foreignKeys: false });
 }
 
 export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<SyncReport> {

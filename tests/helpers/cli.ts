@@ -1,0 +1,115 @@
+/**
+ * Runs jdo from source as a subprocess, the way a user or a script would:
+ * `deno run -A --quiet <repo>/main.ts ARGS…` with a private JDO_HOME.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const MAIN = join(REPO_ROOT, "main.ts");
+
+export interface JdoResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Text piped to stdin (stdin is closed/empty otherwise). */
+  stdin?: string;
+  /** Extra environment; a value of `undefined` removes the variable. */
+  env?: Record<string, string | undefined>;
+}
+
+// Variables from the developer's shell that would change jdo's behaviour.
+const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$)/;
+
+function baseEnv(home: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!STRIPPED.test(k)) env[k] = v;
+  }
+  return {
+    ...env,
+    JDO_HOME: home,
+    JDO_TIMEZONE: "UTC",
+    JDO_SYNC_AUTO: "0",
+    NO_COLOR: "1",
+  };
+}
+
+export async function runJdo(
+  home: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<JdoResult> {
+  const env = baseEnv(home);
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    cwd: REPO_ROOT,
+    env,
+    clearEnv: true,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** Runs jdo and parses stdout as JSON; fails with the output when it exits non-zero. */
+export async function runJson<T = unknown>(
+  home: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<T> {
+  const r = await runJdo(home, args, options);
+  if (r.code !== 0) {
+    throw new Error(
+      `jdo ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+    );
+  }
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch (error) {
+    throw new Error(`jdo ${args.join(" ")}: stdout is not JSON (${error}):\n${r.stdout}`);
+  }
+}
+
+/** A fresh, not-yet-existing JDO_HOME inside a temp directory (removed on dispose). */
+export async function tempHome(): Promise<{ root: string; home: string } & AsyncDisposable> {
+  const root = await Deno.makeTempDir({ prefix: "jdo-e2e-" });
+  return {
+    root,
+    home: join(root, "home"),
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }).catch(() => {}),
+  };
+}
+
+/** Runs async jobs with at most `limit` in flight (jdo subprocesses are CPU-bound). */
+export async function pool<T>(jobs: (() => Promise<T>)[], limit = 4): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
+}

@@ -1,0 +1,43 @@
+import type { Client } from "@libsql/client";
+import { join } from "node:path";
+import { migrateLocal, openDatabaseFile } from "../../src/db/database.ts";
+import { Store, systemClock, type WallClock } from "../../src/db/store.ts";
+
+export interface TempStore extends AsyncDisposable {
+  store: Store;
+  client: Client;
+  dir: string;
+  path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A migrated working database in a fresh temp directory, assembled the way
+ * src/app/context.ts does it. Use with `await using`, or call close().
+ */
+export async function openTempStore(clock: WallClock = systemClock): Promise<TempStore> {
+  const dir = await Deno.makeTempDir({ prefix: "jdo-test-" });
+  const path = join(dir, "jdo.db");
+  const client = await openDatabaseFile(path);
+  await migrateLocal(client, () => clock.now());
+  const store = new Store(client, clock);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    client.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  return { store, client, dir, path, close, [Symbol.asyncDispose]: close };
+}
+
+/** A clock that returns a fixed, settable instant. */
+export function manualClock(start: Date | number): WallClock & { set(t: Date | number): void } {
+  let now = new Date(start);
+  return {
+    now: () => new Date(now),
+    set(t) {
+      now = new Date(t);
+    },
+  };
+}
