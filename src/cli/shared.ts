@@ -1,7 +1,7 @@
 import type { AppContext } from "../app/context.ts";
 import { ENTITIES, entity, type EntityDef, type EntityName } from "../db/schema.ts";
 import type { Domain } from "../domain/actions.ts";
-import { type DateContext, InvalidDateError, parseDate } from "../domain/dates.ts";
+import { type DateContext, InvalidDateError, loadDateParser, parseDate } from "../domain/dates.ts";
 import { type Resolved, resolveId, shortIds } from "../domain/ids.ts";
 import { loadRecord } from "../domain/records.ts";
 import { JdoError } from "../errors.ts";
@@ -16,7 +16,8 @@ export function datesOf(ctx: AppContext): DateContext {
 }
 
 /** Parses --due/--target, turning a bad phrase into a usage error naming it. */
-export function dateArg(ctx: AppContext, input: string, flag: string): string {
+export async function dateArg(ctx: AppContext, input: string, flag: string): Promise<string> {
+  await loadDateParser();
   try {
     return parseDate(input, datesOf(ctx));
   } catch (error) {

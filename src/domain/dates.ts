@@ -8,7 +8,16 @@
  *
  * This module has no side effects at import time.
  */
-import * as chrono from "chrono-node";
+import type * as Chrono from "chrono-node";
+
+// chrono-node costs ~40 ms to load and most commands never parse a phrase:
+// it is loaded on demand by loadDateParser(), which callers await first.
+let chrono: typeof Chrono | undefined;
+
+/** Loads the natural-language date parser; await it before parseDate(). */
+export async function loadDateParser(): Promise<void> {
+  chrono ??= await import("chrono-node");
+}
 
 export interface DateContext {
   now: Date;
@@ -329,6 +338,7 @@ function resolveNatural(
   reference.setFullYear(wall.year, wall.month - 1, wall.day);
   reference.setHours(wall.hour, wall.minute, wall.second, 0);
 
+  if (!chrono) throw new Error("parseDate() needs `await loadDateParser()` first");
   const results = chrono.parse(text, reference, { forwardDate: true });
   if (results.length !== 1) return undefined;
   const [result] = results;
@@ -341,7 +351,7 @@ function resolveNatural(
   }
 
   const start = result.start;
-  const known = (c: chrono.Component) => start.isCertain(c);
+  const known = (c: Chrono.Component) => start.isCertain(c);
   // A bare time ("5pm", "noon") is not a date.
   if (!known("day") && !known("weekday") && !known("month") && !known("year")) {
     return undefined;
@@ -363,7 +373,7 @@ function resolveNatural(
   return ymd;
 }
 
-function fieldsOf(start: chrono.ParsedComponents): Ymd {
+function fieldsOf(start: Chrono.ParsedComponents): Ymd {
   return {
     year: start.get("year")!,
     month: start.get("month")!,
@@ -374,7 +384,7 @@ function fieldsOf(start: chrono.ParsedComponents): Ymd {
 function resolveWeekday(
   matched: string,
   weekday: number,
-  start: chrono.ParsedComponents,
+  start: Chrono.ParsedComponents,
   today: number,
 ): Ymd {
   const words = normalizeWords(matched);

@@ -13,6 +13,9 @@ import {
   todayIn,
   zonedInstant,
 } from "./dates.ts";
+import { loadDateParser } from "./dates.ts";
+
+await loadDateParser();
 
 // Minimal assertion helpers (JSR's @std/assert is not available here).
 function assert(cond: unknown, message?: string): asserts cond {
@@ -309,9 +312,10 @@ Deno.test({
       parseDate(i, { now: gapNow, timeZone: "UTC" }),
     ]);
     const script = `
-      import { parseDate, systemTimeZone } from ${
+      import { loadDateParser, parseDate, systemTimeZone } from ${
       JSON.stringify(import.meta.resolve("./dates.ts"))
     };
+      await loadDateParser();
       const now = new Date(${JSON.stringify(NOW.toISOString())});
       const gapNow = new Date(${JSON.stringify(gapNow.toISOString())});
       const answers = ${JSON.stringify(inputs)}.map((i) => [

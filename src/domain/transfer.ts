@@ -3,7 +3,13 @@ import type { Store, Writer } from "../db/store.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
 import { JdoError } from "../errors.ts";
 import { DEFAULT_DUE_TIME, requireText, stakeholderByName } from "./actions.ts";
-import { type DateContext, InvalidDateError, parseDate, parseTime } from "./dates.ts";
+import {
+  type DateContext,
+  InvalidDateError,
+  loadDateParser,
+  parseDate,
+  parseTime,
+} from "./dates.ts";
 import { type JsonRecord, toRecord } from "./records.ts";
 
 export const EXPORT_FORMAT = "jdo-export";
@@ -167,6 +173,7 @@ export async function parseImport(
     );
   }
   if (Array.isArray(doc)) {
+    await loadDateParser();
     const simple: SimpleCommitment[] = [];
     for (const [i, value] of doc.entries()) {
       simple.push(await simpleCommitment(value, `item ${i + 1}`, dates));

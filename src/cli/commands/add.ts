@@ -63,7 +63,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
       notes?: string;
       json?: boolean;
     }) => {
-      const dueDate = dateArg(ctx, opts.due, "--due");
+      const dueDate = await dateArg(ctx, opts.due, "--due");
       const dueTime = opts.time === undefined ? undefined : timeArg(opts.time);
       const goal = opts.goal ? (await resolveArg(ctx, opts.goal, ["goal"])).row : undefined;
       const milestone = opts.milestone
@@ -179,7 +179,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
       description?: string;
       json?: boolean;
     }) => {
-      const target = dateArg(ctx, opts.target, "--target");
+      const target = await dateArg(ctx, opts.target, "--target");
       const goal = await resolveArg(ctx, goalId, ["goal"]);
       const row = await addMilestone(
         await domainOf(ctx),
