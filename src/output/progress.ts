@@ -3,9 +3,11 @@ import type { Io } from "../app/io.ts";
 export interface Progress {
   update(done: number): void;
   finish(): void;
+  /** Ends the bar's line where it stands, so a failure message starts on its own line. */
+  abort(): void;
 }
 
-const NONE: Progress = { update() {}, finish() {} };
+const NONE: Progress = { update() {}, finish() {}, abort() {} };
 
 /**
  * A one-line progress bar on stderr ("[#####.....] 512/1024 rows  850/s"),
@@ -20,27 +22,33 @@ export function progressBar(
   if (!io.stderrIsTty || total <= 0) return NONE;
   const started = now();
   let lastDraw = -Infinity;
+  // Rows queued while the push runs can make `done` pass the first total.
+  let end = total;
   const draw = (done: number) => {
+    end = Math.max(end, done);
     const width = 30;
-    const filled = Math.round((done / total) * width);
+    const filled = Math.min(width, Math.max(0, Math.round((done / end) * width)));
     const seconds = Math.max((now() - started) / 1000, 0.001);
     const rate = Math.round(done / seconds);
     io.errRaw(
       `\r\x1b[K${label} [${"#".repeat(filled)}${
         ".".repeat(width - filled)
-      }] ${done}/${total} rows  ${rate}/s`,
+      }] ${done}/${end} rows  ${rate}/s`,
     );
   };
   return {
     update(done) {
       const t = now();
-      if (t - lastDraw < 100 && done < total) return;
+      if (t - lastDraw < 100 && done < end) return;
       lastDraw = t;
       draw(done);
     },
     finish() {
-      draw(total);
+      draw(end);
       io.errRaw("\n");
+    },
+    abort() {
+      if (lastDraw > -Infinity) io.errRaw("\n");
     },
   };
 }

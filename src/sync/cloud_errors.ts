@@ -52,7 +52,7 @@ export function classifyCloudError(error: unknown, host: string, action: string)
     [/timed out|TimeoutError|deadline/i, "no answer in time"],
     [/certificate|tls|ssl/i, "TLS/certificate error"],
     [
-      /connection (closed|reset)|broken pipe|EOF|fetch failed|error sending request/i,
+      /connection (closed|reset)|broken pipe|EOF|fetch failed|error sending request|error reading a body/i,
       "the connection was cut",
     ],
   ];

@@ -110,11 +110,16 @@ async function mergePage(
     const remoteVersion = String(remote.version);
     w.observe(remoteVersion);
     const mine = local.get(id);
+    const pending = outbox.get(id);
     if (t.entity === CONFLICT_ENTITY) {
       if (!mine) await upsertLocal(w, t.table, remote);
+      // Our own record coming back (a push that committed but whose answer
+      // was lost): it is in the cloud, so stop re-pushing it.
+      else if (pending && String(mine.version) === remoteVersion) {
+        await dropOutbox(w, t.entity, id, remoteVersion);
+      }
       continue;
     }
-    const pending = outbox.get(id);
     if (!mine) {
       await upsertLocal(w, t.table, remote);
       applied++;
@@ -128,7 +133,7 @@ async function mergePage(
     const remoteWins = remoteVersion > localVersion;
     // Our own earlier write coming back is never a conflict with ourselves.
     const concurrent = pending !== undefined && authorOf(remoteVersion) !== w.deviceId;
-    if (concurrent) {
+    if (concurrent && !await conflictKnown(w, t.entity, id, localVersion, remoteVersion)) {
       const record: ConflictRecord = {
         entity: t.entity,
         rowId: id,
@@ -157,6 +162,26 @@ async function dropOutbox(w: Writer, entityName: string, id: string, version: st
     sql: "DELETE FROM _sync_outbox WHERE entity = ? AND id = ? AND version = ?",
     args: [entityName, id, version],
   });
+}
+
+/**
+ * A pull cut off before it recorded its watermark merges the same pages
+ * again: a conflict already logged (same row, same two versions) is not
+ * logged twice.
+ */
+async function conflictKnown(
+  w: Writer,
+  entityName: string,
+  rowId: string,
+  localVersion: string,
+  remoteVersion: string,
+): Promise<boolean> {
+  const hit = await w.one(
+    `SELECT 1 AS hit FROM _sync_conflicts
+     WHERE entity = ? AND row_id = ? AND local_version = ? AND remote_version = ? LIMIT 1`,
+    [entityName, rowId, localVersion, remoteVersion],
+  );
+  return hit !== undefined;
 }
 
 async function recordConflict(w: Writer, c: ConflictRecord, local: Row, remote: Row) {

@@ -184,14 +184,20 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   ctx.setSettings(next);
 
   let upload: ReturnType<typeof progressBar> | undefined;
-  const report = await syncNow(ctx, {
-    hooks: {
-      onPushProgress(done, total) {
-        upload ??= progressBar(io, "Uploading", total);
-        upload.update(done);
+  let report: SyncReport;
+  try {
+    report = await syncNow(ctx, {
+      hooks: {
+        onPushProgress(done, total) {
+          upload ??= progressBar(io, "Uploading", total);
+          upload.update(done);
+        },
       },
-    },
-  });
+    });
+  } catch (error) {
+    upload?.abort();
+    throw error;
+  }
   upload?.finish();
   return report;
 }

@@ -162,6 +162,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         if (opts.json) printJson(ctx, report);
         else ctx.io.out(summary(report));
       } catch (error) {
+        bar?.abort();
         if (opts.json && error instanceof JdoError) {
           printJson(ctx, {
             ok: false,
