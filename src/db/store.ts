@@ -1,6 +1,7 @@
 import type { Client, InArgs } from "@libsql/client";
 import { JdoError } from "../errors.ts";
 import { formatVersion, type HlcState, newDeviceId, observe, tick } from "./hlc.ts";
+import { bulkRowsJson, bulkUpsertSql } from "./bulk.ts";
 import { type Executor, inTransaction, queryOne, queryRows } from "./database.ts";
 import { columnsOf, ENTITIES, type EntityDef, q, type Row } from "./schema.ts";
 
@@ -14,6 +15,8 @@ export const systemClock: WallClock = { now: () => new Date() };
 export function offsetClock(offsetMs: number): WallClock {
   return { now: () => new Date(Date.now() + offsetMs) };
 }
+
+const BULK_CHUNK = 500;
 
 /** Outbox key for conflict-log rows, which sync like domain rows. */
 export const CONFLICT_ENTITY = "conflict";
@@ -157,24 +160,42 @@ export class Writer {
 
   /** Inserts a new row (id generated unless given) and returns it as stored. */
   async insert(def: EntityDef, fields: Row): Promise<Row> {
+    return (await this.insertMany(def, [fields]))[0];
+  }
+
+  /**
+   * Inserts new rows with one statement per 500 rows (ids generated unless
+   * given), queues them for sync, and returns them as stored.
+   */
+  async insertMany(def: EntityDef, list: Row[]): Promise<Row[]> {
     const now = this.nowIso();
-    const row: Row = {};
-    for (const column of columnsOf(def)) row[column] = fields[column] ?? null;
-    row.id = (fields.id as string | undefined) ?? crypto.randomUUID();
-    row.created_at = (fields.created_at as string | undefined) ?? now;
-    row.updated_at = now;
-    row.version = this.nextVersion();
-    row.deleted_at = null;
-    const columns = Object.keys(row);
-    await this.tx.execute({
-      sql: `INSERT INTO ${def.table} (${columns.map(q).join(", ")}) VALUES (${
-        columns.map(() => "?").join(", ")
-      })`,
-      args: columns.map((c) => row[c]),
+    const columns = columnsOf(def);
+    const rows = list.map((fields) => {
+      const row: Row = {};
+      for (const column of columns) row[column] = fields[column] ?? null;
+      row.id = (fields.id as string | undefined) ?? crypto.randomUUID();
+      row.created_at = (fields.created_at as string | undefined) ?? now;
+      row.updated_at = now;
+      row.version = this.nextVersion();
+      row.deleted_at = null;
+      return row;
     });
-    await this.enqueue(def.name, row.id as string, row.version as string);
-    this.changed = true;
-    return row;
+    for (let i = 0; i < rows.length; i += BULK_CHUNK) {
+      const chunk = rows.slice(i, i + BULK_CHUNK);
+      await this.tx.execute({
+        sql: bulkUpsertSql({ table: def.table, columns, onConflict: "error" }),
+        args: [bulkRowsJson(columns, chunk)],
+      });
+      await this.tx.execute({
+        sql: `INSERT INTO _sync_outbox (entity, id, version)
+              SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+              FROM json_each(?) WHERE true
+              ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version`,
+        args: [def.name, JSON.stringify(chunk.map((r) => [r.id, r.version]))],
+      });
+    }
+    if (rows.length > 0) this.changed = true;
+    return rows;
   }
 
   /** Changes some columns of a live row, bumping its version. */

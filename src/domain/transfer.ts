@@ -228,48 +228,63 @@ export async function importItems(
   const total = parsed.items.length + parsed.simple.length;
   const result: ImportResult = { imported: 0, skipped: 0, byKind: {} };
   let done = 0;
-  const tick = () => onProgress(++done, total);
   await store.write(async (w) => {
+    const insert = async (def: EntityDef, rows: Row[], skipped: number) => {
+      for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {
+        const chunk = rows.slice(i, i + IMPORT_CHUNK);
+        try {
+          await w.insertMany(def, chunk);
+        } catch (error) {
+          throw new JdoError(
+            "INVALID_INPUT",
+            `Cannot import ${def.plural}: ${
+              (error as Error).message.split("\n")[0]
+            } (nothing was imported)`,
+          );
+        }
+        done += chunk.length;
+        onProgress(done, total);
+      }
+      result.imported += rows.length;
+      result.skipped += skipped;
+      if (rows.length) result.byKind[def.plural] = (result.byKind[def.plural] ?? 0) + rows.length;
+      done += skipped;
+      onProgress(done, total);
+    };
     for (const def of ENTITIES) {
       const items = parsed.items.filter((i) => i.def === def);
       if (items.length === 0) continue;
+      assertUnique(items.map((i) => ({ id: String(i.fields.id), where: i.where })));
       const present = await existingIds(w, def, items.map((i) => String(i.fields.id)));
-      for (const item of items) {
-        if (present.has(String(item.fields.id))) result.skipped++;
-        else {
-          await insertChecked(w, item);
-          result.imported++;
-          result.byKind[def.plural] = (result.byKind[def.plural] ?? 0) + 1;
-        }
-        tick();
-      }
+      const fresh = items.filter((i) => !present.has(String(i.fields.id)));
+      await insert(def, fresh.map((i) => i.fields), items.length - fresh.length);
     }
-    const commitments = entity("commitment");
-    const present = await existingIds(w, commitments, parsed.simple.map((s) => s.id));
-    for (const s of parsed.simple) {
-      if (present.has(s.id)) result.skipped++;
-      else {
-        const stakeholder = await stakeholderByName(w, s.stakeholder);
-        await insertChecked(w, {
-          def: commitments,
-          where: s.where,
-          fields: {
-            id: s.id,
-            deliverable: s.deliverable,
-            stakeholder_id: stakeholder.id,
-            due_date: s.due_date,
-            due_time: s.due_time,
-            notes: s.notes,
-            status: s.status,
-            // An imported completion without details counts as on time.
-            completed_on_time: s.status === "completed" ? 1 : null,
-          },
+    if (parsed.simple.length > 0) {
+      const commitments = entity("commitment");
+      const present = await existingIds(w, commitments, parsed.simple.map((s) => s.id));
+      const stakeholders = new Map<string, string>();
+      const rows: Row[] = [];
+      for (const s of parsed.simple) {
+        if (present.has(s.id)) continue;
+        present.add(s.id); // the same item twice in one list is imported once
+        let stakeholderId = stakeholders.get(s.stakeholder);
+        if (!stakeholderId) {
+          stakeholderId = String((await stakeholderByName(w, s.stakeholder)).id);
+          stakeholders.set(s.stakeholder, stakeholderId);
+        }
+        rows.push({
+          id: s.id,
+          deliverable: s.deliverable,
+          stakeholder_id: stakeholderId,
+          due_date: s.due_date,
+          due_time: s.due_time,
+          notes: s.notes,
+          status: s.status,
+          // An imported completion without details counts as on time.
+          completed_on_time: s.status === "completed" ? 1 : null,
         });
-        present.add(s.id);
-        result.imported++;
-        result.byKind.commitments = (result.byKind.commitments ?? 0) + 1;
       }
-      tick();
+      await insert(commitments, rows, parsed.simple.length - rows.length);
     }
     // Deferred foreign keys are checked at commit; check here for a clear message.
     const broken = await w.query("PRAGMA foreign_key_check");
@@ -284,13 +299,13 @@ export async function importItems(
   return result;
 }
 
-async function insertChecked(w: Writer, item: Item): Promise<void> {
-  try {
-    await w.insert(item.def, item.fields);
-  } catch (error) {
-    throw new JdoError(
-      "INVALID_INPUT",
-      `Cannot import ${item.where}: ${(error as Error).message.split("\n")[0]}`,
-    );
+const IMPORT_CHUNK = 500;
+
+function assertUnique(entries: { id: string; where: string }[]): void {
+  const seen = new Map<string, string>();
+  for (const { id, where } of entries) {
+    const first = seen.get(id);
+    if (first) fail(where, `id ${id} appears twice (also at ${first})`);
+    seen.set(id, where);
   }
 }

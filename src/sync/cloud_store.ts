@@ -51,5 +51,5 @@ export interface CloudStore {
    * device after `watermark`. The whole push gets one new _seq.
    */
   push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;
-  close(): void;
+  close(): void | Promise<void>;
 }

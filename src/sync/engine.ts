@@ -4,6 +4,7 @@
  * nothing of HTTP or files, and every step is safe to replay after a crash.
  */
 import { queryRows } from "../db/database.ts";
+import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
 import { ENTITIES, type EntityDef, q, type Row } from "../db/schema.ts";
 import { CONFLICT_ENTITY, type Store, type Writer } from "../db/store.ts";
 import { parseVersion } from "../db/hlc.ts";
@@ -54,15 +55,12 @@ function withoutSeq(row: Row): Row {
   return rest;
 }
 
-async function upsertLocal(w: Writer, table: string, row: Row): Promise<void> {
-  const columns = Object.keys(row);
+async function upsertLocal(w: Writer, table: string, rows: Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]);
   await w.tx.execute({
-    sql: `INSERT INTO ${table} (${columns.map(q).join(", ")}) VALUES (${
-      columns.map(() => "?").join(", ")
-    }) ON CONFLICT(id) DO UPDATE SET ${
-      columns.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`).join(", ")
-    }`,
-    args: columns.map((c) => row[c]),
+    sql: bulkUpsertSql({ table, columns }),
+    args: [bulkRowsJson(columns, rows)],
   });
 }
 
@@ -87,7 +85,8 @@ async function lookup(
 /**
  * Merges one page of remote rows into the working database (one transaction).
  * Remote wins when its version is greater. When the row also has an unpushed
- * local change made by this device, both rows go to the conflict log.
+ * local change made by another device's edit, both rows go to the conflict
+ * log. Winning rows are written with one statement for the whole page.
  */
 async function mergePage(
   w: Writer,
@@ -95,15 +94,15 @@ async function mergePage(
   remoteRows: Row[],
   conflicts: ConflictRecord[],
 ): Promise<number> {
-  let applied = 0;
   const ids = remoteRows.map((r) => String(r.id));
-  const local = await lookup(w, `SELECT * FROM ${t.table} WHERE id IN (?)`, ids);
+  const local = await lookup(w, `SELECT id, version FROM ${t.table} WHERE id IN (?)`, ids);
   const outbox = await lookup(
     w,
     "SELECT id, version FROM _sync_outbox WHERE entity = ? AND id IN (?)",
     ids,
     [t.entity],
   );
+  const winners: Row[] = [];
   for (const raw of remoteRows) {
     const remote = withoutSeq(raw);
     const id = String(remote.id);
@@ -111,25 +110,18 @@ async function mergePage(
     w.observe(remoteVersion);
     const mine = local.get(id);
     const pending = outbox.get(id);
-    if (t.entity === CONFLICT_ENTITY) {
-      if (!mine) await upsertLocal(w, t.table, remote);
-      // Our own record coming back (a push that committed but whose answer
-      // was lost): it is in the cloud, so stop re-pushing it.
-      else if (pending && String(mine.version) === remoteVersion) {
-        await dropOutbox(w, t.entity, id, remoteVersion);
-      }
-      continue;
-    }
     if (!mine) {
-      await upsertLocal(w, t.table, remote);
-      applied++;
+      winners.push(remote);
       continue;
     }
     const localVersion = String(mine.version);
     if (remoteVersion === localVersion) {
+      // Our own row coming back (also a push whose answer was lost): it is
+      // in the cloud, so stop re-pushing it.
       if (pending) await dropOutbox(w, t.entity, id, localVersion);
       continue;
     }
+    if (t.entity === CONFLICT_ENTITY) continue; // conflict records never change
     const remoteWins = remoteVersion > localVersion;
     // Our own earlier write coming back is never a conflict with ourselves.
     const concurrent = pending !== undefined && authorOf(remoteVersion) !== w.deviceId;
@@ -142,11 +134,11 @@ async function mergePage(
         remoteVersion,
       };
       conflicts.push(record);
-      await recordConflict(w, record, mine, remote);
+      const full = await w.one(`SELECT * FROM ${t.table} WHERE id = ?`, [id]);
+      await recordConflict(w, record, full!, remote);
     }
     if (remoteWins) {
-      await upsertLocal(w, t.table, remote);
-      applied++;
+      winners.push(remote);
       if (pending) await dropOutbox(w, t.entity, id, String(pending.version));
     } else if (!pending) {
       // The cloud holds an older version than ours and nothing is queued:
@@ -154,13 +146,24 @@ async function mergePage(
       await w.enqueue(t.entity, id, localVersion);
     }
   }
-  return applied;
+  await upsertLocal(w, t.table, winners);
+  return t.entity === CONFLICT_ENTITY ? 0 : winners.length;
 }
 
 async function dropOutbox(w: Writer, entityName: string, id: string, version: string) {
   await w.tx.execute({
     sql: "DELETE FROM _sync_outbox WHERE entity = ? AND id = ? AND version = ?",
     args: [entityName, id, version],
+  });
+}
+
+/** Removes outbox entries whose queued version is the one the cloud accepted. */
+async function dropOutboxMany(w: Writer, entityName: string, rows: Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  await w.tx.execute({
+    sql: `DELETE FROM _sync_outbox WHERE entity = ? AND (id, version) IN
+          (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+    args: [entityName, JSON.stringify(rows.map((r) => [r.id, r.version]))],
   });
 }
 
@@ -202,8 +205,50 @@ async function recordConflict(w: Writer, c: ConflictRecord, local: Row, remote: 
     version: w.nextVersion(),
     deleted_at: null,
   };
-  await upsertLocal(w, "_sync_conflicts", row);
+  await upsertLocal(w, "_sync_conflicts", [row]);
   await w.enqueue(CONFLICT_ENTITY, row.id, row.version);
+}
+
+/**
+ * A delete on one device and a new child on another (a task added to a
+ * commitment deleted elsewhere) each sync cleanly, leaving a live row under a
+ * tombstoned parent. After a pull, the delete rules are applied again: the
+ * child is tombstoned (cascade) or unlinked (nullify); a parent that must not
+ * vanish under live rows (restrict: a stakeholder) is brought back. Each fix
+ * is an ordinary versioned write, so every device converges on it.
+ */
+export async function repairOrphans(store: Store): Promise<number> {
+  return await store.write(async (w) => {
+    let fixed = 0;
+    for (const child of ENTITIES) {
+      for (const link of child.parents) {
+        const parent = ENTITIES.find((e) => e.name === link.entity)!;
+        const rows = await w.query(
+          `SELECT c.id AS child_id, p.id AS parent_id FROM ${child.table} c
+           JOIN ${parent.table} p ON p.id = c.${q(link.column)}
+           WHERE c.deleted_at IS NULL AND p.deleted_at IS NOT NULL`,
+        );
+        for (const r of rows) {
+          const childId = String(r.child_id);
+          if (link.onDelete === "restrict") {
+            const version = w.nextVersion();
+            await w.tx.execute({
+              sql:
+                `UPDATE ${parent.table} SET deleted_at = NULL, updated_at = ?, version = ? WHERE id = ?`,
+              args: [w.nowIso(), version, r.parent_id],
+            });
+            await w.enqueue(parent.name, String(r.parent_id), version);
+          } else if (link.onDelete === "cascade") {
+            await w.tombstone(child, childId);
+          } else {
+            await w.update(child, childId, { [link.column]: null });
+          }
+          fixed++;
+        }
+      }
+    }
+    return fixed;
+  });
 }
 
 /**
@@ -238,6 +283,7 @@ export async function pull(
     }
   }
   await store.write((w) => writeSyncState(w, { watermark: String(upTo) }));
+  if (pulled > 0) await repairOrphans(store);
   return { pulled, conflicts };
 }
 
@@ -281,9 +327,7 @@ export async function push(
       contiguousSeq = contiguousSeq !== null && result.seq === contiguousSeq + 1
         ? result.seq
         : null;
-      await store.write(async (w) => {
-        for (const r of accepted) await dropOutbox(w, t.entity, String(r.id), String(r.version));
-      });
+      await store.write((w) => dropOutboxMany(w, t.entity, accepted));
       if (t.entity !== CONFLICT_ENTITY) pushed += accepted.length;
       rejected += rows.length - accepted.length;
       done += rows.length;
@@ -321,16 +365,18 @@ export async function syncOnce(
 
 /** Queues every row of every synced table (first upload to a new cloud). */
 export async function enqueueEverything(store: Store): Promise<void> {
-  await store.write(async (w) => {
-    for (const t of SYNCED) {
-      await w.tx.execute({
-        sql: `INSERT INTO _sync_outbox (entity, id, version)
-              SELECT ?, id, version FROM ${t.table} WHERE true
-              ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version`,
-        args: [t.entity],
-      });
-    }
-  });
+  await store.write(enqueueAll);
+}
+
+async function enqueueAll(w: Writer): Promise<void> {
+  for (const t of SYNCED) {
+    await w.tx.execute({
+      sql: `INSERT INTO _sync_outbox (entity, id, version)
+            SELECT ?, id, version FROM ${t.table} WHERE true
+            ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version`,
+      args: [t.entity],
+    });
+  }
 }
 
 /** Live rows of every kind (decides whether setup offers a backup and an upload). */
@@ -349,8 +395,13 @@ export async function liveRowCount(store: Store): Promise<number> {
  * number of one database is ever compared with another's.
  */
 export async function resetForCloud(store: Store, cloudId: string): Promise<void> {
-  await store.write((w) => writeSyncState(w, { watermark: "0", cloud_id: cloudId }));
-  await enqueueEverything(store);
+  // One transaction: killed in between, the new cloud id would be recorded
+  // with nothing queued, and rows synced to the old cloud would never reach
+  // the new one.
+  await store.write(async (w) => {
+    await writeSyncState(w, { watermark: "0", cloud_id: cloudId });
+    await enqueueAll(w);
+  });
 }
 
 /** Gives every row a new version and queues it (after `db restore` with sync on). */
@@ -364,6 +415,7 @@ export async function restampForSync(store: Store): Promise<void> {
         args: [version, now],
       });
     }
+    // In the same transaction: restamped but not queued, rows would never be pushed.
+    await enqueueAll(w);
   });
-  await enqueueEverything(store);
 }

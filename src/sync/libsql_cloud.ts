@@ -3,19 +3,25 @@ import { join } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { queryOne, queryRows, sqliteMessage } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
-import { q, type Row } from "../db/schema.ts";
+import type { Row } from "../db/schema.ts";
+import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
 import { hostOf } from "./config.ts";
 import { classifyCloudError } from "./cloud_errors.ts";
+import { ReplicaSyncer, ReplicaTimeout } from "./replica.ts";
 
 export interface LibsqlCloudOptions {
   url: string;
   token: string | null;
   /** Directory of the embedded replica (cloud/); no replica when undefined. */
   replicaDir?: string;
-  /** Timeout of one HTTP request to the cloud. */
+  /** Timeout of one HTTP request that writes or reads many rows. */
   requestTimeoutMs?: number;
+  /** Timeout of the first check, which tells a dead network quickly. */
+  probeTimeoutMs?: number;
+  /** Timeout of one replica sync (run in a worker that is stopped at the limit). */
+  replicaTimeoutMs?: number;
 }
 
 /** The libSQL HTTP API wants http(s); libsql:// means https. */
@@ -39,18 +45,23 @@ const REPLICA_RETRIES = 4;
  */
 export class LibsqlCloud implements CloudStore {
   readonly host: string;
+  #probe: Client;
   #remote: Client;
-  #replica?: Client;
+  #syncer?: ReplicaSyncer;
+  #reader?: Client;
   #options: LibsqlCloudOptions;
 
   constructor(options: LibsqlCloudOptions) {
     this.#options = options;
     this.host = hostOf(options.url);
-    this.#remote = createClient({
-      url: httpUrl(options.url),
-      authToken: options.token ?? undefined,
-      fetch: timedFetch(options.requestTimeoutMs ?? 15_000),
-    });
+    const remote = (timeoutMs: number) =>
+      createClient({
+        url: httpUrl(options.url),
+        authToken: options.token ?? undefined,
+        fetch: timedFetch(timeoutMs),
+      });
+    this.#probe = remote(options.probeTimeoutMs ?? 5_000);
+    this.#remote = remote(options.requestTimeoutMs ?? 30_000);
   }
 
   async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -64,17 +75,17 @@ export class LibsqlCloud implements CloudStore {
   async info(): Promise<CloudInfo> {
     return await this.#call("read the cloud database", async () => {
       const tables = await queryRows(
-        this.#remote,
+        this.#probe,
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('_migrations', '_jdo_meta')",
       );
       const names = new Set(tables.map((t) => String(t.name)));
       if (!names.has("_migrations")) return { schemaVersion: 0, cloudId: null };
       const version = await queryOne(
-        this.#remote,
+        this.#probe,
         "SELECT coalesce(max(version), 0) AS v FROM _migrations",
       );
       const id = names.has("_jdo_meta")
-        ? await queryOne(this.#remote, "SELECT value FROM _jdo_meta WHERE key = 'cloud_id'")
+        ? await queryOne(this.#probe, "SELECT value FROM _jdo_meta WHERE key = 'cloud_id'")
         : undefined;
       return {
         schemaVersion: Number(version?.v ?? 0),
@@ -114,44 +125,52 @@ export class LibsqlCloud implements CloudStore {
       ));
   }
 
-  async #openReplica(): Promise<Client> {
-    if (this.#replica) return this.#replica;
+  #replicaPath(): string {
     const dir = this.#options.replicaDir;
     if (!dir) throw new Error("No replica directory configured");
-    await ensurePrivateDir(dir);
-    this.#replica = createClient({
-      url: `file:${join(dir, "replica.db")}`,
-      syncUrl: this.#options.url,
-      authToken: this.#options.token ?? undefined,
-    });
-    return this.#replica;
+    return join(dir, "replica.db");
   }
 
   async #resetReplica(): Promise<void> {
-    this.#replica?.close();
-    this.#replica = undefined;
+    this.#syncer?.stop();
+    this.#syncer = undefined;
+    this.#reader?.close();
+    this.#reader = undefined;
     const dir = this.#options.replicaDir;
     if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 
   /**
-   * Pulls the cloud's new frames into the replica. Transient replication
-   * errors (a compacted log's "snapshot not found") are retried with backoff;
-   * a replica that cannot catch up is rebuilt from scratch, since it is only
-   * a cache of the cloud.
+   * Pulls the cloud's new frames into the replica (in a worker, under a
+   * timeout). Transient replication errors (a compacted log's "snapshot not
+   * found") are retried with backoff; a replica that cannot catch up is
+   * rebuilt from scratch, since it is only a cache of the cloud.
    */
   async snapshot(): Promise<number> {
+    const path = this.#replicaPath();
     let lastError: unknown;
     for (let attempt = 0; attempt < REPLICA_RETRIES; attempt++) {
       try {
-        const replica = await this.#openReplica();
-        await replica.sync();
-        const seq = await queryOne(replica, "SELECT value FROM _jdo_meta WHERE key = 'seq'");
+        await ensurePrivateDir(this.#options.replicaDir!);
+        this.#syncer ??= new ReplicaSyncer(
+          path,
+          this.#options.url,
+          this.#options.token,
+          this.#options.replicaTimeoutMs ?? 12_000,
+        );
+        await this.#syncer.sync();
+        this.#reader ??= createClient({ url: `file:${path}` });
+        const seq = await queryOne(this.#reader, "SELECT value FROM _jdo_meta WHERE key = 'seq'");
         return Number(seq?.value ?? 0);
       } catch (error) {
         lastError = error;
-        const unreachable = /connection refused|dns error|timed out/i.test(String(error));
-        if (unreachable) break;
+        if (error instanceof ReplicaTimeout) {
+          this.#syncer = undefined;
+          throw new JdoError("SYNC_UNREACHABLE", `Cannot reach ${this.host}: ${error.message}`, {
+            cause: error,
+          });
+        }
+        if (/connection refused|dns error/i.test(String(error))) break;
         await this.#resetReplica();
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
@@ -160,31 +179,45 @@ export class LibsqlCloud implements CloudStore {
   }
 
   async changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
-    const replica = await this.#openReplica();
+    if (!this.#reader) throw new Error("changes() before snapshot()");
     return await queryRows(
-      replica,
+      this.#reader,
       `SELECT * FROM ${table} WHERE (_seq > ? OR (_seq = ? AND id > ?)) AND _seq <= ?
        ORDER BY _seq, id LIMIT ?`,
       [after.seq, after.seq, after.id, upTo, limit],
     );
   }
 
+  /**
+   * One atomic batch: bump the change sequence, upsert each table's rows with
+   * one statement (guarded by version and watermark; RETURNING says which
+   * rows were applied), then read the new sequence.
+   */
   async push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult> {
+    const byTable = new Map<string, Row[]>();
+    for (const { table, row } of rows) {
+      const list = byTable.get(table) ?? [];
+      list.push(row);
+      byTable.set(table, list);
+    }
     const statements: InStatement[] = [
       "UPDATE _jdo_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'",
     ];
-    for (const { table, row } of rows) {
-      const columns = Object.keys(row).filter((c) => c !== "_seq");
-      const updates = columns.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`);
+    for (const [table, tableRows] of byTable) {
+      const columns = Object.keys(tableRows[0]).filter((c) => c !== "_seq");
       statements.push({
-        sql: `INSERT INTO ${table} (${columns.map(q).join(", ")}, _seq)
-VALUES (${
-          columns.map(() => "?").join(", ")
-        }, (SELECT CAST(value AS INTEGER) FROM _jdo_meta WHERE key = 'seq'))
-ON CONFLICT(id) DO UPDATE SET ${updates.join(", ")}, _seq = excluded._seq
-WHERE excluded.version > ${table}.version
+        sql: bulkUpsertSql({
+          table,
+          columns,
+          extra: {
+            column: "_seq",
+            expr: "(SELECT CAST(value AS INTEGER) FROM _jdo_meta WHERE key = 'seq')",
+          },
+          updateWhere: `excluded.version > ${table}.version
   AND (${table}._seq <= ? OR substr(${table}.version, 20) = ?)`,
-        args: [...columns.map((c) => row[c]), watermark, deviceId],
+          returningId: true,
+        }),
+        args: [bulkRowsJson(columns, tableRows), watermark, deviceId],
       });
     }
     statements.push("SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'");
@@ -192,15 +225,21 @@ WHERE excluded.version > ${table}.version
       "push to the cloud database",
       () => this.#remote.batch(statements, "write"),
     );
+    const applied = new Set<string>();
+    for (const result of results.slice(1, -1)) {
+      for (const r of result.rows) applied.add(String(r.id));
+    }
     return {
-      applied: results.slice(1, -1).map((r) => r.rowsAffected > 0),
+      applied: rows.map(({ row }) => applied.has(String(row.id))),
       seq: Number(results[results.length - 1].rows[0]?.seq ?? 0),
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    this.#probe.close();
     this.#remote.close();
-    this.#replica?.close();
+    this.#reader?.close();
+    await this.#syncer?.close();
   }
 }
 

@@ -2,6 +2,8 @@ import { JdoError } from "../errors.ts";
 
 /** Stale after this long even if the pid looks alive (pid reuse). */
 const STALE_MS = 10 * 60 * 1000;
+/** A lock file without a valid "pid time" line is stale after this long. */
+const HALF_WRITTEN_MS = 5_000;
 
 export interface SyncLock {
   release(): Promise<void>;
@@ -25,13 +27,53 @@ function alive(pid: number): boolean {
   }
 }
 
-async function readHolder(path: string): Promise<{ pid: number; at: number } | undefined> {
+/** The lock file's text, or undefined when there is none. */
+async function readLock(path: string): Promise<string | undefined> {
   try {
-    const [pid, at] = (await Deno.readTextFile(path)).trim().split(" ").map(Number);
-    return { pid, at };
+    return await Deno.readTextFile(path);
   } catch {
     return undefined;
   }
+}
+
+function parseHolder(text: string): { pid: number; at: number } | undefined {
+  const [pid, at] = text.trim().split(" ").map(Number);
+  return Number.isInteger(pid) && pid > 0 && Number.isFinite(at) ? { pid, at } : undefined;
+}
+
+/** Whether the lock text names a dead process, or is too old, or is left half-written. */
+async function isStale(path: string, text: string): Promise<boolean> {
+  const holder = parseHolder(text);
+  if (holder) return !alive(holder.pid) || Date.now() - holder.at > STALE_MS;
+  // Empty or garbled: being written this very moment, or its writer was
+  // killed while writing it. Only the latter stays that way for long.
+  const info = await Deno.stat(path).catch(() => undefined);
+  return info?.mtime ? Date.now() - info.mtime.getTime() > HALF_WRITTEN_MS : false;
+}
+
+/**
+ * Removes the lock at `path` if it still holds `staleText`. Only the process
+ * that created `path.takeover` (exclusively) may remove a lock, and it looks
+ * again first: so a lock that another process has just taken over is never
+ * removed by a late taker that judged the previous one stale. Returns false
+ * when another process is taking over right now.
+ */
+async function takeOver(path: string, staleText: string): Promise<boolean> {
+  const mutex = `${path}.takeover`;
+  if (!await tryCreate(mutex)) {
+    const text = await readLock(mutex);
+    // A taker killed in the middle leaves its mutex behind.
+    if (text !== undefined && await isStale(mutex, text)) {
+      await Deno.remove(mutex).catch(() => {});
+    }
+    return false;
+  }
+  try {
+    if (await readLock(path) === staleText) await Deno.remove(path).catch(() => {});
+  } finally {
+    await Deno.remove(mutex).catch(() => {});
+  }
+  return true;
 }
 
 async function tryCreate(path: string): Promise<boolean> {
@@ -55,25 +97,23 @@ export async function acquireSyncLock(path: string, waitMs: number): Promise<Syn
     if (await tryCreate(path)) {
       return {
         release: async () => {
-          const holder = await readHolder(path);
-          if (holder?.pid === Deno.pid) await Deno.remove(path).catch(() => {});
+          const text = await readLock(path);
+          if (text && parseHolder(text)?.pid === Deno.pid) await Deno.remove(path).catch(() => {});
         },
       };
     }
-    const holder = await readHolder(path);
-    const stale = !holder || Number.isNaN(holder.pid) || !alive(holder.pid) ||
-      Date.now() - holder.at > STALE_MS;
-    if (stale) {
-      // Take over by rename so two takers cannot both succeed.
-      const grave = `${path}.stale-${Deno.pid}`;
-      try {
-        await Deno.rename(path, grave);
-        await Deno.remove(grave).catch(() => {});
-      } catch { /* someone else took it over first */ }
+    const text = await readLock(path);
+    if (text === undefined) continue; // released meanwhile: try again
+    if (await isStale(path, text)) {
+      if (!await takeOver(path, text)) await new Promise((r) => setTimeout(r, 20));
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new JdoError("SYNC_BUSY", `Another sync is running (process ${holder.pid})`);
+      const pid = parseHolder(text)?.pid;
+      throw new JdoError(
+        "SYNC_BUSY",
+        `Another sync is running${pid ? ` (process ${pid})` : ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

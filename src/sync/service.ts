@@ -147,7 +147,7 @@ export async function syncNow(
     );
     throw jdoError;
   } finally {
-    cloud.close();
+    await cloud.close();
     await lock.release();
   }
 }
@@ -197,7 +197,7 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
     status.state = STATE_OF_CODE[code] ?? "offline";
     status.state_detail = error instanceof Error ? error.message : String(error);
   } finally {
-    cloud.close();
+    await cloud.close();
   }
   return status;
 }

@@ -43,7 +43,7 @@ export async function validateCloud(url: string, token: string): Promise<void> {
     if (info.schemaVersion < LATEST_SCHEMA_VERSION) await cloud.migrate();
     await cloud.assertWritable();
   } finally {
-    cloud.close();
+    await cloud.close();
   }
 }
 

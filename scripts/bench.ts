@@ -1,0 +1,663 @@
+// deno-lint-ignore-file no-console
+/**
+ * jdo benchmarks (`deno task bench`). Starts its own sqld, runs jdo as a user
+ * does (`deno run -A --quiet main.ts …`, temp JDO_HOME, JDO_TIMEZONE=UTC) and
+ * compares it with minimal @libsql/client programs doing the same job.
+ *
+ * Rows:
+ *   0  `jdo list --json`, 1,000 commitments, vs a minimal script selecting the same rows
+ *   1  first upload (`jdo sync now` after import) vs batch() inserts of the same rows
+ *   2  download to a new device (`jdo sync setup` on an empty home) vs replica sync() + read
+ *   3  incremental sync of one changed row (push on the editing device, pull on the other)
+ *   4  `jdo list --json` and `jdo commit` with sync enabled vs disabled (same data)
+ *   5  peak RSS of the largest upload and download
+ *
+ * Flags: --quick (sizes 1000,5000; 1 run), --sizes 10000,100000, --runs 3,
+ * --big-runs 2 (runs for sizes >= 50,000), --latency-runs 11,
+ * --only list,upload,download,incremental,latency,memory, --json-out FILE.
+ */
+import { parseArgs } from "node:util";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { sqldBinaryPath, type SqldServer, startSqld } from "../tests/helpers/sqld.ts";
+import {
+  type Dataset,
+  finishedSyncs,
+  fmtCount,
+  fmtMb,
+  fmtMs,
+  gnuTimePath,
+  jdoOk,
+  lastLoggedSyncMs,
+  makeDataset,
+  median,
+  type ProcResult,
+  removeLimitScripts,
+  renderTable,
+  runScript,
+  STAKEHOLDER_COUNT,
+  waitForBackgroundSync,
+  writeLimitScripts,
+} from "./bench_lib.ts";
+
+// ---------------------------------------------------------------- options
+
+const ROW_NAMES = ["list", "upload", "download", "incremental", "latency", "memory"] as const;
+type RowName = typeof ROW_NAMES[number];
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    sizes: { type: "string" },
+    runs: { type: "string" },
+    "big-runs": { type: "string" },
+    "latency-runs": { type: "string" },
+    only: { type: "string" },
+    "json-out": { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(`Usage: deno task bench [--quick] [--sizes 10000,100000] [--runs 3] [--big-runs 2]
+                  [--latency-runs 11] [--only ${ROW_NAMES.join(",")}] [--json-out FILE]`);
+  Deno.exit(0);
+}
+
+function positive(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number >= 1`);
+  return n;
+}
+
+const quick = flags.quick!;
+const SIZES = (flags.sizes ?? (quick ? "1000,5000" : "10000,100000")).split(",").map((s) => {
+  const n = Number(s.trim().replace(/k$/i, "000"));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--sizes: bad size "${s}"`);
+  return n;
+}).sort((a, b) => a - b);
+const RUNS = positive(flags.runs, quick ? 1 : 3, "--runs");
+const BIG = 50_000;
+const BIG_RUNS = Math.min(RUNS, positive(flags["big-runs"], quick ? 1 : 2, "--big-runs"));
+const LATENCY_RUNS = positive(flags["latency-runs"], quick ? 3 : 11, "--latency-runs");
+const INCREMENTAL_RUNS = quick ? 3 : 7;
+const ONLY = new Set<RowName>(
+  flags.only
+    ? flags.only.split(",").map((s) => {
+      const name = s.trim() as RowName;
+      if (!ROW_NAMES.includes(name)) throw new Error(`--only: unknown row "${s}"`);
+      return name;
+    })
+    : ROW_NAMES,
+);
+const wants = (row: RowName) => ONLY.has(row);
+const LIST_SIZE = 1_000;
+const SMALL = 1_000;
+const LARGEST = SIZES[SIZES.length - 1];
+const runsFor = (size: number) => size >= BIG ? BIG_RUNS : RUNS;
+
+// ---------------------------------------------------------------- results
+
+interface Result {
+  row: string;
+  name: string;
+  size: number;
+  jdo: number;
+  limit: number | null;
+  /** How jdo and limit are compared. */
+  unit: "ms" | "MB";
+  goal: string;
+  pass: boolean | null;
+  runs: number;
+  note?: string;
+}
+
+const results: Result[] = [];
+const details: string[] = [];
+const started = performance.now();
+
+function log(message: string) {
+  const t = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
+  console.error(`[${t}s] ${message}`);
+}
+
+function detail(line: string) {
+  details.push(line);
+  log(line);
+}
+
+function ratioGoal(jdo: number, limit: number, max: number): boolean {
+  return jdo <= limit * max;
+}
+
+// ---------------------------------------------------------------- helpers
+
+async function tempDir(prefix: string): Promise<string> {
+  return await Deno.makeTempDir({ prefix: `jdo-bench-${prefix}-` });
+}
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.remove(to, { recursive: true }).catch(() => {});
+  const out = await new Deno.Command("cp", { args: ["-a", from, to] }).output();
+  if (out.code !== 0) throw new Error(`cp -a ${from} ${to} failed`);
+}
+
+async function removeAll(paths: string[]): Promise<void> {
+  for (const p of paths) await Deno.remove(p, { recursive: true }).catch(() => {});
+}
+
+/** Stops sqld, puts back a copy of its data directory, starts it again (same port). */
+async function restoreCloud(sqld: SqldServer, snapshot: string): Promise<void> {
+  await sqld.stop();
+  await copyDir(snapshot, sqld.dbPath);
+  await sqld.restart();
+}
+
+async function setupSync(home: string, url: string, upload: boolean): Promise<ProcResult> {
+  const args = ["sync", "setup", "--url", url, "--token-stdin", "--yes", "--no-backup"];
+  if (!upload) args.push("--no-upload");
+  return await jdoOk(home, args, { stdin: "x\n" });
+}
+
+interface SyncNow {
+  proc: ProcResult;
+  report: { ok: boolean; pushed: number; pulled: number; duration_ms: number };
+}
+
+async function syncNow(home: string): Promise<SyncNow> {
+  const proc = await jdoOk(home, ["sync", "now", "--json"]);
+  return { proc, report: JSON.parse(proc.stdout) };
+}
+
+function expect(condition: boolean, message: string) {
+  if (!condition) throw new Error(`benchmark sanity check failed: ${message}`);
+}
+
+// ---------------------------------------------------------------- row 0
+
+async function benchList(home: string, scripts: Record<string, string>): Promise<void> {
+  const db = join(home, "jdo.db");
+  // Warm-up: module caches, page cache.
+  await jdoOk(home, ["list", "--json"]);
+  await runScript(scripts["limit_list.ts"], [db]);
+  const jdo: number[] = [];
+  const limit: number[] = [];
+  for (let i = 0; i < LATENCY_RUNS; i++) {
+    const a = await jdoOk(home, ["list", "--json"]);
+    const b = await runScript(scripts["limit_list.ts"], [db]);
+    const na = JSON.parse(a.stdout).length, nb = JSON.parse(b.stdout).length;
+    expect(na === LIST_SIZE && nb === LIST_SIZE, `list returned ${na} / ${nb} rows`);
+    jdo.push(a.wallMs);
+    limit.push(b.wallMs);
+  }
+  const j = median(jdo), l = median(limit);
+  results.push({
+    row: "0",
+    name: "list --json vs minimal script",
+    size: LIST_SIZE,
+    jdo: j,
+    limit: l,
+    unit: "ms",
+    goal: "<= 1.5x",
+    pass: ratioGoal(j, l, 1.5),
+    runs: LATENCY_RUNS,
+  });
+  detail(
+    `row 0: jdo list --json ${fmtMs(j)} (min ${fmtMs(Math.min(...jdo))}), minimal script ${
+      fmtMs(l)
+    } (min ${fmtMs(Math.min(...limit))})`,
+  );
+}
+
+// ---------------------------------------------------------------- rows 1-3 per size
+
+interface SizeState {
+  sqld: SqldServer;
+  /** Device A: imported the data and uploaded it. */
+  homeA: string;
+  /** Device B: downloaded it. */
+  homeB: string;
+  dataset: Dataset;
+  cleanup: string[];
+}
+
+async function benchSize(
+  size: number,
+  scripts: Record<string, string>,
+  report: boolean,
+): Promise<SizeState> {
+  const runs = report ? runsFor(size) : 1;
+  const cleanup: string[] = [];
+  const sqld = await startSqld();
+  const dataset = makeDataset(size);
+  const work = await tempDir(`n${size}`);
+  cleanup.push(work);
+  const input = join(work, "data.json");
+  await Deno.writeTextFile(input, dataset.json);
+
+  // Device A: sync set up on an empty home (nothing to upload), then the import.
+  const template = join(work, "home-template");
+  await Deno.mkdir(template);
+  await setupSync(template, sqld.url, false);
+  const imported = await jdoOk(template, ["import", input, "--json"]);
+  const importedRows = JSON.parse(imported.stdout).imported;
+  expect(importedRows === size + STAKEHOLDER_COUNT, `imported ${importedRows}`);
+  detail(
+    `${fmtCount(size)}: import took ${fmtMs(imported.wallMs)}, peak RSS ${
+      fmtMb(imported.peakRssMb)
+    } (not a benchmark row; setup before the upload)`,
+  );
+  // Snapshot of the cloud (schema, no rows) to restore before every upload run.
+  const cloudSnapshot = join(work, "cloud-snapshot");
+  await sqld.stop();
+  await copyDir(sqld.dbPath, cloudSnapshot);
+  await sqld.restart();
+
+  const total = size + STAKEHOLDER_COUNT;
+  const wantUpload = report && wants("upload");
+  // Row 1, limit: batch() inserts of the same rows into the same (restored) cloud.
+  const limitUp: ProcResult[] = [];
+  if (wantUpload) {
+    for (let i = 0; i < runs; i++) {
+      await restoreCloud(sqld, cloudSnapshot);
+      const r = await runScript(scripts["limit_upload.ts"], [
+        join(template, "jdo.db"),
+        sqld.url,
+        "1000",
+      ]);
+      expect(JSON.parse(r.stdout).rows === total, "limit upload row count");
+      limitUp.push(r);
+      log(`${fmtCount(size)} limit upload run ${i + 1}/${runs}: ${fmtMs(r.wallMs)}`);
+    }
+  }
+  // Row 1, jdo: `jdo sync now` on a copy of device A right after the import.
+  const up: SyncNow[] = [];
+  const homeA = join(work, "device-a");
+  const upRuns = wantUpload || wants("memory") ? runs : 1;
+  for (let i = 0; i < upRuns; i++) {
+    await restoreCloud(sqld, cloudSnapshot);
+    await copyDir(template, homeA);
+    const r = await syncNow(homeA);
+    expect(r.report.ok && r.report.pushed === total, `pushed ${r.report.pushed} of ${total}`);
+    up.push(r);
+    log(
+      `${fmtCount(size)} jdo upload run ${i + 1}/${upRuns}: ${fmtMs(r.proc.wallMs)} (sync ${
+        fmtMs(r.report.duration_ms)
+      }, RSS ${fmtMb(r.proc.peakRssMb)})`,
+    );
+  }
+  await removeAll([template]);
+  if (wantUpload) {
+    const j = median(up.map((r) => r.proc.wallMs));
+    const l = median(limitUp.map((r) => r.wallMs));
+    results.push({
+      row: "1",
+      name: "first upload (sync now) vs batch() inserts",
+      size,
+      jdo: j,
+      limit: l,
+      unit: "ms",
+      goal: "<= 2x",
+      pass: ratioGoal(j, l, 2),
+      runs,
+    });
+    detail(
+      `row 1 ${fmtCount(size)}: in-process jdo sync ${
+        fmtMs(median(up.map((r) => r.report.duration_ms)))
+      } vs limit ${fmtMs(median(limitUp.map((r) => JSON.parse(r.stdout).ms)))}; peak RSS jdo ${
+        fmtMb(Math.max(...up.map((r) => r.proc.peakRssMb ?? NaN)))
+      }, limit ${fmtMb(Math.max(...limitUp.map((r) => r.peakRssMb ?? NaN)))}`,
+    );
+  }
+
+  // Row 2, jdo: a new device (empty home) running `jdo sync setup`.
+  const wantDownload = report && wants("download");
+  const down: { proc: ProcResult; syncMs: number | null }[] = [];
+  let homeB = "";
+  const downRuns = wantDownload || wants("memory") ? runs : 1;
+  for (let i = 0; i < downRuns; i++) {
+    if (homeB) await removeAll([homeB]);
+    homeB = await tempDir(`device-b-n${size}`);
+    const proc = await setupSync(homeB, sqld.url, true);
+    expect(proc.stdout.includes(`↓ ${total} downloaded`), `download: ${proc.stdout.trim()}`);
+    down.push({ proc, syncMs: await lastLoggedSyncMs(homeB) });
+    log(
+      `${fmtCount(size)} jdo download run ${i + 1}/${downRuns}: ${fmtMs(proc.wallMs)} (sync ${
+        fmtMs(down[i].syncMs)
+      }, RSS ${fmtMb(proc.peakRssMb)})`,
+    );
+  }
+  cleanup.push(homeB);
+  // Row 2, limit: a fresh embedded replica of the same cloud, synced, every row read.
+  if (wantDownload) {
+    const limitDown: ProcResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      const dir = await tempDir("replica");
+      const r = await runScript(scripts["limit_download.ts"], [dir, sqld.url]);
+      await removeAll([dir]);
+      expect(JSON.parse(r.stdout).rows === total, "limit download row count");
+      limitDown.push(r);
+      log(`${fmtCount(size)} limit download run ${i + 1}/${runs}: ${fmtMs(r.wallMs)}`);
+    }
+    const j = median(down.map((r) => r.proc.wallMs));
+    const l = median(limitDown.map((r) => r.wallMs));
+    results.push({
+      row: "2",
+      name: "download to new device (setup) vs replica sync+read",
+      size,
+      jdo: j,
+      limit: l,
+      unit: "ms",
+      goal: "<= 2x",
+      pass: ratioGoal(j, l, 2),
+      runs,
+    });
+    detail(
+      `row 2 ${fmtCount(size)}: in-process jdo sync ${
+        fmtMs(median(down.map((r) => r.syncMs ?? NaN)))
+      } vs limit ${fmtMs(median(limitDown.map((r) => JSON.parse(r.stdout).ms)))}; peak RSS jdo ${
+        fmtMb(Math.max(...down.map((r) => r.proc.peakRssMb ?? NaN)))
+      }, limit ${fmtMb(Math.max(...limitDown.map((r) => r.peakRssMb ?? NaN)))}`,
+    );
+  }
+
+  if (report && wants("memory") && size === LARGEST) {
+    const upRss = Math.max(...up.map((r) => r.proc.peakRssMb ?? NaN));
+    const downRss = Math.max(...down.map((r) => r.proc.peakRssMb ?? NaN));
+    for (const [name, rss] of [["peak RSS, upload", upRss], ["peak RSS, download", downRss]]) {
+      results.push({
+        row: "5",
+        name: name as string,
+        size,
+        jdo: rss as number,
+        limit: null,
+        unit: "MB",
+        goal: "< 250 MB",
+        pass: Number.isFinite(rss) ? (rss as number) < 250 : null,
+        runs,
+        note: Number.isFinite(rss) ? undefined : "GNU time not available",
+      });
+    }
+  }
+  return { sqld, homeA, homeB, dataset, cleanup };
+}
+
+// ---------------------------------------------------------------- row 3
+
+async function benchIncremental(state: SizeState, size: number): Promise<void> {
+  // Catch up both devices (device A reads back its own upload once).
+  await syncNow(state.homeA);
+  await syncNow(state.homeB);
+  await syncNow(state.homeA);
+  const pushes: SyncNow[] = [];
+  const pulls: SyncNow[] = [];
+  for (let i = 0; i < INCREMENTAL_RUNS; i++) {
+    const id = state.dataset.sampleIds[i % state.dataset.sampleIds.length];
+    await jdoOk(state.homeA, ["edit", id, "--notes", `bench edit ${i} ${Date.now()}`]);
+    const push = await syncNow(state.homeA);
+    expect(push.report.pushed === 1, `incremental push pushed ${push.report.pushed}`);
+    const pull = await syncNow(state.homeB);
+    expect(pull.report.pulled === 1, `incremental pull pulled ${pull.report.pulled}`);
+    pushes.push(push);
+    pulls.push(pull);
+  }
+  for (const [label, list] of [["push", pushes], ["pull", pulls]] as const) {
+    const ms = median(list.map((r) => r.report.duration_ms));
+    results.push({
+      row: label === "push" ? "3a" : "3b",
+      name: `incremental, 1 changed row: ${
+        label === "push" ? "push (editing device)" : "pull (other device)"
+      }`,
+      size,
+      jdo: ms,
+      limit: null,
+      unit: "ms",
+      goal: "< 150 ms",
+      pass: ms < 150,
+      runs: INCREMENTAL_RUNS,
+    });
+    detail(
+      `row 3 ${fmtCount(size)} ${label}: sync ${fmtMs(ms)}, process wall ${
+        fmtMs(median(list.map((r) => r.proc.wallMs)))
+      }`,
+    );
+  }
+}
+
+function incrementalScaling(small: number, large: number): void {
+  for (const row of ["3a", "3b"]) {
+    const a = results.find((r) => r.row === row && r.size === small);
+    const b = results.find((r) => r.row === row && r.size === large);
+    if (!a || !b) continue;
+    results.push({
+      row,
+      name: `${b.name.replace("incremental, 1 changed row: ", "")}: ${fmtCount(large)} vs ${
+        fmtCount(small)
+      } (limit = ${fmtCount(small)} case)`,
+      size: large,
+      jdo: b.jdo,
+      limit: a.jdo,
+      unit: "ms",
+      goal: "<= 1.5x",
+      pass: ratioGoal(b.jdo, a.jdo, 1.5),
+      runs: b.runs,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- row 4
+
+async function benchLatency(state: SizeState, offHome: string): Promise<void> {
+  const onHome = state.homeA;
+  const commitArgs = (i: number) => [
+    "commit",
+    `Bench latency commitment ${i}`,
+    "--to",
+    "Person 1",
+    "--due",
+    "2027-06-30",
+  ];
+  // Warm-up.
+  await jdoOk(offHome, ["list", "--json"]);
+  await jdoOk(onHome, ["list", "--json"], { auto: null });
+  const times: Record<string, number[]> = {};
+  const add = (key: string, ms: number) => (times[key] ??= []).push(ms);
+  for (let i = 0; i < LATENCY_RUNS; i++) {
+    add("list off", (await jdoOk(offHome, ["list", "--json"])).wallMs);
+    add("list on", (await jdoOk(onHome, ["list", "--json"], { auto: null })).wallMs);
+    add("list on, auto 0", (await jdoOk(onHome, ["list", "--json"])).wallMs);
+  }
+  let backgroundMissing = 0;
+  for (let i = 0; i < LATENCY_RUNS; i++) {
+    add("commit off", (await jdoOk(offHome, commitArgs(i))).wallMs);
+    add("list after commit, off", (await jdoOk(offHome, ["list", "--json"])).wallMs);
+    const before = await finishedSyncs(onHome);
+    add("commit on", (await jdoOk(onHome, commitArgs(i), { auto: null })).wallMs);
+    // The next command while the background sync of that commit still runs.
+    add("list after commit, on", (await jdoOk(onHome, ["list", "--json"], { auto: null })).wallMs);
+    // Let the detached background sync finish so it does not compete for the CPU.
+    if (!await waitForBackgroundSync(onHome, before, 30_000)) backgroundMissing++;
+    add("commit on, auto 0", (await jdoOk(onHome, commitArgs(i + 1000))).wallMs);
+  }
+  const afterOff = median(times["list after commit, off"]);
+  const afterOn = median(times["list after commit, on"]);
+  detail(
+    `row 4: list --json run right after a commit: sync off ${
+      fmtMs(afterOff)
+    }; sync on, auto-sync on ${fmtMs(afterOn)} (${
+      (afterOn / afterOff).toFixed(2)
+    }x; the commit's background sync is still running)`,
+  );
+  for (const cmd of ["list", "commit"]) {
+    const off = median(times[`${cmd} off`]);
+    const on = median(times[`${cmd} on`]);
+    const onNoAuto = median(times[`${cmd} on, auto 0`]);
+    results.push({
+      row: "4",
+      name: `${cmd === "list" ? "list --json" : "commit"}: sync on (auto) vs sync off`,
+      size: SMALL,
+      jdo: on,
+      limit: off,
+      unit: "ms",
+      goal: "<= 1.1x",
+      pass: ratioGoal(on, off, 1.1),
+      runs: LATENCY_RUNS,
+    });
+    detail(
+      `row 4 ${cmd}: sync off ${fmtMs(off)}; sync on, auto-sync on ${fmtMs(on)} (${
+        (on / off).toFixed(2)
+      }x); sync on, JDO_SYNC_AUTO=0 ${fmtMs(onNoAuto)} (${(onNoAuto / off).toFixed(2)}x)`,
+    );
+  }
+  if (backgroundMissing) {
+    detail(`row 4: ${backgroundMissing} background sync(s) did not finish within 30 s`);
+  }
+}
+
+// ---------------------------------------------------------------- machine
+
+async function textOf(cmd: string, args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  } catch {
+    return "?";
+  }
+}
+
+async function machine(): Promise<string[]> {
+  const cpu = cpus();
+  const load = await Deno.readTextFile("/proc/loadavg").then((t) =>
+    t.split(" ").slice(0, 3).join(" ")
+  )
+    .catch(() => "?");
+  const sqld = await textOf(sqldBinaryPath(), ["--version"]);
+  return [
+    `machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${
+      Math.round(totalmem() / 2 ** 30)
+    } GiB RAM, ${Deno.build.os}/${Deno.build.arch}`,
+    `deno ${Deno.version.deno}; ${
+      sqld.split("\n")[0].replace(/^sqld sqld /, "sqld ")
+    }; @libsql/client 0.17.4; load average ${load}`,
+  ];
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const header = await machine();
+  for (const line of header) log(line);
+  log(
+    `sizes ${SIZES.map(fmtCount).join(", ")}; runs ${RUNS} (${BIG_RUNS} for sizes >= ${
+      fmtCount(BIG)
+    }); latency runs ${LATENCY_RUNS}; rows: ${[...ONLY].join(", ")}`,
+  );
+  if (!await gnuTimePath()) log("GNU time (/usr/bin/time) not found: peak RSS is not measured");
+  const scripts = await writeLimitScripts();
+  const cleanup: string[] = [];
+  try {
+    // Warm Deno's caches so no run pays for transpiling.
+    const warm = await tempDir("warm");
+    cleanup.push(warm);
+    await jdoOk(warm, ["--version"]);
+    for (const path of Object.values(scripts)) {
+      await runScript(path, ["--warm"]).catch(() => {});
+    }
+
+    if (wants("list")) {
+      const home = await tempDir("list");
+      cleanup.push(home);
+      const input = join(home, "data.json");
+      await Deno.writeTextFile(input, makeDataset(LIST_SIZE).json);
+      await jdoOk(home, ["import", input]);
+      await benchList(home, scripts);
+    }
+
+    const needSync = ["upload", "download", "incremental", "latency", "memory"].some((r) =>
+      wants(r as RowName)
+    );
+    if (needSync) {
+      const needed = new Set<number>();
+      if (wants("upload") || wants("download")) SIZES.forEach((n) => needed.add(n));
+      if (wants("memory") || wants("incremental")) needed.add(LARGEST);
+      if (wants("incremental") || wants("latency")) needed.add(SMALL);
+      const sizes = [...needed].sort((a, b) => a - b);
+      const incrementalSizes = new Set([SMALL, LARGEST]);
+      for (const size of sizes) {
+        const report = SIZES.includes(size);
+        const state = await benchSize(size, scripts, report);
+        try {
+          if (wants("incremental") && incrementalSizes.has(size)) {
+            await benchIncremental(state, size);
+          }
+          if (wants("latency") && size === SMALL) {
+            // Sync disabled, same data: a copy of device A's database without settings.
+            const offHome = await tempDir("sync-off");
+            state.cleanup.push(offHome);
+            for (const f of ["jdo.db", "jdo.db-wal", "jdo.db-shm"]) {
+              await Deno.copyFile(join(state.homeA, f), join(offHome, f)).catch(() => {});
+            }
+            await benchLatency(state, offHome);
+          }
+        } finally {
+          await state.sqld[Symbol.asyncDispose]();
+          await removeAll(state.cleanup);
+        }
+      }
+      if (wants("incremental") && LARGEST !== SMALL) incrementalScaling(SMALL, LARGEST);
+    }
+  } finally {
+    await removeLimitScripts();
+    await removeAll(cleanup);
+  }
+
+  const order = ["0", "1", "2", "3a", "3b", "4", "5"];
+  results.sort((a, b) => order.indexOf(a.row) - order.indexOf(b.row));
+  const fmt = (r: Result, v: number | null) =>
+    v === null ? "-" : r.unit === "MB" ? fmtMb(v) : fmtMs(v);
+  const table = renderTable(
+    ["row", "case", "size", "jdo (median)", "limit (median)", "ratio", "goal", "result", "runs"],
+    results.map((r) => [
+      r.row,
+      r.name,
+      fmtCount(r.size),
+      fmt(r, r.jdo),
+      fmt(r, r.limit),
+      r.limit ? `${(r.jdo / r.limit).toFixed(2)}x` : "-",
+      r.goal,
+      r.pass === null ? "n/a" : r.pass ? "PASS" : "MISS",
+      String(r.runs),
+    ]),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const out = [
+    "",
+    "jdo benchmarks",
+    ...header,
+    `sizes ${SIZES.map(fmtCount).join(", ")}; runs ${RUNS}, ${BIG_RUNS} for sizes >= ${
+      fmtCount(BIG)
+    }; latency runs ${LATENCY_RUNS}; incremental runs ${INCREMENTAL_RUNS}`,
+    "",
+    table,
+    "",
+    "Times are process wall times (Deno startup included on both sides) unless noted;",
+    "row 3 is the sync's own duration_ms. Medians over the runs shown.",
+    "",
+    "Details:",
+    ...details.map((d) => `  ${d}`),
+    ...results.filter((r) => r.note).map((r) => `  row ${r.row} ${r.name}: ${r.note}`),
+    "",
+    `total time ${elapsed.toFixed(0)} s`,
+  ];
+  console.log(out.join("\n"));
+  if (flags["json-out"]) {
+    await Deno.writeTextFile(
+      flags["json-out"],
+      JSON.stringify({ header, results, details, elapsedSeconds: elapsed }, null, 2) + "\n",
+    );
+  }
+}
+
+await main();

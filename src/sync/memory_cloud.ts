@@ -1,0 +1,345 @@
+/**
+ * An in-memory cloud with the exact semantics of LibsqlCloud, for fast
+ * property tests of the sync engine: one shared "server" (MemoryCloud) and a
+ * CloudStore handle per device (MemoryCloud.client()).
+ *
+ * It keeps every version of every row with the change sequence it was written
+ * at, so a handle can read the cloud as it was at an older sequence, the way
+ * a lagging embedded replica does. Faults can be injected per handle: a push
+ * that fails before it commits, one that commits and then reports an error
+ * (a connection cut after the server committed), or a pull cut off midway.
+ */
+import { LATEST_SCHEMA_VERSION, SYNCED_TABLES_V1 } from "../db/migrations.ts";
+import { columnsOf, ENTITIES, type Row } from "../db/schema.ts";
+import { JdoError } from "../errors.ts";
+import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
+import { schemaMismatch } from "./libsql_cloud.ts";
+
+/** Columns of the conflict log (migration 1, CONFLICTS_V1). */
+const CONFLICT_COLUMNS = [
+  "id",
+  "entity",
+  "row_id",
+  "winner",
+  "local_version",
+  "remote_version",
+  "local_row",
+  "remote_row",
+  "detected_by",
+  "resolved_at",
+  "created_at",
+  "updated_at",
+  "version",
+  "deleted_at",
+];
+
+const COLUMNS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ...ENTITIES.map((def) => [def.table, new Set(columnsOf(def))] as const),
+  ["_sync_conflicts", new Set(CONFLICT_COLUMNS)],
+]);
+
+/** Where the author's device id starts in a version ("<13 ms>-<4 hex>-<device>"). */
+const AUTHOR_OFFSET = 19;
+
+interface Entry {
+  seq: number;
+  row: Row;
+}
+
+export interface MemoryClientOptions {
+  /**
+   * How many change sequences behind the server snapshot() may answer, like
+   * an embedded replica that has not caught up. A number, or a function asked
+   * on every snapshot. The answer never goes below the handle's previous one.
+   */
+  snapshotLag?: number | ((latest: number) => number);
+}
+
+/** What a push fault does: fail before anything commits, or after the commit. */
+export type PushFault = "before-commit" | "after-commit";
+
+function unreachable(what: string): JdoError {
+  return new JdoError("SYNC_UNREACHABLE", `Cannot reach memory cloud: ${what}`);
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function copy(row: Row): Row {
+  return { ...row };
+}
+
+export class MemoryCloud {
+  #tables = new Map<string, Map<string, Entry[]>>();
+  #seq = 0;
+  #schemaVersion = 0;
+  #cloudId: string | null = null;
+  /** Every call of every handle fails with SYNC_UNREACHABLE while set. */
+  offline = false;
+  /** Writes fail with SYNC_READ_ONLY while set. */
+  readOnly = false;
+  /** Counts push calls that reached the server (committed or not). */
+  pushCalls = 0;
+
+  constructor(options: { migrated?: boolean } = {}) {
+    if (options.migrated) this.#migrate();
+  }
+
+  /** The highest change sequence handed out. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  get schemaVersion(): number {
+    return this.#schemaVersion;
+  }
+
+  get cloudId(): string | null {
+    return this.#cloudId;
+  }
+
+  /** Pretends another binary migrated the cloud to `version` (e.g. a newer one). */
+  setSchemaVersion(version: number): void {
+    this.#schemaVersion = version;
+  }
+
+  /** A CloudStore handle for one device. */
+  client(options: MemoryClientOptions = {}): MemoryCloudClient {
+    return new MemoryCloudClient(this, options);
+  }
+
+  /** Current rows of a table (without _seq), ordered by id. */
+  rows(table: string): Row[] {
+    return [...this.#table(table).values()]
+      .map((history) => copy(history[history.length - 1].row))
+      .sort((a, b) => compareIds(String(a.id), String(b.id)));
+  }
+
+  /** Current rows of a table with their _seq, in _seq order. */
+  rowsWithSeq(table: string): Row[] {
+    return [...this.#table(table).values()]
+      .map((history) => history[history.length - 1])
+      .sort((a, b) => a.seq - b.seq || compareIds(String(a.row.id), String(b.row.id)))
+      .map((e) => ({ ...e.row, _seq: e.seq }));
+  }
+
+  /** @internal */
+  _migrate(): void {
+    if (this.#schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(this.#schemaVersion);
+    this.#migrate();
+  }
+
+  #migrate(): void {
+    for (const table of SYNCED_TABLES_V1) {
+      if (!this.#tables.has(table)) this.#tables.set(table, new Map());
+    }
+    this.#schemaVersion = Math.max(this.#schemaVersion, LATEST_SCHEMA_VERSION);
+    this.#cloudId ??= Array.from(
+      crypto.getRandomValues(new Uint8Array(16)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+  }
+
+  #table(name: string): Map<string, Entry[]> {
+    const table = this.#tables.get(name);
+    if (!table) throw new Error(`SQLITE_ERROR: no such table: ${name}`);
+    return table;
+  }
+
+  /** @internal */
+  _info(): CloudInfo {
+    return { schemaVersion: this.#schemaVersion, cloudId: this.#cloudId };
+  }
+
+  /**
+   * @internal Rows as of sequence `upTo` (what a replica at upTo holds) that
+   * come after the cursor in (_seq, id) order.
+   */
+  _changes(table: string, after: Cursor, upTo: number, limit: number): Row[] {
+    const out: Entry[] = [];
+    for (const history of this.#table(table).values()) {
+      for (let i = history.length - 1; i >= 0; i--) {
+        const entry = history[i];
+        if (entry.seq > upTo) continue;
+        const id = String(entry.row.id);
+        if (entry.seq > after.seq || (entry.seq === after.seq && id > after.id)) out.push(entry);
+        break;
+      }
+    }
+    out.sort((a, b) => a.seq - b.seq || compareIds(String(a.row.id), String(b.row.id)));
+    return out.slice(0, limit).map((e) => ({ ...e.row, _seq: e.seq }));
+  }
+
+  /**
+   * @internal One atomic upsert, like LibsqlCloud.push's batch: the sequence
+   * is bumped once (even for no rows), and a row is applied when it is new, or
+   * when its version is greater and the cloud row was not changed by another
+   * device after `watermark`. Answers the applied flags and the new sequence.
+   */
+  _push(rows: PushRow[], watermark: number, deviceId: string): PushResult {
+    if (this.readOnly) {
+      throw new JdoError("SYNC_READ_ONLY", "The token for memory cloud is read-only");
+    }
+    // Validate everything first: a failing statement rolls the whole batch back.
+    for (const { table, row } of rows) {
+      const columns = COLUMNS.get(table);
+      this.#table(table);
+      for (const c of Object.keys(row)) {
+        if (c === "_seq") continue;
+        if (!columns?.has(c)) throw new Error(`SQLITE_ERROR: table ${table} has no column ${c}`);
+      }
+      if (typeof row.id !== "string" || typeof row.version !== "string") {
+        throw new Error(`SQLITE_CONSTRAINT: NOT NULL constraint failed: ${table}.id/version`);
+      }
+    }
+    const seq = ++this.#seq;
+    const applied = rows.map(({ table, row }) => {
+      const { _seq: _, ...fields } = row;
+      const history = this.#table(table).get(String(fields.id));
+      if (!history) {
+        this.#table(table).set(String(fields.id), [{ seq, row: copy(fields) }]);
+        return true;
+      }
+      const current = history[history.length - 1];
+      const cloudVersion = String(current.row.version);
+      const newer = String(fields.version) > cloudVersion;
+      const seen = current.seq <= watermark || cloudVersion.substring(AUTHOR_OFFSET) === deviceId;
+      if (!(newer && seen)) return false;
+      // ON CONFLICT DO UPDATE sets the given columns and keeps the others.
+      history.push({ seq, row: { ...current.row, ...fields } });
+      return true;
+    });
+    return { applied, seq };
+  }
+}
+
+/** One device's view of a MemoryCloud; implements CloudStore. */
+export class MemoryCloudClient implements CloudStore {
+  #server: MemoryCloud;
+  #options: MemoryClientOptions;
+  #lastSnapshot = 0;
+  #faults: PushFault[] = [];
+  #changesFault: number | null = null;
+  #closed = false;
+
+  constructor(server: MemoryCloud, options: MemoryClientOptions = {}) {
+    this.#server = server;
+    this.#options = options;
+  }
+
+  get server(): MemoryCloud {
+    return this.#server;
+  }
+
+  /** The next push fails without committing anything. */
+  failNextPush(): void {
+    this.#faults.push("before-commit");
+  }
+
+  /** The next push commits on the server, then reports a cut connection. */
+  failAfterCommit(): void {
+    this.#faults.push("after-commit");
+  }
+
+  /**
+   * After `calls` more successful changes() calls, the next one fails: a pull
+   * cut off after merging some pages but before it recorded its watermark.
+   */
+  failChangesAfter(calls: number): void {
+    this.#changesFault = calls;
+  }
+
+  /** Queued faults not yet triggered. */
+  get pendingFaults(): number {
+    return this.#faults.length + (this.#changesFault === null ? 0 : 1);
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+    this.#changesFault = null;
+  }
+
+  setSnapshotLag(lag: MemoryClientOptions["snapshotLag"]): void {
+    this.#options = { ...this.#options, snapshotLag: lag };
+  }
+
+  #check(what: string): void {
+    if (this.#closed) throw new Error("The memory cloud client is closed");
+    if (this.#server.offline) throw unreachable(what);
+  }
+
+  info(): Promise<CloudInfo> {
+    return Promise.resolve().then(() => {
+      this.#check("info");
+      return this.#server._info();
+    });
+  }
+
+  migrate(): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#check("migrate");
+      if (this.#server.readOnly) {
+        throw new JdoError("SYNC_READ_ONLY", "The token for memory cloud is read-only");
+      }
+      this.#server._migrate();
+    });
+  }
+
+  assertWritable(): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#check("assertWritable");
+      if (this.#server.readOnly) {
+        throw new JdoError("SYNC_READ_ONLY", "The token for memory cloud is read-only");
+      }
+      if (!this.#server.cloudId) throw new Error("SQLITE_ERROR: no such table: _jdo_meta");
+    });
+  }
+
+  snapshot(): Promise<number> {
+    return Promise.resolve().then(() => {
+      this.#check("snapshot");
+      if (!this.#server.cloudId) throw new Error("SQLITE_ERROR: no such table: _jdo_meta");
+      const latest = this.#server.seq;
+      const option = this.#options.snapshotLag ?? 0;
+      const lag = typeof option === "function" ? option(latest) : option;
+      const seen = Math.max(this.#lastSnapshot, Math.min(latest, latest - Math.max(0, lag)));
+      this.#lastSnapshot = seen;
+      return seen;
+    });
+  }
+
+  changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
+    return Promise.resolve().then(() => {
+      this.#check("changes");
+      if (this.#changesFault !== null) {
+        if (this.#changesFault === 0) {
+          this.#changesFault = null;
+          throw unreachable("the connection was cut (reading changes)");
+        }
+        this.#changesFault--;
+      }
+      return this.#server._changes(table, after, upTo, limit);
+    });
+  }
+
+  push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult> {
+    return Promise.resolve().then(() => {
+      this.#check("push");
+      this.#server.pushCalls++;
+      const fault = this.#faults.shift();
+      if (fault === "before-commit") throw unreachable("the connection was cut (before commit)");
+      const applied = this.#server._push(
+        rows.map(({ table, row }) => ({ table, row: copy(row) })),
+        watermark,
+        deviceId,
+      );
+      if (fault === "after-commit") throw unreachable("the connection was cut (after commit)");
+      return applied;
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}
