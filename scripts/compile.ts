@@ -219,6 +219,9 @@ async function compile(target: Target, stagingDir: string, denortBin?: string): 
     "--frozen",
     "--node-modules-dir=none",
     "--exclude-unused-npm",
+    // Loaded with `new Worker(new URL(...))`, which compile does not follow.
+    "--include",
+    "src/sync/replica_worker.ts",
     ...PERMISSIONS,
     "--target",
     target.triple,
