@@ -58,10 +58,20 @@ export class Store {
    * they never overlap on the one connection. `foreignKeys: false` is for
    * merging remote rows, whose order across pages is the cloud's.
    */
-  write<T>(fn: (w: Writer) => Promise<T>, options: { foreignKeys?: boolean } = {}): Promise<T> {
+  write<T>(
+    fn: (w: Writer) => Promise<T>,
+    options: { foreignKeys?: boolean; attach?: { path: string; as: string } } = {},
+  ): Promise<T> {
     const run = async () => {
       const fkOff = options.foreignKeys === false;
       if (fkOff) await this.client.execute("PRAGMA foreign_keys = OFF");
+      // ATTACH cannot run inside a transaction: it brackets it.
+      if (options.attach) {
+        await this.client.execute({
+          sql: `ATTACH DATABASE ? AS ${options.attach.as}`,
+          args: [`file:${options.attach.path}?mode=ro`],
+        });
+      }
       try {
         const writer = await inTransaction(this.client, async () => {
           const w = await Writer.open(this.client, this.clock);
@@ -72,6 +82,7 @@ export class Store {
         this.#wrote ||= writer.changed;
         return writer.result as T;
       } finally {
+        if (options.attach) await this.client.execute(`DETACH DATABASE ${options.attach.as}`);
         if (fkOff) await this.client.execute("PRAGMA foreign_keys = ON");
       }
     };

@@ -51,5 +51,11 @@ export interface CloudStore {
    * device after `watermark`. The whole push gets one new _seq.
    */
   push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;
+  /**
+   * A local SQLite file holding the cloud's tables as of the last
+   * snapshot(), when the store has one (the embedded replica): the engine
+   * then merges with set-based SQL instead of page by page.
+   */
+  replicaFile?(): string | undefined;
   close(): void | Promise<void>;
 }

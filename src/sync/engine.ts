@@ -93,6 +93,7 @@ async function mergePage(
   t: SyncedTable,
   remoteRows: Row[],
   conflicts: ConflictRecord[],
+  changedIds: string[],
 ): Promise<number> {
   const ids = remoteRows.map((r) => String(r.id));
   const local = await lookup(w, `SELECT id, version FROM ${t.table} WHERE id IN (?)`, ids);
@@ -147,7 +148,9 @@ async function mergePage(
     }
   }
   await upsertLocal(w, t.table, winners);
-  return t.entity === CONFLICT_ENTITY ? 0 : winners.length;
+  if (t.entity === CONFLICT_ENTITY) return 0;
+  for (const r of winners) changedIds.push(String(r.id));
+  return winners.length;
 }
 
 async function dropOutbox(w: Writer, entityName: string, id: string, version: string) {
@@ -217,24 +220,48 @@ async function recordConflict(w: Writer, c: ConflictRecord, local: Row, remote: 
  * vanish under live rows (restrict: a stakeholder) is brought back. Each fix
  * is an ordinary versioned write, so every device converges on it.
  */
-export async function repairOrphans(store: Store): Promise<number> {
+export async function repairOrphans(
+  store: Store,
+  changed?: Map<string, string[]>,
+): Promise<number> {
+  const total = changed ? [...changed.values()].reduce((n, ids) => n + ids.length, 0) : Infinity;
+  // Few changed rows: look only at them and their children (cost follows the
+  // change, not the database). Many: one scan per link is cheaper.
+  const targeted = total <= REPAIR_TARGETED_MAX;
   return await store.write(async (w) => {
     let fixed = 0;
     for (const child of ENTITIES) {
       for (const link of child.parents) {
         const parent = ENTITIES.find((e) => e.name === link.entity)!;
-        const rows = await w.query(
-          `SELECT c.id AS child_id, p.id AS parent_id FROM ${child.table} c
+        const base = `SELECT c.id AS child_id, p.id AS parent_id FROM ${child.table} c
            JOIN ${parent.table} p ON p.id = c.${q(link.column)}
-           WHERE c.deleted_at IS NULL AND p.deleted_at IS NOT NULL`,
-        );
-        for (const r of rows) {
+           WHERE c.deleted_at IS NULL AND p.deleted_at IS NOT NULL`;
+        const found = new Map<string, Row>();
+        if (!targeted) {
+          for (const r of await w.query(base)) found.set(String(r.child_id), r);
+        } else {
+          const probes: [string, string[]][] = [
+            ["p.id", changed!.get(parent.name) ?? []],
+            ["c.id", changed!.get(child.name) ?? []],
+          ];
+          for (const [column, ids] of probes) {
+            for (let i = 0; i < ids.length; i += 500) {
+              const chunk = ids.slice(i, i + 500);
+              const rows = await w.query(
+                `${base} AND ${column} IN (${chunk.map(() => "?").join(",")})`,
+                chunk,
+              );
+              for (const r of rows) found.set(String(r.child_id), r);
+            }
+          }
+        }
+        for (const r of found.values()) {
           const childId = String(r.child_id);
           if (link.onDelete === "restrict") {
             const version = w.nextVersion();
             await w.tx.execute({
-              sql:
-                `UPDATE ${parent.table} SET deleted_at = NULL, updated_at = ?, version = ? WHERE id = ?`,
+              sql: `UPDATE ${parent.table} SET deleted_at = NULL, updated_at = ?, version = ?
+                    WHERE id = ? AND deleted_at IS NOT NULL`,
               args: [w.nowIso(), version, r.parent_id],
             });
             await w.enqueue(parent.name, String(r.parent_id), version);
@@ -249,6 +276,61 @@ export async function repairOrphans(store: Store): Promise<number> {
     }
     return fixed;
   });
+}
+
+const REPAIR_TARGETED_MAX = 5_000;
+
+/**
+ * The same rules as mergePage, set-based, reading the replica file attached
+ * as "cloud": rows with a queued local change go through mergePage (they may
+ * conflict); every other changed row is one guarded INSERT … SELECT, so a
+ * first download of many rows costs a few statements, not one per row.
+ */
+async function mergeFromReplica(
+  w: Writer,
+  t: SyncedTable,
+  watermark: number,
+  upTo: number,
+  conflicts: ConflictRecord[],
+  changedIds: string[],
+): Promise<number> {
+  const range = "r._seq > ? AND r._seq <= ?";
+  const pendingRows = await w.query(
+    `SELECT r.* FROM cloud.${t.table} r JOIN _sync_outbox o ON o.entity = ? AND o.id = r.id
+     WHERE ${range}`,
+    [t.entity, watermark, upTo],
+  );
+  let applied = pendingRows.length ? await mergePage(w, t, pendingRows, conflicts, changedIds) : 0;
+  const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
+  const result = await w.tx.execute({
+    sql: `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
+SELECT ${columns.map((c) => `r.${q(c)}`).join(", ")} FROM cloud.${t.table} r WHERE ${range}
+ON CONFLICT(id) DO UPDATE SET ${
+      columns.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`).join(", ")
+    } WHERE excluded.version > ${t.table}.version`,
+    args: [watermark, upTo],
+  });
+  // The cloud holds an older version than ours and nothing is queued: queue ours.
+  await w.tx.execute({
+    sql: `INSERT INTO _sync_outbox (entity, id, version)
+SELECT ?, m.id, m.version FROM main.${t.table} m JOIN cloud.${t.table} r ON r.id = m.id
+WHERE ${range} AND m.version > r.version
+ON CONFLICT(entity, id) DO NOTHING`,
+    args: [t.entity, watermark, upTo],
+  });
+  const newest = await w.one(
+    `SELECT max(r.version) AS v FROM cloud.${t.table} r WHERE ${range}`,
+    [watermark, upTo],
+  );
+  if (newest?.v) w.observe(String(newest.v));
+  if (t.entity === CONFLICT_ENTITY) return 0;
+  applied += result.rowsAffected;
+  const ids = await w.query(
+    `SELECT r.id FROM cloud.${t.table} r WHERE ${range} LIMIT ?`,
+    [watermark, upTo, REPAIR_TARGETED_MAX + 1],
+  );
+  for (const r of ids) changedIds.push(String(r.id));
+  return applied;
 }
 
 /**
@@ -267,13 +349,25 @@ export async function pull(
   const conflicts: ConflictRecord[] = [];
   let pulled = 0;
   if (upTo <= state.watermark) return { pulled, conflicts };
+  const changed = new Map<string, string[]>();
+  const replica = cloud.replicaFile?.();
   for (const t of SYNCED) {
+    const changedIds: string[] = [];
+    changed.set(t.entity, changedIds);
+    if (replica) {
+      pulled += await store.write(
+        (w) => mergeFromReplica(w, t, state.watermark, upTo, conflicts, changedIds),
+        { foreignKeys: false, attach: { path: replica, as: "cloud" } },
+      );
+      hooks.onPullProgress?.(pulled);
+      continue;
+    }
     // "~" sorts after every id: rows at exactly the watermark were merged already.
     let cursor: Cursor = { seq: state.watermark, id: "~" };
     for (;;) {
       const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
       if (page.length === 0) break;
-      pulled += await store.write((w) => mergePage(w, t, page, conflicts), {
+      pulled += await store.write((w) => mergePage(w, t, page, conflicts, changedIds), {
         foreignKeys: false,
       });
       hooks.onPullProgress?.(pulled);
@@ -282,8 +376,10 @@ export async function pull(
       if (page.length < PAGE_SIZE) break;
     }
   }
+  // Repair before the watermark moves: a crash in between re-merges these
+  // pages (a no-op) and repairs again.
+  if (pulled > 0) await repairOrphans(store, changed);
   await store.write((w) => writeSyncState(w, { watermark: String(upTo) }));
-  if (pulled > 0) await repairOrphans(store);
   return { pulled, conflicts };
 }
 

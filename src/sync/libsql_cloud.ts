@@ -178,6 +178,10 @@ export class LibsqlCloud implements CloudStore {
     throw classifyCloudError(lastError, this.host, "pull from the cloud database");
   }
 
+  replicaFile(): string | undefined {
+    return this.#reader ? this.#replicaPath() : undefined;
+  }
+
   async changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
     if (!this.#reader) throw new Error("changes() before snapshot()");
     return await queryRows(
@@ -225,12 +229,14 @@ export class LibsqlCloud implements CloudStore {
       "push to the cloud database",
       () => this.#remote.batch(statements, "write"),
     );
+    // Keyed by table too: one push may hold rows of several tables.
     const applied = new Set<string>();
-    for (const result of results.slice(1, -1)) {
-      for (const r of result.rows) applied.add(String(r.id));
-    }
+    const tables = [...byTable.keys()];
+    results.slice(1, -1).forEach((result, i) => {
+      for (const r of result.rows) applied.add(`${tables[i]}:${r.id}`);
+    });
     return {
-      applied: rows.map(({ row }) => applied.has(String(row.id))),
+      applied: rows.map(({ table, row }) => applied.has(`${table}:${row.id}`)),
       seq: Number(results[results.length - 1].rows[0]?.seq ?? 0),
     };
   }
