@@ -7,165 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { isolatedFetch, startSqld } from "../helpers/sqld.ts";
+import { runJdo, seed, tmuxAvailable, TmuxSession, tmuxTestName } from "../helpers/tmux.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
-const MAIN = join(REPO_ROOT, "main.ts");
-
-async function tmuxInstalled(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const HAVE_TMUX = await tmuxInstalled();
-
-/** The environment jdo runs with: a private home, no developer settings leaking in. */
-function jdoEnv(home: string): Record<string, string> {
-  return {
-    JDO_HOME: home,
-    JDO_TIMEZONE: "UTC",
-    JDO_SYNC_AUTO: "0",
-    NO_COLOR: "1",
-    RUST_LOG: "off",
-  };
-}
-
-/** A minimal environment for tmux and the shell it starts. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { TERM: "xterm-256color", LANG: "C.UTF-8" };
-  for (const key of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
-    const value = Deno.env.get(key);
-    if (value !== undefined) env[key] = value;
-  }
-  return env;
-}
+const HAVE_TMUX = await tmuxAvailable();
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
-const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
-
-class Tmux {
-  readonly socket = `jdo-setup-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  readonly target = "setup";
-
-  async run(...args: string[]): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-    const out = await new Deno.Command("tmux", {
-      args: ["-L", this.socket, "-f", "/dev/null", "-u", ...args],
-      env: baseEnv(),
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const decoder = new TextDecoder();
-    return {
-      ok: out.success,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  }
-
-  async must(...args: string[]): Promise<string> {
-    const result = await this.run(...args);
-    if (!result.ok) throw new Error(`tmux ${args.join(" ")} failed: ${result.stderr.trim()}`);
-    return result.stdout;
-  }
-
-  /** Starts `jdo ARGS` in a 120×40 terminal; the pane stays readable after jdo exits. */
-  async start(home: string, args: string[]): Promise<void> {
-    const env = Object.entries(jdoEnv(home)).map(([k, v]) => `${k}=${shellQuote(v)}`);
-    const command = [
-      "env",
-      ...env,
-      shellQuote(Deno.execPath()),
-      "run",
-      "-A",
-      "--quiet",
-      shellQuote(MAIN),
-      ...args.map(shellQuote),
-      ";",
-      "echo",
-      `"[jdo exited with status $?]"`,
-    ].join(" ");
-    await this.must(
-      "new-session",
-      "-d",
-      "-s",
-      this.target,
-      "-x",
-      "120",
-      "-y",
-      "40",
-      "-c",
-      REPO_ROOT,
-      command,
-      ";",
-      "set-option",
-      "-w",
-      "-t",
-      this.target,
-      "remain-on-exit",
-      "on",
-    );
-  }
-
-  /** Types text literally (no key names), then presses Enter unless told not to. */
-  async type(text: string, enter = true): Promise<void> {
-    await this.must("send-keys", "-t", this.target, "-l", text);
-    if (enter) await this.keys("Enter");
-  }
-
-  async keys(...keys: string[]): Promise<void> {
-    await this.must("send-keys", "-t", this.target, ...keys);
-  }
-
-  /** The pane and up to 1000 lines of history, wrapped lines joined, blanks trimmed. */
-  async screen(): Promise<string> {
-    const text = await this.must("capture-pane", "-p", "-J", "-S", "-1000", "-t", this.target);
-    return text.replace(/[ \t]+$/gm, "").trimEnd();
-  }
-
-  async paneDead(): Promise<boolean> {
-    const result = await this.run("display-message", "-p", "-t", this.target, "#{pane_dead}");
-    return !result.ok || result.stdout.trim() === "1";
-  }
-
-  /** Waits for jdo to exit; returns the exit status the shell around it printed. */
-  async exitStatus(what: string): Promise<string> {
-    return await waitFor(this, what, async (screen) => {
-      const status = screen.match(/^\[jdo exited with status (\d+)\]$/m)?.[1];
-      return status !== undefined && await this.paneDead() ? status : undefined;
-    });
-  }
-
-  async kill(): Promise<void> {
-    await this.run("kill-server").catch(() => {});
-  }
-}
-
-/** Polls until `check` returns a value (not undefined); fails with the last screen. */
-async function waitFor<T>(
-  tmux: Tmux,
-  what: string,
-  check: (screen: string) => T | undefined | Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = "";
-  while (Date.now() < deadline) {
-    screen = await tmux.screen();
-    const result = await check(screen);
-    if (result !== undefined) return result;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`Timed out waiting for ${what}. The screen shows:\n${screen}`);
-}
+/** A terminal for `jdo sync setup`: 1000 lines of history, waits of up to 15 s, polled every 50 ms. */
+const newSession = () =>
+  new TmuxSession({ name: "setup", history: 1000, timeoutMs: 15_000, pollMs: 50 });
 
 /**
  * The question being asked: the last "? …" line, when it is at the bottom of
@@ -181,36 +33,11 @@ function activePrompt(screen: string): string | undefined {
 }
 
 /** Waits until the question matching `re` is asked; returns the screen. */
-async function question(tmux: Tmux, re: RegExp, what: string): Promise<string> {
-  return await waitFor(tmux, what, (screen) => {
+async function question(tmux: TmuxSession, re: RegExp, what: string): Promise<string> {
+  return await tmux.waitFor(what, (screen) => {
     const prompt = activePrompt(screen);
     return prompt !== undefined && re.test(prompt) ? screen : undefined;
   });
-}
-
-async function jdo(home: string, args: string[], stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
-    cwd: REPO_ROOT,
-    env: { ...baseEnv(), ...jdoEnv(home) },
-    clearEnv: true,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-async function seed(home: string, args: string[]): Promise<void> {
-  const r = await jdo(home, args);
-  assert.equal(r.code, 0, `jdo ${args.join(" ")} failed: ${r.stderr}`);
 }
 
 async function readJson<T>(path: string): Promise<T | undefined> {
@@ -269,7 +96,7 @@ interface Settings {
 
 type Auth = Record<string, { token: string; saved_at: string }>;
 
-const skipped = (name: string) => HAVE_TMUX ? name : `${name} (skipped: tmux not installed)`;
+const skipped = (name: string) => tmuxTestName(name, HAVE_TMUX);
 
 Deno.test({
   name: skipped(
@@ -281,7 +108,7 @@ Deno.test({
     const good = await server.token("rw");
     const bad = "not-a-real-token-Q7x9Kp2wZ";
     const home = await Deno.makeTempDir({ prefix: "jdo-setup-tty-" });
-    const tmux = new Tmux();
+    const tmux = newSession();
     try {
       await seed(home, ["commit", "Quarterly report", "--to", "Alice", "--due", "2026-12-01"]);
       await seed(home, ["commit", "Budget draft", "--to", "Bob", "--due", "2026-12-01"]);
@@ -311,8 +138,7 @@ Deno.test({
       await tmux.type(bad, false);
       // Masked with one star a character, or not echoed at all: give the
       // terminal a moment to show the typed text, then look.
-      const typing = await waitFor(
-        tmux,
+      const typing = await tmux.waitFor(
         "the typed token to be drawn",
         (s) => activePrompt(s)?.endsWith("*".repeat(bad.length)) ? s : undefined,
         1_500,
@@ -406,7 +232,7 @@ Deno.test({
     await using server = await startSqld({ auth: true });
     const readOnly = await server.token("ro");
     const home = await Deno.makeTempDir({ prefix: "jdo-setup-tty-" });
-    const tmux = new Tmux();
+    const tmux = newSession();
     try {
       await seed(home, ["commit", "Quarterly report", "--to", "Alice", "--due", "2026-12-01"]);
       await tmux.start(home, ["sync", "setup"]);
@@ -451,10 +277,10 @@ Deno.test({
     await using server = await startSqld({ auth: true });
     const token = await server.token("rw");
     const home = await Deno.makeTempDir({ prefix: "jdo-setup-tty-" });
-    const tmux = new Tmux();
+    const tmux = newSession();
     try {
       await seed(home, ["commit", "Quarterly report", "--to", "Alice", "--due", "2026-12-01"]);
-      const first = await jdo(
+      const first = await runJdo(
         home,
         ["sync", "setup", "--url", server.url, "--token-stdin", "--yes"],
         token,
