@@ -259,12 +259,16 @@ export async function repairOrphans(
           const childId = String(r.child_id);
           if (link.onDelete === "restrict") {
             const version = w.nextVersion();
-            await w.tx.execute({
+            const restored = await w.tx.execute({
               sql: `UPDATE ${parent.table} SET deleted_at = NULL, updated_at = ?, version = ?
                     WHERE id = ? AND deleted_at IS NOT NULL`,
               args: [w.nowIso(), version, r.parent_id],
             });
-            await w.enqueue(parent.name, String(r.parent_id), version);
+            // A parent with several live children is restored once: queuing a
+            // version no row has would leave an outbox entry that never drains.
+            if (restored.rowsAffected > 0) {
+              await w.enqueue(parent.name, String(r.parent_id), version);
+            }
           } else if (link.onDelete === "cascade") {
             await w.tombstone(child, childId);
           } else {

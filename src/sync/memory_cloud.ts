@@ -9,8 +9,14 @@
  * that fails before it commits, one that commits and then reports an error
  * (a connection cut after the server committed), or a pull cut off midway.
  */
-import { LATEST_SCHEMA_VERSION, SYNCED_TABLES_V1 } from "../db/migrations.ts";
-import { columnsOf, ENTITIES, type Row } from "../db/schema.ts";
+import { createClient, type InStatement } from "@libsql/client";
+import {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  MIGRATIONS_TABLE,
+  SYNCED_TABLES_V1,
+} from "../db/migrations.ts";
+import { columnsOf, ENTITIES, q, type Row } from "../db/schema.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
 import { schemaMismatch } from "./libsql_cloud.ts";
@@ -53,6 +59,13 @@ export interface MemoryClientOptions {
    * on every snapshot. The answer never goes below the handle's previous one.
    */
   snapshotLag?: number | ((latest: number) => number);
+  /**
+   * A SQLite file that each snapshot() fills with the cloud's tables as of
+   * that snapshot and offers as replicaFile(), like LibsqlCloud's embedded
+   * replica: the engine then takes its set-based merge path instead of
+   * reading changes() page by page.
+   */
+  replicaPath?: string;
 }
 
 /** What a push fault does: fail before anything commits, or after the commit. */
@@ -152,23 +165,61 @@ export class MemoryCloud {
     return { schemaVersion: this.#schemaVersion, cloudId: this.#cloudId };
   }
 
+  /** Each row's newest version at or below `upTo`: what a replica at upTo holds. */
+  #viewAt(table: string, upTo: number): Entry[] {
+    const out: Entry[] = [];
+    for (const history of this.#table(table).values()) {
+      for (let i = history.length - 1; i >= 0; i--) {
+        if (history[i].seq > upTo) continue;
+        out.push(history[i]);
+        break;
+      }
+    }
+    return out;
+  }
+
   /**
    * @internal Rows as of sequence `upTo` (what a replica at upTo holds) that
    * come after the cursor in (_seq, id) order.
    */
   _changes(table: string, after: Cursor, upTo: number, limit: number): Row[] {
-    const out: Entry[] = [];
-    for (const history of this.#table(table).values()) {
-      for (let i = history.length - 1; i >= 0; i--) {
-        const entry = history[i];
-        if (entry.seq > upTo) continue;
-        const id = String(entry.row.id);
-        if (entry.seq > after.seq || (entry.seq === after.seq && id > after.id)) out.push(entry);
-        break;
-      }
-    }
+    const out = this.#viewAt(table, upTo).filter((e) =>
+      e.seq > after.seq || (e.seq === after.seq && String(e.row.id) > after.id)
+    );
     out.sort((a, b) => a.seq - b.seq || compareIds(String(a.row.id), String(b.row.id)));
     return out.slice(0, limit).map((e) => ({ ...e.row, _seq: e.seq }));
+  }
+
+  /** @internal Writes the cloud as of `upTo` into a fresh SQLite file at `path`. */
+  async _materialize(path: string, upTo: number): Promise<void> {
+    for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+      await Deno.remove(path + suffix).catch(() => {});
+    }
+    const statements: InStatement[] = [MIGRATIONS_TABLE];
+    for (const m of MIGRATIONS) {
+      if (m.version <= this.#schemaVersion) statements.push(...m.statements("cloud"));
+    }
+    for (const table of this.#tables.keys()) {
+      for (const { seq, row } of this.#viewAt(table, upTo)) {
+        const columns = Object.keys(row);
+        statements.push({
+          sql: `INSERT INTO ${table} (${[...columns, "_seq"].map(q).join(", ")}) VALUES (${
+            [...columns, "_seq"].map(() => "?").join(", ")
+          })`,
+          args: [...columns.map((c) => row[c]), seq],
+        });
+      }
+    }
+    statements.push(
+      { sql: "UPDATE _jdo_meta SET value = ? WHERE key = 'seq'", args: [String(upTo)] },
+      { sql: "UPDATE _jdo_meta SET value = ? WHERE key = 'cloud_id'", args: [this.#cloudId] },
+    );
+    const client = createClient({ url: `file:${path}` });
+    try {
+      await client.batch(statements, "write");
+    } finally {
+      client.close();
+    }
   }
 
   /**
@@ -221,6 +272,7 @@ export class MemoryCloudClient implements CloudStore {
   #lastSnapshot = 0;
   #faults: PushFault[] = [];
   #changesFault: number | null = null;
+  #materialized = false;
   #closed = false;
 
   constructor(server: MemoryCloud, options: MemoryClientOptions = {}) {
@@ -306,7 +358,18 @@ export class MemoryCloudClient implements CloudStore {
       const seen = Math.max(this.#lastSnapshot, Math.min(latest, latest - Math.max(0, lag)));
       this.#lastSnapshot = seen;
       return seen;
+    }).then(async (seen) => {
+      const path = this.#options.replicaPath;
+      if (path) {
+        await this.#server._materialize(path, seen);
+        this.#materialized = true;
+      }
+      return seen;
     });
+  }
+
+  replicaFile(): string | undefined {
+    return this.#materialized ? this.#options.replicaPath : undefined;
   }
 
   changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {

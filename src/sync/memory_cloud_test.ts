@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { createClient } from "@libsql/client";
+import { queryRows } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
 import type { Row } from "../db/schema.ts";
 import { JdoError } from "../errors.ts";
@@ -221,4 +223,38 @@ Deno.test("MemoryCloud rows are copies: changing a returned row does not change 
   const [read] = await c.changes("inbox_items", start(0), 1, 10);
   read.text = "changed after read";
   assert.equal(server.rows("inbox_items")[0].text, "x");
+});
+
+Deno.test("MemoryCloud replicaPath: snapshot() writes the cloud as of the snapshot into a file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jdo-memcloud-" });
+  try {
+    const server = new MemoryCloud({ migrated: true });
+    const writer = server.client();
+    await writer.push(push([item("1", v(1, A), "one")]), 0, A); // seq 1
+    await writer.push(push([item("1", v(2, A), "two"), item("2", v(2, A, 1))]), 1, A); // seq 2
+    const path = `${dir}/replica.db`;
+    const c = server.client({ replicaPath: path, snapshotLag: 1 });
+    assert.equal(c.replicaFile(), undefined, "no file before the first snapshot");
+    assert.equal(await c.snapshot(), 1);
+    assert.equal(c.replicaFile(), path);
+    const read = async () => {
+      const db = createClient({ url: `file:${path}` });
+      try {
+        const rows = await queryRows(db, "SELECT id, text, _seq FROM inbox_items ORDER BY id");
+        const seq = await queryRows(db, "SELECT value FROM _jdo_meta WHERE key = 'seq'");
+        return { rows, seq: Number(seq[0].value) };
+      } finally {
+        db.close();
+      }
+    };
+    assert.deepEqual(await read(), { rows: [{ id: "1", text: "one", _seq: 1 }], seq: 1 });
+    c.setSnapshotLag(0);
+    assert.equal(await c.snapshot(), 2);
+    assert.deepEqual(await read(), {
+      rows: [{ id: "1", text: "two", _seq: 2 }, { id: "2", text: "x", _seq: 2 }],
+      seq: 2,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

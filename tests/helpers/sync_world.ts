@@ -1,0 +1,461 @@
+/**
+ * A small world for sync property tests: three (or more) simulated devices
+ * doing domain commands and syncs against one cloud, with a record of every
+ * write ever made and of what each device had seen when it made it, so the
+ * end state can be checked against a last-write-wins oracle and the conflict
+ * log against the writes that were lost.
+ */
+import assert from "node:assert/strict";
+import {
+  ENTITIES,
+  entity,
+  type EntityDef,
+  type EntityName,
+  type Row,
+} from "../../src/db/schema.ts";
+import { addCommitment, addTask, capture, remove, transition } from "../../src/domain/actions.ts";
+import { JdoError } from "../../src/errors.ts";
+import type { CloudStore } from "../../src/sync/cloud_store.ts";
+import { pull, push, syncOnce } from "../../src/sync/engine.ts";
+import {
+  DOMAIN_TABLES,
+  dumpTables,
+  outboxSize,
+  type SimDevice,
+  SYNCED_TABLES,
+  versionsOf,
+} from "./sim_device.ts";
+
+export type OpKind =
+  | "commit"
+  | "capture"
+  | "task"
+  | "edit"
+  | "complete"
+  | "delete"
+  | "clash"
+  | "race"
+  | "sync"
+  | "fault"
+  | "lag";
+
+export interface Op {
+  kind: OpKind;
+  device: number;
+  /** Chooses the target row among the device's candidates (modulo their count). */
+  pick: number;
+  text: string;
+  /** Milliseconds the shared fake time moves before the op. */
+  advance: number;
+  /** Small extra choice: fault type, lag size, stakeholder name, field. */
+  arg: number;
+}
+
+/** One write as it was made: the full row right after it, and its causal past. */
+export interface Write {
+  table: string;
+  id: string;
+  version: string;
+  row: Row;
+  device: number;
+  /** Versions of the same row this write was built on (transitively). */
+  past: ReadonlySet<string>;
+}
+
+export interface WorldDevice {
+  sim: SimDevice;
+  cloud: CloudStore;
+}
+
+/** Errors a domain command may legitimately refuse with. */
+const REFUSALS = new Set(["INVALID_INPUT", "NOT_FOUND"]);
+const STAKEHOLDERS = ["Ann", "Bob", "Cy", "Dee"];
+
+function key(table: string, id: string): string {
+  return `${table}:${id}`;
+}
+
+export class SyncWorld {
+  readonly writes = new Map<string, Write>();
+  /** Per device: "table:id" → versions its current row is built on, itself included. */
+  readonly knowledge: Map<string, Set<string>>[];
+  readonly log: string[] = [];
+  /** Called for fault/lag ops; return false when the cloud has no such knob. */
+  onFault?: (device: number, op: Op) => boolean;
+
+  /** Local writes the engine made during syncs (orphan repairs). */
+  engineWrites = 0;
+  #syncing = false;
+  /** Per device: "table:id" → the version last seen there. */
+  readonly seen: Map<string, string>[];
+  /**
+   * Per device: the sync dies (as if killed) right after this many more
+   * committed transactions of its own; null when no crash is armed.
+   */
+  readonly crashAfter: (number | null)[];
+
+  constructor(readonly devices: WorldDevice[], readonly advance: (ms: number) => void) {
+    this.knowledge = devices.map(() => new Map());
+    this.seen = devices.map(() => new Map());
+    this.crashAfter = devices.map(() => null);
+    devices.forEach(({ sim }, d) => {
+      // Watch every committed write of the device, the engine's included.
+      const write = sim.store.write.bind(sim.store);
+      sim.store.write = (async (fn, options) => {
+        const result = await write(fn, options);
+        await this.track(d);
+        if (this.#syncing && this.crashAfter[d] !== null && --this.crashAfter[d]! <= 0) {
+          this.crashAfter[d] = null;
+          throw new JdoError("SYNC_UNREACHABLE", "simulated kill -9 right after a commit");
+        }
+        return result;
+      }) as typeof sim.store.write;
+    });
+  }
+
+  async run(op: Op, step: number): Promise<void> {
+    this.advance(op.advance);
+    const d = op.device % this.devices.length;
+    const dev = this.devices[d];
+    const label = `#${step} ${dev.sim.name} ${op.kind}`;
+    if (op.kind === "sync") return void await this.sync(d, label, true);
+    if (op.kind === "race") return await this.race(d, op, label);
+    if (op.kind === "fault" || op.kind === "lag") {
+      if (this.onFault?.(d, op)) this.log.push(`${label} arg=${op.arg}`);
+      return;
+    }
+    if (op.kind === "clash") return await this.clash(d, op, label);
+    try {
+      const what = await this.command(dev.sim, op);
+      this.log.push(`${label} ${what}`);
+    } catch (error) {
+      if (error instanceof JdoError && REFUSALS.has(error.code)) {
+        this.log.push(`${label} refused: ${error.message}`);
+      } else {
+        throw error;
+      }
+    }
+  }
+
+  async #live(sim: SimDevice, names: EntityName[]): Promise<{ def: EntityDef; row: Row }[]> {
+    const out: { def: EntityDef; row: Row }[] = [];
+    for (const name of names) {
+      const def = entity(name);
+      const rows = await sim.store.query(
+        `SELECT * FROM ${def.table} WHERE deleted_at IS NULL ORDER BY id`,
+      );
+      for (const row of rows) out.push({ def, row });
+    }
+    return out;
+  }
+
+  async #pick(sim: SimDevice, names: EntityName[], pick: number) {
+    const live = await this.#live(sim, names);
+    return live.length ? live[pick % live.length] : undefined;
+  }
+
+  /** Runs one domain command; returns a short description for the log. */
+  async command(sim: SimDevice, op: Op): Promise<string> {
+    const d = sim.domain;
+    const text = `x${op.text}`;
+    switch (op.kind) {
+      case "commit": {
+        const row = await addCommitment(d, {
+          deliverable: text,
+          stakeholder: STAKEHOLDERS[op.arg % STAKEHOLDERS.length],
+          dueDate: `2025-0${1 + (op.pick % 9)}-1${op.arg % 10}`,
+        });
+        return `commitment ${row.id}`;
+      }
+      case "capture":
+        return `inbox ${(await capture(d, text)).id}`;
+      case "task": {
+        const parent = await this.#pick(sim, ["commitment"], op.pick);
+        if (!parent) return "no commitment";
+        return `task ${(await addTask(d, String(parent.row.id), text)).id}`;
+      }
+      case "complete": {
+        const target = await this.#pick(sim, ["commitment", "task", "inbox"], op.pick);
+        if (!target) return "nothing to complete";
+        await transition(d, "complete", target.def, target.row);
+        return `${target.def.name} ${target.row.id}`;
+      }
+      case "edit": {
+        const target = await this.#pick(
+          sim,
+          ["commitment", "task", "inbox", "stakeholder"],
+          op.pick,
+        );
+        if (!target) return "nothing to edit";
+        const patch = patchFor(target.def, text, op.arg);
+        await sim.store.write((w) => w.update(target.def, String(target.row.id), patch));
+        return `${target.def.name} ${target.row.id} ${JSON.stringify(patch)}`;
+      }
+      case "delete": {
+        const names: EntityName[] = op.arg === 0
+          ? ["stakeholder"]
+          : ["commitment", "task", "inbox"];
+        const target = await this.#pick(sim, names, op.pick);
+        if (!target) return "nothing to delete";
+        const n = await remove(d, target.def, String(target.row.id));
+        return `${target.def.name} ${target.row.id} (${n} rows)`;
+      }
+      default:
+        throw new Error(`not a command: ${op.kind}`);
+    }
+  }
+
+  /**
+   * Every device that has the row device `d` picks edits it, before any of
+   * them syncs: concurrent writes to one row on purpose.
+   */
+  async clash(d: number, op: Op, label: string): Promise<void> {
+    const names: EntityName[] = ["commitment", "task", "inbox", "stakeholder"];
+    const target = await this.#pick(this.devices[d].sim, names, op.pick);
+    if (!target) return void this.log.push(`${label} nothing to edit`);
+    const id = String(target.row.id);
+    for (let i = 0; i < this.devices.length; i++) {
+      const e = (d + i) % this.devices.length;
+      const sim = this.devices[e].sim;
+      const edit: Op = { ...op, kind: "edit", pick: 0, arg: op.arg + i };
+      const patch = patchFor(target.def, `x${op.text}${i}`, edit.arg);
+      try {
+        await sim.store.write((w) => w.update(target.def, id, patch));
+        this.log.push(`${label} ${sim.name} ${target.def.name} ${id} ${JSON.stringify(patch)}`);
+      } catch (error) {
+        if (!(error instanceof JdoError && REFUSALS.has(error.code))) throw error;
+        this.log.push(`${label} ${sim.name} refused: ${error.message}`);
+      }
+      this.advance(op.advance % 7);
+    }
+  }
+
+  /**
+   * Sees every committed write of device `d` (called after each store.write):
+   * a row now at a version somebody wrote elsewhere was merged from the cloud,
+   * and the device builds on that version's past from now on; a row at a new
+   * version is a local write (a command, or a repair the engine made), built
+   * on what the device knew of that row.
+   */
+  async track(d: number): Promise<void> {
+    const sim = this.devices[d].sim;
+    const seen = this.seen[d];
+    for (const [k, version] of await versionsOf(sim.client)) {
+      if (seen.get(k) === version) continue;
+      seen.set(k, version);
+      const known = this.writes.get(version);
+      if (known) {
+        this.knowledge[d].set(k, new Set([...known.past, version]));
+        continue;
+      }
+      assert.equal(
+        version.substring(19),
+        sim.deviceId,
+        `${sim.name} holds ${k} at version ${version}, which nobody wrote`,
+      );
+      const [table, id] = k.split(":");
+      const row = await sim.store.one(`SELECT * FROM ${table} WHERE id = ?`, [id]);
+      assert.ok(row);
+      const past = this.knowledge[d].get(k) ?? new Set<string>();
+      this.writes.set(version, { table, id, version, row, device: d, past: new Set(past) });
+      if (this.#syncing) this.engineWrites++;
+      this.knowledge[d].set(k, new Set([...past, version]));
+    }
+  }
+
+  /**
+   * One syncOnce. Rows whose version changed were replaced by a remote
+   * version: from then on this device builds on that version's past.
+   */
+  async sync(d: number, label: string, faultsAllowed: boolean): Promise<number> {
+    const { sim, cloud } = this.devices[d];
+    this.#syncing = true;
+    try {
+      const stats = await syncOnce(sim.store, cloud);
+      this.log.push(
+        `${label} ↑${stats.pushed} ↓${stats.pulled} ⚠${stats.conflicts.length}`,
+      );
+      return stats.pushed + stats.pulled;
+    } catch (error) {
+      const injected = error instanceof JdoError && error.code === "SYNC_UNREACHABLE";
+      if (!(faultsAllowed && injected)) throw error;
+      this.log.push(`${label} failed: ${(error as Error).message}`);
+      return -1;
+    } finally {
+      this.#syncing = false;
+    }
+  }
+
+  /**
+   * Device `d` pulls; another device syncs completely; then `d` pushes what
+   * it had queued against a cloud that changed after its pull — the window
+   * two real devices syncing at the same moment open.
+   */
+  async race(d: number, op: Op, label: string): Promise<void> {
+    const e = (d + 1 + (op.arg % (this.devices.length - 1))) % this.devices.length;
+    const { sim, cloud } = this.devices[d];
+    await this.#step(`${label} pull`, () => pull(sim.store, cloud, {}));
+    await this.sync(e, `${label} meanwhile ${this.devices[e].sim.name}`, true);
+    await this.#step(`${label} push`, () => push(sim.store, cloud, {}));
+  }
+
+  async #step(label: string, fn: () => Promise<unknown>): Promise<void> {
+    this.#syncing = true;
+    try {
+      this.log.push(
+        `${label} ${JSON.stringify(await fn(), (_, v) => Array.isArray(v) ? v.length : v)}`,
+      );
+    } catch (error) {
+      if (!(error instanceof JdoError && error.code === "SYNC_UNREACHABLE")) throw error;
+      this.log.push(`${label} failed: ${(error as Error).message}`);
+    } finally {
+      this.#syncing = false;
+    }
+  }
+
+  /**
+   * Each device syncs in turn, with no faults, at least twice and until a
+   * whole round moves nothing (a pull can make the engine write: orphan
+   * repairs, conflict records). Returns the rounds it took.
+   */
+  async settle(maxRounds = 6): Promise<number> {
+    for (let round = 1; round <= maxRounds; round++) {
+      let moved = 0;
+      for (let d = 0; d < this.devices.length; d++) {
+        moved += await this.sync(d, `settle${round} ${this.devices[d].sim.name}`, false);
+      }
+      if (round >= 2 && moved === 0) return round;
+    }
+    assert.fail(`the devices did not settle in ${maxRounds} rounds of syncs`);
+  }
+
+  /** The last-write-wins oracle: table → rows ordered by id. */
+  oracle(): Record<string, Row[]> {
+    const best = new Map<string, Write>();
+    for (const w of this.writes.values()) {
+      const k = key(w.table, w.id);
+      const current = best.get(k);
+      if (!current || w.version > current.version) best.set(k, w);
+    }
+    const out: Record<string, Row[]> = {};
+    for (const table of DOMAIN_TABLES) out[table] = [];
+    for (const w of best.values()) out[w.table].push(w.row);
+    for (const table of DOMAIN_TABLES) {
+      out[table].sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1));
+    }
+    return out;
+  }
+
+  /**
+   * Writes that lost to a concurrent one: not the final version of their row
+   * and not built upon by any other write.
+   */
+  lostWrites(): Write[] {
+    const final = new Map<string, string>();
+    const builtOn = new Set<string>();
+    for (const w of this.writes.values()) {
+      const k = key(w.table, w.id);
+      if (!final.has(k) || w.version > final.get(k)!) final.set(k, w.version);
+      for (const v of w.past) builtOn.add(v);
+    }
+    return [...this.writes.values()].filter((w) =>
+      final.get(key(w.table, w.id)) !== w.version && !builtOn.has(w.version)
+    );
+  }
+
+  /**
+   * After settle(): every device and the cloud hold the same rows, equal to
+   * the oracle; nothing is queued; every lost write is in the conflict log
+   * with its full row; no conflict is recorded twice.
+   */
+  async check(cloudTables: Record<string, Row[]>): Promise<void> {
+    const dumps = [];
+    for (const { sim } of this.devices) {
+      if (await outboxSize(sim.client) > 0) {
+        const queued = await sim.store.query("SELECT * FROM _sync_outbox ORDER BY entity, id");
+        const details = [];
+        for (const q of queued) {
+          const def = ENTITIES.find((e) => e.name === q.entity);
+          const table = def?.table ?? "_sync_conflicts";
+          const local = await sim.store.one(`SELECT * FROM ${table} WHERE id = ?`, [q.id]);
+          const cloud = cloudTables[table]?.find((r) => r.id === q.id);
+          const state = await sim.store.query("SELECT * FROM _sync_state");
+          details.push({ queued: q, local, cloud, state });
+        }
+        assert.fail(`${sim.name} still has queued changes: ${JSON.stringify(details, null, 1)}`);
+      }
+      dumps.push(await dumpTables(sim.client));
+    }
+    for (const table of SYNCED_TABLES) {
+      for (let d = 1; d < dumps.length; d++) {
+        assert.deepEqual(
+          dumps[d][table],
+          dumps[0][table],
+          `${table}: ${this.devices[d].sim.name} differs from ${this.devices[0].sim.name}`,
+        );
+      }
+      assert.deepEqual(
+        cloudTables[table],
+        dumps[0][table],
+        `${table}: the cloud differs from the devices`,
+      );
+    }
+    const oracle = this.oracle();
+    for (const table of DOMAIN_TABLES) {
+      assert.deepEqual(dumps[0][table], oracle[table], `${table}: differs from the LWW oracle`);
+    }
+
+    const conflicts = dumps[0]._sync_conflicts;
+    const seen = new Set<string>();
+    for (const c of conflicts) {
+      const id = `${c.entity}:${c.row_id}:${c.local_version}:${c.remote_version}`;
+      assert.ok(!seen.has(id), `conflict recorded twice: ${id}`);
+      seen.add(id);
+      assert.equal(
+        c.winner,
+        String(c.local_version) > String(c.remote_version) ? "local" : "remote",
+        `conflict ${id}: the winner must be the greater version`,
+      );
+    }
+    for (const lost of this.lostWrites()) {
+      const name = entityOfTable(lost.table).name;
+      const logged = conflicts.some((c) =>
+        c.entity === name && c.row_id === lost.id && (
+          (c.local_version === lost.version && sameRow(c.local_row, lost.row)) ||
+          (c.remote_version === lost.version && sameRow(c.remote_row, lost.row))
+        )
+      );
+      assert.ok(
+        logged,
+        `lost write ${lost.table} ${lost.id} ${lost.version} (device ${lost.device}) ` +
+          `is not in the conflict log with its full row`,
+      );
+    }
+  }
+}
+
+function patchFor(def: EntityDef, text: string, arg: number): Row {
+  const patches: Record<string, Row[]> = {
+    commitment: [{ deliverable: text }, { notes: text }, { status: "at_risk" }],
+    task: [{ title: text }, { scope: text }],
+    inbox: [{ text }],
+    stakeholder: [{ notes: text }, { contact_info: text }],
+  };
+  const options = patches[def.name];
+  return options[arg % options.length];
+}
+
+function entityOfTable(table: string): EntityDef {
+  const def = ENTITIES.find((e) => e.table === table);
+  if (!def) throw new Error(`no entity for ${table}`);
+  return def;
+}
+
+function sameRow(json: unknown, row: Row): boolean {
+  try {
+    assert.deepEqual(JSON.parse(String(json)), row);
+    return true;
+  } catch {
+    return false;
+  }
+}
