@@ -1,10 +1,10 @@
 import { entity } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
-import { type DateContext, todayIn } from "../domain/dates.ts";
+import type { DateContext } from "../domain/dates.ts";
 import { shortIds, truncate } from "../domain/ids.ts";
 import { integrityOf } from "../domain/integrity_query.ts";
 import { goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
-import { dueLabel } from "../cli/commands/items.ts";
+import { dueLabel } from "../output/due_label.ts";
 import { style } from "../output/colors.ts";
 import { renderTable } from "../output/table.ts";
 
@@ -31,7 +31,6 @@ export async function renderDashboard(
   const goals = await listRecords(store, entity("goal"));
   const inbox = await listRecords(store, entity("inbox"));
   const report = await integrityOf(store, dates.now, dates.timeZone);
-  const today = todayIn(dates);
   const shownCommitments = commitments.slice(0, limit);
   const shorts = await shortIds(store, [...shownCommitments, ...goals].map((r) => String(r.id)));
   const lines: string[] = [];
@@ -46,7 +45,7 @@ export async function renderDashboard(
     lines.push(`  none — make one: jdo commit "Send the report" --to Alex --due friday`);
   } else {
     const rows = shownCommitments.map((r, i) => {
-      const due = dueLabel(String(r.due_date), today);
+      const due = dueLabel(r, dates);
       const marker = due.level === 2
         ? s.red(`⚠ ${due.text}`)
         : due.level === 1

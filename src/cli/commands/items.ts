@@ -11,11 +11,12 @@ import {
   transition,
   type Verb,
 } from "../../domain/actions.ts";
-import { daysBetween, parseTime, todayIn } from "../../domain/dates.ts";
+import { parseTime } from "../../domain/dates.ts";
 import { shortIds, truncate } from "../../domain/ids.ts";
 import { type JsonRecord, listRecords, loadRecord } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
+import { dueLabel } from "../../output/due_label.ts";
 import { renderTable } from "../../output/table.ts";
 import {
   dateArg,
@@ -39,15 +40,6 @@ function kindOf(word: string): EntityDef {
   return def;
 }
 
-/** "overdue" / "today" / "tomorrow" / "in N days" for a due date. */
-export function dueLabel(dueDate: string, today: string): { text: string; level: number } {
-  const days = daysBetween(today, dueDate);
-  if (days < 0) return { text: `overdue ${-days}d`, level: 2 };
-  if (days === 0) return { text: "today", level: 1 };
-  if (days === 1) return { text: "tomorrow", level: 0 };
-  return { text: `in ${days}d`, level: 0 };
-}
-
 async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[]) {
   const s = style(ctx.io.color);
   if (records.length === 0) {
@@ -55,13 +47,12 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
     return;
   }
   const shorts = await shortIds(await ctx.store(), records.map((r) => String(r.id)));
-  const today = todayIn(datesOf(ctx));
   const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
   if (def.name === "commitment") {
     const rows = records.map((r) => {
       const open = !["completed", "abandoned"].includes(String(r.status));
-      const due = dueLabel(String(r.due_date), today);
+      const due = dueLabel(r, datesOf(ctx));
       const marker = !open
         ? ""
         : due.level === 2
