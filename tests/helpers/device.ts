@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { SyncReport } from "../../src/sync/service.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = join(REPO_ROOT, "main.ts");
@@ -172,14 +173,8 @@ export interface SyncStatusJson {
   token_source: string;
 }
 
-export interface SyncNowJson {
-  ok: boolean;
-  pushed: number;
-  pulled: number;
-  conflicts: number;
-  duration_ms: number;
-  error?: string;
-}
+/** What `sync now --json` prints. */
+export type SyncNowJson = SyncReport;
 
 export interface Row {
   id: string;

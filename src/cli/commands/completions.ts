@@ -242,6 +242,17 @@ _jdo_in() {
 }
 
 /** Repeats the last argument spec of variadic commands for later positions. */
+/** Shell function shared by the bash and zsh scripts: clamps a variadic argument's index. */
+function clampArgFunction(root: CompletionNode): string {
+  return `_jdo_clamp_arg() {
+  local n="$2"
+  case "$1" in
+${variadicFixups(root)}
+  esac
+  printf '%s' "$n"
+}`;
+}
+
 function variadicFixups(root: CompletionNode): string {
   return nodes(root).filter((n) => n.variadic)
     .map((n) => `    ${sq(key(n))}) (( n >= ${n.args.length} )) && n=${n.args.length - 1} ;;`)
@@ -268,13 +279,7 @@ export function bashCompletion(program: Command): string {
 
 ${dataFunctions(root)}
 
-_jdo_clamp_arg() {
-  local n="$2"
-  case "$1" in
-${variadicFixups(root)}
-  esac
-  printf '%s' "$n"
-}
+${clampArgFunction(root)}
 
 _jdo_reply() {
   local values="$1" cur="$2"
@@ -367,13 +372,7 @@ ${
 
 ${dataFunctions(root)}
 
-_jdo_clamp_arg() {
-  local n="$2"
-  case "$1" in
-${variadicFixups(root)}
-  esac
-  printf '%s' "$n"
-}
+${clampArgFunction(root)}
 
 _jdo_command_descriptions() {
   case "$1" in
