@@ -304,12 +304,14 @@ Deno.test("sync: killed (kill -9) in the middle, the next sync converges", async
     Number((await cloud.execute("SELECT count(*) AS n FROM commitments")).rows[0].n);
 
   // SIGKILL `sync now` after growing delays until one run completes; a batch
-  // of 1,500 commitments goes up in two chunks, so some kill lands after the
-  // cloud took a chunk and before the device recorded it.
+  // of 5,000 commitments goes up in five chunks (a few hundred ms in all), so
+  // some kill lands after the cloud took a chunk and before the device
+  // finished recording them.
+  const BATCH = 5_000;
   let total = 0;
   let killedMidway = false;
   for (let batch = 0; batch < 3 && !killedMidway; batch++) {
-    const items = Array.from({ length: 1500 }, (_, i) => ({
+    const items = Array.from({ length: BATCH }, (_, i) => ({
       deliverable: `Batch ${batch} killed ${i}`,
       stakeholder: `Person ${i % 3}`,
       due_date: "2026-12-20",
@@ -317,13 +319,13 @@ Deno.test("sync: killed (kill -9) in the middle, the next sync converges", async
     const file = join(a.home, `items-${batch}.json`);
     await Deno.writeTextFile(file, JSON.stringify(items));
     await a.ok(["import", file]);
-    total += 1500;
-    for (let ms = 150 + batch * 15; ms < 5_000; ms += 45) {
+    total += BATCH;
+    for (let ms = 150 + batch * 10; ms < 5_000; ms += 30) {
       const r = await a.run(["sync", "now", "--json"], { timeoutMs: ms });
       if (r.code === 0) break;
       assert.equal(r.code, -1, r.stderr); // only ever killed, never failed
       const [inCloud, pending] = [await cloudCount(), (await status(a)).pending_changes];
-      if (inCloud > total - 1500 && pending > 0) killedMidway = true;
+      if (inCloud > total - BATCH && pending > 0) killedMidway = true;
     }
   }
   assert.ok(killedMidway, "no kill landed in the middle of a push");
