@@ -1,7 +1,13 @@
 import type { AppContext } from "../app/context.ts";
 import { ENTITIES, entity, type EntityDef, type EntityName } from "../db/schema.ts";
 import type { Domain } from "../domain/actions.ts";
-import { type DateContext, InvalidDateError, loadDateParser, parseDate } from "../domain/dates.ts";
+import {
+  type DateContext,
+  InvalidDateError,
+  loadDateParser,
+  parseDate,
+  parseTime,
+} from "../domain/dates.ts";
 import { type Resolved, resolveId, shortIds } from "../domain/ids.ts";
 import { loadRecord } from "../domain/records.ts";
 import { JdoError } from "../errors.ts";
@@ -26,6 +32,28 @@ export async function dateArg(ctx: AppContext, input: string, flag: string): Pro
     }
     throw error;
   }
+}
+
+/** Parses --time (HH:MM), turning a bad value into a usage error naming it. */
+export function timeArg(value: string): string {
+  try {
+    return parseTime(value);
+  } catch (error) {
+    throw new JdoError("USAGE", `--time: ${(error as Error).message}`);
+  }
+}
+
+/** Checks --status against the kind's statuses ("in-progress" means in_progress). */
+export function statusArg(def: EntityDef, input: string): string {
+  if (!def.statuses) throw new JdoError("USAGE", `A ${def.name} has no status`);
+  const status = input.replace("-", "_");
+  if (!def.statuses.includes(status)) {
+    throw new JdoError(
+      "USAGE",
+      `Unknown ${def.name} status "${input}" (use ${def.statuses.join(", ")})`,
+    );
+  }
+  return status;
 }
 
 export function printJson(ctx: AppContext, value: unknown): void {

@@ -20,6 +20,16 @@ export async function writeFileAtomic(
   }
 }
 
+/** Whether anything (file, directory, link) is at `path`. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads a text file, or returns undefined when it does not exist. */
 export async function readTextIfExists(
   path: string,

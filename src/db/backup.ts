@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { pathExists } from "../config/atomic_file.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
 import { LATEST_SCHEMA_VERSION } from "./migrations.ts";
@@ -13,27 +14,18 @@ function stamp(date: Date): string {
   }${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** backups/jdo-YYYYMMDD-HHMMSS.db, with a suffix if that name is taken. */
 export async function defaultBackupPath(dir: string, now: Date): Promise<string> {
   await ensurePrivateDir(dir);
   const base = `jdo-${stamp(now)}`;
   let candidate = join(dir, `${base}.db`);
-  for (let i = 2; await exists(candidate); i++) candidate = join(dir, `${base}-${i}.db`);
+  for (let i = 2; await pathExists(candidate); i++) candidate = join(dir, `${base}-${i}.db`);
   return candidate;
 }
 
 /** A consistent copy of the working database (VACUUM INTO), mode 0600. */
 export async function backupTo(store: Store, path: string): Promise<string> {
-  if (await exists(path)) {
+  if (await pathExists(path)) {
     throw new JdoError("IO_ERROR", `Cannot write the backup: ${path} already exists`);
   }
   try {

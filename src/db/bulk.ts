@@ -18,6 +18,11 @@ export interface BulkUpsert {
   onConflict?: "update" | "error";
 }
 
+/** `col = excluded.col` for every column but id: the DO UPDATE list of an upsert. */
+export function excludedAssignments(columns: string[]): string {
+  return columns.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`).join(", ");
+}
+
 export function bulkUpsertSql(spec: BulkUpsert): string {
   const { table, columns } = spec;
   const targets = [...columns, ...(spec.extra ? [spec.extra.column] : [])];
@@ -25,10 +30,9 @@ export function bulkUpsertSql(spec: BulkUpsert): string {
     ...columns.map((_, i) => `json_extract(value, '$[${i}]')`),
     ...(spec.extra ? [spec.extra.expr] : []),
   ];
-  const updates = targets.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`);
   const conflict = spec.onConflict === "error"
     ? ""
-    : `ON CONFLICT(id) DO UPDATE SET ${updates.join(", ")}${
+    : `ON CONFLICT(id) DO UPDATE SET ${excludedAssignments(targets)}${
       spec.updateWhere ? ` WHERE ${spec.updateWhere}` : ""
     }`;
   return `INSERT INTO ${table} (${targets.map(q).join(", ")})

@@ -4,7 +4,7 @@
  * nothing of HTTP or files, and every step is safe to replay after a crash.
  */
 import { queryRows } from "../db/database.ts";
-import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
+import { bulkRowsJson, bulkUpsertSql, excludedAssignments } from "../db/bulk.ts";
 import { ENTITIES, type EntityDef, q, type Row } from "../db/schema.ts";
 import { CONFLICT_ENTITY, type Store, type Writer } from "../db/store.ts";
 import { parseVersion } from "../db/hlc.ts";
@@ -310,7 +310,7 @@ async function mergeFromReplica(
     sql: `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
 SELECT ${columns.map((c) => `r.${q(c)}`).join(", ")} FROM cloud.${t.table} r WHERE ${range}
 ON CONFLICT(id) DO UPDATE SET ${
-      columns.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`).join(", ")
+      excludedAssignments(columns)
     } WHERE excluded.version > ${t.table}.version`,
     args: [watermark, upTo],
   });

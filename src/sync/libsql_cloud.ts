@@ -1,7 +1,7 @@
 import { type Client, createClient, type InStatement } from "@libsql/client";
 import { join } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
-import { queryOne, queryRows, sqliteMessage } from "../db/database.ts";
+import { queryOne, queryRows } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
 import type { Row } from "../db/schema.ts";
 import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
@@ -255,5 +255,3 @@ export function schemaMismatch(version: number): JdoError {
     `The cloud database uses schema version ${version}, newer than this jdo supports (${LATEST_SCHEMA_VERSION}); sync is paused, local use continues`,
   );
 }
-
-export { sqliteMessage };

@@ -373,6 +373,7 @@ Deno.test("exit codes: 0 ok, 1 failure, 2 usage; every error is one line without
     [["frobnicate"], 2, /frobnicate|too many arguments/],
     [["list", "widgets"], 2, /Unknown kind "widgets"/],
     [["list", "--status", "nope"], 2, /Unknown commitment status "nope"/],
+    [["list", "stakeholders", "--status", "active"], 2, /A stakeholder has no status/],
     [["commit", "x", "--to", "Bob"], 2, /required option '--due <when>'/],
     [
       ["commit", "x", "--to", "Bob", "--due", "the day after never"],

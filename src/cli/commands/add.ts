@@ -10,8 +10,6 @@ import {
   addVision,
   capture,
 } from "../../domain/actions.ts";
-import { parseTime } from "../../domain/dates.ts";
-import { JdoError } from "../../errors.ts";
 import {
   dateArg,
   domainOf,
@@ -19,18 +17,11 @@ import {
   parseNumber,
   reportWrite,
   resolveArg,
+  timeArg,
 } from "../shared.ts";
 
 interface JsonFlag {
   json?: boolean;
-}
-
-function timeArg(value: string): string {
-  try {
-    return parseTime(value);
-  } catch (error) {
-    throw new JdoError("USAGE", `--time: ${(error as Error).message}`);
-  }
 }
 
 /** `commit`, `capture` and the `<kind> add` commands. */

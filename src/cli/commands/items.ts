@@ -11,7 +11,6 @@ import {
   transition,
   type Verb,
 } from "../../domain/actions.ts";
-import { parseTime } from "../../domain/dates.ts";
 import { shortIds, truncate } from "../../domain/ids.ts";
 import { type JsonRecord, listRecords, loadRecord } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
@@ -27,6 +26,8 @@ import {
   printJson,
   reportWrite,
   resolveArg,
+  statusArg,
+  timeArg,
 } from "../shared.ts";
 
 const KINDS = ENTITIES.map((e) => e.plural);
@@ -162,13 +163,7 @@ const EDIT_FIELDS: EditField[] = [
     flag: "time",
     column: "due_time",
     kinds: ["commitment"],
-    parse: (_, v) => {
-      try {
-        return parseTime(v);
-      } catch (error) {
-        throw new JdoError("USAGE", `--time: ${(error as Error).message}`);
-      }
-    },
+    parse: (_, v) => timeArg(v),
   },
   {
     flag: "target",
@@ -240,14 +235,7 @@ async function editRow(ctx: AppContext, idArg: string, opts: Record<string, stri
     throw new JdoError("USAGE", `--to does not apply to a ${def.name}`);
   }
   if (opts.status !== undefined) {
-    if (!def.statuses) throw new JdoError("USAGE", `A ${def.name} has no status`);
-    const wanted = opts.status.replace("-", "_");
-    if (!def.statuses.includes(wanted)) {
-      throw new JdoError(
-        "USAGE",
-        `Unknown ${def.name} status "${opts.status}" (use ${def.statuses.join(", ")})`,
-      );
-    }
+    const wanted = statusArg(def, opts.status);
     Object.assign(patch, statusPatch(d, def, { ...row, ...patch }, wanted));
   }
   if (Object.keys(patch).length === 0 && opts.to === undefined) {
@@ -285,13 +273,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .option("--json", "print a JSON array")
     .action(async (kind: string, opts: { all?: boolean; status?: string; json?: boolean }) => {
       const def = kindOf(kind);
-      const status = opts.status?.replace("-", "_");
-      if (status && def.statuses && !def.statuses.includes(status)) {
-        throw new JdoError(
-          "USAGE",
-          `Unknown ${def.name} status "${opts.status}" (use ${def.statuses.join(", ")})`,
-        );
-      }
+      const status = opts.status === undefined ? undefined : statusArg(def, opts.status);
       const records = await listRecords(await ctx.store(), def, { all: opts.all, status });
       if (opts.json) printJson(ctx, records);
       else await printList(ctx, def, records);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
+import { pathExists } from "../../config/atomic_file.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { progressBar } from "../../output/progress.ts";
@@ -21,10 +22,6 @@ export function summary(report: SyncReport): string {
   }  (${report.duration_ms} ms)`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-
 /**
  * `sync now --background` (started after writes): never waits for another
  * sync; leaves a marker instead, which the running sync picks up.
@@ -41,7 +38,7 @@ async function backgroundSync(ctx: AppContext): Promise<void> {
       }
       return; // the result is recorded for `sync status`
     }
-    if (!await exists(marker)) return;
+    if (!await pathExists(marker)) return;
   }
 }
 
