@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rng } from "../tests/helpers/rng.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const MAIN = join(REPO_ROOT, "main.ts");
@@ -17,18 +18,6 @@ export const MAIN = join(REPO_ROOT, "main.ts");
 export const TMP_SCRIPTS = join(REPO_ROOT, ".scratch", "jdo-bench");
 
 // ---------------------------------------------------------------- data
-
-/** Small deterministic PRNG (mulberry32), so every run uses the same rows. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function uuid(rand: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(rand() * 16).toString(16)).join("");

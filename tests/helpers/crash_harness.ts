@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { queryRows } from "../../src/db/database.ts";
 import { isolatedFetch, type SqldServer, startSqld } from "./sqld.ts";
+import { rng } from "./rng.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = join(REPO_ROOT, "main.ts");
@@ -75,18 +76,6 @@ export interface CrashReport {
   finalTries: number;
   rows: Record<string, number>;
   ms: number;
-}
-
-/** A small seeded PRNG (mulberry32), so a failing run names its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$)/;
