@@ -1,3 +1,5 @@
+import { CONFLICT_GROUPS, ENTITIES, FIELD_VERSIONS, groupsOf } from "./schema.ts";
+
 /**
  * Numbered schema migrations. The working database and the cloud database
  * share the domain tables; each side adds the bookkeeping tables it needs.
@@ -100,6 +102,80 @@ const CONFLICTS_V1 = `CREATE TABLE IF NOT EXISTS _sync_conflicts (
   version TEXT NOT NULL,
   deleted_at TEXT)`;
 
+/**
+ * The conflict log as of migration 2: one record per lost field value (or a
+ * whole row, for records made before it), open until restored or dismissed.
+ */
+const CONFLICTS_V2 = `CREATE TABLE _sync_conflicts_v2 (
+  id TEXT PRIMARY KEY NOT NULL,
+  entity TEXT NOT NULL,
+  row_id TEXT NOT NULL,
+  field TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('field','delete','row')),
+  winner TEXT NOT NULL CHECK (winner IN ('local','remote')),
+  local_version TEXT NOT NULL,
+  remote_version TEXT NOT NULL,
+  local_row TEXT NOT NULL,
+  remote_row TEXT NOT NULL,
+  kept_value TEXT,
+  lost_value TEXT,
+  kept_version TEXT,
+  lost_version TEXT,
+  kept_device TEXT,
+  lost_device TEXT,
+  detected_by TEXT NOT NULL,
+  resolved_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version TEXT NOT NULL,
+  deleted_at TEXT,
+  ${FIELD_VERSIONS} TEXT`;
+
+/** Field-version JSON for rows written before migration 2: every group at the row's version. */
+function everyGroupAt(groups: readonly string[]): string {
+  return `json_object(${groups.map((g) => `'${g}', version`).join(", ")})`;
+}
+
+function perFieldVersions(target: Target): string[] {
+  const cloudExtra = target === "cloud" ? ",\n  _seq INTEGER NOT NULL DEFAULT 0,\n  _by TEXT" : "";
+  const statements: string[] = [];
+  for (const def of ENTITIES) {
+    statements.push(
+      `ALTER TABLE ${def.table} ADD COLUMN ${FIELD_VERSIONS} TEXT`,
+      `UPDATE ${def.table} SET ${FIELD_VERSIONS} = ${
+        everyGroupAt(groupsOf(def).map((g) => g.name))
+      }`,
+    );
+    if (target === "cloud") statements.push(`ALTER TABLE ${def.table} ADD COLUMN _by TEXT`);
+  }
+  const copied = `id, entity, row_id, winner, local_version, remote_version, local_row,
+  remote_row, detected_by, created_at, updated_at, version, deleted_at`;
+  statements.push(
+    `${CONFLICTS_V2}${cloudExtra})`,
+    // Records of the row-level merge stay open: their losing rows were never
+    // looked at by anybody, and restore can still bring them back.
+    `INSERT INTO _sync_conflicts_v2 (${copied}, kind, ${FIELD_VERSIONS}${
+      target === "cloud" ? ", _seq" : ""
+    })
+SELECT ${copied}, 'row', ${everyGroupAt(CONFLICT_GROUPS.map((g) => g.name))}${
+      target === "cloud" ? ", _seq" : ""
+    }
+FROM _sync_conflicts`,
+    `DROP TABLE _sync_conflicts`,
+    `ALTER TABLE _sync_conflicts_v2 RENAME TO _sync_conflicts`,
+    `CREATE INDEX IF NOT EXISTS _sync_conflicts_row ON _sync_conflicts(entity, row_id)`,
+  );
+  if (target === "cloud") {
+    statements.push(`CREATE INDEX IF NOT EXISTS _sync_conflicts_seq ON _sync_conflicts(_seq, id)`);
+  } else {
+    // Groups edited here since the row was last pushed, each with the version
+    // it had before the first such edit: a remote version other than that
+    // base is a concurrent edit of the same field.
+    statements.push(`ALTER TABLE _sync_outbox ADD COLUMN base TEXT`);
+  }
+  return statements;
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -138,6 +214,11 @@ export const MIGRATIONS: readonly Migration[] = [
         `INSERT OR IGNORE INTO _jdo_meta (key, value) VALUES ('cloud_id', lower(hex(randomblob(16))))`,
       ];
     },
+  },
+  {
+    version: 2,
+    name: "per-field versions, per-field conflict log",
+    statements: perFieldVersions,
   },
 ];
 

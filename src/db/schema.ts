@@ -37,6 +37,12 @@ export interface EntityDef {
   fields: FieldDef[];
   statuses: readonly string[] | null;
   parents: ParentLink[];
+  /**
+   * Fields that change together and merge as one unit (the status and the
+   * timestamps it implies), so a row is never half completed. Every other
+   * field is a group of its own.
+   */
+  linked?: readonly string[];
 }
 
 export const COMMON_COLUMNS = [
@@ -120,6 +126,7 @@ export const ENTITIES: readonly EntityDef[] = [
       text("completed_at"),
       text("status", true),
     ],
+    linked: ["status", "completed_at"],
     statuses: ["pending", "in_progress", "completed", "missed"],
     parents: [{ column: "goal_id", entity: "goal", onDelete: "cascade" }],
   },
@@ -143,6 +150,7 @@ export const ENTITIES: readonly EntityDef[] = [
       text("marked_at_risk_at"),
     ],
     statuses: ["pending", "in_progress", "at_risk", "completed", "abandoned"],
+    linked: ["status", "completed_at", "completed_on_time", "marked_at_risk_at"],
     parents: [
       { column: "stakeholder_id", entity: "stakeholder", onDelete: "restrict" },
       { column: "goal_id", entity: "goal", onDelete: "nullify" },
@@ -190,9 +198,63 @@ export function isEntityName(name: string): name is EntityName {
   return BY_NAME.has(name as EntityName);
 }
 
-/** All columns of an entity's table, in table order. */
+/** All columns of an entity's table, in table order (the field versions last). */
 export function columnsOf(def: EntityDef): string[] {
-  return [...COMMON_COLUMNS, ...def.fields.map((f) => f.name)];
+  return [...COMMON_COLUMNS, ...def.fields.map((f) => f.name), FIELD_VERSIONS];
+}
+
+/**
+ * The column holding a row's per-field versions: a JSON object from group
+ * name to the hybrid-logical-clock version of that group's last write. The
+ * row's `version` is the greatest of them.
+ */
+export const FIELD_VERSIONS = "_fv";
+
+/** The group that records deletion (a tombstone is a write of `deleted_at`). */
+export const DELETED_GROUP = "deleted_at";
+
+/** A unit of merging: columns that take their values from the same write. */
+export interface FieldGroup {
+  name: string;
+  columns: readonly string[];
+}
+
+const GROUPS = new Map<string, readonly FieldGroup[]>();
+
+/** The merge groups of an entity: linked fields together, every other field alone, then deletion. */
+export function groupsOf(def: EntityDef): readonly FieldGroup[] {
+  let groups = GROUPS.get(def.table);
+  if (!groups) {
+    const linked = def.linked ?? [];
+    const list: FieldGroup[] = [];
+    if (linked.length) list.push({ name: linked[0], columns: linked });
+    for (const f of def.fields) {
+      if (!linked.includes(f.name)) list.push({ name: f.name, columns: [f.name] });
+    }
+    list.push({ name: DELETED_GROUP, columns: [DELETED_GROUP] });
+    groups = list;
+    GROUPS.set(def.table, groups);
+  }
+  return groups;
+}
+
+/** The conflict log's merge groups: a record changes only when it is resolved or dismissed. */
+export const CONFLICT_GROUPS: readonly FieldGroup[] = [
+  { name: "resolved_at", columns: ["resolved_at"] },
+  { name: DELETED_GROUP, columns: [DELETED_GROUP] },
+];
+
+/** Merge groups of any synced table, by table name. */
+export function groupsOfTable(table: string): readonly FieldGroup[] {
+  if (table === "_sync_conflicts") return CONFLICT_GROUPS;
+  const def = ENTITIES.find((e) => e.table === table);
+  if (!def) throw new Error(`Not a synced table: ${table}`);
+  return groupsOf(def);
+}
+
+/** The group a column belongs to (undefined for id, timestamps and versions). */
+export function groupOfColumn(def: EntityDef, column: string): FieldGroup | undefined {
+  return groupsOf(def).find((g) => g.columns.includes(column));
 }
 
 /** SQL identifier quoting ("order" is a keyword). */

@@ -3,7 +3,18 @@ import { JdoError } from "../errors.ts";
 import { formatVersion, type HlcState, newDeviceId, observe, tick } from "./hlc.ts";
 import { bulkRowsJson, bulkUpsertSql } from "./bulk.ts";
 import { type Executor, inTransaction, queryOne, queryRows } from "./database.ts";
-import { columnsOf, ENTITIES, type EntityDef, q, type Row } from "./schema.ts";
+import {
+  columnsOf,
+  DELETED_GROUP,
+  ENTITIES,
+  type EntityDef,
+  FIELD_VERSIONS,
+  type FieldGroup,
+  groupsOf,
+  q,
+  type Row,
+} from "./schema.ts";
+import { authorOf, type FieldVersions, parseFieldVersions } from "./field_versions.ts";
 
 /** Wall time, injectable so tests can run a device with a skewed clock. */
 export interface WallClock {
@@ -161,11 +172,24 @@ export class Writer {
     return queryOne(this.tx, sql, args);
   }
 
-  async enqueue(entityName: string, id: string, version: string) {
+  /**
+   * Queues a row for the next push. `edited` names the groups this write
+   * changed with the versions they had before it: the first such base of a
+   * group stays until the row is pushed (a remote version other than it is a
+   * concurrent edit of that field). A queue entry of unknown base (written
+   * before per-field versions) stays unknown.
+   */
+  async enqueue(
+    entityName: string,
+    id: string,
+    version: string,
+    edited: Record<string, string> = {},
+  ) {
     await this.tx.execute({
-      sql: `INSERT INTO _sync_outbox (entity, id, version) VALUES (?, ?, ?)
-            ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version`,
-      args: [entityName, id, version],
+      sql: `INSERT INTO _sync_outbox (entity, id, version, base) VALUES (?, ?, ?, ?)
+            ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version,
+              base = CASE WHEN base IS NULL THEN NULL ELSE json_patch(excluded.base, base) END`,
+      args: [entityName, id, version, JSON.stringify(edited)],
     });
   }
 
@@ -189,8 +213,14 @@ export class Writer {
       row.updated_at = now;
       row.version = this.nextVersion();
       row.deleted_at = null;
+      row[FIELD_VERSIONS] = JSON.stringify(
+        Object.fromEntries(groupsOf(def).map((g) => [g.name, row.version])),
+      );
       return row;
     });
+    // A new row's every group is a local edit on no base: the same id made
+    // elsewhere with other values (an import on two devices) is a conflict.
+    const base = JSON.stringify(Object.fromEntries(groupsOf(def).map((g) => [g.name, ""])));
     for (let i = 0; i < rows.length; i += BULK_CHUNK) {
       const chunk = rows.slice(i, i + BULK_CHUNK);
       await this.tx.execute({
@@ -198,35 +228,68 @@ export class Writer {
         args: [bulkRowsJson(columns, chunk)],
       });
       await this.tx.execute({
-        sql: `INSERT INTO _sync_outbox (entity, id, version)
-              SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]')
+        sql: `INSERT INTO _sync_outbox (entity, id, version, base)
+              SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?
               FROM json_each(?) WHERE true
               ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version`,
-        args: [def.name, JSON.stringify(chunk.map((r) => [r.id, r.version]))],
+        args: [def.name, base, JSON.stringify(chunk.map((r) => [r.id, r.version]))],
       });
     }
     if (rows.length > 0) this.changed = true;
     return rows;
   }
 
-  /** Changes some columns of a live row, bumping its version. */
+  /**
+   * Changes some columns of a live row. Only the groups whose values really
+   * change get the new version (an edit of the notes leaves the due date's
+   * version alone, so a concurrent change of the due date elsewhere
+   * survives); a patch that changes nothing writes nothing.
+   */
   async update(def: EntityDef, id: string, patch: Row): Promise<Row> {
-    const assignments = Object.keys(patch).filter((c) =>
-      !["id", "created_at", "version", "updated_at"].includes(c)
-    );
-    const version = this.nextVersion();
-    const sets = [...assignments.map((c) => `${q(c)} = ?`), "updated_at = ?", "version = ?"];
-    const result = await this.tx.execute({
-      sql: `UPDATE ${def.table} SET ${sets.join(", ")} WHERE id = ? AND deleted_at IS NULL`,
-      args: [...assignments.map((c) => patch[c]), this.nowIso(), version, id],
+    const current = await this.one(`SELECT * FROM ${def.table} WHERE id = ?`, [id]);
+    if (!current) throw new JdoError("NOT_FOUND", `No ${def.name} with id ${id}`);
+    if (current.deleted_at !== null) throw deletedError(def, current, this.deviceId);
+    return await this.#stamp(def, current, patch);
+  }
+
+  /**
+   * Brings a tombstoned row back (restoring a conflict that lost to a
+   * delete), optionally with changed fields, as one new versioned write.
+   */
+  async undelete(def: EntityDef, id: string, patch: Row = {}): Promise<Row> {
+    const current = await this.one(`SELECT * FROM ${def.table} WHERE id = ?`, [id]);
+    if (!current) throw new JdoError("NOT_FOUND", `No ${def.name} with id ${id}`);
+    return await this.#stamp(def, current, { ...patch, [DELETED_GROUP]: null });
+  }
+
+  /** Writes the changed columns of `patch`, stamping their groups with one new version. */
+  async #stamp(def: EntityDef, current: Row, patch: Row): Promise<Row> {
+    const id = String(current.id);
+    const changed = new Map<string, FieldGroup>();
+    const columns = Object.keys(patch).filter((c) => {
+      const group = groupsOf(def).find((g) => g.columns.includes(c));
+      if (!group || sameValue(current[c], patch[c])) return false;
+      changed.set(group.name, group);
+      return true;
     });
-    if (result.rowsAffected === 0) {
-      throw new JdoError("NOT_FOUND", `No ${def.name} with id ${id}`);
+    if (changed.size === 0) return current;
+    const version = this.nextVersion();
+    const before = parseFieldVersions(current[FIELD_VERSIONS], groupsOf(def), current.version);
+    const after: FieldVersions = { ...before };
+    const edited: Record<string, string> = {};
+    for (const name of changed.keys()) {
+      after[name] = version;
+      edited[name] = before[name] ?? "";
     }
-    await this.enqueue(def.name, id, version);
+    const now = this.nowIso();
+    const sets = [...columns.map((c) => `${q(c)} = ?`), "updated_at = ?", "version = ?", "_fv = ?"];
+    await this.tx.execute({
+      sql: `UPDATE ${def.table} SET ${sets.join(", ")} WHERE id = ?`,
+      args: [...columns.map((c) => patch[c]), now, version, JSON.stringify(after), id],
+    });
+    await this.enqueue(def.name, id, version, edited);
     this.changed = true;
-    const row = await this.one(`SELECT * FROM ${def.table} WHERE id = ?`, [id]);
-    return row as Row;
+    return (await this.one(`SELECT * FROM ${def.table} WHERE id = ?`, [id])) as Row;
   }
 
   /**
@@ -262,18 +325,39 @@ export class Writer {
         }
       }
     }
-    const version = this.nextVersion();
-    const now = this.nowIso();
-    const result = await this.tx.execute({
-      sql:
-        `UPDATE ${def.table} SET deleted_at = ?, updated_at = ?, version = ? WHERE id = ? AND deleted_at IS NULL`,
-      args: [now, now, version, id],
-    });
-    if (result.rowsAffected > 0) {
-      await this.enqueue(def.name, id, version);
-      this.changed = true;
+    const current = await this.one(
+      `SELECT * FROM ${def.table} WHERE id = ? AND deleted_at IS NULL`,
+      [id],
+    );
+    if (current) {
+      await this.#stamp(def, current, { [DELETED_GROUP]: this.nowIso() });
       count += 1;
     }
     return count;
   }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown) => (v === undefined ? null : typeof v === "boolean" ? Number(v) : v);
+  return norm(a) === norm(b);
+}
+
+/**
+ * The error for an edit of a row that is a tombstone here: deleted by this
+ * device, or (the case users meet) by another one whose delete was synced.
+ */
+export function deletedError(def: EntityDef, row: Row, deviceId: string): JdoError {
+  const versions = parseFieldVersions(row[FIELD_VERSIONS], groupsOf(def), row.version);
+  const by = authorOf(versions[DELETED_GROUP] ?? String(row.version));
+  const where = by && by !== deviceId ? " on another device" : "";
+  return new JdoError(
+    "NOT_FOUND",
+    `${def.name[0].toUpperCase()}${def.name.slice(1)} ${
+      String(row.id).slice(0, 8)
+    } was deleted${where} ` +
+      `on ${String(row.deleted_at).slice(0, 10)}`,
+    where
+      ? { hint: "An edit that lost to the delete can be brought back: jdo sync conflicts" }
+      : undefined,
+  );
 }

@@ -1,4 +1,4 @@
-import type { Store } from "../db/store.ts";
+import { deletedError, type Store } from "../db/store.ts";
 import { ENTITIES, type EntityDef, type Row } from "../db/schema.ts";
 import { JdoError } from "../errors.ts";
 
@@ -44,6 +44,15 @@ export async function resolveId(
   }
   const what = kinds.length === 1 ? kinds[0].name : "item";
   if (matches.length === 0) {
+    // A tombstone: say it was deleted (and where) rather than "no such item",
+    // so an edit after another device's delete is not a mystery.
+    for (const def of kinds) {
+      const gone = await store.query(
+        `SELECT * FROM ${def.table} WHERE id >= ? AND id < ? AND deleted_at IS NOT NULL LIMIT 2`,
+        [prefix, prefix + "~"],
+      );
+      if (gone.length === 1) throw deletedError(def, gone[0], await store.deviceId());
+    }
     throw new JdoError("NOT_FOUND", `No ${what} has an ID starting with "${input}"`);
   }
   if (matches.length > 1) {

@@ -4,20 +4,41 @@
  * nothing of HTTP or files, and every step is safe to replay after a crash.
  */
 import { queryRows } from "../db/database.ts";
-import { bulkRowsJson, bulkUpsertSql, excludedAssignments } from "../db/bulk.ts";
-import { ENTITIES, type EntityDef, q, type Row } from "../db/schema.ts";
+import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
+import {
+  CONFLICT_GROUPS,
+  DELETED_GROUP,
+  ENTITIES,
+  type EntityDef,
+  FIELD_VERSIONS,
+  type FieldGroup,
+  groupsOf,
+  q,
+  type Row,
+} from "../db/schema.ts";
 import { CONFLICT_ENTITY, type Store, type Writer } from "../db/store.ts";
-import { parseVersion } from "../db/hlc.ts";
+import {
+  authorOf,
+  fieldMergeSql,
+  mergeRows,
+  parseFieldVersions,
+  someGroupNewer,
+} from "../db/field_versions.ts";
 import type { CloudStore, Cursor, PushRow } from "./cloud_store.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
+import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
 
 export const PAGE_SIZE = 2_000;
 export const PUSH_CHUNK = 1_000;
 const MAX_ROUNDS = 3;
 
+/** One lost value, as sync reports it. */
 export interface ConflictRecord {
   entity: string;
   rowId: string;
+  /** The merge group (a field, or the status group); null for a whole row. */
+  field: string | null;
+  kind: "field" | "delete";
   winner: "local" | "remote";
   localVersion: string;
   remoteVersion: string;
@@ -39,19 +60,17 @@ interface SyncedTable {
   entity: string;
   table: string;
   def?: EntityDef;
+  groups: readonly FieldGroup[];
 }
 
 export const SYNCED: SyncedTable[] = [
-  ...ENTITIES.map((def) => ({ entity: def.name, table: def.table, def })),
-  { entity: CONFLICT_ENTITY, table: "_sync_conflicts" },
+  ...ENTITIES.map((def) => ({ entity: def.name, table: def.table, def, groups: groupsOf(def) })),
+  { entity: CONFLICT_ENTITY, table: "_sync_conflicts", groups: CONFLICT_GROUPS },
 ];
 
-function authorOf(version: string): string | undefined {
-  return parseVersion(version)?.deviceId;
-}
-
-function withoutSeq(row: Row): Row {
-  const { _seq: _, ...rest } = row;
+/** A cloud row without the cloud's own bookkeeping columns. */
+function withoutCloudColumns(row: Row): Row {
+  const { _seq: _, _by: __, ...rest } = row;
   return rest;
 }
 
@@ -82,11 +101,119 @@ async function lookup(
   return found;
 }
 
+/** The queued entry of a row: its base per edited group, or null when unknown. */
+function queuedBase(entry: Row): Record<string, string> | null {
+  if (entry.base === null || entry.base === undefined) return null;
+  try {
+    return JSON.parse(String(entry.base));
+  } catch {
+    return null;
+  }
+}
+
+function groupValue(row: Row, group: FieldGroup): Record<string, unknown> {
+  return Object.fromEntries(group.columns.map((c) => [c, row[c] ?? null]));
+}
+
+function sameGroupValue(a: Row, b: Row, group: FieldGroup): boolean {
+  return group.columns.every((c) => (a[c] ?? null) === (b[c] ?? null));
+}
+
+interface LostValue {
+  group: FieldGroup;
+  kind: "field" | "delete";
+  winner: "local" | "remote";
+  /** The versions of the two writes that met: this device's and the remote one. */
+  localVersion: string;
+  remoteVersion: string;
+  kept: Record<string, unknown>;
+  lost: Record<string, unknown>;
+}
+
 /**
- * Merges one page of remote rows into the working database (one transaction).
- * Remote wins when its version is greater. When the row also has an unpushed
- * local change made by another device's edit, both rows go to the conflict
- * log. Winning rows are written with one statement for the whole page.
+ * The values a merge loses, for a row with queued local edits. `base` holds,
+ * per group edited here, the version it had before; a remote version of that
+ * group other than the base is a concurrent edit of the same field, and the
+ * greater version wins. A delete beats edits made concurrently with it, in
+ * both directions: our queued edits of a row deleted elsewhere, and edits
+ * from elsewhere of a row deleted here.
+ */
+function lostValues(
+  mine: Row,
+  remote: Row,
+  merged: Row,
+  groups: readonly FieldGroup[],
+  base: Record<string, string> | null,
+  deviceId: string,
+): LostValue[] {
+  const mineV = parseFieldVersions(mine[FIELD_VERSIONS], groups, mine.version);
+  const remoteV = parseFieldVersions(remote[FIELD_VERSIONS], groups, remote.version);
+  const editedHere = (g: string) =>
+    base ? g in base : authorOf(mineV[g]) === deviceId && mineV[g] !== remoteV[g];
+  const changedThere = (g: string) =>
+    remoteV[g] !== mineV[g] && (base ? remoteV[g] !== (base[g] ?? "") : true) &&
+    authorOf(remoteV[g]) !== deviceId;
+  const out: LostValue[] = [];
+  const deleted = (r: Row) => r[DELETED_GROUP] !== null && r[DELETED_GROUP] !== undefined;
+  for (const g of groups) {
+    if (!editedHere(g.name) || !changedThere(g.name)) continue;
+    if (g.name === DELETED_GROUP && deleted(mine) && deleted(remote)) continue; // both deleted
+    if (sameGroupValue(mine, remote, g)) continue; // the same value: nothing lost
+    const remoteWins = remoteV[g.name] > mineV[g.name];
+    out.push({
+      group: g,
+      kind: "field",
+      winner: remoteWins ? "remote" : "local",
+      localVersion: mineV[g.name],
+      remoteVersion: remoteV[g.name],
+      kept: groupValue(remoteWins ? remote : mine, g),
+      lost: groupValue(remoteWins ? mine : remote, g),
+    });
+  }
+  if (!deleted(merged)) return out;
+  const deletion = groups.find((g) => g.name === DELETED_GROUP)!;
+  if (!deleted(mine) && changedThere(DELETED_GROUP)) {
+    // Deleted elsewhere while we edited: our queued edits lose to the delete.
+    for (const g of groups) {
+      if (g.name === DELETED_GROUP || !editedHere(g.name)) continue;
+      if (out.some((l) => l.group === g && l.winner === "remote")) continue;
+      out.push({
+        group: g,
+        kind: "delete",
+        winner: "remote",
+        localVersion: mineV[g.name],
+        remoteVersion: remoteV[DELETED_GROUP],
+        kept: groupValue(remote, deletion),
+        lost: groupValue(mine, g),
+      });
+    }
+  } else if (deleted(mine) && editedHere(DELETED_GROUP)) {
+    // Deleted here while another device edited: its edits lose to our delete.
+    for (const g of groups) {
+      if (g.name === DELETED_GROUP || !changedThere(g.name) || remoteV[g.name] < mineV[g.name]) {
+        continue;
+      }
+      if (out.some((l) => l.group === g)) continue;
+      out.push({
+        group: g,
+        kind: "delete",
+        winner: "local",
+        localVersion: mineV[DELETED_GROUP],
+        remoteVersion: remoteV[g.name],
+        kept: groupValue(mine, deletion),
+        lost: groupValue(remote, g),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Merges one page of remote rows into the working database (one transaction),
+ * group by group (src/db/field_versions.ts). Rows with queued local edits may
+ * lose values: each lost value goes to the conflict log. A row whose merge
+ * keeps something the cloud lacks stays queued; one the cloud already has
+ * whole leaves the queue. Changed rows are written with one statement.
  */
 async function mergePage(
   w: Writer,
@@ -94,58 +221,80 @@ async function mergePage(
   remoteRows: Row[],
   conflicts: ConflictRecord[],
   changedIds: string[],
+  skew: SkewSeen,
 ): Promise<number> {
   const ids = remoteRows.map((r) => String(r.id));
-  const local = await lookup(w, `SELECT id, version FROM ${t.table} WHERE id IN (?)`, ids);
+  const local = await lookup(w, `SELECT * FROM ${t.table} WHERE id IN (?)`, ids);
   const outbox = await lookup(
     w,
-    "SELECT id, version FROM _sync_outbox WHERE entity = ? AND id IN (?)",
+    "SELECT id, version, base FROM _sync_outbox WHERE entity = ? AND id IN (?)",
     ids,
     [t.entity],
   );
   const winners: Row[] = [];
   for (const raw of remoteRows) {
-    const remote = withoutSeq(raw);
+    const remote = withoutCloudColumns(raw);
     const id = String(remote.id);
     const remoteVersion = String(remote.version);
     w.observe(remoteVersion);
+    skew.see(remoteVersion);
     const mine = local.get(id);
     const pending = outbox.get(id);
     if (!mine) {
       winners.push(remote);
       continue;
     }
-    const localVersion = String(mine.version);
-    if (remoteVersion === localVersion) {
-      // Our own row coming back (also a push whose answer was lost): it is
-      // in the cloud, so stop re-pushing it.
-      if (pending) await dropOutbox(w, t.entity, id, localVersion);
-      continue;
+    const { row: merged, fromOther, keptOwn } = mergeRows(mine, remote, t.groups);
+    if (pending && t.def) {
+      const base = queuedBase(pending);
+      const lost = lostValues(mine, remote, merged, t.groups, base, w.deviceId);
+      for (const l of lost) {
+        const record: ConflictRecord = {
+          entity: t.entity,
+          rowId: id,
+          field: l.group.name,
+          kind: l.kind,
+          winner: l.winner,
+          localVersion: l.localVersion,
+          remoteVersion: l.remoteVersion,
+        };
+        if (await conflictKnown(w, record)) continue;
+        conflicts.push(record);
+        await recordConflict(w, record, l, mine, remote);
+      }
+      if (keptOwn.length === 0) {
+        // The cloud has everything this row holds: nothing left to push.
+        await dropOutbox(w, t.entity, id, String(pending.version));
+      } else {
+        // Still queued. Groups whose edit lost are no longer ours to push;
+        // the others have now seen the remote version (their new base).
+        const remoteV = parseFieldVersions(remote[FIELD_VERSIONS], t.groups, remote.version);
+        let nextBase: Record<string, string> | null = null;
+        if (base) {
+          nextBase = {};
+          for (const [g, v] of Object.entries(base)) {
+            if (fromOther.includes(g)) continue;
+            nextBase[g] = remoteV[g] ?? v;
+          }
+        }
+        await w.tx.execute({
+          sql: "UPDATE _sync_outbox SET version = ?, base = ? WHERE entity = ? AND id = ?",
+          args: [
+            String(merged.version),
+            nextBase ? JSON.stringify(nextBase) : null,
+            t.entity,
+            id,
+          ],
+        });
+      }
+    } else if (keptOwn.length > 0) {
+      // The cloud holds older values than ours and nothing is queued: queue
+      // ours so the cloud catches up.
+      await w.enqueue(t.entity, id, String(merged.version));
+    } else if (pending) {
+      await dropOutbox(w, t.entity, id, String(pending.version));
     }
-    if (t.entity === CONFLICT_ENTITY) continue; // conflict records never change
-    const remoteWins = remoteVersion > localVersion;
-    // Our own earlier write coming back is never a conflict with ourselves.
-    const concurrent = pending !== undefined && authorOf(remoteVersion) !== w.deviceId;
-    if (concurrent && !await conflictKnown(w, t.entity, id, localVersion, remoteVersion)) {
-      const record: ConflictRecord = {
-        entity: t.entity,
-        rowId: id,
-        winner: remoteWins ? "remote" : "local",
-        localVersion,
-        remoteVersion,
-      };
-      conflicts.push(record);
-      const full = await w.one(`SELECT * FROM ${t.table} WHERE id = ?`, [id]);
-      await recordConflict(w, record, full!, remote);
-    }
-    if (remoteWins) {
-      winners.push(remote);
-      if (pending) await dropOutbox(w, t.entity, id, String(pending.version));
-    } else if (!pending) {
-      // The cloud holds an older version than ours and nothing is queued:
-      // queue ours so the cloud catches up.
-      await w.enqueue(t.entity, id, localVersion);
-    }
+    if (fromOther.length > 0) winners.push(merged);
   }
   await upsertLocal(w, t.table, winners);
   if (t.entity === CONFLICT_ENTITY) return 0;
@@ -172,44 +321,59 @@ async function dropOutboxMany(w: Writer, entityName: string, rows: Row[]): Promi
 
 /**
  * A pull cut off before it recorded its watermark merges the same pages
- * again: a conflict already logged (same row, same two versions) is not
- * logged twice.
+ * again: a lost value already logged (same row, field and two versions) is
+ * not logged twice.
  */
-async function conflictKnown(
-  w: Writer,
-  entityName: string,
-  rowId: string,
-  localVersion: string,
-  remoteVersion: string,
-): Promise<boolean> {
+async function conflictKnown(w: Writer, c: ConflictRecord): Promise<boolean> {
   const hit = await w.one(
     `SELECT 1 AS hit FROM _sync_conflicts
-     WHERE entity = ? AND row_id = ? AND local_version = ? AND remote_version = ? LIMIT 1`,
-    [entityName, rowId, localVersion, remoteVersion],
+     WHERE entity = ? AND row_id = ? AND field IS ? AND local_version = ? AND remote_version = ?
+     LIMIT 1`,
+    [c.entity, c.rowId, c.field, c.localVersion, c.remoteVersion],
   );
   return hit !== undefined;
 }
 
-async function recordConflict(w: Writer, c: ConflictRecord, local: Row, remote: Row) {
+async function recordConflict(
+  w: Writer,
+  c: ConflictRecord,
+  l: LostValue,
+  local: Row,
+  remote: Row,
+) {
   const now = w.nowIso();
-  const row = {
+  const version = w.nextVersion();
+  const keptVersion = c.winner === "local" ? c.localVersion : c.remoteVersion;
+  const lostVersion = c.winner === "local" ? c.remoteVersion : c.localVersion;
+  const row: Row = {
     id: crypto.randomUUID(),
     entity: c.entity,
     row_id: c.rowId,
+    field: c.field,
+    kind: c.kind,
     winner: c.winner,
     local_version: c.localVersion,
     remote_version: c.remoteVersion,
     local_row: JSON.stringify(local),
     remote_row: JSON.stringify(remote),
+    kept_value: JSON.stringify(l.kept),
+    lost_value: JSON.stringify(l.lost),
+    kept_version: keptVersion,
+    lost_version: lostVersion,
+    kept_device: authorOf(keptVersion) ?? null,
+    lost_device: authorOf(lostVersion) ?? null,
     detected_by: w.deviceId,
-    resolved_at: now,
+    resolved_at: null,
     created_at: now,
     updated_at: now,
-    version: w.nextVersion(),
+    version,
     deleted_at: null,
+    [FIELD_VERSIONS]: JSON.stringify(
+      Object.fromEntries(CONFLICT_GROUPS.map((g) => [g.name, version])),
+    ),
   };
   await upsertLocal(w, "_sync_conflicts", [row]);
-  await w.enqueue(CONFLICT_ENTITY, row.id, row.version);
+  await w.enqueue(CONFLICT_ENTITY, String(row.id), version);
 }
 
 /**
@@ -258,17 +422,9 @@ export async function repairOrphans(
         for (const r of found.values()) {
           const childId = String(r.child_id);
           if (link.onDelete === "restrict") {
-            const version = w.nextVersion();
-            const restored = await w.tx.execute({
-              sql: `UPDATE ${parent.table} SET deleted_at = NULL, updated_at = ?, version = ?
-                    WHERE id = ? AND deleted_at IS NOT NULL`,
-              args: [w.nowIso(), version, r.parent_id],
-            });
-            // A parent with several live children is restored once: queuing a
-            // version no row has would leave an outbox entry that never drains.
-            if (restored.rowsAffected > 0) {
-              await w.enqueue(parent.name, String(r.parent_id), version);
-            }
+            // A parent with several live children is restored once (undelete
+            // of a live row writes nothing).
+            await w.undelete(parent, String(r.parent_id));
           } else if (link.onDelete === "cascade") {
             await w.tombstone(child, childId);
           } else {
@@ -297,6 +453,7 @@ async function mergeFromReplica(
   upTo: number,
   conflicts: ConflictRecord[],
   changedIds: string[],
+  skew: SkewSeen,
 ): Promise<number> {
   const range = "r._seq > ? AND r._seq <= ?";
   const pendingRows = await w.query(
@@ -304,29 +461,35 @@ async function mergeFromReplica(
      WHERE ${range}`,
     [t.entity, watermark, upTo],
   );
-  let applied = pendingRows.length ? await mergePage(w, t, pendingRows, conflicts, changedIds) : 0;
+  let applied = pendingRows.length
+    ? await mergePage(w, t, pendingRows, conflicts, changedIds, skew)
+    : 0;
   const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
   const result = await w.tx.execute({
     sql: `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
 SELECT ${columns.map((c) => `r.${q(c)}`).join(", ")} FROM cloud.${t.table} r WHERE ${range}
-ON CONFLICT(id) DO UPDATE SET ${
-      excludedAssignments(columns)
-    } WHERE excluded.version > ${t.table}.version`,
+${fieldMergeSql(t.table, t.groups, { where: someGroupNewer("excluded", t.table, t.groups) })}`,
     args: [watermark, upTo],
   });
-  // The cloud holds an older version than ours and nothing is queued: queue ours.
+  // The cloud holds older values than ours and nothing is queued: queue ours.
   await w.tx.execute({
-    sql: `INSERT INTO _sync_outbox (entity, id, version)
-SELECT ?, m.id, m.version FROM main.${t.table} m JOIN cloud.${t.table} r ON r.id = m.id
-WHERE ${range} AND m.version > r.version
+    sql: `INSERT INTO _sync_outbox (entity, id, version, base)
+SELECT ?, m.id, m.version, '{}' FROM main.${t.table} m JOIN cloud.${t.table} r ON r.id = m.id
+WHERE ${range} AND ${someGroupNewer("m", "r", t.groups)}
 ON CONFLICT(entity, id) DO NOTHING`,
     args: [t.entity, watermark, upTo],
   });
-  const newest = await w.one(
-    `SELECT max(r.version) AS v FROM cloud.${t.table} r WHERE ${range}`,
+  // Per author, the newest version: advances the clock and tells a device
+  // whose clock runs far ahead.
+  const newest = await w.query(
+    `SELECT max(r.version) AS v FROM cloud.${t.table} r WHERE ${range}
+     GROUP BY substr(r.version, 20)`,
     [watermark, upTo],
   );
-  if (newest?.v) w.observe(String(newest.v));
+  for (const n of newest) {
+    w.observe(String(n.v));
+    skew.see(String(n.v));
+  }
   if (t.entity === CONFLICT_ENTITY) return 0;
   applied += result.rowsAffected;
   const ids = await w.query(
@@ -355,12 +518,22 @@ export async function pull(
   if (upTo <= state.watermark) return { pulled, conflicts };
   const changed = new Map<string, string[]>();
   const replica = cloud.replicaFile?.();
+  const skew = new Map<string, number>();
   for (const t of SYNCED) {
     const changedIds: string[] = [];
     changed.set(t.entity, changedIds);
     if (replica) {
       pulled += await store.write(
-        (w) => mergeFromReplica(w, t, state.watermark, upTo, conflicts, changedIds),
+        (w) =>
+          mergeFromReplica(
+            w,
+            t,
+            state.watermark,
+            upTo,
+            conflicts,
+            changedIds,
+            noteClockSkew(w, skew),
+          ),
         { foreignKeys: false, attach: { path: replica, as: "cloud" } },
       );
       hooks.onPullProgress?.(pulled);
@@ -371,9 +544,10 @@ export async function pull(
     for (;;) {
       const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
       if (page.length === 0) break;
-      pulled += await store.write((w) => mergePage(w, t, page, conflicts, changedIds), {
-        foreignKeys: false,
-      });
+      pulled += await store.write(
+        (w) => mergePage(w, t, page, conflicts, changedIds, noteClockSkew(w, skew)),
+        { foreignKeys: false },
+      );
       hooks.onPullProgress?.(pulled);
       const last = page[page.length - 1];
       cursor = { seq: Number(last._seq), id: String(last.id) };
@@ -383,7 +557,10 @@ export async function pull(
   // Repair before the watermark moves: a crash in between re-merges these
   // pages (a no-op) and repairs again.
   if (pulled > 0) await repairOrphans(store, changed);
-  await store.write((w) => writeSyncState(w, { watermark: String(upTo) }));
+  await store.write(async (w) => {
+    await writeSyncState(w, { watermark: String(upTo) });
+    if (skew.size > 0) await saveClockSkew(w, skew);
+  });
   return { pulled, conflicts };
 }
 
@@ -471,8 +648,8 @@ export async function enqueueEverything(store: Store): Promise<void> {
 async function enqueueAll(w: Writer): Promise<void> {
   for (const t of SYNCED) {
     await w.tx.execute({
-      sql: `INSERT INTO _sync_outbox (entity, id, version)
-            SELECT ?, id, version FROM ${t.table} WHERE true
+      sql: `INSERT INTO _sync_outbox (entity, id, version, base)
+            SELECT ?, id, version, '{}' FROM ${t.table} WHERE true
             ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version`,
       args: [t.entity],
     });
@@ -504,18 +681,33 @@ export async function resetForCloud(store: Store, cloudId: string): Promise<void
   });
 }
 
-/** Gives every row a new version and queues it (after `db restore` with sync on). */
+/**
+ * Gives every field of every row a new version and queues it (after `db
+ * restore` with sync on): the restored values become current everywhere,
+ * and values they overwrite on other devices go to the conflict log, since
+ * each queued group's base is the version the backup had.
+ */
 export async function restampForSync(store: Store): Promise<void> {
   await store.write(async (w) => {
     const version = w.nextVersion();
     const now = w.nowIso();
     for (const def of ENTITIES) {
+      // Queue first, while _fv still holds the backup's versions (the base).
       await w.tx.execute({
-        sql: `UPDATE ${def.table} SET version = ?, updated_at = ?`,
-        args: [version, now],
+        sql: `INSERT INTO _sync_outbox (entity, id, version, base)
+              SELECT ?, id, ?, ${FIELD_VERSIONS} FROM ${def.table} WHERE true
+              ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version,
+                base = CASE WHEN base IS NULL THEN NULL ELSE json_patch(excluded.base, base) END`,
+        args: [def.name, version],
+      });
+      await w.tx.execute({
+        sql: `UPDATE ${def.table} SET version = ?, updated_at = ?, ${FIELD_VERSIONS} = ?`,
+        args: [
+          version,
+          now,
+          JSON.stringify(Object.fromEntries(groupsOf(def).map((g) => [g.name, version]))),
+        ],
       });
     }
-    // In the same transaction: restamped but not queued, rows would never be pushed.
-    await enqueueAll(w);
   });
 }

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { queryOne, queryRows } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
-import type { Row } from "../db/schema.ts";
-import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
+import { groupsOfTable, q, type Row } from "../db/schema.ts";
+import { bulkRowsJson } from "../db/bulk.ts";
+import { fieldMergeSql, someGroupNewer } from "../db/field_versions.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
 import { hostOf } from "./config.ts";
@@ -208,20 +209,16 @@ export class LibsqlCloud implements CloudStore {
       "UPDATE _jdo_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'",
     ];
     for (const [table, tableRows] of byTable) {
-      const columns = Object.keys(tableRows[0]).filter((c) => c !== "_seq");
+      const columns = Object.keys(tableRows[0]).filter((c) => c !== "_seq" && c !== "_by");
       statements.push({
-        sql: bulkUpsertSql({
-          table,
-          columns,
-          extra: {
-            column: "_seq",
-            expr: "(SELECT CAST(value AS INTEGER) FROM _jdo_meta WHERE key = 'seq')",
-          },
-          updateWhere: `excluded.version > ${table}.version
-  AND (${table}._seq <= ? OR substr(${table}.version, 20) = ?)`,
-          returningId: true,
-        }),
-        args: [bulkRowsJson(columns, tableRows), watermark, deviceId],
+        sql: cloudUpsertSql(table, columns),
+        args: [
+          deviceId,
+          bulkRowsJson(columns, tableRows),
+          watermark,
+          deviceId,
+          deviceId,
+        ],
       });
     }
     statements.push("SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'");
@@ -247,6 +244,31 @@ export class LibsqlCloud implements CloudStore {
     this.#reader?.close();
     await this.#syncer?.close();
   }
+}
+
+/**
+ * One push statement per table: new rows are inserted; an existing row is
+ * merged field by field (src/db/field_versions.ts) when some field is newer,
+ * and only when this device has seen the cloud row's last change (its _seq is within our
+ * watermark, or we made it): otherwise the row is refused, so the device
+ * pulls the other change first and records any conflict. RETURNING id says
+ * which rows were applied. Arguments: device, rows JSON, watermark, device,
+ * device.
+ */
+export function cloudUpsertSql(table: string, columns: string[]): string {
+  const seq = "(SELECT CAST(value AS INTEGER) FROM _jdo_meta WHERE key = 'seq')";
+  return `INSERT INTO ${table} (${[...columns, "_seq", "_by"].map(q).join(", ")})
+SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")}, ${seq}, ?
+FROM json_each(?) WHERE true
+${
+    fieldMergeSql(table, groupsOfTable(table), {
+      extraSets: ["_seq = excluded._seq", "_by = excluded._by"],
+      where: `${someGroupNewer("excluded", table, groupsOfTable(table))}
+  AND (${table}._seq <= ? OR ${table}._by = ?
+    OR (${table}._by IS NULL AND substr(${table}.version, 20) = ?))`,
+    })
+  }
+RETURNING id`;
 }
 
 export function schemaMismatch(version: number): JdoError {

@@ -16,27 +16,37 @@ import {
   MIGRATIONS_TABLE,
   SYNCED_TABLES_V1,
 } from "../db/migrations.ts";
-import { columnsOf, ENTITIES, q, type Row } from "../db/schema.ts";
+import { columnsOf, ENTITIES, FIELD_VERSIONS, groupsOfTable, q, type Row } from "../db/schema.ts";
+import { mergeRows } from "../db/field_versions.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
 import { schemaMismatch } from "./libsql_cloud.ts";
 
-/** Columns of the conflict log (migration 1, CONFLICTS_V1). */
+/** Columns of the conflict log (migration 2, CONFLICTS_V2). */
 const CONFLICT_COLUMNS = [
   "id",
   "entity",
   "row_id",
+  "field",
+  "kind",
   "winner",
   "local_version",
   "remote_version",
   "local_row",
   "remote_row",
+  "kept_value",
+  "lost_value",
+  "kept_version",
+  "lost_version",
+  "kept_device",
+  "lost_device",
   "detected_by",
   "resolved_at",
   "created_at",
   "updated_at",
   "version",
   "deleted_at",
+  FIELD_VERSIONS,
 ];
 
 const COLUMNS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
@@ -44,12 +54,11 @@ const COLUMNS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ["_sync_conflicts", new Set(CONFLICT_COLUMNS)],
 ]);
 
-/** Where the author's device id starts in a version ("<13 ms>-<4 hex>-<device>"). */
-const AUTHOR_OFFSET = 19;
-
 interface Entry {
   seq: number;
   row: Row;
+  /** The device whose push wrote this entry (the cloud's _by). */
+  by: string;
 }
 
 export interface MemoryClientOptions {
@@ -134,7 +143,7 @@ export class MemoryCloud {
     return [...this.#table(table).values()]
       .map((history) => history[history.length - 1])
       .sort((a, b) => a.seq - b.seq || compareIds(String(a.row.id), String(b.row.id)))
-      .map((e) => ({ ...e.row, _seq: e.seq }));
+      .map((e) => ({ ...e.row, _seq: e.seq, _by: e.by }));
   }
 
   /** @internal */
@@ -187,7 +196,7 @@ export class MemoryCloud {
       e.seq > after.seq || (e.seq === after.seq && String(e.row.id) > after.id)
     );
     out.sort((a, b) => a.seq - b.seq || compareIds(String(a.row.id), String(b.row.id)));
-    return out.slice(0, limit).map((e) => ({ ...e.row, _seq: e.seq }));
+    return out.slice(0, limit).map((e) => ({ ...e.row, _seq: e.seq, _by: e.by }));
   }
 
   /** @internal Writes the cloud as of `upTo` into a fresh SQLite file at `path`. */
@@ -200,13 +209,13 @@ export class MemoryCloud {
       if (m.version <= this.#schemaVersion) statements.push(...m.statements("cloud"));
     }
     for (const table of this.#tables.keys()) {
-      for (const { seq, row } of this.#viewAt(table, upTo)) {
+      for (const { seq, row, by } of this.#viewAt(table, upTo)) {
         const columns = Object.keys(row);
         statements.push({
-          sql: `INSERT INTO ${table} (${[...columns, "_seq"].map(q).join(", ")}) VALUES (${
-            [...columns, "_seq"].map(() => "?").join(", ")
+          sql: `INSERT INTO ${table} (${[...columns, "_seq", "_by"].map(q).join(", ")}) VALUES (${
+            [...columns, "_seq", "_by"].map(() => "?").join(", ")
           })`,
-          args: [...columns.map((c) => row[c]), seq],
+          args: [...columns.map((c) => row[c]), seq, by],
         });
       }
     }
@@ -249,16 +258,17 @@ export class MemoryCloud {
       const { _seq: _, ...fields } = row;
       const history = this.#table(table).get(String(fields.id));
       if (!history) {
-        this.#table(table).set(String(fields.id), [{ seq, row: copy(fields) }]);
+        this.#table(table).set(String(fields.id), [{ seq, row: copy(fields), by: deviceId }]);
         return true;
       }
       const current = history[history.length - 1];
-      const cloudVersion = String(current.row.version);
-      const newer = String(fields.version) > cloudVersion;
-      const seen = current.seq <= watermark || cloudVersion.substring(AUTHOR_OFFSET) === deviceId;
-      if (!(newer && seen)) return false;
-      // ON CONFLICT DO UPDATE sets the given columns and keeps the others.
-      history.push({ seq, row: { ...current.row, ...fields } });
+      const seen = current.seq <= watermark || current.by === deviceId;
+      if (!seen) return false;
+      // The same field-by-field merge as LibsqlCloud's upsert, applied when
+      // some field of the pushed row is newer.
+      const merged = mergeRows(current.row, fields, groupsOfTable(table));
+      if (merged.fromOther.length === 0) return false;
+      history.push({ seq, row: merged.row, by: deviceId });
       return true;
     });
     return { applied, seq };

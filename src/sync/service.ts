@@ -87,7 +87,9 @@ export async function prepareCloud(ctx: AppContext, store: Store, cloud: CloudSt
 
 function conflictLines(conflicts: ConflictRecord[]): string[] {
   return conflicts.map((c) =>
-    `conflict ${c.entity} ${c.rowId} winner=${c.winner} local=${c.localVersion} remote=${c.remoteVersion}`
+    `conflict ${c.kind} ${c.entity} ${c.rowId} field=${
+      c.field ?? "*"
+    } winner=${c.winner} local=${c.localVersion} remote=${c.remoteVersion}`
   );
 }
 
@@ -218,37 +220,4 @@ export async function disableSync(ctx: AppContext): Promise<boolean> {
     await lock.release();
   }
   return true;
-}
-
-export interface ConflictView {
-  entity: string;
-  id: string;
-  winner: string;
-  local: Record<string, unknown>;
-  remote: Record<string, unknown>;
-  resolved_at: string;
-  conflict_id: string;
-  detected_by: string;
-  local_version: string;
-  remote_version: string;
-}
-
-export async function listConflicts(ctx: AppContext, limit: number): Promise<ConflictView[]> {
-  const store = await ctx.store();
-  const rows = await store.query(
-    `SELECT * FROM _sync_conflicts WHERE deleted_at IS NULL ORDER BY resolved_at DESC, id LIMIT ?`,
-    [limit],
-  );
-  return rows.map((r) => ({
-    entity: String(r.entity),
-    id: String(r.row_id),
-    winner: String(r.winner),
-    local: JSON.parse(String(r.local_row)),
-    remote: JSON.parse(String(r.remote_row)),
-    resolved_at: String(r.resolved_at),
-    conflict_id: String(r.id),
-    detected_by: String(r.detected_by),
-    local_version: String(r.local_version),
-    remote_version: String(r.remote_version),
-  }));
 }

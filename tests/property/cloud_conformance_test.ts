@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { join } from "node:path";
-import type { Row } from "../../src/db/schema.ts";
+import { groupsOfTable, type Row } from "../../src/db/schema.ts";
 import type { CloudStore, PushRow } from "../../src/sync/cloud_store.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
 import { MemoryCloud } from "../../src/sync/memory_cloud.ts";
@@ -72,9 +72,18 @@ function rowFor(table: string, id: string, version: string, n: number): Row {
     version,
     deleted_at: n % 5 === 0 ? "2025-01-02T00:00:00.000Z" : null,
   };
-  return table === "inbox_items"
-    ? { ...common, text: `text ${n}`, status: n % 2 ? "open" : "triaged" }
-    : { ...common, name: `name ${n}`, type: "person", contact_info: null, notes: `n${n}` };
+  const fields: Row = table === "inbox_items"
+    ? { text: `text ${n}`, status: n % 2 ? "open" : "triaged" }
+    : { name: `name ${n}`, type: "person", contact_info: null, notes: `n${n}` };
+  // Some groups were last written earlier than the row's version, so pushes
+  // of rows that each won some fields exercise the field-by-field merge.
+  const older = version.replace(/^(\d{13})/, (ms) => String(Number(ms) - 1 - (n % 3)));
+  const groups = groupsOfTable(table);
+  const fv = Object.fromEntries(
+    groups.map((g, i) => [g.name, (i + n) % 3 === 0 ? older : version]),
+  );
+  if (!Object.values(fv).includes(version)) fv[groups[0].name] = version;
+  return { ...common, ...fields, _fv: JSON.stringify(fv) };
 }
 
 function pushRows(step: PushSpec, n: number): PushRow[] {

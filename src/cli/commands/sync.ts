@@ -5,15 +5,11 @@ import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { progressBar } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
-import {
-  type ConflictView,
-  disableSync,
-  listConflicts,
-  syncNow,
-  type SyncReport,
-  syncStatus,
-} from "../../sync/service.ts";
+import { type ConflictView, listConflicts, restoreConflict } from "../../sync/conflicts.ts";
+import { disableSync, syncNow, type SyncReport, syncStatus } from "../../sync/service.ts";
 import { runSetup } from "../../sync/setup.ts";
+import { entity, type EntityName } from "../../db/schema.ts";
+import { toRecord } from "../../domain/records.ts";
 import { parseInteger, printJson } from "../shared.ts";
 
 export function summary(report: SyncReport): string {
@@ -42,19 +38,43 @@ async function backgroundSync(ctx: AppContext): Promise<void> {
   }
 }
 
+function shown(value: unknown): string {
+  if (value === null || value === undefined) return "(empty)";
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/** "kept X, lost Y" for each column of the lost field group (or of a lost row). */
 function describeChange(view: ConflictView): string[] {
-  const loser = view.winner === "local" ? view.remote : view.local;
-  const winner = view.winner === "local" ? view.local : view.remote;
-  const lines: string[] = [];
-  for (const key of Object.keys({ ...loser, ...winner })) {
-    if (["version", "updated_at"].includes(key)) continue;
-    if (JSON.stringify(loser[key]) !== JSON.stringify(winner[key])) {
-      lines.push(
-        `    ${key}: kept ${JSON.stringify(winner[key])}; lost ${JSON.stringify(loser[key])}`,
-      );
+  if (view.kind === "row" || !view.kept || !view.lost) {
+    const loser = view.winner === "local" ? view.remote : view.local;
+    const winner = view.winner === "local" ? view.local : view.remote;
+    const lines: string[] = [];
+    for (const key of Object.keys({ ...loser, ...winner })) {
+      if (["version", "updated_at", "_fv"].includes(key)) continue;
+      if (JSON.stringify(loser[key]) !== JSON.stringify(winner[key])) {
+        lines.push(`    ${key}: kept ${shown(winner[key])}, lost ${shown(loser[key])}`);
+      }
     }
+    return lines.length ? lines : ["    (same values, different versions)"];
   }
-  return lines.length ? lines : ["    (same values, different versions)"];
+  if (view.kind === "delete") {
+    const lost = Object.entries(view.lost).map(([k, v]) => `${k} ${shown(v)}`).join(", ");
+    return [`    kept the delete, lost the edit: ${lost}`];
+  }
+  return Object.keys(view.lost).map((key) =>
+    `    ${key}: kept ${shown(view.kept![key])}, lost ${shown(view.lost![key])}`
+  );
+}
+
+function conflictHeading(c: ConflictView): string {
+  const what = c.field
+    ? `${c.entity} ${c.id.slice(0, 8)} ${c.field}`
+    : `${c.entity} ${c.id.slice(0, 8)}`;
+  const state = c.resolved_at ? `restored ${c.resolved_at}` : "open";
+  const devices = c.lost_device && c.kept_device
+    ? ` (lost on ${c.lost_device}, kept from ${c.kept_device})`
+    : ` (detected on ${c.detected_by})`;
+  return `${c.conflict_id.slice(0, 8)}  ${c.detected_at}  ${what}  ${state}${devices}`;
 }
 
 export function registerSyncCommands(program: Command, ctx: AppContext): void {
@@ -195,23 +215,51 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       ctx.io.out("Sync is off. Local data is unchanged; the cloud database was left as it is.");
     });
 
-  sync.command("conflicts")
-    .description("Edits that lost a last-write-wins conflict, with both full rows")
+  const conflicts = sync.command("conflicts")
+    .description("Values that lost a merge (same field changed on two devices, or edit vs delete)")
     .option("--json", "print a JSON array")
-    .option("--limit <n>", "at most N conflicts, newest first", "20")
-    .action(async (opts: { json?: boolean; limit: string }) => {
-      const conflicts = await listConflicts(ctx, parseInteger(opts.limit, "--limit"));
-      if (opts.json) return printJson(ctx, conflicts);
-      if (conflicts.length === 0) return ctx.io.out("No conflicts recorded.");
+    .option("--all", "include conflicts already restored")
+    .option("--limit <n>", "at most N conflicts, newest first (0: all)", "20")
+    .action(async (opts: { json?: boolean; limit: string; all?: boolean }) => {
+      const store = await ctx.store();
+      const list = await listConflicts(store, {
+        limit: parseInteger(opts.limit, "--limit"),
+        all: opts.all,
+      });
+      if (opts.json) return printJson(ctx, list);
+      if (list.length === 0) {
+        return ctx.io.out(opts.all ? "No conflicts recorded." : "No open conflicts.");
+      }
       const lines: string[] = [];
-      for (const c of conflicts) {
-        lines.push(
-          `${c.resolved_at}  ${c.entity} ${
-            c.id.slice(0, 8)
-          }  ${c.winner} edit won (detected on device ${c.detected_by})`,
-        );
+      for (const c of list) {
+        lines.push(conflictHeading(c));
         lines.push(...describeChange(c));
       }
+      if (list.some((c) => !c.resolved_at)) {
+        lines.push("", "Bring a lost value back with: jdo sync conflicts restore CONFLICT_ID");
+      }
       ctx.io.out(lines.join("\n"));
+    });
+
+  conflicts.command("restore")
+    .description("Re-apply a lost value as a new edit (it then wins on every device)")
+    .argument("<conflict-id>", "the conflict's ID or a unique prefix (4+ characters)")
+    .option("--json", "print the restored conflict and row")
+    .action(async (conflictId: string, opts: { json?: boolean }) => {
+      const store = await ctx.store();
+      const result = await restoreConflict(store, conflictId);
+      if (opts.json) {
+        return printJson(ctx, {
+          conflict: result.conflict,
+          row: toRecord(entity(result.conflict.entity as EntityName), result.row),
+          undeleted: result.undeleted,
+        });
+      }
+      const c = result.conflict;
+      ctx.io.out(
+        `Restored ${c.field ?? "the lost row"} of ${c.entity} ${c.id.slice(0, 8)}${
+          result.undeleted ? " (brought the row back)" : ""
+        }; it syncs as a new edit.`,
+      );
     });
 }
