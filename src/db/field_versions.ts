@@ -73,7 +73,7 @@ export function mergeRows(own: Row, other: Row, groups: readonly FieldGroup[]): 
   const keptOwn: string[] = [];
   for (const g of groups) {
     if (theirs[g.name] > mine[g.name]) {
-      for (const c of g.columns) row[c] = other[c] ?? null;
+      for (const c of g.columns) if (c in other) row[c] = other[c];
       versions[g.name] = theirs[g.name];
       fromOther.push(g.name);
     } else {

@@ -193,7 +193,7 @@ function lostValues(
       if (g.name === DELETED_GROUP || !changedThere(g.name) || remoteV[g.name] < mineV[g.name]) {
         continue;
       }
-      if (out.some((l) => l.group === g)) continue;
+      if (out.some((l) => l.group === g && l.winner === "local")) continue;
       out.push({
         group: g,
         kind: "delete",

@@ -272,7 +272,12 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
     runJdo(A, ["show", String(task.id)]),
     runJson<Rec[]>(A, ["list", "tasks", "--all", "--json"]),
   ]);
-  failsWith(gone, 1, /No item has an ID starting with/, "show deleted");
+  failsWith(
+    gone,
+    1,
+    /^jdo: Commitment [0-9a-f]{8} was deleted on \d{4}-\d\d-\d\d\n$/,
+    "show deleted",
+  );
   failsWith(taskGone, 1, undefined, "show cascaded task");
   assert.deepEqual(tasksLeft, []);
 

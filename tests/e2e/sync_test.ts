@@ -31,9 +31,13 @@ interface Conflict {
   winner: "local" | "remote";
   local: Row;
   remote: Row;
-  resolved_at: string;
+  resolved_at: string | null;
   conflict_id: string;
   detected_by: string;
+  field: string | null;
+  kind: string;
+  kept: Row | null;
+  lost: Row | null;
 }
 
 function mode(path: string): number {
@@ -257,11 +261,22 @@ Deno.test("sync: the same row edited on two devices — later edit wins, conflic
       assert.equal(snap.due_date, c.id === x.id ? "2026-12-10" : "2026-12-11");
       assert.ok(snap.stakeholder_id && snap.version && snap.created_at, JSON.stringify(snap));
     }
-    assert.match(c.resolved_at, /^\d{4}-\d\d-\d\dT/);
+    // Open until restored; one record per lost field, with both values.
+    assert.equal(c.resolved_at, null);
+    assert.equal(c.field, "deliverable");
+    assert.equal(c.kind, "field");
+    const [kept, lost] = c.id === x.id ? ["X from B", "X from A"] : ["Y from A", "Y from B"];
+    assert.deepEqual([c.kept?.deliverable, c.lost?.deliverable], [kept, lost]);
   }
   const bLog = await Deno.readTextFile(join(b.home, "logs", "jdo.log"));
-  assert.match(bLog, new RegExp(`conflict commitment ${x.id} winner=local`));
-  assert.match(bLog, new RegExp(`conflict commitment ${y.id} winner=remote`));
+  assert.match(
+    bLog,
+    new RegExp(`conflict field commitment ${x.id} field=deliverable winner=local`),
+  );
+  assert.match(
+    bLog,
+    new RegExp(`conflict field commitment ${y.id} field=deliverable winner=remote`),
+  );
 
   // The conflict log itself synced to A.
   const onA = await a.json<Conflict[]>(["sync", "conflicts", "--json"]);
@@ -270,7 +285,7 @@ Deno.test("sync: the same row edited on two devices — later edit wins, conflic
   assert.equal((await status(a)).conflicts, 2);
   assert.equal(bStatus.conflicts, 2);
   const text = await a.ok(["sync", "conflicts"]);
-  assert.match(text.stdout, /lost "X from A"/);
+  assert.match(text.stdout, /deliverable: kept "X from B", lost "X from A"/);
 });
 
 Deno.test("sync: a device whose clock runs 1 h fast does not win against a later edit", async () => {

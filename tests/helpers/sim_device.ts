@@ -65,10 +65,10 @@ export async function openSimDevice(
   };
 }
 
-/** Every row of `table` ordered by id, without the cloud's _seq column. */
+/** Every row of `table` ordered by id, without the cloud's _seq and _by columns. */
 export async function tableRows(ex: Executor, table: string): Promise<Row[]> {
   const rows = await queryRows(ex, `SELECT * FROM ${table} ORDER BY id`);
-  return rows.map(({ _seq: _, ...row }) => row);
+  return rows.map(({ _seq: _, _by: __, ...row }) => row);
 }
 
 /** Every synced table, table name → rows ordered by id. */
@@ -81,12 +81,12 @@ export async function dumpTables(
   return out;
 }
 
-/** "table:id" → version of every domain row (tombstones included). */
+/** "table:id" → field versions (the `_fv` JSON) of every domain row, tombstones included. */
 export async function versionsOf(ex: Executor): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const table of DOMAIN_TABLES) {
-    for (const r of await queryRows(ex, `SELECT id, version FROM ${table}`)) {
-      out.set(`${table}:${r.id}`, String(r.version));
+    for (const r of await queryRows(ex, `SELECT id, _fv FROM ${table}`)) {
+      out.set(`${table}:${r.id}`, String(r._fv));
     }
   }
   return out;

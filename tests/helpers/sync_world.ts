@@ -17,6 +17,8 @@ import { addCommitment, addTask, capture, remove, transition } from "../../src/d
 import { JdoError } from "../../src/errors.ts";
 import type { CloudStore } from "../../src/sync/cloud_store.ts";
 import { pull, push, syncOnce } from "../../src/sync/engine.ts";
+import { listConflicts, restoreConflict } from "../../src/sync/conflicts.ts";
+import { groupsOfTable } from "../../src/db/schema.ts";
 import {
   DOMAIN_TABLES,
   dumpTables,
@@ -36,6 +38,7 @@ export type OpKind =
   | "clash"
   | "race"
   | "sync"
+  | "restore"
   | "fault"
   | "lag";
 
@@ -51,13 +54,15 @@ export interface Op {
   arg: number;
 }
 
-/** One write as it was made: the full row right after it, and its causal past. */
+/** One write as it was made: the full row right after it, the groups it set, and its causal past. */
 export interface Write {
   table: string;
   id: string;
   version: string;
   row: Row;
   device: number;
+  /** The merge groups this write set (their field version is this write's). */
+  groups: readonly string[];
   /** Versions of the same row this write was built on (transitively). */
   past: ReadonlySet<string>;
 }
@@ -85,6 +90,8 @@ export class SyncWorld {
 
   /** Local writes the engine made during syncs (orphan repairs). */
   engineWrites = 0;
+  /** Conflicts restored by the restore op. */
+  restored = 0;
   #syncing = false;
   /** Per device: "table:id" → the version last seen there. */
   readonly seen: Map<string, string>[];
@@ -125,6 +132,7 @@ export class SyncWorld {
       return;
     }
     if (op.kind === "clash") return await this.clash(d, op, label);
+    if (op.kind === "restore") return await this.restore(d, op, label);
     try {
       const what = await this.command(dev.sim, op);
       this.log.push(`${label} ${what}`);
@@ -205,6 +213,26 @@ export class SyncWorld {
     }
   }
 
+  /** Restores one of the device's open conflicts (a lost value comes back as a new edit). */
+  async restore(d: number, op: Op, label: string): Promise<void> {
+    const sim = this.devices[d].sim;
+    const open = (await listConflicts(sim.store, { limit: 0 })).sort((a, b) =>
+      a.conflict_id < b.conflict_id ? -1 : 1
+    );
+    if (open.length === 0) return void this.log.push(`${label} no open conflict`);
+    const c = open[op.pick % open.length];
+    try {
+      const r = await restoreConflict(sim.store, c.conflict_id);
+      this.restored++;
+      this.log.push(
+        `${label} ${c.entity} ${c.id} ${c.field} ${c.kind}${r.undeleted ? " (undeleted)" : ""}`,
+      );
+    } catch (error) {
+      if (!(error instanceof JdoError && REFUSALS.has(error.code))) throw error;
+      this.log.push(`${label} refused: ${error.message}`);
+    }
+  }
+
   /**
    * Every device that has the row device `d` picks edits it, before any of
    * them syncs: concurrent writes to one row on purpose.
@@ -231,35 +259,48 @@ export class SyncWorld {
   }
 
   /**
-   * Sees every committed write of device `d` (called after each store.write):
-   * a row now at a version somebody wrote elsewhere was merged from the cloud,
-   * and the device builds on that version's past from now on; a row at a new
-   * version is a local write (a command, or a repair the engine made), built
-   * on what the device knew of that row.
+   * Sees every committed write of device `d` (called after each store.write).
+   * A row whose field versions changed either merged remote writes (its
+   * knowledge grows by those writes and their pasts) or was written here: a
+   * version nobody wrote yet is a local write (a command, or a repair the
+   * engine made) that set the groups carrying it, built on what the device
+   * knew of that row.
    */
   async track(d: number): Promise<void> {
     const sim = this.devices[d].sim;
     const seen = this.seen[d];
-    for (const [k, version] of await versionsOf(sim.client)) {
-      if (seen.get(k) === version) continue;
-      seen.set(k, version);
-      const known = this.writes.get(version);
-      if (known) {
-        this.knowledge[d].set(k, new Set([...known.past, version]));
-        continue;
-      }
-      assert.equal(
-        version.substring(19),
-        sim.deviceId,
-        `${sim.name} holds ${k} at version ${version}, which nobody wrote`,
-      );
+    for (const [k, fvJson] of await versionsOf(sim.client)) {
+      if (seen.get(k) === fvJson) continue;
+      seen.set(k, fvJson);
+      const fv: Record<string, string> = JSON.parse(fvJson);
       const [table, id] = k.split(":");
-      const row = await sim.store.one(`SELECT * FROM ${table} WHERE id = ?`, [id]);
-      assert.ok(row);
-      const past = this.knowledge[d].get(k) ?? new Set<string>();
-      this.writes.set(version, { table, id, version, row, device: d, past: new Set(past) });
-      if (this.#syncing) this.engineWrites++;
-      this.knowledge[d].set(k, new Set([...past, version]));
+      const knowledge = this.knowledge[d].get(k) ?? new Set<string>();
+      const fresh = [...new Set(Object.values(fv))].filter((v) => !this.writes.has(v));
+      for (const version of fresh) {
+        assert.equal(
+          version.substring(19),
+          sim.deviceId,
+          `${sim.name} holds ${k} at version ${version}, which nobody wrote`,
+        );
+        const row = await sim.store.one(`SELECT * FROM ${table} WHERE id = ?`, [id]);
+        assert.ok(row);
+        const groups = Object.keys(fv).filter((g) => fv[g] === version);
+        this.writes.set(version, {
+          table,
+          id,
+          version,
+          row,
+          device: d,
+          groups,
+          past: new Set(knowledge),
+        });
+        if (this.#syncing) this.engineWrites++;
+      }
+      for (const v of Object.values(fv)) {
+        knowledge.add(v);
+        for (const p of this.writes.get(v)?.past ?? []) knowledge.add(p);
+      }
+      this.knowledge[d].set(k, knowledge);
     }
   }
 
@@ -329,17 +370,49 @@ export class SyncWorld {
     assert.fail(`the devices did not settle in ${maxRounds} rounds of syncs`);
   }
 
-  /** The last-write-wins oracle: table → rows ordered by id. */
-  oracle(): Record<string, Row[]> {
-    const best = new Map<string, Write>();
+  /** Per row ("table:id"), per group, the write with the greatest version that set it. */
+  #finals(): Map<string, Map<string, Write>> {
+    const out = new Map<string, Map<string, Write>>();
     for (const w of this.writes.values()) {
       const k = key(w.table, w.id);
-      const current = best.get(k);
-      if (!current || w.version > current.version) best.set(k, w);
+      const groups = out.get(k) ?? new Map<string, Write>();
+      out.set(k, groups);
+      for (const g of w.groups) {
+        const current = groups.get(g);
+        if (!current || w.version > current.version) groups.set(g, w);
+      }
     }
+    return out;
+  }
+
+  /**
+   * The per-field last-write-wins oracle: each group of each row holds the
+   * value of the greatest-version write that set it; the row's version and
+   * updated_at are the greatest write's. Table → rows ordered by id.
+   */
+  oracle(): Record<string, Row[]> {
     const out: Record<string, Row[]> = {};
     for (const table of DOMAIN_TABLES) out[table] = [];
-    for (const w of best.values()) out[w.table].push(w.row);
+    for (const [k, groups] of this.#finals()) {
+      const table = k.slice(0, k.indexOf(":"));
+      const any = [...groups.values()][0];
+      let top = any;
+      for (const w of groups.values()) if (w.version > top.version) top = w;
+      const row: Row = {
+        id: any.row.id,
+        created_at: any.row.created_at,
+        updated_at: top.row.updated_at,
+        version: top.version,
+      };
+      const fv: Record<string, string> = {};
+      for (const g of groupsOfTable(table)) {
+        const w = groups.get(g.name)!;
+        fv[g.name] = w.version;
+        for (const c of g.columns) row[c] = w.row[c];
+      }
+      row._fv = JSON.stringify(fv);
+      out[table].push(row);
+    }
     for (const table of DOMAIN_TABLES) {
       out[table].sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1));
     }
@@ -347,26 +420,57 @@ export class SyncWorld {
   }
 
   /**
-   * Writes that lost to a concurrent one: not the final version of their row
-   * and not built upon by any other write.
+   * Values that were lost, each with the group and why: a write of a group
+   * that is not the final one for that group, was not built upon by a later
+   * write of the group, and held another value ("field"); or the final value
+   * of a group on a row that ends deleted, when no delete of the row was made
+   * after seeing it ("delete").
    */
-  lostWrites(): Write[] {
-    const final = new Map<string, string>();
-    const builtOn = new Set<string>();
+  lostWrites(): { write: Write; group: string; kind: "field" | "delete" }[] {
+    const finals = this.#finals();
+    const overwrittenKnowingly = new Set<string>();
     for (const w of this.writes.values()) {
-      const k = key(w.table, w.id);
-      if (!final.has(k) || w.version > final.get(k)!) final.set(k, w.version);
-      for (const v of w.past) builtOn.add(v);
+      for (const p of w.past) {
+        for (const g of w.groups) overwrittenKnowingly.add(`${p}|${g}`);
+      }
     }
-    return [...this.writes.values()].filter((w) =>
-      final.get(key(w.table, w.id)) !== w.version && !builtOn.has(w.version)
-    );
+    // Versions some delete of the row was made after seeing: deleting them was intended.
+    const deletedKnowingly = new Set<string>();
+    for (const w of this.writes.values()) {
+      if (!w.groups.includes("deleted_at") || w.row.deleted_at === null) continue;
+      for (const p of w.past) deletedKnowingly.add(`${key(w.table, w.id)}|${p}`);
+    }
+    const lost: { write: Write; group: string; kind: "field" | "delete" }[] = [];
+    for (const w of this.writes.values()) {
+      const groups = finals.get(key(w.table, w.id))!;
+      const deletion = groups.get("deleted_at")!;
+      const deleted = deletion.row.deleted_at !== null;
+      for (const g of w.groups) {
+        const final = groups.get(g)!;
+        const columns = groupsOfTable(w.table).find((x) => x.name === g)!.columns;
+        if (final.version !== w.version) {
+          if (overwrittenKnowingly.has(`${w.version}|${g}`)) continue;
+          if (columns.every((c) => (w.row[c] ?? null) === (final.row[c] ?? null))) continue;
+          if (g === "deleted_at" && w.row.deleted_at !== null && final.row.deleted_at !== null) {
+            continue; // two deletes: nothing lost
+          }
+          lost.push({ write: w, group: g, kind: "field" });
+        } else if (
+          deleted && g !== "deleted_at" &&
+          !deletedKnowingly.has(`${key(w.table, w.id)}|${w.version}`) &&
+          !w.past.has(deletion.version) && deletion.version !== w.version
+        ) {
+          lost.push({ write: w, group: g, kind: "delete" });
+        }
+      }
+    }
+    return lost;
   }
 
   /**
    * After settle(): every device and the cloud hold the same rows, equal to
-   * the oracle; nothing is queued; every lost write is in the conflict log
-   * with its full row; no conflict is recorded twice.
+   * the per-field oracle; nothing is queued; every lost value is in the
+   * conflict log with its field and version; no conflict is recorded twice.
    */
   async check(cloudTables: Record<string, Row[]>): Promise<void> {
     const dumps = [];
@@ -402,33 +506,37 @@ export class SyncWorld {
     }
     const oracle = this.oracle();
     for (const table of DOMAIN_TABLES) {
-      assert.deepEqual(dumps[0][table], oracle[table], `${table}: differs from the LWW oracle`);
+      assert.deepEqual(
+        dumps[0][table],
+        oracle[table],
+        `${table}: differs from the per-field oracle`,
+      );
     }
 
     const conflicts = dumps[0]._sync_conflicts;
     const seen = new Set<string>();
     for (const c of conflicts) {
-      const id = `${c.entity}:${c.row_id}:${c.local_version}:${c.remote_version}`;
+      const id = `${c.entity}:${c.row_id}:${c.field}:${c.local_version}:${c.remote_version}`;
       assert.ok(!seen.has(id), `conflict recorded twice: ${id}`);
       seen.add(id);
-      assert.equal(
-        c.winner,
-        String(c.local_version) > String(c.remote_version) ? "local" : "remote",
-        `conflict ${id}: the winner must be the greater version`,
-      );
+      if (c.kind === "field") {
+        assert.equal(
+          c.winner,
+          String(c.local_version) > String(c.remote_version) ? "local" : "remote",
+          `conflict ${id}: the winner must be the greater version`,
+        );
+      }
     }
-    for (const lost of this.lostWrites()) {
+    for (const { write: lost, group, kind } of this.lostWrites()) {
       const name = entityOfTable(lost.table).name;
       const logged = conflicts.some((c) =>
-        c.entity === name && c.row_id === lost.id && (
-          (c.local_version === lost.version && sameRow(c.local_row, lost.row)) ||
-          (c.remote_version === lost.version && sameRow(c.remote_row, lost.row))
-        )
+        c.entity === name && c.row_id === lost.id && c.field === group &&
+        c.lost_version === lost.version
       );
       assert.ok(
         logged,
-        `lost write ${lost.table} ${lost.id} ${lost.version} (device ${lost.device}) ` +
-          `is not in the conflict log with its full row`,
+        `lost value ${lost.table} ${lost.id} ${group} ${lost.version} (device ${lost.device}, ` +
+          `${kind}) is not in the conflict log`,
       );
     }
   }
@@ -436,8 +544,14 @@ export class SyncWorld {
 
 function patchFor(def: EntityDef, text: string, arg: number): Row {
   const patches: Record<string, Row[]> = {
-    commitment: [{ deliverable: text }, { notes: text }, { status: "at_risk" }],
-    task: [{ title: text }, { scope: text }],
+    commitment: [
+      { deliverable: text },
+      { notes: text },
+      { status: "at_risk" },
+      { due_date: `2025-0${1 + (arg % 9)}-2${arg % 10}` },
+      { notes: text, deliverable: `${text}!` },
+    ],
+    task: [{ title: text }, { scope: text }, { estimated_hours: arg + 0.5 }],
     inbox: [{ text }],
     stakeholder: [{ notes: text }, { contact_info: text }],
   };
@@ -449,13 +563,4 @@ function entityOfTable(table: string): EntityDef {
   const def = ENTITIES.find((e) => e.table === table);
   if (!def) throw new Error(`no entity for ${table}`);
   return def;
-}
-
-function sameRow(json: unknown, row: Row): boolean {
-  try {
-    assert.deepEqual(JSON.parse(String(json)), row);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,10 +1,12 @@
 // deno-lint-ignore-file no-console -- tests report what they exercised and how long it took
 /**
- * Property: three devices doing random creates, edits, completes and deletes,
- * syncing in random orders (with lagging replicas and cut connections on the
- * memory cloud), end up identical to each other and to the cloud, equal to a
- * last-write-wins oracle, with nothing queued, and every write that lost to a
- * concurrent one is in the conflict log with its full row.
+ * Property: three devices doing random creates, edits of random fields,
+ * completes, deletes and restores of lost values, syncing in random orders
+ * (with lagging replicas and cut connections on the memory cloud), end up
+ * identical to each other and to the cloud, equal to a per-field
+ * last-write-wins oracle, with nothing queued, and every value that lost to
+ * a concurrent write of the same field, or to a concurrent delete, is in the
+ * conflict log with its field and version.
  *
  * JDO_PROPERTY_RUNS=N runs N memory-cloud scenarios (default 40) and N/8
  * against a real sqld (at least 4). A failure prints fast-check's seed and
@@ -46,13 +48,14 @@ const totals = {
   refused: 0,
   maxSettleRounds: 0,
   engineWrites: 0,
+  restored: 0,
 };
 
 function summary(): string {
   const t = totals;
   return `${t.scenarios} scenarios: ${t.writes} writes (${t.engineWrites} by the engine), ` +
     `${t.lost} lost to concurrent writes, ` +
-    `${t.conflicts} conflict records, ${t.failedSyncs} syncs cut by faults, ${t.refused} refused ` +
+    `${t.conflicts} conflict records (${t.restored} restored), ${t.failedSyncs} syncs cut by faults, ${t.refused} refused ` +
     `commands, settled within ${t.maxSettleRounds} sync rounds`;
 }
 
@@ -67,6 +70,7 @@ function kindArb(withFaults: boolean): fc.Arbitrary<OpKind> {
     ["clash", 2],
     ["race", 2],
     ["sync", 6],
+    ["restore", 2],
   ];
   if (withFaults) weighted.push(["fault", 2], ["lag", 2]);
   return fc.oneof(...weighted.map(([k, weight]) => ({ arbitrary: fc.constant(k), weight })));
@@ -147,6 +151,7 @@ async function runScenario(
     totals.scenarios++;
     totals.writes += world.writes.size;
     totals.engineWrites += world.engineWrites;
+    totals.restored += world.restored;
     totals.lost += world.lostWrites().length;
     totals.conflicts += cloudTables._sync_conflicts.length;
     totals.failedSyncs += world.log.filter((l) => / sync failed: /.test(l)).length;
@@ -203,7 +208,7 @@ function memoryClouds(dir: string, replica: boolean) {
   });
 }
 
-Deno.test("sync converges to last-write-wins with a conflict log (memory cloud)", async () => {
+Deno.test("sync converges to per-field last-write-wins with a conflict log (memory cloud)", async () => {
   const started = performance.now();
   await fc.assert(
     fc.asyncProperty(
@@ -216,7 +221,7 @@ Deno.test("sync converges to last-write-wins with a conflict log (memory cloud)"
 });
 
 Deno.test({
-  name: "sync converges to last-write-wins with a conflict log (sqld)",
+  name: "sync converges to per-field last-write-wins with a conflict log (sqld)",
   // LibsqlCloud's HTTP client keeps keep-alive connections in the global pool.
   sanitizeResources: false,
   sanitizeOps: false,
