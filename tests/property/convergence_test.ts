@@ -8,7 +8,7 @@
  * a concurrent write of the same field, or to a concurrent delete, is in the
  * conflict log with its field and version.
  *
- * JDO_PROPERTY_RUNS=N runs N memory-cloud scenarios (default 40) and N/8
+ * JDO_PROPERTY_RUNS=N runs N memory-cloud scenarios (default 100) and N/8
  * against a real sqld (at least 4). A failure prints fast-check's seed and
  * path: JDO_PROPERTY_SEED=S JDO_PROPERTY_PATH=P replays it, and
  * JDO_PROPERTY_SHRINK=1 shrinks it to a minimal case (slow).
@@ -30,7 +30,7 @@ import {
 import { isolatedFetch, startSqld } from "../helpers/sqld.ts";
 import { type Op, type OpKind, SyncWorld } from "../helpers/sync_world.ts";
 
-const RUNS = Number(Deno.env.get("JDO_PROPERTY_RUNS") ?? 40);
+const RUNS = Number(Deno.env.get("JDO_PROPERTY_RUNS") ?? 100);
 const SQLD_RUNS = Math.max(4, Math.floor(RUNS / 8));
 const SEED = Deno.env.get("JDO_PROPERTY_SEED");
 const PATH = Deno.env.get("JDO_PROPERTY_PATH");
