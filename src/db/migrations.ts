@@ -100,6 +100,18 @@ const CONFLICTS_V1 = `CREATE TABLE IF NOT EXISTS _sync_conflicts (
   version TEXT NOT NULL,
   deleted_at TEXT)`;
 
+const DEVICE_COLUMNS = `id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  jdo_version TEXT NOT NULL,
+  first_sync_at TEXT NOT NULL,
+  last_sync_at TEXT NOT NULL,
+  clock_offset_ms INTEGER NOT NULL`;
+
+/** Every device that synced with the cloud: each device writes only its own row. */
+const DEVICES_CLOUD = `CREATE TABLE IF NOT EXISTS _jdo_devices (${DEVICE_COLUMNS})`;
+/** This device's copy of the cloud's device list, refreshed at each sync. */
+const DEVICES_LOCAL = `CREATE TABLE IF NOT EXISTS _sync_devices (${DEVICE_COLUMNS})`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -137,6 +149,15 @@ export const MIGRATIONS: readonly Migration[] = [
         `INSERT OR IGNORE INTO _jdo_meta (key, value) VALUES ('seq', '0')`,
         `INSERT OR IGNORE INTO _jdo_meta (key, value) VALUES ('cloud_id', lower(hex(randomblob(16))))`,
       ];
+    },
+  },
+  // Numbered 2 on the h-repair branch only: the per-field merge takes 2, and
+  // this one becomes 3 when the branches meet.
+  {
+    version: 2,
+    name: "device directory",
+    statements(target) {
+      return [target === "local" ? DEVICES_LOCAL : DEVICES_CLOUD];
     },
   },
 ];

@@ -6,7 +6,15 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migra
 import type { Row } from "../db/schema.ts";
 import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
 import { JdoError } from "../errors.ts";
-import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
+import type {
+  CloudInfo,
+  CloudStore,
+  Cursor,
+  PushResult,
+  PushRow,
+  RowVersion,
+} from "./cloud_store.ts";
+import { DEVICE_FIELDS, type DeviceEntry, type DeviceRecord, deviceRecord } from "./devices.ts";
 import { hostOf } from "./config.ts";
 import { classifyCloudError } from "./cloud_errors.ts";
 import { ReplicaSyncer, ReplicaTimeout } from "./replica.ts";
@@ -190,6 +198,48 @@ export class LibsqlCloud implements CloudStore {
        ORDER BY _seq, id LIMIT ?`,
       [after.seq, after.seq, after.id, upTo, limit],
     );
+  }
+
+  /** Keyset page of ids and versions, read from the replica when there is one. */
+  async versions(table: string, afterId: string, limit: number): Promise<RowVersion[]> {
+    const client = this.#reader ?? this.#remote;
+    const rows = await this.#call("read the cloud database", () =>
+      queryRows(
+        client,
+        `SELECT id, version FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`,
+        [afterId, limit],
+      ));
+    return rows.map((r) => ({ id: String(r.id), version: String(r.version) }));
+  }
+
+  /** The cloud server's wall clock, in Unix milliseconds. */
+  async serverTimeMs(): Promise<number> {
+    const row = await this.#call("read the cloud database", () =>
+      queryOne(
+        this.#probe,
+        "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms",
+      ));
+    return Number(row?.ms ?? 0);
+  }
+
+  /**
+   * Upserts this device's row of the device directory (first_sync_at kept,
+   * last_sync_at the server's time) and returns the whole directory.
+   */
+  async recordDevice(device: DeviceEntry): Promise<DeviceRecord[]> {
+    const results = await this.#call("write to the cloud database", () =>
+      this.#remote.batch([
+        {
+          sql: `INSERT INTO _jdo_devices
+  (id, name, jdo_version, first_sync_at, last_sync_at, clock_offset_ms)
+VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)
+ON CONFLICT(id) DO UPDATE SET name = excluded.name, jdo_version = excluded.jdo_version,
+  last_sync_at = excluded.last_sync_at, clock_offset_ms = excluded.clock_offset_ms`,
+          args: [device.id, device.name, device.jdoVersion, device.clockOffsetMs],
+        },
+        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+      ], "write"));
+    return results[1].rows.map((r) => deviceRecord(r as unknown as Row));
   }
 
   /**
