@@ -158,7 +158,7 @@ export function describeDuration(ms: number): string {
   const abs = Math.abs(ms);
   if (abs < 1_000) return `${Math.round(abs)} ms`;
   if (abs < 60_000) return `${(abs / 1_000).toFixed(1)} s`;
-  const minutes = Math.floor(abs / 60_000);
+  const minutes = Math.round(abs / 60_000);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ""}`;
