@@ -39,7 +39,7 @@ export interface RepairReport {
 
 export interface Comparison {
   requeued: number;
-  /** Rows still newer in the cloud (none after a full pull, unless it moved meanwhile). */
+  /** Rows newer in the cloud or only there (the full pull merges them). */
   ahead: number;
   equal: number;
 }
@@ -77,12 +77,23 @@ export async function compareWithCloud(
       )).map((r) => ({ id: String(r.id), version: String(r.version) })), pageSize);
     const cloudRows = keyset((after) => cloud.versions(t.table, after, pageSize), pageSize);
     let queue: RowVersion[] = [];
+    // Counts only rows that were not already queued at that version.
     const flush = async () => {
       if (queue.length === 0) return;
       const rows = queue;
       queue = [];
-      await store.write(async (w) => {
-        for (const r of rows) await w.enqueue(t.entity, r.id, r.version);
+      result.requeued += await store.write(async (w) => {
+        let added = 0;
+        for (const r of rows) {
+          const done = await w.tx.execute({
+            sql: `INSERT INTO _sync_outbox (entity, id, version) VALUES (?, ?, ?)
+                  ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version
+                  WHERE _sync_outbox.version <> excluded.version`,
+            args: [t.entity, r.id, r.version],
+          });
+          added += done.rowsAffected;
+        }
+        return added;
       });
     };
     let mine = await localRows.next();
@@ -103,12 +114,8 @@ export async function compareWithCloud(
         mine = await localRows.next();
         theirs = await cloudRows.next();
       }
-      if (queue.length >= pageSize) {
-        result.requeued += queue.length;
-        await flush();
-      }
+      if (queue.length >= pageSize) await flush();
     }
-    result.requeued += queue.length;
     await flush();
   }
   return result;
@@ -117,23 +124,25 @@ export async function compareWithCloud(
 /**
  * The repair itself, on a store and a cloud whose lock and replica are
  * already taken care of:
- * 1. an ordinary sync sends what is queued (with the old watermark, so a
- *    concurrent edit is still told from a stale one);
- * 2. watermark 0 and a full pull merge everything the cloud has (the merge
- *    is version-guarded and idempotent; rows the cloud is behind on get
- *    queued);
- * 3. the row-by-row comparison queues what the cloud is behind on or lacks;
- * 4. a last sync pushes it (and pulls whatever arrived meanwhile).
+ * 1. the row-by-row comparison with the cloud's snapshot queues every local
+ *    row the cloud is behind on or lacks;
+ * 2. an ordinary sync pushes them (with the old watermark: an edit the
+ *    cloud changed after it is still told apart as a concurrent one);
+ * 3. watermark 0 and a full pull merge everything the cloud has (the merge
+ *    is version-guarded and idempotent), now with nothing queued, so no
+ *    settled row is mistaken for a conflict;
+ * 4. a last sync pushes what the pull queued (and pulls what arrived).
  */
 export async function repairStore(
   store: Store,
   cloud: CloudStore,
   hooks: SyncHooks = {},
 ): Promise<Omit<RepairReport, "ok" | "rebuilt" | "duration_ms">> {
+  await cloud.snapshot();
+  const found = await compareWithCloud(store, cloud);
   const first = await syncOnce(store, cloud, hooks);
   await store.write((w) => writeSyncState(w, { watermark: "0" }));
   const full = await pull(store, cloud, hooks);
-  const found = await compareWithCloud(store, cloud);
   const last = await syncOnce(store, cloud, hooks);
   return {
     requeued: found.requeued,

@@ -140,6 +140,8 @@ Deno.test("sync repair: every broken piece is rebuilt and the data converges", a
     await syncNow(b);
     const r = await repair(a);
     assert.equal(r.pulled, 1);
+    const header = (await Deno.readFile(join(a.home, "cloud", "replica.db"))).slice(0, 15);
+    assert.equal(new TextDecoder().decode(header), "SQLite format 3", "a real replica again");
     assert.equal((await a.json<Row>(["show", byB.id, "--json"])).text, "from B");
     await assertConverged("garbage replica");
   });
