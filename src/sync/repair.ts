@@ -213,6 +213,13 @@ export async function repairSync(
       : new JdoError("SYNC_FAILED", `Repair failed: ${(error as Error).message}`, {
         cause: error,
       });
+    await store.write((w) =>
+      writeSyncState(w, {
+        last_sync_at: ctx.clock.now().toISOString(),
+        last_result: jdoError.code,
+        last_error: jdoError.message,
+      })
+    ).catch(() => {});
     await appendLog(
       ctx.paths.log,
       "ERROR",

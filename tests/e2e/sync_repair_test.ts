@@ -284,7 +284,7 @@ Deno.test("sync devices: three devices list each other with their clocks", async
   assert.equal(bad.code, 2);
 });
 
-Deno.test("sync devices: works offline from the local copy; empty before the first sync", async () => {
+Deno.test("sync devices works offline from the local copy; repair offline fails cleanly", async () => {
   await using server = await startSqld({ auth: true });
   const token = await server.token("rw");
   await using a = await device("A");
@@ -295,4 +295,13 @@ Deno.test("sync devices: works offline from the local copy; empty before the fir
   const list = await a.json<DevicesJson>(["sync", "devices", "--json"]);
   assert.deepEqual(list.devices.map((d) => d.name), ["solo"]);
   assert.ok(list.refreshed_at);
+
+  // Repair needs the cloud: exit 3, one line, {ok: false}; the failure shows in status.
+  const down = await a.run(["sync", "repair", "--yes", "--json"]);
+  assert.equal(down.code, 3, down.stderr);
+  assert.equal(down.stderr.trim().split("\n").length, 1, down.stderr);
+  const report = JSON.parse(down.stdout) as RepairJson;
+  assert.deepEqual([report.ok, report.error_code], [false, "SYNC_UNREACHABLE"]);
+  const st = await a.json<{ last_result: string }>(["sync", "status", "--json"]);
+  assert.equal(st.last_result, "SYNC_UNREACHABLE");
 });
