@@ -35,9 +35,20 @@ export interface DeviceRecord {
 
 /** The part of a cloud that keeps the directory (LibsqlCloud). */
 export interface DeviceDirectory {
-  serverTimeMs(): Promise<number>;
+  /** The server's wall clock (Unix ms) and every device's row, in one request. */
+  readDevices(): Promise<{ serverTimeMs: number; devices: DeviceRecord[] }>;
+  /** Upserts this device's row (first_sync_at kept) and returns every row. */
   recordDevice(device: DeviceEntry): Promise<DeviceRecord[]>;
 }
+
+/**
+ * A device rewrites its row when something in it changed, or when its
+ * last_sync_at is older than this: every write adds pages every other
+ * device's replica downloads, and a REPL syncs every minute.
+ */
+export const DEVICE_ROW_REFRESH_MS = 15 * 60 * 1000;
+/** Clock offsets closer than this count as unchanged (network jitter). */
+const OFFSET_JITTER_MS = 1_000;
 
 export function deviceRecord(r: Row): DeviceRecord {
   return {
@@ -76,37 +87,56 @@ export async function setDeviceName(store: Store, name: string): Promise<void> {
 }
 
 /**
- * How far `clock` is ahead of the cloud (negative: behind): the server's
- * time is read once and compared with the midpoint of the request, which
- * cancels the network's delay when it is the same both ways.
+ * Reads the server's time and the directory, and how far `clock` is ahead of
+ * the cloud (negative: behind): the server's time is compared with the
+ * midpoint of the request, which cancels the network's delay when it is the
+ * same both ways.
  */
 export async function measureClockOffset(
-  directory: Pick<DeviceDirectory, "serverTimeMs">,
+  directory: Pick<DeviceDirectory, "readDevices">,
   clock: WallClock,
-): Promise<number> {
+): Promise<{ offsetMs: number; serverTimeMs: number; devices: DeviceRecord[] }> {
   const sentAt = clock.now().getTime();
   const started = performance.now();
-  const server = await directory.serverTimeMs();
+  const { serverTimeMs, devices } = await directory.readDevices();
   const halfTrip = (performance.now() - started) / 2;
-  return Math.round(sentAt + halfTrip - server);
+  return { offsetMs: Math.round(sentAt + halfTrip - serverTimeMs), serverTimeMs, devices };
+}
+
+/** Whether this device's row in the cloud needs writing. */
+export function rowIsStale(
+  current: DeviceRecord | undefined,
+  wanted: DeviceEntry,
+  serverTimeMs: number,
+): boolean {
+  if (!current) return true;
+  return current.name !== wanted.name ||
+    current.jdo_version !== wanted.jdoVersion ||
+    Math.abs(current.clock_offset_ms - wanted.clockOffsetMs) > OFFSET_JITTER_MS ||
+    !(serverTimeMs - Date.parse(current.last_sync_at) < DEVICE_ROW_REFRESH_MS);
 }
 
 /**
  * After a successful sync: measures the clock, writes this device's row in
- * the cloud and refreshes the local copy of the whole directory.
+ * the cloud when it changed or is older than DEVICE_ROW_REFRESH_MS, and
+ * refreshes the local copy of the whole directory.
  */
 export async function publishDevice(
   store: Store,
   directory: DeviceDirectory,
   clock: WallClock,
 ): Promise<DeviceRecord[]> {
-  const offset = await measureClockOffset(directory, clock);
-  const devices = await directory.recordDevice({
+  const measured = await measureClockOffset(directory, clock);
+  const entry: DeviceEntry = {
     id: await store.deviceId(),
     name: await deviceName(store),
     jdoVersion: VERSION,
-    clockOffsetMs: offset,
-  });
+    clockOffsetMs: measured.offsetMs,
+  };
+  const current = measured.devices.find((d) => d.id === entry.id);
+  const devices = rowIsStale(current, entry, measured.serverTimeMs)
+    ? await directory.recordDevice(entry)
+    : measured.devices;
   await store.write(async (w) => {
     await w.tx.execute("DELETE FROM _sync_devices");
     for (const d of devices) {

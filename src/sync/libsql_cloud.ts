@@ -212,14 +212,17 @@ export class LibsqlCloud implements CloudStore {
     return rows.map((r) => ({ id: String(r.id), version: String(r.version) }));
   }
 
-  /** The cloud server's wall clock, in Unix milliseconds. */
-  async serverTimeMs(): Promise<number> {
-    const row = await this.#call("read the cloud database", () =>
-      queryOne(
-        this.#probe,
+  /** The cloud server's wall clock (Unix ms) and the device directory, in one request. */
+  async readDevices(): Promise<{ serverTimeMs: number; devices: DeviceRecord[] }> {
+    const [time, devices] = await this.#call("read the cloud database", () =>
+      this.#probe.batch([
         "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms",
-      ));
-    return Number(row?.ms ?? 0);
+        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+      ], "read"));
+    return {
+      serverTimeMs: Number(time.rows[0]?.ms ?? 0),
+      devices: devices.rows.map((r) => deviceRecord(r as unknown as Row)),
+    };
   }
 
   /**

@@ -6,7 +6,14 @@ import { openTempStore, type TempStore } from "../../tests/helpers/temp_store.ts
 import { syncOnce } from "./engine.ts";
 import { MemoryCloud, type MemoryCloudClient } from "./memory_cloud.ts";
 import { compareWithCloud, repairStore } from "./repair.ts";
-import { describeDuration, describeOffset, measureClockOffset, skewedDevices } from "./devices.ts";
+import {
+  describeDuration,
+  describeOffset,
+  DEVICE_ROW_REFRESH_MS,
+  measureClockOffset,
+  rowIsStale,
+  skewedDevices,
+} from "./devices.ts";
 
 const inbox = entity("inbox");
 
@@ -158,8 +165,9 @@ Deno.test("a tombstone wins by version in repair; nothing is deleted outright", 
 
 Deno.test("clock offset: the server's time against the request's midpoint", async () => {
   const clock = { now: () => new Date(1_000_000 + 7_200_000) };
-  const offset = await measureClockOffset({
-    serverTimeMs: () => new Promise((r) => setTimeout(() => r(1_000_000), 20)),
+  const { offsetMs: offset } = await measureClockOffset({
+    readDevices: () =>
+      new Promise((r) => setTimeout(() => r({ serverTimeMs: 1_000_000, devices: [] }), 20)),
   }, clock);
   // 2 h ahead, plus half of the ~20 ms round trip the midpoint adds.
   assert.ok(offset >= 7_200_000 && offset < 7_200_000 + 200, String(offset));
@@ -181,4 +189,23 @@ Deno.test("clock offset: the server's time against the request's midpoint", asyn
     ),
     [86_400_001, -86_400_001],
   );
+});
+
+Deno.test("a device rewrites its directory row only when it changed or is 15 min old", () => {
+  const at = Date.parse("2026-12-01T10:00:00Z");
+  const row = {
+    id: "d",
+    name: "laptop",
+    jdo_version: "0.1.0",
+    first_sync_at: "2026-11-01T00:00:00.000Z",
+    last_sync_at: "2026-12-01T10:00:00.000Z",
+    clock_offset_ms: 200,
+  };
+  const entry = { id: "d", name: "laptop", jdoVersion: "0.1.0", clockOffsetMs: 900 };
+  assert.equal(rowIsStale(row, entry, at + 60_000), false, "jitter, a minute later");
+  assert.equal(rowIsStale(undefined, entry, at), true, "first sync");
+  assert.equal(rowIsStale(row, { ...entry, name: "work" }, at), true, "renamed");
+  assert.equal(rowIsStale(row, { ...entry, jdoVersion: "0.2.0" }, at), true, "upgraded");
+  assert.equal(rowIsStale(row, { ...entry, clockOffsetMs: 5_000 }, at), true, "clock moved");
+  assert.equal(rowIsStale(row, entry, at + DEVICE_ROW_REFRESH_MS), true, "15 min old");
 });
