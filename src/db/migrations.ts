@@ -176,6 +176,18 @@ FROM _sync_conflicts`,
   return statements;
 }
 
+const DEVICE_COLUMNS = `id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  jdo_version TEXT NOT NULL,
+  first_sync_at TEXT NOT NULL,
+  last_sync_at TEXT NOT NULL,
+  clock_offset_ms INTEGER NOT NULL`;
+
+/** Every device that synced with the cloud: each device writes only its own row. */
+const DEVICES_CLOUD = `CREATE TABLE IF NOT EXISTS _jdo_devices (${DEVICE_COLUMNS})`;
+/** This device's copy of the cloud's device list, refreshed at each sync. */
+const DEVICES_LOCAL = `CREATE TABLE IF NOT EXISTS _sync_devices (${DEVICE_COLUMNS})`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -219,6 +231,13 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: "per-field versions, per-field conflict log",
     statements: perFieldVersions,
+  },
+  {
+    version: 3,
+    name: "device directory",
+    statements(target) {
+      return [target === "local" ? DEVICES_LOCAL : DEVICES_CLOUD];
+    },
   },
 ];
 

@@ -26,6 +26,14 @@ export interface PushRow {
   row: Row;
 }
 
+/** One row's id and version (what `sync repair` compares). */
+export interface RowVersion {
+  id: string;
+  version: string;
+  /** The row's per-field versions (`_fv` JSON). */
+  fields: string | null;
+}
+
 /**
  * The cloud as the sync engine sees it. The libSQL implementation talks to
  * sqld/Turso; the memory implementation makes property tests fast.
@@ -51,6 +59,11 @@ export interface CloudStore {
    * device after `watermark`. The whole push gets one new _seq.
    */
   push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;
+  /**
+   * Ids and versions of `table` with id > afterId, ordered by id, at most
+   * `limit`: the cloud as of the last snapshot() (keyset pages for `sync repair`).
+   */
+  versions(table: string, afterId: string, limit: number): Promise<RowVersion[]>;
   /**
    * A local SQLite file holding the cloud's tables as of the last
    * snapshot(), when the store has one (the embedded replica): the engine

@@ -7,7 +7,15 @@ import { groupsOfTable, q, type Row } from "../db/schema.ts";
 import { bulkRowsJson } from "../db/bulk.ts";
 import { fieldMergeSql, someGroupNewer } from "../db/field_versions.ts";
 import { JdoError } from "../errors.ts";
-import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
+import type {
+  CloudInfo,
+  CloudStore,
+  Cursor,
+  PushResult,
+  PushRow,
+  RowVersion,
+} from "./cloud_store.ts";
+import { DEVICE_FIELDS, type DeviceEntry, type DeviceRecord, deviceRecord } from "./devices.ts";
 import { hostOf } from "./config.ts";
 import { classifyCloudError } from "./cloud_errors.ts";
 import { ReplicaSyncer, ReplicaTimeout } from "./replica.ts";
@@ -191,6 +199,55 @@ export class LibsqlCloud implements CloudStore {
        ORDER BY _seq, id LIMIT ?`,
       [after.seq, after.seq, after.id, upTo, limit],
     );
+  }
+
+  /** Keyset page of ids and versions, read from the replica when there is one. */
+  async versions(table: string, afterId: string, limit: number): Promise<RowVersion[]> {
+    const client = this.#reader ?? this.#remote;
+    const rows = await this.#call("read the cloud database", () =>
+      queryRows(
+        client,
+        `SELECT id, version, _fv FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`,
+        [afterId, limit],
+      ));
+    return rows.map((r) => ({
+      id: String(r.id),
+      version: String(r.version),
+      fields: r._fv === null ? null : String(r._fv),
+    }));
+  }
+
+  /** The cloud server's wall clock (Unix ms) and the device directory, in one request. */
+  async readDevices(): Promise<{ serverTimeMs: number; devices: DeviceRecord[] }> {
+    const [time, devices] = await this.#call("read the cloud database", () =>
+      this.#probe.batch([
+        "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms",
+        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+      ], "read"));
+    return {
+      serverTimeMs: Number(time.rows[0]?.ms ?? 0),
+      devices: devices.rows.map((r) => deviceRecord(r as unknown as Row)),
+    };
+  }
+
+  /**
+   * Upserts this device's row of the device directory (first_sync_at kept,
+   * last_sync_at the server's time) and returns the whole directory.
+   */
+  async recordDevice(device: DeviceEntry): Promise<DeviceRecord[]> {
+    const results = await this.#call("write to the cloud database", () =>
+      this.#remote.batch([
+        {
+          sql: `INSERT INTO _jdo_devices
+  (id, name, jdo_version, first_sync_at, last_sync_at, clock_offset_ms)
+VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)
+ON CONFLICT(id) DO UPDATE SET name = excluded.name, jdo_version = excluded.jdo_version,
+  last_sync_at = excluded.last_sync_at, clock_offset_ms = excluded.clock_offset_ms`,
+          args: [device.id, device.name, device.jdoVersion, device.clockOffsetMs],
+        },
+        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+      ], "write"));
+    return results[1].rows.map((r) => deviceRecord(r as unknown as Row));
   }
 
   /**

@@ -118,3 +118,16 @@ export async function acquireSyncLock(path: string, waitMs: number): Promise<Syn
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Who holds the lock at `path`: undefined when free; otherwise the holder's
+ * pid (when readable) and whether the lock is stale (a dead process, too
+ * old, or left half-written) and may be taken over.
+ */
+export async function inspectSyncLock(
+  path: string,
+): Promise<{ pid?: number; stale: boolean } | undefined> {
+  const text = await readLock(path);
+  if (text === undefined) return undefined;
+  return { pid: parseHolder(text)?.pid, stale: await isStale(path, text) };
+}

@@ -19,7 +19,14 @@ import {
 import { columnsOf, ENTITIES, FIELD_VERSIONS, groupsOfTable, q, type Row } from "../db/schema.ts";
 import { mergeRows } from "../db/field_versions.ts";
 import { JdoError } from "../errors.ts";
-import type { CloudInfo, CloudStore, Cursor, PushResult, PushRow } from "./cloud_store.ts";
+import type {
+  CloudInfo,
+  CloudStore,
+  Cursor,
+  PushResult,
+  PushRow,
+  RowVersion,
+} from "./cloud_store.ts";
 import { schemaMismatch } from "./libsql_cloud.ts";
 
 /** Columns of the conflict log (migration 2, CONFLICTS_V2). */
@@ -231,6 +238,19 @@ export class MemoryCloud {
     }
   }
 
+  /** @internal Ids and versions as of `upTo` after `afterId`, in id order. */
+  _versions(table: string, afterId: string, limit: number, upTo: number): RowVersion[] {
+    return this.#viewAt(table, upTo)
+      .map((e) => ({
+        id: String(e.row.id),
+        version: String(e.row.version),
+        fields: e.row._fv === null || e.row._fv === undefined ? null : String(e.row._fv),
+      }))
+      .filter((r) => r.id > afterId)
+      .sort((a, b) => compareIds(a.id, b.id))
+      .slice(0, limit);
+  }
+
   /**
    * @internal One atomic upsert, like LibsqlCloud.push's batch: the sequence
    * is bumped once (even for no rows), and a row is applied when it is new, or
@@ -393,6 +413,13 @@ export class MemoryCloudClient implements CloudStore {
         this.#changesFault--;
       }
       return this.#server._changes(table, after, upTo, limit);
+    });
+  }
+
+  versions(table: string, afterId: string, limit: number): Promise<RowVersion[]> {
+    return Promise.resolve().then(() => {
+      this.#check("versions");
+      return this.#server._versions(table, afterId, limit, this.#lastSnapshot);
     });
   }
 

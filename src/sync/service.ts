@@ -10,6 +10,13 @@ import { type ConflictRecord, resetForCloud, type SyncHooks, syncOnce } from "./
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { acquireSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
+import {
+  type DeviceDirectory,
+  type DeviceRecord,
+  listDevices,
+  publishDevice,
+  skewedDevices,
+} from "./devices.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 
 export interface SyncReport {
@@ -37,6 +44,10 @@ export interface SyncStatus {
   token_source: string;
   url_source: string;
   state_detail?: string;
+  /** Devices in this device's copy of the cloud's device directory. */
+  devices?: number;
+  /** Devices whose clock was off by more than CLOCK_SKEW_LIMIT_MS at their last sync. */
+  clock_skewed_devices?: DeviceRecord[];
 }
 
 export function openCloud(ctx: AppContext, config: SyncConfig, timeoutMs?: number): LibsqlCloud {
@@ -123,6 +134,7 @@ export async function syncNow(
         last_error: null,
       })
     );
+    await recordDevice(ctx, store, cloud);
     await appendLog(ctx.paths.log, "WARN", conflictLines(stats.conflicts), ctx.io.secrets);
     await appendLog(ctx.paths.log, "INFO", [
       `sync ok ${
@@ -154,6 +166,29 @@ export async function syncNow(
   }
 }
 
+/**
+ * After a successful sync: this device's row in the cloud's device directory
+ * and a fresh local copy of it. The data already synced, so a failure here
+ * is logged, not raised.
+ */
+export async function recordDevice(
+  ctx: AppContext,
+  store: Store,
+  directory: DeviceDirectory,
+): Promise<void> {
+  try {
+    await publishDevice(store, directory, ctx.clock);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await appendLog(
+      ctx.paths.log,
+      "WARN",
+      [`device directory not updated: ${message}`],
+      ctx.io.secrets,
+    );
+  }
+}
+
 const STATE_OF_CODE: Record<string, SyncStateName> = {
   SYNC_AUTH: "auth_error",
   SYNC_READ_ONLY: "auth_error",
@@ -179,6 +214,9 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
     url_source: config.urlSource,
   };
   if (!config.enabled || !config.url) return status;
+  const { devices } = await listDevices(store);
+  status.devices = devices.length;
+  status.clock_skewed_devices = skewedDevices(devices);
   if (!config.token) {
     status.state = "auth_error";
     status.state_detail = "No token found";

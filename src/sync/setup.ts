@@ -14,6 +14,7 @@ import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { syncNow, type SyncReport } from "./service.ts";
 import { acquireSyncLock } from "./lock.ts";
 import { writeSyncState } from "./state.ts";
+import { setDeviceName } from "./devices.ts";
 
 export interface SetupOptions {
   url?: string;
@@ -21,6 +22,8 @@ export interface SetupOptions {
   upload?: boolean;
   backup?: boolean;
   yes?: boolean;
+  /** This device's name in the device directory. */
+  name?: string;
 }
 
 export const GUIDANCE =
@@ -182,6 +185,8 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   if (!tokenFromEnv) await setToken(ctx.paths.auth, TURSO_PROVIDER, token, ctx.clock.now());
   await saveSettings(ctx.paths.settings, next);
   ctx.setSettings(next);
+
+  if (options.name !== undefined) await setDeviceName(store, options.name);
 
   let upload: ReturnType<typeof progressBar> | undefined;
   let report: SyncReport;

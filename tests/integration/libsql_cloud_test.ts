@@ -258,3 +258,48 @@ Deno.test({
     assert.ok(conflicts > 0, "the schedules never produced a concurrent edit");
   },
 });
+
+Deno.test({
+  ...opts,
+  name:
+    "libsql cloud: versions() pages ids and versions in id order, from the replica once it exists",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    const dir = await Deno.makeTempDir({ prefix: "jdo-replica-" });
+    const cloud = await cloudFor(server.url, token, join(dir, "cloud"));
+    try {
+      const t0 = Date.UTC(2026, 10, 1);
+      const rows = ["i5", "i1", "i4", "i2", "i3"].map((id, i) =>
+        inboxRow(id, id, t0 + i, "aaaaaaaaaaaa")
+      );
+      await cloud.push(rows.map((row) => ({ table: "inbox_items", row })), 0, "aaaaaaaaaaaa");
+      const expected = rows.map((r) => ({ id: String(r.id), version: String(r.version) }))
+        .sort((a, b) => a.id < b.id ? -1 : 1);
+      // Before any snapshot: straight from the server.
+      assert.deepEqual(await cloud.versions("inbox_items", "", 2), expected.slice(0, 2));
+      await cloud.snapshot();
+      const pages = [];
+      for (let after = "";;) {
+        const page = await cloud.versions("inbox_items", after, 2);
+        pages.push(page.map((r) => r.id));
+        if (page.length < 2) break;
+        after = page[page.length - 1].id;
+      }
+      assert.deepEqual(pages, [["i1", "i2"], ["i3", "i4"], ["i5"]]);
+      assert.deepEqual(await cloud.versions("inbox_items", "i2", 10), expected.slice(2));
+      // The replica answers as of its snapshot: a later push shows after the next one.
+      await cloud.push(
+        [{ table: "inbox_items", row: inboxRow("i0", "late", t0 + 9, "aaaaaaaaaaaa") }],
+        0,
+        "aaaaaaaaaaaa",
+      );
+      assert.equal((await cloud.versions("inbox_items", "", 10)).length, 5);
+      await cloud.snapshot();
+      assert.equal((await cloud.versions("inbox_items", "", 10))[0].id, "i0");
+    } finally {
+      await cloud.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -98,10 +98,21 @@ Deno.test("completion tree mirrors commander: every command, flag and list kind"
     "sync status",
     "sync now",
     "sync disable",
+    "sync repair",
+    "sync devices",
     "sync conflicts",
   ]);
+  const devices = sync.subcommands.find((n) => n.path[1] === "devices")!;
+  assert.deepStrictEqual(devices.subcommands.map((n) => n.path.join(" ")), [
+    "sync devices rename",
+  ]);
+  assert(devices.flags.some((f) => f.long === "--json"), "sync devices lacks --json");
+  const repair = sync.subcommands.find((n) => n.path[1] === "repair")!;
+  for (const flag of ["--json", "--yes"]) {
+    assert(repair.flags.some((f) => f.long === flag), `sync repair lacks ${flag}`);
+  }
   const setup = sync.subcommands.find((n) => n.path[1] === "setup")!;
-  for (const flag of ["--url", "--token-stdin", "--no-upload", "--no-backup", "--yes"]) {
+  for (const flag of ["--url", "--token-stdin", "--no-upload", "--no-backup", "--yes", "--name"]) {
     assert(setup.flags.some((f) => f.long === flag), `sync setup lacks ${flag}`);
   }
   // The internal flag of the background sync is not offered.
@@ -162,7 +173,10 @@ Deno.test("bash completes commands, subcommands, flags, flag values and list kin
   await Deno.writeTextFile(join(files, "backup-1.db"), "");
   const cases: [string[], string][] = [
     [["jdo", "sync", "s"], "setup status"],
-    [["jdo", "sync", ""], "setup status now disable conflicts"],
+    [["jdo", "sync", ""], "setup status now disable repair devices conflicts"],
+    [["jdo", "sync", "r"], "repair"],
+    [["jdo", "sync", "devices", "r"], "rename"],
+    [["jdo", "sync", "repair", "--"], "--json --yes --no-color --help"],
     [["jdo", "cap"], "capture"],
     [["jdo", "comp"], "complete completions"],
     [["jdo", "commit", "Report", "--d"], "--due"],

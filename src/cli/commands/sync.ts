@@ -11,6 +11,12 @@ import { runSetup } from "../../sync/setup.ts";
 import { entity, type EntityName } from "../../db/schema.ts";
 import { toRecord } from "../../domain/records.ts";
 import { parseInteger, printJson } from "../shared.ts";
+import {
+  deviceStatusLines,
+  registerDevicesCommand,
+  registerRepairCommand,
+  validDeviceName,
+} from "./sync_maintenance.ts";
 
 export function summary(report: SyncReport): string {
   return `↑ ${report.pushed} pushed  ↓ ${report.pulled} pulled  ⚠ ${report.conflicts} conflict${
@@ -79,7 +85,7 @@ function conflictHeading(c: ConflictView): string {
 
 export function registerSyncCommands(program: Command, ctx: AppContext): void {
   const sync = program.command("sync").description(
-    "Cloud sync with a Turso/libSQL database: setup, status, now, disable, conflicts",
+    "Cloud sync with a Turso/libSQL database: setup, status, now, disable, repair, devices, conflicts",
   );
 
   sync.command("setup")
@@ -91,20 +97,24 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--backup", "back up the local database first (default)")
     .option("--no-backup", "skip the backup")
     .option("--yes", "do not ask (replace an existing configuration)")
+    .option("--name <name>", "this device's name in `jdo sync devices` (default: the host name)")
     .action(async (opts: {
       url?: string;
       tokenStdin?: boolean;
       upload?: boolean;
       backup?: boolean;
       yes?: boolean;
+      name?: string;
     }, command: Command) => {
       const given = (name: string) => command.getOptionValueSource(name) === "cli";
+      const name = opts.name === undefined ? undefined : validDeviceName(opts.name);
       const report = await runSetup(ctx, {
         url: opts.url,
         tokenStdin: opts.tokenStdin,
         upload: given("upload") ? opts.upload : undefined,
         backup: given("backup") ? opts.backup : undefined,
         yes: opts.yes,
+        name,
       });
       const s = style(ctx.io.color);
       ctx.io.out(
@@ -156,6 +166,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         }`,
         `Conflicts: ${status.conflicts} recorded${status.conflicts ? " (jdo sync conflicts)" : ""}`,
         `Device:    ${status.device_id}`,
+        ...deviceStatusLines(status, s),
       ].join("\n"));
     });
 
@@ -214,6 +225,9 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       await disableSync(ctx);
       ctx.io.out("Sync is off. Local data is unchanged; the cloud database was left as it is.");
     });
+
+  registerRepairCommand(sync, ctx);
+  registerDevicesCommand(sync, ctx);
 
   const conflicts = sync.command("conflicts")
     .description("Values that lost a merge (same field changed on two devices, or edit vs delete)")

@@ -1,0 +1,244 @@
+/**
+ * `jdo sync repair`: rebuilds what sync keeps on the side (the lock, the
+ * embedded replica, the watermark), then checks every local row against the
+ * cloud by id and per-field versions, page by page, and sends or fetches what differs.
+ * It never deletes a row: every write goes through the engine's usual
+ * version-guarded merge and push.
+ */
+import { parseFieldVersions } from "../db/field_versions.ts";
+import type { AppContext } from "../app/context.ts";
+import type { Store } from "../db/store.ts";
+import { JdoError } from "../errors.ts";
+import type { CloudStore, RowVersion } from "./cloud_store.ts";
+import { displayUrl } from "./config.ts";
+import { pull, SYNCED, type SyncHooks, syncOnce } from "./engine.ts";
+import { acquireSyncLock, inspectSyncLock } from "./lock.ts";
+import { appendLog } from "./log.ts";
+import { openCloud, prepareCloud, recordDevice, requireEnabled } from "./service.ts";
+import { writeSyncState } from "./state.ts";
+
+/** Rows compared per page (one page of each side in memory at a time). */
+export const REPAIR_PAGE = 1_000;
+
+export type Rebuilt = "lock" | "replica" | "watermark";
+
+export interface RepairReport {
+  ok: boolean;
+  /** Local rows the cloud was behind on or did not have, queued for the push. */
+  requeued: number;
+  /** Rows the cloud was ahead on (or only the cloud had), merged in. */
+  pulled: number;
+  pushed: number;
+  /** Rows on both sides with the same version. */
+  equal: number;
+  conflicts: number;
+  rebuilt: Rebuilt[];
+  duration_ms: number;
+  error?: string;
+  error_code?: string;
+}
+
+export interface Comparison {
+  requeued: number;
+  /** Rows newer in the cloud or only there (the full pull merges them). */
+  ahead: number;
+  equal: number;
+}
+
+/** Every row of a side in id order, fetched one keyset page at a time. */
+async function* keyset(
+  page: (afterId: string) => Promise<RowVersion[]>,
+  size: number,
+): AsyncGenerator<RowVersion> {
+  let after = "";
+  for (;;) {
+    const rows = await page(after);
+    yield* rows;
+    if (rows.length < size) return;
+    after = rows[rows.length - 1].id;
+  }
+}
+
+/**
+ * Compares the local database with the cloud (as of its last snapshot) by id
+ * and version, walking both sides in id order one page at a time, and queues
+ * every local row the cloud is behind on or lacks.
+ */
+export async function compareWithCloud(
+  store: Store,
+  cloud: CloudStore,
+  pageSize = REPAIR_PAGE,
+): Promise<Comparison> {
+  const result: Comparison = { requeued: 0, ahead: 0, equal: 0 };
+  for (const t of SYNCED) {
+    const localRows = keyset(async (after) =>
+      (await store.query(
+        `SELECT id, version, _fv FROM ${t.table} WHERE id > ? ORDER BY id LIMIT ?`,
+        [after, pageSize],
+      )).map((r) => ({
+        id: String(r.id),
+        version: String(r.version),
+        fields: r._fv === null ? null : String(r._fv),
+      })), pageSize);
+    const cloudRows = keyset((after) => cloud.versions(t.table, after, pageSize), pageSize);
+    let queue: RowVersion[] = [];
+    // Counts only rows that were not already queued at that version.
+    const flush = async () => {
+      if (queue.length === 0) return;
+      const rows = queue;
+      queue = [];
+      result.requeued += await store.write(async (w) => {
+        let added = 0;
+        for (const r of rows) {
+          const done = await w.tx.execute({
+            sql: `INSERT INTO _sync_outbox (entity, id, version) VALUES (?, ?, ?)
+                  ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version
+                  WHERE _sync_outbox.version <> excluded.version`,
+            args: [t.entity, r.id, r.version],
+          });
+          added += done.rowsAffected;
+        }
+        return added;
+      });
+    };
+    let mine = await localRows.next();
+    let theirs = await cloudRows.next();
+    while (!mine.done || !theirs.done) {
+      if (!mine.done && (theirs.done || mine.value.id < theirs.value.id)) {
+        queue.push(mine.value); // only here
+        mine = await localRows.next();
+      } else if (!theirs.done && (mine.done || theirs.value.id < mine.value.id)) {
+        result.ahead++; // only in the cloud
+        theirs = await cloudRows.next();
+      } else {
+        const local = mine.value!;
+        const remote = theirs.value!;
+        // Per field: the same row version can hide a field one side lacks.
+        const mineV = parseFieldVersions(local.fields, t.groups, local.version);
+        const theirsV = parseFieldVersions(remote.fields, t.groups, remote.version);
+        const localNewer = t.groups.some((g) => mineV[g.name] > theirsV[g.name]);
+        const cloudNewer = t.groups.some((g) => theirsV[g.name] > mineV[g.name]);
+        if (!localNewer && !cloudNewer) result.equal++;
+        if (localNewer) queue.push(local);
+        if (cloudNewer) result.ahead++;
+        mine = await localRows.next();
+        theirs = await cloudRows.next();
+      }
+      if (queue.length >= pageSize) await flush();
+    }
+    await flush();
+  }
+  return result;
+}
+
+/**
+ * The repair itself, on a store and a cloud whose lock and replica are
+ * already taken care of:
+ * 1. the row-by-row comparison with the cloud's snapshot queues every local
+ *    row the cloud is behind on or lacks;
+ * 2. an ordinary sync pushes them (with the old watermark: an edit the
+ *    cloud changed after it is still told apart as a concurrent one);
+ * 3. watermark 0 and a full pull merge everything the cloud has (the merge
+ *    is version-guarded and idempotent), now with nothing queued, so no
+ *    settled row is mistaken for a conflict;
+ * 4. a last sync pushes what the pull queued (and pulls what arrived).
+ */
+export async function repairStore(
+  store: Store,
+  cloud: CloudStore,
+  hooks: SyncHooks = {},
+): Promise<Omit<RepairReport, "ok" | "rebuilt" | "duration_ms">> {
+  await cloud.snapshot();
+  const found = await compareWithCloud(store, cloud);
+  const first = await syncOnce(store, cloud, hooks);
+  await store.write((w) => writeSyncState(w, { watermark: "0" }));
+  const full = await pull(store, cloud, hooks);
+  const last = await syncOnce(store, cloud, hooks);
+  return {
+    requeued: found.requeued,
+    pulled: first.pulled + full.pulled + last.pulled,
+    pushed: first.pushed + last.pushed,
+    equal: found.equal,
+    conflicts: first.conflicts.length + full.conflicts.length + last.conflicts.length,
+  };
+}
+
+/**
+ * `jdo sync repair`: refuses while a live sync holds the lock; removes a
+ * stale lock; deletes the replica (it is rebuilt from the cloud); then
+ * repairStore. The result is recorded like a sync's.
+ */
+export async function repairSync(
+  ctx: AppContext,
+  options: { hooks?: SyncHooks } = {},
+): Promise<RepairReport> {
+  const config = await requireEnabled(ctx);
+  const store = await ctx.store();
+  const started = performance.now();
+  const rebuilt: Rebuilt[] = [];
+  const holder = await inspectSyncLock(ctx.paths.syncLock);
+  if (holder && !holder.stale) {
+    throw new JdoError(
+      "SYNC_BUSY",
+      `A sync is running${
+        holder.pid ? ` (process ${holder.pid})` : ""
+      }; run repair again when it has finished`,
+    );
+  }
+  const lock = await acquireSyncLock(ctx.paths.syncLock, 0);
+  if (holder) rebuilt.push("lock");
+  let cloud: CloudStore | undefined;
+  try {
+    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+    rebuilt.push("replica", "watermark");
+    const libsql = openCloud(ctx, config);
+    cloud = libsql;
+    await prepareCloud(ctx, store, libsql);
+    const result = await repairStore(store, libsql, options.hooks);
+    const report: RepairReport = {
+      ok: true,
+      ...result,
+      rebuilt,
+      duration_ms: Math.round(performance.now() - started),
+    };
+    await store.write((w) =>
+      writeSyncState(w, {
+        last_sync_at: ctx.clock.now().toISOString(),
+        last_result: "ok",
+        last_error: null,
+      })
+    );
+    await recordDevice(ctx, store, libsql);
+    await appendLog(ctx.paths.log, "INFO", [
+      `sync repair ok ${displayUrl(config.url!)} rebuilt=${
+        rebuilt.join(",")
+      } requeued=${report.requeued} pulled=${report.pulled} equal=${report.equal} ${report.duration_ms}ms`,
+    ], ctx.io.secrets);
+    return report;
+  } catch (error) {
+    const jdoError = error instanceof JdoError
+      ? error
+      : new JdoError("SYNC_FAILED", `Repair failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    await store.write((w) =>
+      writeSyncState(w, {
+        last_sync_at: ctx.clock.now().toISOString(),
+        last_result: jdoError.code,
+        last_error: jdoError.message,
+      })
+    ).catch(() => {});
+    await appendLog(
+      ctx.paths.log,
+      "ERROR",
+      [`sync repair failed: ${jdoError.code}: ${jdoError.message}`],
+      ctx.io.secrets,
+    );
+    throw jdoError;
+  } finally {
+    await cloud?.close();
+    await lock.release();
+  }
+}
