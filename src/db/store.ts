@@ -276,4 +276,28 @@ export class Writer {
     }
     return count;
   }
+
+  /**
+   * Brings a tombstoned row back to life with the given field values (an
+   * ordinary versioned write, so the undelete syncs). Returns whether a
+   * deleted row was found.
+   */
+  async restore(def: EntityDef, id: string, fields: Row): Promise<boolean> {
+    const assignments = def.fields.map((f) => f.name).filter((c) => c in fields);
+    const version = this.nextVersion();
+    const sets = [
+      ...assignments.map((c) => `${q(c)} = ?`),
+      "deleted_at = NULL",
+      "updated_at = ?",
+      "version = ?",
+    ];
+    const result = await this.tx.execute({
+      sql: `UPDATE ${def.table} SET ${sets.join(", ")} WHERE id = ? AND deleted_at IS NOT NULL`,
+      args: [...assignments.map((c) => fields[c]), this.nowIso(), version, id],
+    });
+    if (result.rowsAffected === 0) return false;
+    await this.enqueue(def.name, id, version);
+    this.changed = true;
+    return true;
+  }
 }

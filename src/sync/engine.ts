@@ -10,6 +10,7 @@ import { CONFLICT_ENTITY, type Store, type Writer } from "../db/store.ts";
 import { parseVersion } from "../db/hlc.ts";
 import type { CloudStore, Cursor, PushRow } from "./cloud_store.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
+import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
 
 export const PAGE_SIZE = 2_000;
 export const PUSH_CHUNK = 1_000;
@@ -383,6 +384,7 @@ export async function pull(
   // Repair before the watermark moves: a crash in between re-merges these
   // pages (a no-op) and repairs again.
   if (pulled > 0) await repairOrphans(store, changed);
+  if (pulled > 0) await store.write((w) => mergeDuplicateStakeholders(w));
   await store.write((w) => writeSyncState(w, { watermark: String(upTo) }));
   return { pulled, conflicts };
 }

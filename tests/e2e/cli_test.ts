@@ -305,6 +305,8 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.deepEqual(imported, {
     imported: n,
     skipped: 0,
+    deleted_here: 0,
+    restored: 0,
     by_kind: { stakeholders: 3, goals: 1, commitments: 1, inbox: 1 },
   });
   const docB = await runJson<Rec>(b.home, ["export"]);
@@ -315,7 +317,13 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
     runJson<Rec>(b.home, ["import", exportPath, "--json"]),
     runJdo(A, ["import", exportPath]),
   ]);
-  assert.deepEqual(reimported, { imported: 0, skipped: n, by_kind: {} });
+  assert.deepEqual(reimported, {
+    imported: 0,
+    skipped: n,
+    deleted_here: 0,
+    restored: 0,
+    by_kind: {},
+  });
   ok(reimportText, "re-import into the source");
   assert.equal(reimportText.stdout, `Imported 0 items; ${n} already present\n`);
   const [docB2, statusB] = await Promise.all([
@@ -561,13 +569,25 @@ Deno.test("import: a JSON array of commitments twice imports once; a bad item im
   const file = join(t.root, "commitments.json");
   await Deno.writeTextFile(file, JSON.stringify(items));
   const first = await runJson<Rec>(H, ["import", file, "--json"]);
-  assert.deepEqual(first, { imported: 3, skipped: 0, by_kind: { commitments: 3 } });
+  assert.deepEqual(first, {
+    imported: 3,
+    skipped: 0,
+    deleted_here: 0,
+    restored: 0,
+    by_kind: { commitments: 3 },
+  });
   const second = await runJson<Rec>(H, ["import", file, "--json"]);
-  assert.deepEqual(second, { imported: 0, skipped: 3, by_kind: {} });
+  assert.deepEqual(second, { imported: 0, skipped: 3, deleted_here: 0, restored: 0, by_kind: {} });
   const viaStdin = await runJson<Rec>(H, ["import", "-", "--json"], {
     stdin: JSON.stringify(items),
   });
-  assert.deepEqual(viaStdin, { imported: 0, skipped: 3, by_kind: {} });
+  assert.deepEqual(viaStdin, {
+    imported: 0,
+    skipped: 3,
+    deleted_here: 0,
+    restored: 0,
+    by_kind: {},
+  });
   const list = await runJson<Rec[]>(H, ["list", "--json"]);
   assert.deepEqual(
     list.map((c) => [c.deliverable, c.stakeholder, c.due_date, c.due_time, c.status]),
