@@ -2,12 +2,18 @@ import { ENTITIES, entity, type EntityDef, q, type Row } from "../db/schema.ts";
 import type { Store, Writer } from "../db/store.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
 import { JdoError } from "../errors.ts";
-import { DEFAULT_DUE_TIME, requireText, stakeholderByName } from "./actions.ts";
+import {
+  DEFAULT_DUE_TIME,
+  findStakeholder,
+  requireText,
+  stakeholderByName,
+  stakeholderKey,
+} from "./actions.ts";
 import {
   type DateContext,
   InvalidDateError,
   loadDateParser,
-  parseDate,
+  parseDateTime,
   parseTime,
 } from "./dates.ts";
 import { type JsonRecord, toRecord } from "./records.ts";
@@ -147,8 +153,10 @@ async function simpleCommitment(
   if (!dueInput) fail(where, "due_date is missing");
   let dueDate: string, dueTime: string;
   try {
-    dueDate = parseDate(dueInput, dates);
-    dueTime = parseTime(text("due_time") ?? DEFAULT_DUE_TIME);
+    const due = parseDateTime(dueInput, dates);
+    dueDate = due.date;
+    // A time in the due phrase ("tomorrow 3pm") counts unless due_time is given.
+    dueTime = parseTime(text("due_time") ?? due.time ?? DEFAULT_DUE_TIME);
   } catch (error) {
     fail(where, error instanceof InvalidDateError ? error.message : (error as Error).message);
   }
@@ -301,11 +309,23 @@ export async function importItems(
       }
       result.restored += rows.length;
     };
+    // A stakeholder of the file named like a live one here (another id) is that one.
+    const sameStakeholder = new Map<string, string>();
     for (const def of ENTITIES) {
-      const items = parsed.items.filter((i) => i.def === def);
+      let items = parsed.items.filter((i) => i.def === def);
       if (items.length === 0) continue;
       assertUnique(items.map((i) => ({ id: String(i.fields.id), where: i.where })));
+      if (def.name === "commitment") {
+        for (const i of items) {
+          const to = sameStakeholder.get(String(i.fields.stakeholder_id));
+          if (to) i.fields.stakeholder_id = to;
+        }
+      }
       const present = await existingIds(w, def, items.map((i) => String(i.fields.id)));
+      if (def.name === "stakeholder") {
+        items = await mapSameNamed(w, items, present, options.undelete, sameStakeholder);
+        result.skipped += sameStakeholder.size;
+      }
       const fresh = items.filter((i) => !present.has(String(i.fields.id)));
       const deleted = items.filter((i) => present.get(String(i.fields.id)) === true);
       result.skipped += items.length - fresh.length - deleted.length;
@@ -359,6 +379,42 @@ export async function importItems(
     }
   });
   return result;
+}
+
+/**
+ * Stakeholder names are unique regardless of case: a stakeholder of the file
+ * that would be added (or brought back) while a live one here, or an earlier
+ * one of the file, has its name is not added; `map` sends its id to that one.
+ * Returns the items still to import.
+ */
+async function mapSameNamed(
+  w: Writer,
+  items: Item[],
+  present: Map<string, boolean>,
+  undelete: boolean | undefined,
+  map: Map<string, string>,
+): Promise<Item[]> {
+  const byKey = new Map<string, string>();
+  const kept: Item[] = [];
+  for (const item of items) {
+    const id = String(item.fields.id);
+    const state = present.get(id);
+    const added = state === undefined || (state === true && undelete === true);
+    const key = stakeholderKey(String(item.fields.name));
+    if (!added) {
+      if (state === false) byKey.set(key, id);
+      kept.push(item);
+      continue;
+    }
+    const existing = byKey.get(key) ?? (await findStakeholder(w, String(item.fields.name)))?.id;
+    if (existing !== undefined && existing !== id) {
+      map.set(id, String(existing));
+      continue;
+    }
+    byKey.set(key, id);
+    kept.push(item);
+  }
+  return kept;
 }
 
 const IMPORT_CHUNK = 500;

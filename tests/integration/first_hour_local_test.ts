@@ -366,3 +366,32 @@ Deno.test("22: edit sets a goal's vision, parent and motivation, and a vision's 
     "metric on a goal",
   );
 });
+
+Deno.test("7: an import never adds a second stakeholder of the same name; its commitments join the one here", async () => {
+  await using here = await inProcessJdo();
+  await using there = await inProcessJdo();
+  const alice = await here.json(["stakeholder", "add", "Alice"]);
+  await there.json(["commit", "Slides", "--to", "alice", "--due", "2026-07-01"]);
+  const file = join(there.root, "there.json");
+  ok(await there.run(["export", "--out", file]), "export");
+  const imported = ok(await here.run(["import", file]), "import");
+  assert.equal(imported.stdout, "Imported 1 item (1 commitment); 1 already present\n");
+  const people = await here.json<Rec[]>(["list", "stakeholders"]);
+  assert.deepEqual(people.map((p) => p.name), ["Alice"]);
+  const [c] = await here.json<Rec[]>(["list"]);
+  assert.equal(c.stakeholder_id, alice.id);
+  assert.equal(c.stakeholder, "Alice");
+  // Again: nothing new.
+  assert.equal(
+    ok(await here.run(["import", file]), "again").stdout,
+    "Imported 0 items; 2 already present\n",
+  );
+});
+
+Deno.test("6: a JSON list whose due phrase names a time keeps it", async () => {
+  await using j = await inProcessJdo();
+  const list = JSON.stringify([{ deliverable: "A", stakeholder: "Al", due: "tomorrow 3pm" }]);
+  ok(await j.run(["import", "-"], { stdin: list }), "import");
+  const [c] = await j.json<Rec[]>(["list"]);
+  assert.deepEqual([c.due_date, c.due_time], ["2026-06-16", "15:00"]);
+});
