@@ -143,7 +143,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   ok(plain, "commit");
   assert.match(
     plain.stdout,
-    /^Committed [0-9a-f]{6,}: "Plain output" to alice, due 2030-06-01 17:00\n$/,
+    /^Committed [0-9a-f]{6,}: "Plain output" to Alice, due 2030-06-01 17:00\n$/,
   );
   const plainId = /Committed ([0-9a-f]+)/.exec(plain.stdout)![1];
   // "alice" is the existing stakeholder Alice, not a new one.
@@ -266,7 +266,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   failsWith(await runJdo(A, ["delete", c2p]), 2, /--yes/, "delete without --yes, no TTY");
   ok(await runJdo(A, ["show", c2p]), "still there after a refused delete");
   const deleted = ok(await runJdo(A, ["delete", c2p, "--yes"]), "delete");
-  assert.match(deleted.stdout, /Deleted commitment "Second thing" and 1 related items/);
+  assert.match(deleted.stdout, /Deleted commitment "Second thing" and 1 related item$/m);
   const [gone, taskGone, tasksLeft] = await Promise.all([
     runJdo(A, ["show", c2p]),
     runJdo(A, ["show", String(task.id)]),
@@ -286,7 +286,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.equal(exported.stdout, "");
   assert.match(
     exported.stderr,
-    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goals, 0 milestones, 1 commitments, 0 tasks, 1 inbox\n$/,
+    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goal, 0 milestones, 1 commitment, 0 tasks, 1 inbox item\n$/,
   );
   if (POSIX) assert.equal(mode(await Deno.stat(exportPath)), 0o600);
   const doc = JSON.parse(await Deno.readTextFile(exportPath)) as Rec;
