@@ -71,7 +71,6 @@ export async function assertStakeholderNameFree(
     throw new JdoError(
       "INVALID_INPUT",
       `A stakeholder named "${existing.name}" already exists (names are unique regardless of case)`,
-      { hint: "see jdo list stakeholders" },
     );
   }
 }

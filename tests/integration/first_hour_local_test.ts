@@ -125,6 +125,10 @@ Deno.test("6: a due date in the past warns off a terminal and asks on one", asyn
     "",
     "no warning when the due date is not being changed",
   );
+  // A completed commitment's date is history: no warning when correcting it.
+  const done = await commitment(j);
+  await j.json(["complete", String(done.id)]);
+  assert.equal((await j.run(["edit", String(done.id), "--due", "2026-06-01"])).stderr, "");
   // On a terminal: asked; "no" saves nothing.
   const no = await j.run(["commit", "Asked", "--to", "Al", "--due", "2026-06-01"], {
     tty: true,

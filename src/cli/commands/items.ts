@@ -318,7 +318,10 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
       "Nothing to change: give at least one option (see jdo edit --help)",
     );
   }
-  if (def.name === "commitment" && (patch.due_date !== undefined || patch.due_time !== undefined)) {
+  const open = !["completed", "abandoned"].includes(String(patch.status ?? row.status));
+  const dueChanged = patch.due_date !== undefined || patch.due_time !== undefined;
+  // A closed commitment's date is history: correcting it into the past is no slip.
+  if (def.name === "commitment" && dueChanged && open) {
     await confirmPastDue(
       ctx,
       String(patch.due_date ?? row.due_date),
