@@ -294,6 +294,7 @@ const ALLOWED_PREFIXES = new Set([
   "this coming",
 ]);
 const IGNORABLE_SUFFIX = /^[\s.,;:!?]*$/;
+const MONTH_NAME = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(\s|$|\d)/i;
 
 function normalizeWords(text: string): string {
   return text.toLowerCase().replace(/[.,;:!?]/g, " ").trim().replace(
@@ -385,8 +386,10 @@ function resolveNatural(
   if (!known("day") && !known("weekday") && !known("month") && !known("year")) {
     return undefined;
   }
-  // A month without a day: "march", or "dec 32" (chrono reads 32 as the year 2032).
-  if (!known("day") && !known("weekday")) {
+  // A month name without a day: "march", or "dec 32" (chrono reads 32 as the
+  // year 2032 and makes it 2032-12-01). Relative phrases ("in a month") keep
+  // chrono's day.
+  if (!known("day") && !known("weekday") && MONTH_NAME.test(result.text)) {
     throw new InvalidDateError(
       input,
       /\b\d{1,2}\b/.test(result.text)

@@ -664,6 +664,9 @@ Deno.test("parseDate rejects a month-name phrase whose day does not exist (dec 3
   assertThrows(() => parseDate("dec 32", LA), InvalidDateError, "no such day");
   assertThrows(() => parseDate("march", LA), InvalidDateError, "day of the month");
   assertEquals(parseDate("dec 31", LA), "2026-12-31");
+  // Relative phrases without a day keep chrono's day (today's).
+  assertEquals(parseDate("in a month", LA), "2026-12-26");
+  assertEquals(parseDate("next year", LA), "2027-11-26");
 });
 
 Deno.test("parseDateTime returns the time a phrase names, and none otherwise", () => {
