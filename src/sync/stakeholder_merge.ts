@@ -2,8 +2,8 @@
  * Stakeholder names are unique regardless of case, but two devices offline
  * can each create "Zelda"; after a pull both rows are live. This merges them:
  * the oldest row (smallest created_at, then smallest id) survives on every
- * device alike, every live commitment of the others moves to it, and the
- * others are tombstoned. Each fix is an ordinary versioned write, so the
+ * device alike, keeps notes or contact details only a duplicate had, every
+ * live commitment of the others moves to it, and the others are tombstoned. Each fix is an ordinary versioned write, so the
  * devices converge on the same single Zelda.
  *
  * A unique index is not possible: sync creates such pairs transiently.
@@ -28,7 +28,7 @@ function survivorOrder(a: Row, b: Row): number {
  */
 export async function mergeDuplicateStakeholders(w: Writer): Promise<number> {
   const live = await w.query(
-    "SELECT id, name, created_at FROM stakeholders WHERE deleted_at IS NULL",
+    "SELECT id, name, created_at, notes, contact_info FROM stakeholders WHERE deleted_at IS NULL",
   );
   const groups = new Map<string, Row[]>();
   for (const row of live) {
@@ -43,6 +43,14 @@ export async function mergeDuplicateStakeholders(w: Writer): Promise<number> {
   for (const group of groups.values()) {
     if (group.length < 2) continue;
     const [survivor, ...others] = group.sort(survivorOrder);
+    // What only a duplicate knew (notes, contact) is kept: the first one given fills a gap.
+    const fill: Row = {};
+    for (const column of ["notes", "contact_info"]) {
+      if (survivor[column] !== null) continue;
+      const given = others.find((o) => o[column] !== null);
+      if (given) fill[column] = given[column];
+    }
+    if (Object.keys(fill).length > 0) await w.update(stakeholders, String(survivor.id), fill);
     for (const other of others) {
       // Move references first: the stakeholder link is "restrict".
       const refs = await w.query(

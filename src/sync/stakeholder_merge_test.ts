@@ -22,8 +22,8 @@ const ZELDA_C = {
 
 async function seed(store: Store, order: "forward" | "backward"): Promise<void> {
   const people: Row[] = [
-    { ...ZELDA_A, name: "Zelda", type: "person" },
-    { ...ZELDA_B, name: "zelda", type: "person" },
+    { ...ZELDA_A, name: "Zelda", type: "person", notes: "from A", contact_info: "a@x" },
+    { ...ZELDA_B, name: "zelda", type: "person", contact_info: "b@x" },
     { ...ZELDA_C, name: "ZELDA ", type: "team" },
     { id: "dddddddd-0000-4000-8000-000000000004", name: "Link", type: "person" },
   ];
@@ -68,6 +68,11 @@ Deno.test("mergeDuplicateStakeholders keeps the oldest (then smallest id), moves
     ["dddddddd-0000-4000-8000-000000000004", "Link", 0],
   ]);
   assert.ok(after.refs.every(([, s]) => s === ZELDA_C.id), JSON.stringify(after.refs));
+  // The survivor keeps what only a duplicate knew; the oldest duplicate first.
+  const kept = await t.store.one("SELECT notes, contact_info FROM stakeholders WHERE id = ?", [
+    ZELDA_C.id,
+  ]);
+  assert.deepEqual([kept?.notes, kept?.contact_info], ["from A", "b@x"]);
   // Ordinary versioned writes: 3 commitments and 2 stakeholders queued for sync.
   const outbox = await t.store.query(
     "SELECT entity, id FROM _sync_outbox WHERE id IN (?, ?) OR entity = 'commitment'",
