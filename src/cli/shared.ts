@@ -3,11 +3,16 @@ import { ENTITIES, entity, type EntityDef, type EntityName } from "../db/schema.
 import type { Domain } from "../domain/actions.ts";
 import {
   type DateContext,
+  type DateTime,
+  daysBetween,
   InvalidDateError,
   loadDateParser,
-  parseDate,
+  parseDateTime,
   parseTime,
+  todayIn,
+  zonedInstant,
 } from "../domain/dates.ts";
+import { plural } from "../output/plural.ts";
 import { type Resolved, resolveId, shortIds } from "../domain/ids.ts";
 import { loadRecord } from "../domain/records.ts";
 import { JdoError } from "../errors.ts";
@@ -21,17 +26,55 @@ export function datesOf(ctx: AppContext): DateContext {
   return { now: ctx.clock.now(), timeZone: ctx.timeZone() };
 }
 
-/** Parses --due/--target, turning a bad phrase into a usage error naming it. */
-export async function dateArg(ctx: AppContext, input: string, flag: string): Promise<string> {
+/** Parses --due: the date, and the time of day when the phrase names one ("tomorrow 3pm"). */
+export async function dueArg(ctx: AppContext, input: string, flag: string): Promise<DateTime> {
   await loadDateParser();
   try {
-    return parseDate(input, datesOf(ctx));
+    return parseDateTime(input, datesOf(ctx));
   } catch (error) {
     if (error instanceof InvalidDateError) {
       throw new JdoError("INVALID_DATE", `${flag}: ${error.message}`);
     }
     throw error;
   }
+}
+
+/** Parses a date-only flag (--target): a phrase naming a time of day is refused. */
+export async function dateArg(ctx: AppContext, input: string, flag: string): Promise<string> {
+  const { date, time } = await dueArg(ctx, input, flag);
+  if (time !== undefined) {
+    throw new JdoError(
+      "INVALID_DATE",
+      `${flag}: "${input}" names a time of day; ${flag} takes a date only`,
+    );
+  }
+  return date;
+}
+
+/**
+ * A due date and time before now is most likely a slip: on a terminal, ask
+ * whether to keep it (no cancels); otherwise warn on stderr and go on.
+ */
+export async function confirmPastDue(
+  ctx: AppContext,
+  date: string,
+  time: string,
+  timeZone: string,
+): Promise<void> {
+  const now = ctx.clock.now();
+  if (zonedInstant(date, time, timeZone).getTime() >= now.getTime()) return;
+  const days = daysBetween(date, todayIn({ now, timeZone }));
+  const ago = days <= 0 ? "earlier today" : `${plural(days, "day")} ago`;
+  const what = `the due date ${date} ${time} is in the past (${ago})`;
+  if (ctx.io.stdinIsTty && ctx.io.stdoutIsTty) {
+    const keep = await ctx.prompter.confirm(
+      `${what[0].toUpperCase()}${what.slice(1)}. Save it anyway?`,
+      false,
+    );
+    if (!keep) throw new JdoError("CANCELLED", "Nothing saved");
+    return;
+  }
+  ctx.io.err(`jdo: warning: ${what}; saved anyway`);
 }
 
 /** Parses --time (HH:MM), turning a bad value into a usage error naming it. */
@@ -88,17 +131,33 @@ export async function reportWrite(
   }
 }
 
-export function parseNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) {
-    throw new JdoError("USAGE", `${flag} must be a number (got "${value}")`);
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+const WHOLE = /^\d+$/;
+/** The most hours one task may be estimated at (a year of working days). */
+export const MAX_ESTIMATE_HOURS = 10_000;
+
+/**
+ * Parses a number of hours the one strict way `task add` and `edit` share:
+ * plain decimal digits only ("2", "1.5", ".5"), so "-3", "0x10", "1e3",
+ * "Infinity" and "" are usage errors naming the input.
+ */
+export function parseHours(value: string, flag: string): number {
+  const text = value.trim();
+  const n = Number(text);
+  if (!DECIMAL.test(text) || !Number.isFinite(n) || n > MAX_ESTIMATE_HOURS) {
+    throw new JdoError(
+      "USAGE",
+      `${flag} must be a number of hours from 0 to ${MAX_ESTIMATE_HOURS}, like 2 or 1.5 (got "${value}")`,
+    );
   }
   return n;
 }
 
+/** Parses a whole number ≥ 0 written in decimal digits ("0x10" and "1e2" are refused). */
 export function parseInteger(value: string, flag: string): number {
-  const n = parseNumber(value, flag);
-  if (!Number.isInteger(n) || n < 0) {
+  const text = value.trim();
+  const n = Number(text);
+  if (!WHOLE.test(text) || !Number.isSafeInteger(n)) {
     throw new JdoError("USAGE", `${flag} must be a whole number ≥ 0 (got "${value}")`);
   }
   return n;

@@ -335,6 +335,23 @@ export class Writer {
     }
     return count;
   }
+
+  /**
+   * Brings a tombstoned row back to life with the given field values (an
+   * ordinary versioned write, so the undelete syncs). Returns whether a
+   * deleted row was found.
+   */
+  async restore(def: EntityDef, id: string, fields: Row): Promise<boolean> {
+    const row = await this.one(
+      `SELECT id FROM ${def.table} WHERE id = ? AND deleted_at IS NOT NULL`,
+      [id],
+    );
+    if (!row) return false;
+    const patch: Row = {};
+    for (const f of def.fields) if (f.name in fields) patch[f.name] = fields[f.name];
+    await this.undelete(def, id, patch);
+    return true;
+  }
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

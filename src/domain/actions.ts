@@ -34,23 +34,52 @@ export function optionalText(value: string | undefined, what: string): string | 
   return text === "" ? null : requireText(text, what);
 }
 
+/** The form two stakeholder names are compared in: case-insensitive, Unicode-aware. */
+export function stakeholderKey(name: string): string {
+  return name.trim().normalize("NFC").toLowerCase();
+}
+
+/** The live stakeholder whose name matches case-insensitively (the oldest if several). */
+export async function findStakeholder(
+  w: Writer,
+  name: string,
+  exceptId?: string,
+): Promise<Row | undefined> {
+  const key = stakeholderKey(name);
+  const except = exceptId ?? "";
+  // SQLite's lower() folds ASCII only: compare names with other letters in JS.
+  const live = /^[ -~]*$/.test(key)
+    ? await w.query(
+      "SELECT * FROM stakeholders WHERE lower(trim(name)) = ? AND deleted_at IS NULL AND id <> ? ORDER BY created_at, id",
+      [key, except],
+    )
+    : await w.query(
+      "SELECT * FROM stakeholders WHERE deleted_at IS NULL AND id <> ? ORDER BY created_at, id",
+      [except],
+    );
+  return live.find((s) => stakeholderKey(String(s.name)) === key);
+}
+
+/** Refuses a stakeholder name already used by another live stakeholder. */
+export async function assertStakeholderNameFree(
+  w: Writer,
+  name: string,
+  exceptId?: string,
+): Promise<void> {
+  const existing = await findStakeholder(w, name, exceptId);
+  if (existing) {
+    throw new JdoError(
+      "INVALID_INPUT",
+      `A stakeholder named "${existing.name}" already exists (names are unique regardless of case)`,
+    );
+  }
+}
+
 /** Finds a live stakeholder by name (case-insensitive) or creates a person. */
 export async function stakeholderByName(w: Writer, name: string): Promise<Row> {
   const clean = requireText(name, "stakeholder name");
-  const existing = await w.one(
-    "SELECT * FROM stakeholders WHERE lower(name) = lower(?) AND deleted_at IS NULL ORDER BY created_at LIMIT 1",
-    [clean],
-  );
+  const existing = await findStakeholder(w, clean);
   if (existing) return existing;
-  // SQLite's lower() folds ASCII only: compare names with other letters in JS.
-  if (/[^ -~]/.test(clean)) {
-    const folded = clean.toLowerCase();
-    const live = await w.query(
-      "SELECT * FROM stakeholders WHERE deleted_at IS NULL ORDER BY created_at",
-    );
-    const match = live.find((s) => String(s.name).toLowerCase() === folded);
-    if (match) return match;
-  }
   return await w.insert(entity("stakeholder"), { name: clean, type: "person" });
 }
 
@@ -64,6 +93,7 @@ export interface CommitInput {
   notes?: string;
 }
 
+/** Adds a commitment (filed under the stakeholder of that name, whatever its case). */
 export async function addCommitment(d: Domain, input: CommitInput): Promise<Row> {
   const deliverable = requireText(input.deliverable, "deliverable");
   const notes = optionalText(input.notes, "notes");
@@ -91,7 +121,10 @@ export function addStakeholder(d: Domain, name: string, type = "person"): Promis
       `Unknown stakeholder type "${type}" (use ${STAKEHOLDER_TYPES.join(", ")})`,
     );
   }
-  return d.store.write((w) => w.insert(entity("stakeholder"), { name: clean, type }));
+  return d.store.write(async (w) => {
+    await assertStakeholderNameFree(w, clean);
+    return await w.insert(entity("stakeholder"), { name: clean, type });
+  });
 }
 
 export interface GoalInput {
@@ -267,10 +300,11 @@ export function transition(d: Domain, verb: Verb, def: EntityDef, row: Row): Pro
   if (row.status === status) {
     throw new JdoError("INVALID_INPUT", `This ${def.name} is already ${status.replace("_", " ")}`);
   }
-  if (FINAL.has(String(row.status)) && verb !== "complete") {
+  // One rule for every verb: a closed item changes only through edit --status.
+  if (FINAL.has(String(row.status))) {
     throw new JdoError(
       "INVALID_INPUT",
-      `This ${def.name} is ${row.status}; use jdo edit --status to reopen it`,
+      `Cannot ${verb} this ${def.name}: it is ${row.status}; use jdo edit --status to reopen it`,
     );
   }
   return d.store.write((w) => w.update(def, String(row.id), statusPatch(d, def, row, status)));

@@ -27,9 +27,11 @@ export interface DateContext {
 
 export class InvalidDateError extends Error {
   readonly input: string;
-  constructor(input: string) {
+  constructor(input: string, reason?: string) {
     super(
-      `Cannot understand the date "${input}": use YYYY-MM-DD or a phrase like "tomorrow", "friday", "in 3 days"`,
+      reason
+        ? `Cannot use the date "${input}": ${reason}`
+        : `Cannot understand the date "${input}": use YYYY-MM-DD or a phrase like "tomorrow", "friday", "in 3 days"`,
     );
     this.name = "InvalidDateError";
     this.input = input;
@@ -292,12 +294,23 @@ const ALLOWED_PREFIXES = new Set([
   "this coming",
 ]);
 const IGNORABLE_SUFFIX = /^[\s.,;:!?]*$/;
+const MONTH_NAME = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(\s|$|\d)/i;
 
 function normalizeWords(text: string): string {
   return text.toLowerCase().replace(/[.,;:!?]/g, " ").trim().replace(
     /\s+/g,
     " ",
   );
+}
+
+/** How far from today a date may be, in years either way ("0001-01-01" is a typo). */
+export const MAX_YEARS_FROM_TODAY = 100;
+
+/** A parsed date, with the time of day when the phrase named one ("tomorrow 3pm"). */
+export interface DateTime {
+  date: string;
+  /** "HH:MM", only when the phrase gave an hour. */
+  time?: string;
 }
 
 /**
@@ -308,30 +321,47 @@ function normalizeWords(text: string): string {
  * next week. "last friday" is the most recent Friday before today.
  */
 export function parseDate(input: string, ctx: DateContext): string {
+  return parseDateTime(input, ctx).date;
+}
+
+/**
+ * Like parseDate, and also returns the time of day a phrase names
+ * ("tomorrow 3pm" → 15:00, "friday at 9:30" → 09:30). Rejects impossible
+ * dates ("dec 32", "2026-02-30"), a month without a day ("march"), and dates
+ * more than MAX_YEARS_FROM_TODAY years from today.
+ */
+export function parseDateTime(input: string, ctx: DateContext): DateTime {
   if (typeof input !== "string") throw new InvalidDateError(String(input));
   const text = input.trim();
   if (text === "") throw new InvalidDateError(input);
 
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const ymd = parseIso(text);
-    if (!ymd) throw new InvalidDateError(input);
-    return formatYmd(ymd);
-  }
-
   const wall = wallClockAt(nowMs(ctx), ctx.timeZone);
   const today = daysFromCivil(wall);
-  const resolved = resolveNatural(text, wall, today);
-  if (!resolved || resolved.year < 0 || resolved.year > 9999) {
-    throw new InvalidDateError(input);
+  let found: { ymd: Ymd; time?: string } | undefined;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const ymd = parseIso(text);
+    if (!ymd) throw new InvalidDateError(input, "there is no such day in the calendar");
+    found = { ymd };
+  } else {
+    found = resolveNatural(text, input, wall, today);
+    if (!found) throw new InvalidDateError(input);
   }
-  return formatYmd(resolved);
+  const { ymd, time } = found;
+  if (Math.abs(ymd.year - wall.year) > MAX_YEARS_FROM_TODAY) {
+    throw new InvalidDateError(
+      input,
+      `the year ${ymd.year} is more than ${MAX_YEARS_FROM_TODAY} years from today`,
+    );
+  }
+  return time === undefined ? { date: formatYmd(ymd) } : { date: formatYmd(ymd), time };
 }
 
 function resolveNatural(
   text: string,
+  input: string,
   wall: WallClock,
   today: number,
-): Ymd | undefined {
+): { ymd: Ymd; time?: string } | undefined {
   // chrono works in the host's local time: hand it a reference whose local
   // fields are the zone's wall clock, and read back calendar fields only.
   const reference = new Date(2000, 0, 1);
@@ -356,6 +386,17 @@ function resolveNatural(
   if (!known("day") && !known("weekday") && !known("month") && !known("year")) {
     return undefined;
   }
+  // A month name without a day: "march", or "dec 32" (chrono reads 32 as the
+  // year 2032 and makes it 2032-12-01). Relative phrases ("in a month") keep
+  // chrono's day.
+  if (!known("day") && !known("weekday") && MONTH_NAME.test(result.text)) {
+    throw new InvalidDateError(
+      input,
+      /\b\d{1,2}\b/.test(result.text)
+        ? "there is no such day in that month"
+        : 'give a day of the month too, e.g. "jan 17"',
+    );
+  }
 
   let ymd: Ymd;
   if (known("weekday") && !known("day") && !known("month") && !known("year")) {
@@ -370,7 +411,9 @@ function resolveNatural(
   if (known("weekday") && weekdayOf(ymd) !== start.get("weekday")) {
     return undefined;
   }
-  return ymd;
+  if (!known("hour")) return { ymd };
+  const time = `${pad(start.get("hour")!, 2)}:${pad(start.get("minute") ?? 0, 2)}`;
+  return { ymd, time };
 }
 
 function fieldsOf(start: Chrono.ParsedComponents): Ymd {

@@ -8,6 +8,7 @@ import {
   InvalidDateError,
   InvalidTimeError,
   parseDate,
+  parseDateTime,
   parseTime,
   systemTimeZone,
   todayIn,
@@ -67,9 +68,13 @@ function assertInvalidDate(input: string, ctx: DateContext = LA): void {
   const err = assertThrows(() => parseDate(input, ctx));
   assertInstanceOf(err, InvalidDateError);
   assertEquals(err.input, input);
-  assertEquals(
-    err.message,
+  const named = [
     `Cannot understand the date "${input}": use YYYY-MM-DD or a phrase like "tomorrow", "friday", "in 3 days"`,
+    `Cannot use the date "${input}": `,
+  ];
+  assert(
+    err.message === named[0] || (err.message.startsWith(named[1]) && !err.message.includes("\n")),
+    `unexpected message: ${err.message}`,
   );
 }
 
@@ -647,4 +652,37 @@ Deno.test("assertTimeZone rejects unknown names with a message naming them", () 
     assertInstanceOf(err, Error);
     assertEquals(err.message, `Unknown time zone "${name}"`);
   }
+});
+
+// --- issue 11: impossible dates, times in phrases, absurd years ---------------
+
+Deno.test("parseDate rejects a month-name phrase whose day does not exist (dec 32 is not 2032-12-01)", () => {
+  for (const input of ["dec 32", "jan 45", "march", "dec 2027"]) {
+    const err = assertThrows(() => parseDate(input, LA), InvalidDateError);
+    assert(err.message.includes(`"${input}"`), err.message);
+  }
+  assertThrows(() => parseDate("dec 32", LA), InvalidDateError, "no such day");
+  assertThrows(() => parseDate("march", LA), InvalidDateError, "day of the month");
+  assertEquals(parseDate("dec 31", LA), "2026-12-31");
+  // Relative phrases without a day keep chrono's day (today's).
+  assertEquals(parseDate("in a month", LA), "2026-12-26");
+  assertEquals(parseDate("next year", LA), "2027-11-26");
+});
+
+Deno.test("parseDateTime returns the time a phrase names, and none otherwise", () => {
+  // LA today is Thursday 2026-11-26, 19:00.
+  assertEquals(parseDateTime("tomorrow 3pm", LA), { date: "2026-11-27", time: "15:00" });
+  assertEquals(parseDateTime("friday at 9:30", LA), { date: "2026-11-27", time: "09:30" });
+  assertEquals(parseDateTime("tomorrow noon", LA), { date: "2026-11-27", time: "12:00" });
+  assertEquals(parseDateTime("tomorrow", LA), { date: "2026-11-27" });
+  assertEquals(parseDateTime("2026-12-01", LA), { date: "2026-12-01" });
+  assertEquals(parseDate("tomorrow 3pm", LA), "2026-11-27");
+});
+
+Deno.test("parseDate rejects years more than 100 years from today", () => {
+  for (const input of ["0001-01-01", "1900-01-01", "3026-01-01", "9999-12-31"]) {
+    assertThrows(() => parseDate(input, LA), InvalidDateError, "more than 100 years");
+  }
+  assertEquals(parseDate("1927-01-01", LA), "1927-01-01");
+  assertEquals(parseDate("2126-11-26", LA), "2126-11-26");
 });

@@ -1,13 +1,19 @@
-import { ENTITIES, entity, type EntityDef, type Row } from "../db/schema.ts";
+import { ENTITIES, entity, type EntityDef, q, type Row } from "../db/schema.ts";
 import type { Store, Writer } from "../db/store.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
 import { JdoError } from "../errors.ts";
-import { DEFAULT_DUE_TIME, requireText, stakeholderByName } from "./actions.ts";
+import {
+  DEFAULT_DUE_TIME,
+  findStakeholder,
+  requireText,
+  stakeholderByName,
+  stakeholderKey,
+} from "./actions.ts";
 import {
   type DateContext,
   InvalidDateError,
   loadDateParser,
-  parseDate,
+  parseDateTime,
   parseTime,
 } from "./dates.ts";
 import { type JsonRecord, toRecord } from "./records.ts";
@@ -33,8 +39,19 @@ export async function exportAll(store: Store, now: Date): Promise<JsonRecord> {
 
 export interface ImportResult {
   imported: number;
+  /** Rows already present and live here. */
   skipped: number;
+  /** Rows deleted here and left deleted (without `undelete`). */
+  deleted: number;
+  /** Rows deleted here and brought back (with `undelete`). */
+  restored: number;
   byKind: Record<string, number>;
+}
+
+export interface ImportOptions {
+  /** Bring back rows of the file that were deleted here. */
+  undelete?: boolean;
+  onProgress?: (done: number, total: number) => void;
 }
 
 type Item = { def: EntityDef; fields: Row; where: string };
@@ -136,8 +153,10 @@ async function simpleCommitment(
   if (!dueInput) fail(where, "due_date is missing");
   let dueDate: string, dueTime: string;
   try {
-    dueDate = parseDate(dueInput, dates);
-    dueTime = parseTime(text("due_time") ?? DEFAULT_DUE_TIME);
+    const due = parseDateTime(dueInput, dates);
+    dueDate = due.date;
+    // A time in the due phrase ("tomorrow 3pm") counts unless due_time is given.
+    dueTime = parseTime(text("due_time") ?? due.time ?? DEFAULT_DUE_TIME);
   } catch (error) {
     fail(where, error instanceof InvalidDateError ? error.message : (error as Error).message);
   }
@@ -202,31 +221,58 @@ export async function parseImport(
   return { items, simple: [] };
 }
 
-async function existingIds(w: Writer, def: EntityDef, ids: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
+/** Which of the ids exist here: id → whether that row is deleted (a tombstone). */
+async function existingIds(
+  w: Writer,
+  def: EntityDef,
+  ids: string[],
+): Promise<Map<string, boolean>> {
+  const found = new Map<string, boolean>();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     const rows = await w.query(
-      `SELECT id FROM ${def.table} WHERE id IN (${chunk.map(() => "?").join(",")})`,
+      `SELECT id, deleted_at FROM ${def.table} WHERE id IN (${chunk.map(() => "?").join(",")})`,
       chunk,
     );
-    for (const r of rows) found.add(String(r.id));
+    for (const r of rows) found.set(String(r.id), r.deleted_at !== null);
   }
   return found;
 }
 
+/** A restored row must not hang under a parent that stays deleted. */
+async function assertLiveParents(w: Writer, def: EntityDef, id: string): Promise<void> {
+  for (const link of def.parents) {
+    const parent = entity(link.entity);
+    const row = await w.one(
+      `SELECT p.id FROM ${def.table} c JOIN ${parent.table} p ON p.id = c.${q(link.column)}
+       WHERE c.id = ? AND p.deleted_at IS NOT NULL`,
+      [id],
+    );
+    if (row) {
+      fail(
+        `${def.name} ${id.slice(0, 8)}`,
+        `its ${parent.name} ${
+          String(row.id).slice(0, 8)
+        } is deleted here and not in the file (nothing was imported)`,
+      );
+    }
+  }
+}
+
 /**
  * Loads parsed items in one transaction: rows whose id already exists are
- * skipped, so running the same import twice changes nothing; any error
- * rolls everything back.
+ * skipped, so running the same import twice changes nothing; rows deleted
+ * here stay deleted unless `undelete` is set, which brings them back with the
+ * file's values; any error rolls everything back.
  */
 export async function importItems(
   store: Store,
   parsed: { items: Item[]; simple: SimpleCommitment[] },
-  onProgress: (done: number, total: number) => void = () => {},
+  options: ImportOptions = {},
 ): Promise<ImportResult> {
+  const onProgress = options.onProgress ?? (() => {});
   const total = parsed.items.length + parsed.simple.length;
-  const result: ImportResult = { imported: 0, skipped: 0, byKind: {} };
+  const result: ImportResult = { imported: 0, skipped: 0, deleted: 0, restored: 0, byKind: {} };
   let done = 0;
   await store.write(async (w) => {
     const insert = async (def: EntityDef, rows: Row[], skipped: number) => {
@@ -246,17 +292,44 @@ export async function importItems(
         onProgress(done, total);
       }
       result.imported += rows.length;
-      result.skipped += skipped;
       if (rows.length) result.byKind[def.plural] = (result.byKind[def.plural] ?? 0) + rows.length;
       done += skipped;
       onProgress(done, total);
     };
+    const restored: [EntityDef, string][] = [];
+    /** Rows of the file deleted here: counted, or brought back with `undelete`. */
+    const handleDeleted = async (def: EntityDef, rows: Row[]) => {
+      if (!options.undelete) {
+        result.deleted += rows.length;
+        return;
+      }
+      for (const row of rows) {
+        await w.restore(def, String(row.id), row);
+        restored.push([def, String(row.id)]);
+      }
+      result.restored += rows.length;
+    };
+    // A stakeholder of the file named like a live one here (another id) is that one.
+    const sameStakeholder = new Map<string, string>();
     for (const def of ENTITIES) {
-      const items = parsed.items.filter((i) => i.def === def);
+      let items = parsed.items.filter((i) => i.def === def);
       if (items.length === 0) continue;
       assertUnique(items.map((i) => ({ id: String(i.fields.id), where: i.where })));
+      if (def.name === "commitment") {
+        for (const i of items) {
+          const to = sameStakeholder.get(String(i.fields.stakeholder_id));
+          if (to) i.fields.stakeholder_id = to;
+        }
+      }
       const present = await existingIds(w, def, items.map((i) => String(i.fields.id)));
+      if (def.name === "stakeholder") {
+        items = await mapSameNamed(w, items, present, options.undelete, sameStakeholder);
+        result.skipped += sameStakeholder.size;
+      }
       const fresh = items.filter((i) => !present.has(String(i.fields.id)));
+      const deleted = items.filter((i) => present.get(String(i.fields.id)) === true);
+      result.skipped += items.length - fresh.length - deleted.length;
+      await handleDeleted(def, deleted.map((i) => i.fields));
       await insert(def, fresh.map((i) => i.fields), items.length - fresh.length);
     }
     if (parsed.simple.length > 0) {
@@ -264,15 +337,21 @@ export async function importItems(
       const present = await existingIds(w, commitments, parsed.simple.map((s) => s.id));
       const stakeholders = new Map<string, string>();
       const rows: Row[] = [];
+      const deleted: Row[] = [];
+      const seen = new Set<string>();
       for (const s of parsed.simple) {
-        if (present.has(s.id)) continue;
-        present.add(s.id); // the same item twice in one list is imported once
+        if (seen.has(s.id)) continue; // the same item twice in one list is imported once
+        seen.add(s.id);
+        if (present.get(s.id) === false) {
+          result.skipped += 1;
+          continue;
+        }
         let stakeholderId = stakeholders.get(s.stakeholder);
         if (!stakeholderId) {
           stakeholderId = String((await stakeholderByName(w, s.stakeholder)).id);
           stakeholders.set(s.stakeholder, stakeholderId);
         }
-        rows.push({
+        (present.has(s.id) ? deleted : rows).push({
           id: s.id,
           deliverable: s.deliverable,
           stakeholder_id: stakeholderId,
@@ -284,8 +363,11 @@ export async function importItems(
           completed_on_time: s.status === "completed" ? 1 : null,
         });
       }
+      result.skipped += parsed.simple.length - seen.size;
+      await handleDeleted(commitments, deleted);
       await insert(commitments, rows, parsed.simple.length - rows.length);
     }
+    for (const [def, id] of restored) await assertLiveParents(w, def, id);
     // Deferred foreign keys are checked at commit; check here for a clear message.
     const broken = await w.query("PRAGMA foreign_key_check");
     if (broken.length > 0) {
@@ -297,6 +379,42 @@ export async function importItems(
     }
   });
   return result;
+}
+
+/**
+ * Stakeholder names are unique regardless of case: a stakeholder of the file
+ * that would be added (or brought back) while a live one here, or an earlier
+ * one of the file, has its name is not added; `map` sends its id to that one.
+ * Returns the items still to import.
+ */
+async function mapSameNamed(
+  w: Writer,
+  items: Item[],
+  present: Map<string, boolean>,
+  undelete: boolean | undefined,
+  map: Map<string, string>,
+): Promise<Item[]> {
+  const byKey = new Map<string, string>();
+  const kept: Item[] = [];
+  for (const item of items) {
+    const id = String(item.fields.id);
+    const state = present.get(id);
+    const added = state === undefined || (state === true && undelete === true);
+    const key = stakeholderKey(String(item.fields.name));
+    if (!added) {
+      if (state === false) byKey.set(key, id);
+      kept.push(item);
+      continue;
+    }
+    const existing = byKey.get(key) ?? (await findStakeholder(w, String(item.fields.name)))?.id;
+    if (existing !== undefined && existing !== id) {
+      map.set(id, String(existing));
+      continue;
+    }
+    byKey.set(key, id);
+    kept.push(item);
+  }
+  return kept;
 }
 
 const IMPORT_CHUNK = 500;

@@ -27,6 +27,7 @@ import {
 import type { CloudStore, Cursor, PushRow } from "./cloud_store.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
+import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
 
 export const PAGE_SIZE = 2_000;
 export const PUSH_CHUNK = 1_000;
@@ -557,6 +558,7 @@ export async function pull(
   // Repair before the watermark moves: a crash in between re-merges these
   // pages (a no-op) and repairs again.
   if (pulled > 0) await repairOrphans(store, changed);
+  if (pulled > 0) await store.write((w) => mergeDuplicateStakeholders(w));
   await store.write(async (w) => {
     await writeSyncState(w, { watermark: String(upTo) });
     if (skew.size > 0) await saveClockSkew(w, skew);

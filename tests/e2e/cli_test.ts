@@ -143,7 +143,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   ok(plain, "commit");
   assert.match(
     plain.stdout,
-    /^Committed [0-9a-f]{6,}: "Plain output" to alice, due 2030-06-01 17:00\n$/,
+    /^Committed [0-9a-f]{6,}: "Plain output" to Alice, due 2030-06-01 17:00\n$/,
   );
   const plainId = /Committed ([0-9a-f]+)/.exec(plain.stdout)![1];
   // "alice" is the existing stakeholder Alice, not a new one.
@@ -266,7 +266,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   failsWith(await runJdo(A, ["delete", c2p]), 2, /--yes/, "delete without --yes, no TTY");
   ok(await runJdo(A, ["show", c2p]), "still there after a refused delete");
   const deleted = ok(await runJdo(A, ["delete", c2p, "--yes"]), "delete");
-  assert.match(deleted.stdout, /Deleted commitment "Second thing" and 1 related items/);
+  assert.match(deleted.stdout, /Deleted commitment "Second thing" and 1 related item$/m);
   const [gone, taskGone, tasksLeft] = await Promise.all([
     runJdo(A, ["show", c2p]),
     runJdo(A, ["show", String(task.id)]),
@@ -291,7 +291,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.equal(exported.stdout, "");
   assert.match(
     exported.stderr,
-    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goals, 0 milestones, 1 commitments, 0 tasks, 1 inbox\n$/,
+    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goal, 0 milestones, 1 commitment, 0 tasks, 1 inbox item\n$/,
   );
   if (POSIX) assert.equal(mode(await Deno.stat(exportPath)), 0o600);
   const doc = JSON.parse(await Deno.readTextFile(exportPath)) as Rec;
@@ -310,6 +310,8 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.deepEqual(imported, {
     imported: n,
     skipped: 0,
+    deleted_here: 0,
+    restored: 0,
     by_kind: { stakeholders: 3, goals: 1, commitments: 1, inbox: 1 },
   });
   const docB = await runJson<Rec>(b.home, ["export"]);
@@ -320,7 +322,13 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
     runJson<Rec>(b.home, ["import", exportPath, "--json"]),
     runJdo(A, ["import", exportPath]),
   ]);
-  assert.deepEqual(reimported, { imported: 0, skipped: n, by_kind: {} });
+  assert.deepEqual(reimported, {
+    imported: 0,
+    skipped: n,
+    deleted_here: 0,
+    restored: 0,
+    by_kind: {},
+  });
   ok(reimportText, "re-import into the source");
   assert.equal(reimportText.stdout, `Imported 0 items; ${n} already present\n`);
   const [docB2, statusB] = await Promise.all([
@@ -566,13 +574,25 @@ Deno.test("import: a JSON array of commitments twice imports once; a bad item im
   const file = join(t.root, "commitments.json");
   await Deno.writeTextFile(file, JSON.stringify(items));
   const first = await runJson<Rec>(H, ["import", file, "--json"]);
-  assert.deepEqual(first, { imported: 3, skipped: 0, by_kind: { commitments: 3 } });
+  assert.deepEqual(first, {
+    imported: 3,
+    skipped: 0,
+    deleted_here: 0,
+    restored: 0,
+    by_kind: { commitments: 3 },
+  });
   const second = await runJson<Rec>(H, ["import", file, "--json"]);
-  assert.deepEqual(second, { imported: 0, skipped: 3, by_kind: {} });
+  assert.deepEqual(second, { imported: 0, skipped: 3, deleted_here: 0, restored: 0, by_kind: {} });
   const viaStdin = await runJson<Rec>(H, ["import", "-", "--json"], {
     stdin: JSON.stringify(items),
   });
-  assert.deepEqual(viaStdin, { imported: 0, skipped: 3, by_kind: {} });
+  assert.deepEqual(viaStdin, {
+    imported: 0,
+    skipped: 3,
+    deleted_here: 0,
+    restored: 0,
+    by_kind: {},
+  });
   const list = await runJson<Rec[]>(H, ["list", "--json"]);
   assert.deepEqual(
     list.map((c) => [c.deliverable, c.stakeholder, c.due_date, c.due_time, c.status]),

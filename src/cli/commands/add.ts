@@ -9,12 +9,15 @@ import {
   addTask,
   addVision,
   capture,
+  DEFAULT_DUE_TIME,
 } from "../../domain/actions.ts";
 import {
+  confirmPastDue,
   dateArg,
   domainOf,
+  dueArg,
+  parseHours,
   parseInteger,
-  parseNumber,
   reportWrite,
   resolveArg,
   timeArg,
@@ -54,29 +57,38 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
       notes?: string;
       json?: boolean;
     }) => {
-      const dueDate = await dateArg(ctx, opts.due, "--due");
-      const dueTime = opts.time === undefined ? undefined : timeArg(opts.time);
+      const due = await dueArg(ctx, opts.due, "--due");
+      // --time wins over a time named in the --due phrase ("tomorrow 3pm").
+      const dueTime = opts.time === undefined ? due.time ?? DEFAULT_DUE_TIME : timeArg(opts.time);
       const goal = opts.goal ? (await resolveArg(ctx, opts.goal, ["goal"])).row : undefined;
       const milestone = opts.milestone
         ? (await resolveArg(ctx, opts.milestone, ["milestone"])).row
         : undefined;
-      const row = await addCommitment(await domainOf(ctx), {
+      await confirmPastDue(ctx, due.date, dueTime, ctx.timeZone());
+      const d = await domainOf(ctx);
+      const row = await addCommitment(d, {
         deliverable: words.join(" "),
         stakeholder: opts.to,
-        dueDate,
+        dueDate: due.date,
         dueTime,
         goalId: (goal?.id as string | undefined) ??
           (milestone?.goal_id as string | undefined) ?? null,
         milestoneId: (milestone?.id as string | undefined) ?? null,
         notes: opts.notes,
       });
+      // The stored name, which may differ in case from --to ("ALICE" files under Alice).
+      const stakeholder = await d.store.one("SELECT name FROM stakeholders WHERE id = ?", [
+        row.stakeholder_id,
+      ]);
       await reportWrite(
         ctx,
         opts.json,
         entity("commitment"),
         String(row.id),
         (id) =>
-          `Committed ${id}: "${row.deliverable}" to ${opts.to.trim()}, due ${row.due_date} ${row.due_time}`,
+          `Committed ${id}: "${row.deliverable}" to ${
+            stakeholder?.name ?? opts.to.trim()
+          }, due ${row.due_date} ${row.due_time}`,
       );
     });
 
@@ -203,7 +215,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
     }) => {
       const estimate = opts.estimate === undefined
         ? undefined
-        : parseNumber(opts.estimate, "--estimate");
+        : parseHours(opts.estimate, "--estimate");
       const commitment = await resolveArg(ctx, commitmentId, ["commitment"]);
       const row = await addTask(
         await domainOf(ctx),

@@ -7,6 +7,7 @@ import { ENTITIES } from "../../db/schema.ts";
 import { restampForSync } from "../../sync/engine.ts";
 import { exportAll, importItems, parseImport } from "../../domain/transfer.ts";
 import { JdoError } from "../../errors.ts";
+import { kindCount, plural } from "../../output/plural.ts";
 import { progressBar } from "../../output/progress.ts";
 import { datesOf, printJson } from "../shared.ts";
 
@@ -39,33 +40,45 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
           : (error as Error).message;
         throw new JdoError("IO_ERROR", `Cannot write ${opts.out}: ${why}`, { cause: error });
       }
-      const counts = ENTITIES.map((d) => `${(doc[d.plural] as unknown[]).length} ${d.plural}`);
+      const counts = ENTITIES.map((d) => kindCount((doc[d.plural] as unknown[]).length, d));
       ctx.io.err(`Exported to ${opts.out}: ${counts.join(", ")}`);
     });
 
   program.command("import")
     .description("Load an export, or a JSON array of commitments (idempotent, all-or-nothing)")
     .argument("<path>", "file to read, or - for stdin")
-    .option("--json", "print {imported, skipped, by_kind} as JSON")
-    .action(async (path: string, opts: { json?: boolean }) => {
+    .option("--undelete", "bring back items of the file that were deleted here")
+    .option("--json", "print {imported, skipped, deleted_here, restored, by_kind} as JSON")
+    .action(async (path: string, opts: { undelete?: boolean; json?: boolean }) => {
       const parsed = await parseImport(await readInput(ctx, path), datesOf(ctx));
       const total = parsed.items.length + parsed.simple.length;
       const bar = progressBar(ctx.io, "Importing", total);
-      const result = await importItems(await ctx.store(), parsed, (done) => bar.update(done));
+      const result = await importItems(await ctx.store(), parsed, {
+        undelete: opts.undelete,
+        onProgress: (done) => bar.update(done),
+      });
       if (total > 0) bar.finish();
       if (opts.json) {
         return printJson(ctx, {
           imported: result.imported,
           skipped: result.skipped,
+          deleted_here: result.deleted,
+          restored: result.restored,
           by_kind: result.byKind,
         });
       }
-      const kinds = Object.entries(result.byKind).map(([k, n]) => `${n} ${k}`).join(", ");
-      ctx.io.out(
-        `Imported ${result.imported} item${result.imported === 1 ? "" : "s"}${
-          kinds ? ` (${kinds})` : ""
-        }; ${result.skipped} already present`,
-      );
+      const kinds = Object.entries(result.byKind)
+        .map(([k, n]) => kindCount(n, ENTITIES.find((e) => e.plural === k)!))
+        .join(", ");
+      const parts = [
+        `Imported ${plural(result.imported, "item")}${kinds ? ` (${kinds})` : ""}`,
+        ...(result.restored ? [`${result.restored} brought back`] : []),
+        `${result.skipped} already present`,
+        ...(result.deleted
+          ? [`${result.deleted} deleted here (use --undelete to bring them back)`]
+          : []),
+      ];
+      ctx.io.out(parts.join("; "));
     });
 
   const db = program.command("db").description(
@@ -103,7 +116,10 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
           `Schema:    version ${schema.current} of ${schema.latest}${
             schema.pending.length ? ` — ${schema.pending.length} pending (run: jdo db upgrade)` : ""
           }${schema.current > schema.latest ? " — newer than this jdo: upgrade jdo" : ""}`,
-          `Rows:      ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(", ") || "none"}`,
+          `Rows:      ${
+            ENTITIES.filter((d) => d.plural in counts).map((d) => kindCount(counts[d.plural], d))
+              .join(", ") || "none"
+          }`,
         ].join("\n"));
       } finally {
         client.close();

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { ENTITIES, type EntityDef, type Row } from "../../db/schema.ts";
 import {
+  assertStakeholderNameFree,
   optionalText,
   remove,
   requireText,
@@ -12,17 +13,20 @@ import {
   type Verb,
 } from "../../domain/actions.ts";
 import { shortIds, truncate } from "../../domain/ids.ts";
-import { type JsonRecord, listRecords, loadRecord } from "../../domain/records.ts";
+import { type JsonRecord, listRecords, loadRecord, type Progress } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { dueLabel } from "../../output/due_label.ts";
+import { plural } from "../../output/plural.ts";
 import { renderTable } from "../../output/table.ts";
 import {
+  confirmPastDue,
   dateArg,
   datesOf,
   domainOf,
+  dueArg,
+  parseHours,
   parseInteger,
-  parseNumber,
   printJson,
   reportWrite,
   resolveArg,
@@ -95,12 +99,20 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
   ctx.io.out(renderTable(headers, rows));
 }
 
+/** A goal's progress in words: "1 of 3 done (milestones and commitments)". */
+export function progressText(p: Progress): string {
+  if (p.total === 0) return "nothing to do yet (no milestones or commitments)";
+  return `${p.done} of ${p.total} done (milestones and commitments)`;
+}
+
 function printRecord(ctx: AppContext, record: JsonRecord) {
   const s = style(ctx.io.color);
   const lines: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (value === null || key === "tasks" || key === "milestones") continue;
-    const shown = Array.isArray(value)
+    const shown = key === "progress"
+      ? progressText(value as Progress)
+      : Array.isArray(value)
       ? value.join("; ")
       : typeof value === "object"
       ? JSON.stringify(value)
@@ -123,9 +135,13 @@ interface EditField {
   flag: string;
   column: string;
   kinds: string[];
+  /** Given more than once, it collects every value (`--metric a --metric b`). */
+  repeatable?: boolean;
+  help?: string;
   parse: (
     ctx: AppContext,
     value: string,
+    all: string[],
   ) => Promise<string | number | null> | string | number | null;
 }
 
@@ -157,7 +173,7 @@ const EDIT_FIELDS: EditField[] = [
     flag: "due",
     column: "due_date",
     kinds: ["commitment"],
-    parse: (c, v) => dateArg(c, v, "--due"),
+    parse: async (c, v) => (await dueArg(c, v, "--due")).date,
   },
   {
     flag: "time",
@@ -179,8 +195,34 @@ const EDIT_FIELDS: EditField[] = [
   },
   { flag: "narrative", column: "narrative", kinds: ["vision"], parse: text("narrative") },
   { flag: "timeframe", column: "timeframe", kinds: ["vision"], parse: optional("timeframe") },
+  {
+    flag: "metric",
+    column: "metrics",
+    kinds: ["vision"],
+    repeatable: true,
+    help: 'vision: metrics, repeatable; replaces the list (--metric "" empties it)',
+    parse: (_, _v, all) =>
+      JSON.stringify(all.filter((m) => m.trim() !== "").map((m) => requireText(m, "metric"))),
+  },
+  { flag: "why", column: "why_it_matters", kinds: ["vision"], parse: optional("why it matters") },
   { flag: "problem", column: "problem_statement", kinds: ["goal"], parse: optional("problem") },
   { flag: "solution", column: "solution_vision", kinds: ["goal"], parse: optional("solution") },
+  { flag: "motivation", column: "motivation", kinds: ["goal"], parse: optional("motivation") },
+  {
+    flag: "vision",
+    column: "vision_id",
+    kinds: ["goal"],
+    help: 'goal: the vision it serves (ID, or "none")',
+    parse: async (c, v) =>
+      v === "none" ? null : String((await resolveArg(c, v, ["vision"])).row.id),
+  },
+  {
+    flag: "parent",
+    column: "parent_goal_id",
+    kinds: ["goal"],
+    help: 'goal: parent goal (ID, or "none")',
+    parse: async (c, v) => v === "none" ? null : String((await resolveArg(c, v, ["goal"])).row.id),
+  },
   {
     flag: "description",
     column: "description",
@@ -192,7 +234,7 @@ const EDIT_FIELDS: EditField[] = [
     flag: "estimate",
     column: "estimated_hours",
     kinds: ["task"],
-    parse: (_, v) => parseNumber(v, "--estimate"),
+    parse: (_, v) => parseHours(v, "--estimate"),
   },
   {
     flag: "review",
@@ -219,33 +261,79 @@ const EDIT_FIELDS: EditField[] = [
   },
 ];
 
-async function editRow(ctx: AppContext, idArg: string, opts: Record<string, string | undefined>) {
+/** Refuses a parent goal that is the goal itself or one of its descendants. */
+async function assertNoGoalCycle(ctx: AppContext, goalId: string, parentId: string) {
+  const store = await ctx.store();
+  const seen = new Set<string>();
+  for (let at: string | null = parentId; at !== null && !seen.has(at);) {
+    if (at === goalId) {
+      throw new JdoError(
+        "INVALID_INPUT",
+        "A goal cannot be its own parent or the parent of a goal above it",
+      );
+    }
+    seen.add(at);
+    const row = await store.one("SELECT parent_goal_id FROM goals WHERE id = ?", [at]);
+    at = (row?.parent_goal_id as string | null | undefined) ?? null;
+  }
+}
+
+type EditOptions = Record<string, string | string[] | undefined>;
+
+async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
   const { def, row } = await resolveArg(ctx, idArg);
   const patch: Row = {};
+  const one = (flag: string) => opts[flag] as string | undefined;
   for (const field of EDIT_FIELDS) {
-    const value = opts[field.flag];
-    if (value === undefined) continue;
+    const given = opts[field.flag];
+    if (given === undefined) continue;
     if (!field.kinds.includes(def.name)) {
       throw new JdoError("USAGE", `--${field.flag} does not apply to a ${def.name}`);
     }
-    patch[field.column] = await field.parse(ctx, value);
+    const all = Array.isArray(given) ? given : [given];
+    patch[field.column] = await field.parse(ctx, all[all.length - 1], all);
+  }
+  const due = one("due");
+  if (due !== undefined && one("time") === undefined) {
+    // A time in the phrase ("tomorrow 3pm") sets the due time unless --time is given.
+    const { time } = await dueArg(ctx, due, "--due");
+    if (time !== undefined) patch.due_time = time;
+  }
+  if (typeof patch.parent_goal_id === "string") {
+    await assertNoGoalCycle(ctx, String(row.id), patch.parent_goal_id);
   }
   const d = await domainOf(ctx);
-  if (opts.to !== undefined && def.name !== "commitment") {
+  const to = one("to");
+  if (to !== undefined && def.name !== "commitment") {
     throw new JdoError("USAGE", `--to does not apply to a ${def.name}`);
   }
-  if (opts.status !== undefined) {
-    const wanted = statusArg(def, opts.status);
+  const status = one("status");
+  if (status !== undefined) {
+    const wanted = statusArg(def, status);
     Object.assign(patch, statusPatch(d, def, { ...row, ...patch }, wanted));
   }
-  if (Object.keys(patch).length === 0 && opts.to === undefined) {
+  if (Object.keys(patch).length === 0 && to === undefined) {
     throw new JdoError(
       "USAGE",
       "Nothing to change: give at least one option (see jdo edit --help)",
     );
   }
+  const open = !["completed", "abandoned"].includes(String(patch.status ?? row.status));
+  const dueChanged = patch.due_date !== undefined || patch.due_time !== undefined;
+  // A closed commitment's date is history: correcting it into the past is no slip.
+  if (def.name === "commitment" && dueChanged && open) {
+    await confirmPastDue(
+      ctx,
+      String(patch.due_date ?? row.due_date),
+      String(patch.due_time ?? row.due_time),
+      String(row.timezone ?? ctx.timeZone()),
+    );
+  }
   await d.store.write(async (w) => {
-    if (opts.to !== undefined) patch.stakeholder_id = (await stakeholderByName(w, opts.to)).id;
+    if (typeof patch.name === "string" && def.name === "stakeholder") {
+      await assertStakeholderNameFree(w, patch.name, String(row.id));
+    }
+    if (to !== undefined) patch.stakeholder_id = (await stakeholderByName(w, to)).id;
     await w.update(def, String(row.id), patch);
   });
   await reportWrite(
@@ -297,12 +385,12 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .option("--status <status>", "set the status directly")
     .option("--json", "print the changed item as JSON");
   for (const field of EDIT_FIELDS) {
-    edit.option(
-      `--${field.flag} <value>`,
-      `${field.kinds.join("/")}: ${field.column.replaceAll("_", " ")}`,
-    );
+    const help = field.help ?? `${field.kinds.join("/")}: ${field.column.replaceAll("_", " ")}`;
+    if (field.repeatable) {
+      edit.option(`--${field.flag} <value>`, help, (v: string, acc: string[] = []) => [...acc, v]);
+    } else edit.option(`--${field.flag} <value>`, help);
   }
-  edit.action(async (id: string, opts: Record<string, string | undefined>) => {
+  edit.action(async (id: string, opts: EditOptions) => {
     await editRow(ctx, id, opts);
   });
 
@@ -345,7 +433,9 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
       const count = await remove(await domainOf(ctx), def, String(row.id));
       if (opts.json) printJson(ctx, { deleted: count, id: row.id, kind: def.name });
       else {ctx.io.out(
-          `Deleted ${def.name} "${label}"${count > 1 ? ` and ${count - 1} related items` : ""}`,
+          `Deleted ${def.name} "${label}"${
+            count > 1 ? ` and ${plural(count - 1, "related item")}` : ""
+          }`,
         );}
     });
 }

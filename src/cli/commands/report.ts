@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { integrityOf } from "../../domain/integrity_query.ts";
 import { style } from "../../output/colors.ts";
+import { plural } from "../../output/plural.ts";
 import { printJson } from "../shared.ts";
 
 export function registerReportCommands(program: Command, ctx: AppContext): void {
@@ -15,12 +16,18 @@ export function registerReportCommands(program: Command, ctx: AppContext): void 
       const pct = (x: number) => `${Math.round(x * 100)}%`;
       ctx.io.out([
         `${s.bold("Integrity")}  ${s.bold(report.grade)} (${report.score}/100)`,
-        `  on time        ${
-          pct(report.on_time_rate)
-        } (${report.on_time} of ${report.completed} completed)`,
-        `  at-risk early  ${report.at_risk} of ${report.late} late commitments flagged before the due date`,
+        report.completed === 0
+          ? `  on time        no completed commitments yet`
+          : `  on time        ${
+            pct(report.on_time_rate)
+          } (${report.on_time} of ${report.completed} completed)`,
+        report.late === 0
+          ? `  at-risk early  no late commitments`
+          : `  at-risk early  ${report.at_risk} of ${
+            plural(report.late, "late commitment")
+          } flagged before the due date`,
         `  abandoned      ${report.abandoned}`,
-        `  streak         ${report.streak_weeks} week${report.streak_weeks === 1 ? "" : "s"}`,
+        `  streak         ${plural(report.streak_weeks, "week")}`,
       ].join("\n"));
     });
 }

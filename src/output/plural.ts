@@ -1,0 +1,13 @@
+/** "1 commitment", "2 commitments", "0 inbox items": a count with its noun. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** The noun for a kind of row: "commitment"/"commitments"; inbox rows are "inbox items". */
+export function kindCount(
+  count: number,
+  def: { name: string; plural: string },
+): string {
+  if (def.name === "inbox") return plural(count, "inbox item");
+  return plural(count, def.name, def.plural);
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs jdo commands inside the test process (no subprocess): the same
+ * program, context and error handling as main.ts, with captured output, a
+ * settable clock and scripted prompt answers. Much faster than tests/helpers/cli.ts
+ * for checks that do not need a real terminal or a separate process.
+ */
+import { join } from "node:path";
+import { createContext } from "../../src/app/context.ts";
+import { captureIo } from "../../src/app/io.ts";
+import { scriptedPrompter } from "../../src/app/prompter.ts";
+import { runJdo } from "../../src/cli/run.ts";
+import type { WallClock } from "../../src/db/store.ts";
+import { manualClock } from "./temp_store.ts";
+
+export interface InProcessResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The questions the command asked (only when `tty`). */
+  asked: string[];
+}
+
+export interface InProcessOptions {
+  /** Pretend stdin/stdout/stderr are a terminal. */
+  tty?: boolean;
+  /** Answers for prompts, in order. */
+  answers?: (string | boolean)[];
+  stdin?: string;
+  env?: Record<string, string>;
+}
+
+/** A private JDO_HOME and a clock shared by every command run in it. */
+export interface InProcessJdo extends AsyncDisposable {
+  home: string;
+  root: string;
+  clock: WallClock & { set(t: Date | number): void };
+  run(args: string[], options?: InProcessOptions): Promise<InProcessResult>;
+  /** Runs a command that must succeed and returns its stdout parsed as JSON. */
+  json<T = Record<string, unknown>>(args: string[], options?: InProcessOptions): Promise<T>;
+}
+
+export async function inProcessJdo(
+  start: Date | string = "2026-06-15T12:00:00Z",
+  timeZone = "UTC",
+): Promise<InProcessJdo> {
+  const root = await Deno.makeTempDir({ prefix: "jdo-inproc-" });
+  const home = join(root, "home");
+  const clock = manualClock(new Date(start));
+  const run = async (args: string[], options: InProcessOptions = {}) => {
+    const io = captureIo({ tty: options.tty ?? false, stdin: options.stdin });
+    const prompter = scriptedPrompter([...(options.answers ?? [])]);
+    const ctx = createContext({
+      env: {
+        JDO_HOME: home,
+        JDO_TIMEZONE: timeZone,
+        JDO_SYNC_AUTO: "0",
+        NO_COLOR: "1",
+        ...options.env,
+      },
+      io,
+      clock,
+      prompter,
+      selfCommand: [],
+    });
+    const code = await runJdo(ctx, args);
+    return { code, stdout: io.stdout(), stderr: io.stderr(), asked: prompter.asked };
+  };
+  return {
+    home,
+    root,
+    clock,
+    run,
+    async json<T>(args: string[], options?: InProcessOptions): Promise<T> {
+      const r = await run([...args, "--json"], options);
+      if (r.code !== 0) {
+        throw new Error(`jdo ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+      }
+      return JSON.parse(r.stdout) as T;
+    },
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }).catch(() => {}),
+  };
+}
