@@ -27,11 +27,41 @@ export function redact(text: string, secrets: Iterable<string>): string {
 
 const encoder = new TextEncoder();
 
+/**
+ * Thrown when the reader of stdout went away (`jdo list | head -1`): the
+ * command stops and jdo exits 0 without a message, as gh does.
+ */
+export class OutputClosed extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super("stdout was closed by its reader", options);
+    this.name = "OutputClosed";
+  }
+}
+
 function writeAll(fd: { writeSync(p: Uint8Array): number }, text: string) {
   const bytes = encoder.encode(text);
   let written = 0;
   while (written < bytes.length) {
     written += fd.writeSync(bytes.subarray(written));
+  }
+}
+
+/** Writes to stdout; a closed pipe becomes OutputClosed. */
+function writeOut(text: string) {
+  try {
+    writeAll(Deno.stdout, text);
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosed({ cause: error });
+    throw error;
+  }
+}
+
+/** Writes to stderr; nothing can be reported once stderr is closed, so that is ignored. */
+function writeErr(text: string) {
+  try {
+    writeAll(Deno.stderr, text);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
   }
 }
 
@@ -53,9 +83,9 @@ export function denoIo(
   const stdoutIsTty = Deno.stdout.isTerminal();
   const secrets = new Set<string>();
   return {
-    out: (text) => writeAll(Deno.stdout, redact(text, secrets) + "\n"),
-    err: (text) => writeAll(Deno.stderr, redact(text, secrets) + "\n"),
-    errRaw: (text) => writeAll(Deno.stderr, redact(text, secrets)),
+    out: (text) => writeOut(redact(text, secrets) + "\n"),
+    err: (text) => writeErr(redact(text, secrets) + "\n"),
+    errRaw: (text) => writeErr(redact(text, secrets)),
     stdoutIsTty,
     stderrIsTty: Deno.stderr.isTerminal(),
     stdinIsTty: Deno.stdin.isTerminal(),

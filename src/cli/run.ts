@@ -1,4 +1,5 @@
 import type { AppContext } from "../app/context.ts";
+import { OutputClosed } from "../app/io.ts";
 import { PromptCancelled } from "../app/prompter.ts";
 import { describeError, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
 import { buildProgram, runProgram } from "./program.ts";
@@ -14,6 +15,11 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
     await maybeSyncInBackground(ctx);
     return EXIT_OK;
   } catch (raw) {
+    // The reader of stdout has gone (`jdo list | head -1`): end quietly, as gh does.
+    if (outputClosed(raw)) {
+      await maybeSyncInBackground(ctx).catch(() => {});
+      return EXIT_OK;
+    }
     const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : raw;
     if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
       ctx.io.err(error.stack ?? String(error));
@@ -28,4 +34,11 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
   } finally {
     ctx.close();
   }
+}
+
+function outputClosed(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof OutputClosed) return true;
+  }
+  return false;
 }

@@ -1,0 +1,164 @@
+/**
+ * The rough edges a new user finds in the first hour (issue 11): closed
+ * pipes, help in every form, suggestions, required options, confirmations,
+ * control characters, terminal width, read-only data and INIT_CWD.
+ */
+import assert from "node:assert/strict";
+import { type JdoResult, MAIN, REPO_ROOT, runJdo, tempHome } from "../helpers/cli.ts";
+
+type Rec = Record<string, unknown>;
+
+function show(r: JdoResult): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+function ok(r: JdoResult, what = ""): JdoResult {
+  assert.equal(r.code, 0, `${what} failed: ${show(r)}`);
+  return r;
+}
+
+/** An error: the exit code, nothing on stdout, one line on stderr matching `message`. */
+function failsWith(r: JdoResult, code: number, message: RegExp, what = ""): void {
+  assert.equal(r.code, code, `${what}: expected exit ${code}; ${show(r)}`);
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `${what}: stderr must be one line; ${show(r)}`);
+  assert.match(lines[0], /^jdo: \S/, `${what}: ${show(r)}`);
+  assert.match(r.stderr, message, `${what}: ${show(r)}`);
+  assert.equal(r.stdout, "", `${what}: an error prints nothing on stdout; ${show(r)}`);
+}
+
+/** The environment the helpers in tests/helpers/cli.ts give jdo. */
+function jdoEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!/^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$|COLUMNS$|INIT_CWD$)/.test(k)) env[k] = v;
+  }
+  return {
+    ...env,
+    JDO_HOME: home,
+    JDO_TIMEZONE: "UTC",
+    JDO_SYNC_AUTO: "0",
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
+
+Deno.test("a closed pipe ends quietly with exit 0: reader gone before output, and `| head -1`", async () => {
+  await using t = await tempHome();
+  for (let i = 0; i < 3; i++) ok(await runJdo(t.home, ["capture", `item ${i}`]));
+
+  for (const args of [["export"], ["list", "inbox"], ["--help"]]) {
+    // The reader closes its end before jdo writes anything: every write fails with EPIPE.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", MAIN, ...args],
+      cwd: REPO_ROOT,
+      env: jdoEnv(t.home),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await child.stdout.cancel();
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(
+      out.code,
+      0,
+      `jdo ${args.join(" ")} into a closed pipe: exit ${out.code}, ${stderr}`,
+    );
+    assert.equal(stderr, "", `jdo ${args.join(" ")} into a closed pipe says nothing`);
+  }
+
+  // A real shell pipeline, as a user types it.
+  const bash = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `"$DENO" run -A --quiet "$MAIN" export | head -c 10 >/dev/null; a=\${PIPESTATUS[0]}; ` +
+      `"$DENO" run -A --quiet "$MAIN" list inbox | head -1 >/dev/null; echo "$a \${PIPESTATUS[0]}"`,
+    ],
+    env: jdoEnv(t.home, { DENO: Deno.execPath(), MAIN }),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(decoder.decode(bash.stdout).trim(), "0 0", decoder.decode(bash.stderr));
+  assert.equal(decoder.decode(bash.stderr), "");
+});
+
+Deno.test("help works in every form: help, help CMD, CMD --help, goal help, goal help add, help goal add", async () => {
+  await using t = await tempHome();
+  const forms: [string[], RegExp][] = [
+    [["help"], /^Usage: jdo \[options\] \[command\]/],
+    [["--help"], /^Usage: jdo \[options\] \[command\]/],
+    [["help", "list"], /^Usage: jdo list/],
+    [["list", "--help"], /^Usage: jdo list/],
+    [["goal", "help"], /^Usage: jdo goal/],
+    [["goal", "--help"], /^Usage: jdo goal/],
+    [["goal", "help", "add"], /^Usage: jdo goal add/],
+    [["help", "goal", "add"], /^Usage: jdo goal add/],
+    [["goal", "add", "--help"], /^Usage: jdo goal add/],
+    [["help", "sync", "now"], /^Usage: jdo sync now/],
+  ];
+  for (const [args, usage] of forms) {
+    const r = ok(await runJdo(t.home, args), `jdo ${args.join(" ")}`);
+    assert.match(r.stdout, usage, `jdo ${args.join(" ")}: ${show(r)}`);
+    assert.equal(r.stderr, "", `jdo ${args.join(" ")} prints help on stdout only`);
+  }
+  // The root help lists `help` itself.
+  assert.match((await runJdo(t.home, ["help"])).stdout, /help \[command\.\.\.\]/);
+});
+
+Deno.test("unknown commands and options: one line with a suggestion", async () => {
+  await using t = await tempHome();
+  failsWith(
+    await runJdo(t.home, ["goal", "list"]),
+    2,
+    /Unknown command "goal list".*jdo list goals/,
+  );
+  failsWith(await runJdo(t.home, ["lsit"]), 2, /Unknown command "lsit".*did you mean: jdo list\?/);
+  failsWith(await runJdo(t.home, ["help", "lsit"]), 2, /did you mean: jdo list\?/);
+  failsWith(await runJdo(t.home, ["sync", "stauts"]), 2, /did you mean: jdo sync status\?/);
+  failsWith(
+    await runJdo(t.home, ["frobnicate"]),
+    2,
+    /Unknown command "frobnicate" \(see jdo --help\)/,
+  );
+  failsWith(
+    await runJdo(t.home, ["list", "--jsn"]),
+    2,
+    /unknown option '--jsn' \(did you mean --json\?\)/,
+  );
+  // A word after a command's own name is its argument, never a command.
+  ok(await runJdo(t.home, ["capture", "help", "me"]));
+});
+
+Deno.test("required options are marked in help; missing positional arguments are reported first", async () => {
+  await using t = await tempHome();
+  const marked: [string[], string[]][] = [
+    [["commit", "--help"], ["--to", "--due"]],
+    [["vision", "add", "--help"], ["--narrative"]],
+    [["milestone", "add", "--help"], ["--target"]],
+  ];
+  for (const [args, flags] of marked) {
+    // Help wraps at 80 columns: join each option's continuation lines first.
+    const help = ok(await runJdo(t.home, args)).stdout.replace(/\n {3,}(?=[^ -])/g, " ");
+    for (const flag of flags) {
+      assert.match(help, new RegExp(`^  ${flag} <\\w+>.*\\(required\\)$`, "m"), `${flag}: ${help}`);
+    }
+    assert.doesNotMatch(help, /--json.*\(required\)/, "optional flags are not marked");
+  }
+  failsWith(await runJdo(t.home, ["commit"]), 2, /missing required argument 'deliverable'/);
+  failsWith(await runJdo(t.home, ["commit", "--due", "friday"]), 2, /missing required argument/);
+  failsWith(
+    await runJdo(t.home, ["commit", "x", "--due", "friday"]),
+    2,
+    /required option '--to <name>'/,
+  );
+  failsWith(await runJdo(t.home, ["vision", "add"]), 2, /missing required argument 'title'/);
+  failsWith(
+    await runJdo(t.home, ["vision", "add", "V"]),
+    2,
+    /required option '--narrative <text>'/,
+  );
+});
