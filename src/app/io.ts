@@ -11,6 +11,11 @@ export interface Io {
   readonly stderrIsTty: boolean;
   readonly stdinIsTty: boolean;
   readonly color: boolean;
+  /**
+   * The width output should fit in: the terminal's on a TTY, else $COLUMNS
+   * when set; undefined (no limit) for a pipe without COLUMNS.
+   */
+  columns(): number | undefined;
   /** Reads all of stdin as text (used by --token-stdin and `import -`). */
   readStdin(): Promise<string>;
   /** Strings that must never be printed (tokens); replaced by "***". */
@@ -76,6 +81,12 @@ export function colorWanted(
   return isTty;
 }
 
+/** $COLUMNS as a width, if it is a positive whole number. */
+export function columnsFromEnv(env: Record<string, string | undefined>): number | undefined {
+  const n = Number(env.COLUMNS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 export function denoIo(
   env: Record<string, string | undefined>,
   noColorFlag: boolean,
@@ -90,6 +101,16 @@ export function denoIo(
     stderrIsTty: Deno.stderr.isTerminal(),
     stdinIsTty: Deno.stdin.isTerminal(),
     color: colorWanted(stdoutIsTty, env, noColorFlag),
+    columns: () => {
+      if (stdoutIsTty) {
+        try {
+          return Deno.consoleSize().columns || columnsFromEnv(env);
+        } catch {
+          // not a terminal after all
+        }
+      }
+      return columnsFromEnv(env);
+    },
     readStdin: async () => await new Response(Deno.stdin.readable).text(),
     secrets,
   };
@@ -102,7 +123,7 @@ export interface CapturedIo extends Io {
 
 /** An Io for tests: records both streams; stdin is the given text. */
 export function captureIo(
-  options: { stdin?: string; tty?: boolean } = {},
+  options: { stdin?: string; tty?: boolean; columns?: number } = {},
 ): CapturedIo {
   const out: string[] = [];
   const err: string[] = [];
@@ -116,6 +137,7 @@ export function captureIo(
     stderrIsTty: tty,
     stdinIsTty: tty,
     color: false,
+    columns: () => options.columns,
     readStdin: () => Promise.resolve(options.stdin ?? ""),
     secrets,
     stdout: () => out.join(""),

@@ -2,6 +2,7 @@ import type { AppContext } from "../app/context.ts";
 import { OutputClosed } from "../app/io.ts";
 import { PromptCancelled } from "../app/prompter.ts";
 import { describeError, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
+import { safeLine } from "../output/safe_text.ts";
 import { buildProgram, runProgram } from "./program.ts";
 import { maybeSyncInBackground } from "../sync/background.ts";
 
@@ -28,7 +29,7 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
     const message = describeError(error);
     if (message) {
       const hint = error instanceof JdoError && error.hint ? ` (${error.hint})` : "";
-      ctx.io.err(`jdo: ${message}${hint}`);
+      ctx.io.err(safeLine(`jdo: ${message}${hint}`));
     }
     return exitCodeFor(error);
   } finally {

@@ -11,6 +11,7 @@ import {
 import { type Resolved, resolveId, shortIds } from "../domain/ids.ts";
 import { loadRecord } from "../domain/records.ts";
 import { JdoError } from "../errors.ts";
+import { safeLine } from "../output/safe_text.ts";
 
 export async function domainOf(ctx: AppContext): Promise<Domain> {
   const store = await ctx.store();
@@ -84,7 +85,7 @@ export async function reportWrite(
     printJson(ctx, await loadRecord(store, def, id));
   } else {
     const short = (await shortIds(store, [id])).get(id) ?? id;
-    ctx.io.out(message(short));
+    ctx.io.out(safeLine(message(short)));
   }
 }
 

@@ -12,6 +12,7 @@ import { ENTITIES } from "../db/schema.ts";
 import { listRecords } from "../domain/records.ts";
 import { describeError, JdoError } from "../errors.ts";
 import { type Style, style, visibleWidth } from "../output/colors.ts";
+import { safeLine } from "../output/safe_text.ts";
 import { renderDashboard } from "./dashboard.ts";
 import { History, HISTORY_MAX } from "./history.ts";
 import { helpLines, moreCommands, parseSlash, SLASH_COMMANDS, type SlashAction } from "./slash.ts";
@@ -85,13 +86,19 @@ export async function runRepl(
   options: ReplOptions = {},
 ): Promise<void> {
   const s = style(ctx.io.color);
-  const fail = (message: string) => ctx.io.err(s.red(`jdo: ${message}`));
+  const fail = (message: string) => ctx.io.err(s.red(safeLine(`jdo: ${message}`)));
   const dim = (message: string) => ctx.io.out(s.dim(message));
 
   /** Full IDs of the items /1…/N pick from: the last dashboard or list. */
   let picks: string[] = [];
   const showDashboard = async () => {
-    const dashboard = await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color);
+    const dashboard = await renderDashboard(
+      await ctx.store(),
+      datesOf(ctx),
+      ctx.io.color,
+      10,
+      ctx.io.columns(),
+    );
     picks = dashboard.shown.map((record) => String(record.id));
     ctx.io.out(dashboard.text);
   };

@@ -8,6 +8,7 @@ import { restampForSync } from "../../sync/engine.ts";
 import { exportAll, importItems, parseImport } from "../../domain/transfer.ts";
 import { JdoError } from "../../errors.ts";
 import { progressBar } from "../../output/progress.ts";
+import { confirmDestructive } from "../confirm.ts";
 import { datesOf, printJson } from "../shared.ts";
 
 async function readInput(ctx: AppContext, path: string): Promise<string> {
@@ -145,16 +146,14 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
     .option("--yes", "do not ask; still backs up the current database first")
     .action(async (path: string, opts: { yes?: boolean }) => {
       await inspectBackup(path);
-      let backupFirst = true;
-      if (!opts.yes) {
-        if (!ctx.io.stdinIsTty) {
-          throw new JdoError("USAGE", "Refusing to restore without --yes when not on a terminal");
-        }
-        if (!await ctx.prompter.confirm(`Replace ${ctx.paths.database} with ${path}?`, false)) {
-          throw new JdoError("CANCELLED", "Nothing restored");
-        }
-        backupFirst = await ctx.prompter.confirm("Back up the current database first?", true);
-      }
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "restore",
+        question: `Replace ${ctx.paths.database} with ${path}?`,
+        cancelled: "Nothing restored",
+      });
+      const backupFirst = opts.yes ||
+        await ctx.prompter.confirm("Back up the current database first?", true);
       if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupHere(ctx)}`);
       ctx.close();
       await replaceDatabase(path, ctx.paths.database);

@@ -14,6 +14,7 @@ import {
   syncStatus,
 } from "../../sync/service.ts";
 import { runSetup } from "../../sync/setup.ts";
+import { confirmDestructive } from "../confirm.ts";
 import { parseInteger, printJson } from "../shared.ts";
 
 export function summary(report: SyncReport): string {
@@ -184,13 +185,13 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         ctx.io.out("Sync is already off; nothing to do.");
         return;
       }
-      if (!opts.yes && ctx.io.stdinIsTty) {
-        const ok = await ctx.prompter.confirm(
-          "Turn sync off on this device? Local data stays; the token is removed.",
-          true,
-        );
-        if (!ok) throw new JdoError("CANCELLED", "Sync is still on");
-      }
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "turn sync off",
+        question: "Turn sync off on this device? Local data stays; the token is removed.",
+        defaultAnswer: true,
+        cancelled: "Sync is still on",
+      });
       await disableSync(ctx);
       ctx.io.out("Sync is off. Local data is unchanged; the cloud database was left as it is.");
     });
