@@ -1,4 +1,5 @@
 import type { AppContext } from "../app/context.ts";
+import { explainFileError } from "../app/file_errors.ts";
 import { OutputClosed } from "../app/io.ts";
 import { PromptCancelled } from "../app/prompter.ts";
 import { describeError, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
@@ -21,7 +22,9 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
       await maybeSyncInBackground(ctx).catch(() => {});
       return EXIT_OK;
     }
-    const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : raw;
+    const error = raw instanceof PromptCancelled
+      ? new JdoError("CANCELLED", "Cancelled")
+      : explainFileError(raw, ctx.paths.database);
     if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
       ctx.io.err(error.stack ?? String(error));
       if (error.cause instanceof Error) ctx.io.err(`Caused by: ${error.cause.stack}`);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import type { AppContext } from "../app/context.ts";
+import { explainFileError } from "../app/file_errors.ts";
 import { PromptCancelled } from "../app/prompter.ts";
 import { buildProgram, runProgram } from "../cli/program.ts";
 import { datesOf } from "../cli/shared.ts";
@@ -149,7 +150,9 @@ export async function runRepl(
       await runProgram(program, argv);
       return true;
     } catch (raw) {
-      const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : raw;
+      const error = raw instanceof PromptCancelled
+        ? new JdoError("CANCELLED", "Cancelled")
+        : explainFileError(raw, ctx.paths.database);
       if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
         ctx.io.err(error.stack ?? String(error));
       }

@@ -4,6 +4,7 @@
  * control characters, terminal width, read-only data and INIT_CWD.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { type JdoResult, MAIN, REPO_ROOT, runJdo, tempHome } from "../helpers/cli.ts";
 
 type Rec = Record<string, unknown>;
@@ -161,4 +162,75 @@ Deno.test("required options are marked in help; missing positional arguments are
     2,
     /required option '--narrative <text>'/,
   );
+});
+
+/**
+ * How this machine can make a file unwritable for jdo: chmod for a normal
+ * user; root ignores modes, so there `chattr +i` (immutable) is used.
+ */
+async function readOnlyMethod(): Promise<"chmod" | "chattr" | undefined> {
+  if (Deno.uid() !== 0) return "chmod";
+  const probe = await Deno.makeTempFile();
+  try {
+    const set = await new Deno.Command("chattr", { args: ["+i", probe], stderr: "null" }).output();
+    if (!set.success) return undefined;
+    await new Deno.Command("chattr", { args: ["-i", probe] }).output();
+    return "chattr";
+  } catch {
+    return undefined;
+  } finally {
+    await Deno.remove(probe).catch(() => {});
+  }
+}
+
+const READ_ONLY = await readOnlyMethod();
+
+/** Makes a file or directory unwritable; returns how to undo it. */
+async function makeReadOnly(path: string): Promise<() => Promise<void>> {
+  if (READ_ONLY === "chattr") {
+    const set = await new Deno.Command("chattr", { args: ["+i", path] }).output();
+    assert.ok(set.success, `chattr +i ${path}`);
+    return async () => {
+      await new Deno.Command("chattr", { args: ["-i", path] }).output();
+    };
+  }
+  const mode = (await Deno.stat(path)).mode! & 0o777;
+  await Deno.chmod(path, mode & 0o555);
+  return () => Deno.chmod(path, mode);
+}
+
+Deno.test({
+  name: READ_ONLY
+    ? `a read-only database or data directory is named with what to do (made read-only with ${READ_ONLY})`
+    : "a read-only database or data directory is named (skipped: root without chattr cannot make a file read-only)",
+  ignore: !READ_ONLY,
+  fn: async () => {
+    await using t = await tempHome();
+    ok(await runJdo(t.home, ["capture", "first"]));
+    // As after a clean close: no WAL, so writing means writing the database file itself.
+    const db = join(t.home, "jdo.db");
+    for (const suffix of ["-wal", "-shm"]) await Deno.remove(db + suffix).catch(() => {});
+    const undo = [await makeReadOnly(db), await makeReadOnly(t.home)];
+    try {
+      const write = await runJdo(t.home, ["capture", "second"]);
+      failsWith(write, 1, new RegExp(`Cannot (write|open) ${db}: permission denied`), "capture");
+      assert.match(write.stderr, /permissions, or set JDO_HOME/);
+      assert.doesNotMatch(write.stderr, /SQLITE_|os error|Unexpected/);
+    } finally {
+      for (const u of undo.reverse()) await u();
+    }
+
+    // A data directory that cannot be created.
+    const parent = join(t.root, "locked");
+    await Deno.mkdir(parent);
+    const unlock = await makeReadOnly(parent);
+    try {
+      const home = join(parent, "home");
+      const r = await runJdo(home, ["list"]);
+      failsWith(r, 1, new RegExp(`Cannot write ${home}: permission denied`), "list");
+      assert.doesNotMatch(r.stderr, /os error|Unexpected/);
+    } finally {
+      await unlock();
+    }
+  },
 });
