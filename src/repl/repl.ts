@@ -40,6 +40,7 @@ export interface ReplOptions {
 
 export const TEXT_HINT = "Type /help for commands, or /commit … to make a commitment";
 export const NO_SYNC = "Sync is not set up. Run: jdo sync setup";
+export const CTRL_C_AGAIN = "(press Ctrl-C again or Ctrl-D to exit)";
 
 /** The prompt: the sync indicator (if any), then `jdo› `. */
 export function promptText(indicator: string, color: boolean): string {
@@ -76,7 +77,7 @@ export function completeSlash(line: string): [string[], string] {
 
 /**
  * The interactive jdo: dashboard, then slash commands until /exit, Ctrl-D,
- * or Ctrl-C on an empty line. Commands run jdo's own command tree in-process
+ * or Ctrl-C twice on an empty line (Ctrl-C on a typed line clears it). Commands run jdo's own command tree in-process
  * with the store kept open; errors are printed on one line and never end the
  * REPL. The store is closed when the REPL ends.
  */
@@ -107,7 +108,7 @@ export async function runRepl(
   await showDashboard();
   const history = await openHistory(ctx, options.historyPath, fail);
   ctx.io.out("");
-  dim("Type /help for commands, /exit or Ctrl-D to leave.");
+  dim("Type /help for commands, /exit to leave.");
 
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
@@ -128,6 +129,8 @@ export async function runRepl(
   let exited = false;
   /** False when Ctrl-D ends the REPL with the cursor still after the prompt. */
   let atLineStart = false;
+  /** Ctrl-C was just pressed on an empty line: another one leaves. */
+  let interrupted = false;
   /** Set while /sync waits, so Ctrl-C can stop waiting. */
   let stopWaiting: (() => void) | undefined;
 
@@ -248,6 +251,7 @@ export async function runRepl(
   const finished = new Promise<void>((resolve) => {
     let queue = Promise.resolve();
     rl.on("line", (line: string) => {
+      interrupted = false;
       queue = queue.then(() => handleLine(line));
     });
     rl.on("SIGINT", () => {
@@ -257,9 +261,17 @@ export async function runRepl(
       }
       if (busy) return;
       if (rl.line === "") {
-        rl.close();
+        // Like node and python: a second Ctrl-C in a row leaves, the first only says so.
+        if (interrupted) {
+          rl.close();
+          return;
+        }
+        interrupted = true;
+        output.write(`\n${s.dim(CTRL_C_AGAIN)}\n`);
+        rl.prompt();
         return;
       }
+      interrupted = false;
       // Clear the line being typed: to its end, then delete back to the start.
       rl.write(null, { ctrl: true, name: "e" });
       rl.write(null, { ctrl: true, name: "u" });
@@ -331,5 +343,9 @@ function printHelp(ctx: AppContext, s: Style): void {
   ctx.io.out("");
   ctx.io.out(`  Example: /commit "Send the report" --to Alex --due friday`);
   ctx.io.out(s.dim(`  Also: ${moreCommands().join(" ")} · /help COMMAND for its options`));
-  ctx.io.out(s.dim("  Keys: ↑/↓ history · Tab completes · Ctrl-C clears the line · Ctrl-D leaves"));
+  ctx.io.out(
+    s.dim(
+      "  Keys: ↑/↓ history · Tab completes · Ctrl-C clears the line (twice: leaves) · Ctrl-D leaves",
+    ),
+  );
 }
