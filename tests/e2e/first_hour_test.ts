@@ -234,3 +234,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test("deno task -q start: relative paths mean the caller's directory (INIT_CWD), and no Task line", async () => {
+  await using t = await tempHome();
+  const here = join(t.root, "work");
+  await Deno.mkdir(here);
+  const task = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "--config", join(REPO_ROOT, "deno.json"), "start", ...args],
+      cwd: here,
+      env: jdoEnv(t.home),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  };
+  ok(await task("capture", "from a task"));
+  const exported = ok(await task("export", "--out", "x.json"), "export --out x.json");
+  assert.doesNotMatch(exported.stderr, /^Task /m, "no Task line with -q");
+  const doc = JSON.parse(await Deno.readTextFile(join(here, "x.json")));
+  assert.equal(doc.inbox.length, 1);
+  assert.ok(
+    !await Deno.stat(join(REPO_ROOT, "x.json")).then(() => true, () => false),
+    "nothing is written in the repository",
+  );
+  ok(await task("db", "backup", "--out", "b.db"));
+  assert.ok((await Deno.stat(join(here, "b.db"))).isFile);
+  const imported = ok(await task("import", "x.json"), "import x.json");
+  assert.match(imported.stdout, /1 already present/);
+  ok(await task("db", "restore", "b.db", "--yes"), "db restore b.db");
+});
