@@ -104,3 +104,10 @@ export function parseInteger(value: string, flag: string): number {
   }
   return n;
 }
+
+/** --limit N: a whole number ≥ 1 (as gh, 0 is refused rather than read as "none" or "all"). */
+export function parseLimit(value: string, flag = "--limit"): number {
+  const n = parseInteger(value, flag);
+  if (n < 1) throw new JdoError("USAGE", `${flag} must be at least 1 (got "${value}")`);
+  return n;
+}

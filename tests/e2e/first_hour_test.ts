@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type JdoResult, MAIN, REPO_ROOT, runJdo, tempHome } from "../helpers/cli.ts";
+import { type JdoResult, MAIN, REPO_ROOT, runJdo, runJson, tempHome } from "../helpers/cli.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -270,4 +270,42 @@ Deno.test("deno task -q start: relative paths mean the caller's directory (INIT_
   const imported = ok(await task("import", "x.json"), "import x.json");
   assert.match(imported.stdout, /1 already present/);
   ok(await task("db", "restore", "b.db", "--yes"), "db restore b.db");
+});
+
+Deno.test("odds and ends: db status counts the WAL; sync conflicts --limit 0 is a usage error; child IDs are short", async () => {
+  await using t = await tempHome();
+  const c = await runJson<Rec>(t.home, [
+    "commit",
+    "Parent",
+    "--to",
+    "A",
+    "--due",
+    "2030-01-01",
+    "--json",
+  ]);
+  const task = await runJson<Rec>(t.home, ["task", "add", String(c.id), "Child step", "--json"]);
+  const status = await runJson<Rec>(t.home, ["db", "status", "--json"]);
+  const wal = await Deno.stat(join(t.home, "jdo.db-wal")).then((i) => i.size, () => 0);
+  assert.equal(typeof status.wal_bytes, "number");
+  assert.equal(status.wal_bytes, wal);
+  assert.equal(status.total_bytes, Number(status.size_bytes) + wal);
+  const text = ok(await runJdo(t.home, ["db", "status"])).stdout;
+  if (wal > 0) assert.match(text, /KiB database \+ \d+ KiB write-ahead log/);
+
+  failsWith(
+    await runJdo(t.home, ["sync", "conflicts", "--limit", "0"]),
+    2,
+    /--limit must be at least 1/,
+  );
+  ok(await runJdo(t.home, ["sync", "conflicts", "--limit", "1"]));
+
+  // `show COMMITMENT` lists its tasks with the same short IDs as `list tasks` (6+, not 8).
+  const shown = ok(await runJdo(t.home, ["show", String(c.id)])).stdout;
+  const listed = ok(await runJdo(t.home, ["list", "tasks"])).stdout;
+  const short = listed.match(/^([0-9a-f]{6,})\s/m)?.[1];
+  assert.ok(short && String(task.id).startsWith(short), listed);
+  assert.match(shown, new RegExp(`^  ${short}  \\S`, "m"), shown);
+  // The task list's COMMITMENT column is the commitment's short ID too.
+  const parent = ok(await runJdo(t.home, ["list"])).stdout.match(/^([0-9a-f]{6,})\s/m)?.[1];
+  assert.match(listed, new RegExp(`\\s${parent}\\s`), listed);
 });

@@ -20,6 +20,8 @@ async function readInput(ctx: AppContext, path: string): Promise<string> {
   }
 }
 
+const kib = (bytes: number) => `${Math.ceil(bytes / 1024)} KiB`;
+
 function backupHere(ctx: AppContext, out?: string): Promise<string> {
   return ctx.store().then((store) => backupNow(store, ctx.paths.backupsDir, ctx.clock.now(), out));
 }
@@ -90,9 +92,13 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
           }
         }
         const size = (await Deno.stat(ctx.paths.database)).size;
+        // Recent writes live in the WAL until a checkpoint: count it too.
+        const wal = await Deno.stat(`${ctx.paths.database}-wal`).then((i) => i.size, () => 0);
         const status = {
           path: ctx.paths.database,
           size_bytes: size,
+          wal_bytes: wal,
+          total_bytes: size + wal,
           schema_version: schema.current,
           latest_schema_version: schema.latest,
           pending_migrations: schema.pending,
@@ -100,7 +106,9 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
         };
         if (opts.json) return printJson(ctx, status);
         ctx.io.out([
-          `Database:  ${status.path} (${Math.ceil(size / 1024)} KiB)`,
+          `Database:  ${status.path} (${kib(size + wal)}${
+            wal ? `: ${kib(size)} database + ${kib(wal)} write-ahead log` : ""
+          })`,
           `Schema:    version ${schema.current} of ${schema.latest}${
             schema.pending.length ? ` — ${schema.pending.length} pending (run: jdo db upgrade)` : ""
           }${schema.current > schema.latest ? " — newer than this jdo: upgrade jdo" : ""}`,

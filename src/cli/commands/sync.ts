@@ -15,7 +15,7 @@ import {
 } from "../../sync/service.ts";
 import { runSetup } from "../../sync/setup.ts";
 import { confirmDestructive } from "../confirm.ts";
-import { parseInteger, printJson } from "../shared.ts";
+import { parseLimit, printJson } from "../shared.ts";
 
 export function summary(report: SyncReport): string {
   return `↑ ${report.pushed} pushed  ↓ ${report.pulled} pulled  ⚠ ${report.conflicts} conflict${
@@ -201,7 +201,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--json", "print a JSON array")
     .option("--limit <n>", "at most N conflicts, newest first", "20")
     .action(async (opts: { json?: boolean; limit: string }) => {
-      const conflicts = await listConflicts(ctx, parseInteger(opts.limit, "--limit"));
+      const conflicts = await listConflicts(ctx, parseLimit(opts.limit));
       if (opts.json) return printJson(ctx, conflicts);
       if (conflicts.length === 0) return ctx.io.out("No conflicts recorded.");
       const lines: string[] = [];
