@@ -12,7 +12,7 @@ import { ensurePrivateDir } from "../config/paths.ts";
 import { ENTITIES } from "../db/schema.ts";
 import { listRecords } from "../domain/records.ts";
 import { describeError, JdoError } from "../errors.ts";
-import { type Style, style, visibleWidth } from "../output/colors.ts";
+import { type Style, style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { safeLine } from "../output/safe_text.ts";
 import { renderDashboard } from "./dashboard.ts";
 import { History, HISTORY_MAX } from "./history.ts";
@@ -337,8 +337,10 @@ async function listedIds(ctx: AppContext, list: Command): Promise<string[]> {
 function printHelp(ctx: AppContext, s: Style): void {
   const rows = helpLines();
   const width = Math.max(...rows.map(([usage]) => visibleWidth(usage)));
+  const columns = ctx.io.columns();
   for (const [usage, summary] of rows) {
-    ctx.io.out(`  ${usage}${" ".repeat(width - visibleWidth(usage))}  ${s.dim(summary)}`);
+    const line = `  ${usage}${" ".repeat(width - visibleWidth(usage))}  ${s.dim(summary)}`;
+    ctx.io.out(columns === undefined ? line : truncateWidth(line, columns));
   }
   ctx.io.out("");
   ctx.io.out(`  Example: /commit "Send the report" --to Alex --due friday`);
