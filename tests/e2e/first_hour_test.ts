@@ -229,6 +229,10 @@ Deno.test({
       const r = await runJdo(home, ["list"]);
       failsWith(r, 1, new RegExp(`Cannot write ${home}: permission denied`), "list");
       assert.doesNotMatch(r.stderr, /os error|Unexpected/);
+      const out = join(parent, "x.json");
+      const exported = await runJdo(t.home, ["export", "--out", out]);
+      failsWith(exported, 1, new RegExp(`Cannot write ${out}: permission denied`), "export");
+      assert.doesNotMatch(exported.stderr, /os error|\.tmp/);
     } finally {
       await unlock();
     }

@@ -39,6 +39,8 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
       } catch (error) {
         const why = error instanceof Deno.errors.NotFound
           ? "its directory does not exist"
+          : error instanceof Deno.errors.PermissionDenied
+          ? "permission denied (check the directory's permissions)"
           : (error as Error).message;
         throw new JdoError("IO_ERROR", `Cannot write ${opts.out}: ${why}`, { cause: error });
       }
