@@ -2,6 +2,20 @@
 // The native libSQL library reads RUST_LOG when it loads: keep it silent.
 if (!Deno.env.get("RUST_LOG")) Deno.env.set("RUST_LOG", "off");
 
+// `deno task start` runs jdo in the repository root; relative paths the user
+// typed (`export --out x.json`, `import PATH`, `db backup --out`, a relative
+// JDO_HOME) mean the directory they typed them in, which deno task passes as
+// INIT_CWD. Only then: an INIT_CWD left by some other tool is ignored.
+const { startedByDenoTask } = await import("./src/app/init_cwd.ts");
+const initCwd = Deno.env.get("INIT_CWD");
+if (initCwd && startedByDenoTask(new URL(".", import.meta.url), Deno.build.standalone)) {
+  try {
+    Deno.chdir(initCwd);
+  } catch {
+    // The directory is gone: stay where deno task put us.
+  }
+}
+
 const { createContext } = await import("./src/app/context.ts");
 const { denoIo } = await import("./src/app/io.ts");
 const { terminalPrompter } = await import("./src/app/prompter.ts");

@@ -1,6 +1,9 @@
 import type { AppContext } from "../app/context.ts";
+import { explainFileError } from "../app/file_errors.ts";
+import { OutputClosed } from "../app/io.ts";
 import { PromptCancelled } from "../app/prompter.ts";
 import { describeError, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
+import { safeLine } from "../output/safe_text.ts";
 import { buildProgram, runProgram } from "./program.ts";
 import { maybeSyncInBackground } from "../sync/background.ts";
 
@@ -14,7 +17,14 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
     await maybeSyncInBackground(ctx);
     return EXIT_OK;
   } catch (raw) {
-    const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : raw;
+    // The reader of stdout has gone (`jdo list | head -1`): end quietly, as gh does.
+    if (outputClosed(raw)) {
+      await maybeSyncInBackground(ctx).catch(() => {});
+      return EXIT_OK;
+    }
+    const error = raw instanceof PromptCancelled
+      ? new JdoError("CANCELLED", "Cancelled")
+      : explainFileError(raw, ctx.paths.database);
     if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
       ctx.io.err(error.stack ?? String(error));
       if (error.cause instanceof Error) ctx.io.err(`Caused by: ${error.cause.stack}`);
@@ -22,10 +32,17 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
     const message = describeError(error);
     if (message) {
       const hint = error instanceof JdoError && error.hint ? ` (${error.hint})` : "";
-      ctx.io.err(`jdo: ${message}${hint}`);
+      ctx.io.err(safeLine(`jdo: ${message}${hint}`));
     }
     return exitCodeFor(error);
   } finally {
     ctx.close();
   }
+}
+
+function outputClosed(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e instanceof OutputClosed) return true;
+  }
+  return false;
 }

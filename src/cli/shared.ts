@@ -16,6 +16,7 @@ import { plural } from "../output/plural.ts";
 import { type Resolved, resolveId, shortIds } from "../domain/ids.ts";
 import { loadRecord } from "../domain/records.ts";
 import { JdoError } from "../errors.ts";
+import { safeLine } from "../output/safe_text.ts";
 
 export async function domainOf(ctx: AppContext): Promise<Domain> {
   const store = await ctx.store();
@@ -127,7 +128,7 @@ export async function reportWrite(
     printJson(ctx, await loadRecord(store, def, id));
   } else {
     const short = (await shortIds(store, [id])).get(id) ?? id;
-    ctx.io.out(message(short));
+    ctx.io.out(safeLine(message(short)));
   }
 }
 
@@ -160,5 +161,12 @@ export function parseInteger(value: string, flag: string): number {
   if (!WHOLE.test(text) || !Number.isSafeInteger(n)) {
     throw new JdoError("USAGE", `${flag} must be a whole number ≥ 0 (got "${value}")`);
   }
+  return n;
+}
+
+/** --limit N: a whole number ≥ 1 (as gh, 0 is refused rather than read as "none" or "all"). */
+export function parseLimit(value: string, flag = "--limit"): number {
+  const n = parseInteger(value, flag);
+  if (n < 1) throw new JdoError("USAGE", `${flag} must be at least 1 (got "${value}")`);
   return n;
 }

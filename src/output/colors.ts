@@ -54,3 +54,35 @@ function isWide(code: number): boolean {
     (code >= 0xffe0 && code <= 0xffe6) || (code >= 0x1f300 && code <= 0x1faff) ||
     (code >= 0x20000 && code <= 0x3fffd);
 }
+
+// deno-lint-ignore no-control-regex
+const ANSI_AT_START = /^\x1b\[[0-9;]*m/;
+
+/**
+ * Cuts text to at most `max` printed columns, ending with "…" when cut.
+ * Colour codes are kept (and reset after a cut) and never counted.
+ */
+export function truncateWidth(text: string, max: number): string {
+  if (visibleWidth(text) <= max) return text;
+  if (max <= 0) return "";
+  let out = "";
+  let width = 0;
+  let colored = false;
+  let rest = text;
+  while (rest.length > 0) {
+    const code = rest.match(ANSI_AT_START)?.[0];
+    if (code) {
+      out += code;
+      colored = true;
+      rest = rest.slice(code.length);
+      continue;
+    }
+    const ch = String.fromCodePoint(rest.codePointAt(0)!);
+    const w = isWide(ch.codePointAt(0)!) ? 2 : 1;
+    if (width + w > max - 1) break;
+    out += ch;
+    width += w;
+    rest = rest.slice(ch.length);
+  }
+  return out + "…" + (colored ? "\x1b[0m" : "");
+}

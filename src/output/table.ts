@@ -1,13 +1,61 @@
-import { visibleWidth } from "./colors.ts";
+import { truncateWidth, visibleWidth } from "./colors.ts";
 
-/** Left-aligned columns separated by two spaces; the last column is not padded. */
-export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) =>
+/** How a table fits the terminal. */
+export interface Fit {
+  /** Columns to fit in; undefined: no limit (a pipe without COLUMNS). */
+  width?: number;
+  /** Columns that may be shortened with "…" (the widest gives way first). */
+  shrink?: number[];
+  /** Columns left out, in this order, when shortening alone cannot fit. */
+  drop?: number[];
+  /** Shortens one cell to `width` its own way (e.g. keep "→ TO", cut the deliverable). */
+  cut?: (row: number, column: number, width: number) => string | undefined;
+}
+
+const SEPARATOR = 2;
+const MIN_SHRUNK = 8;
+
+/**
+ * Left-aligned columns separated by two spaces; the last column is not padded.
+ * With a width, no line is longer than it: shrinkable columns are cut with
+ * "…", then droppable columns go, and a line still too long is cut at the end.
+ */
+export function renderTable(headers: string[], rows: string[][], fit: Fit = {}): string {
+  let columns = headers.map((_, i) => i);
+  const natural = headers.map((h, i) =>
     Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
   );
-  const line = (cells: string[]) =>
-    cells.map((cell, i) =>
-      i === cells.length - 1 ? cell : cell + " ".repeat(widths[i] - visibleWidth(cell))
-    ).join("  ").trimEnd();
-  return [line(headers), ...rows.map(line)].join("\n");
+  const widths = [...natural];
+  const limit = fit.width;
+  if (limit !== undefined) {
+    const shrink = new Set(fit.shrink ?? []);
+    const least = (i: number) =>
+      shrink.has(i)
+        ? Math.min(natural[i], Math.max(visibleWidth(headers[i]), MIN_SHRUNK))
+        : natural[i];
+    const total = (width: (i: number) => number) =>
+      columns.reduce((sum, i) => sum + width(i), 0) + SEPARATOR * (columns.length - 1);
+    for (const i of fit.drop ?? []) {
+      if (total(least) <= limit) break;
+      columns = columns.filter((c) => c !== i);
+    }
+    const shrinking = columns.filter((i) => shrink.has(i));
+    while (total((i) => widths[i]) > limit) {
+      const widest = shrinking.filter((i) => widths[i] > least(i))
+        .sort((a, b) => widths[b] - widths[a])[0];
+      if (widest === undefined) break;
+      widths[widest]--;
+    }
+  }
+  const line = (cells: string[], row: number) => {
+    const text = columns.map((i, n) => {
+      const whole = cells[i] ?? "";
+      const cell = visibleWidth(whole) <= widths[i]
+        ? whole
+        : truncateWidth((row >= 0 && fit.cut?.(row, i, widths[i])) || whole, widths[i]);
+      return n === columns.length - 1 ? cell : cell + " ".repeat(widths[i] - visibleWidth(cell));
+    }).join(" ".repeat(SEPARATOR)).trimEnd();
+    return limit === undefined ? text : truncateWidth(text, limit);
+  };
+  return [line(headers, -1), ...rows.map((cells, row) => line(cells, row))].join("\n");
 }

@@ -5,7 +5,8 @@ import { shortIds, truncate } from "../domain/ids.ts";
 import { integrityOf } from "../domain/integrity_query.ts";
 import { goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
 import { dueLabel } from "../output/due_label.ts";
-import { style } from "../output/colors.ts";
+import { style, truncateWidth, visibleWidth } from "../output/colors.ts";
+import { safeLine } from "../output/safe_text.ts";
 import { renderTable } from "../output/table.ts";
 
 export function progressBarText(done: number, total: number, width = 10): string {
@@ -25,6 +26,8 @@ export async function renderDashboard(
   dates: DateContext,
   color: boolean,
   limit = 10,
+  /** Columns to fit in (the terminal's); undefined: no limit. */
+  width?: number,
 ): Promise<Dashboard> {
   const s = style(color);
   const commitments = await listRecords(store, entity("commitment"));
@@ -44,6 +47,17 @@ export async function renderDashboard(
   if (shownCommitments.length === 0) {
     lines.push(`  none — make one: jdo commit "Send the report" --to Alex --due friday`);
   } else {
+    const what = shownCommitments.map((r) => ({
+      deliverable: truncate(safeLine(String(r.deliverable)), 50),
+      to: `→ ${truncate(safeLine(String(r.stakeholder ?? "?")), 20)}`,
+    }));
+    // Narrow terminals cut the deliverable and keep whom it is for.
+    const cut = (row: number, _column: number, width: number) => {
+      const room = width - visibleWidth(what[row].to) - 1;
+      return room >= 8
+        ? `${truncateWidth(what[row].deliverable, room)} ${what[row].to}`
+        : undefined;
+    };
     const rows = shownCommitments.map((r, i) => {
       const due = dueLabel(r, dates);
       const marker = due.level === 2
@@ -56,10 +70,17 @@ export async function renderDashboard(
         s.dim(shorts.get(String(r.id)) ?? ""),
         `${r.due_date} ${r.due_time}`,
         marker,
-        `${truncate(String(r.deliverable), 50)} → ${truncate(String(r.stakeholder ?? "?"), 20)}`,
+        `${what[i].deliverable} ${what[i].to}`,
       ];
     });
-    lines.push(renderTable(["", "ID", "DUE", "", "DELIVERABLE → TO"], rows));
+    lines.push(
+      renderTable(["", "ID", "DUE", "", "DELIVERABLE → TO"], rows, {
+        width,
+        shrink: [4],
+        drop: [2],
+        cut,
+      }),
+    );
     if (commitments.length > limit) {
       lines.push(s.dim(`  … and ${commitments.length - limit} more (jdo list)`));
     }
@@ -71,9 +92,13 @@ export async function renderDashboard(
     const p = await goalProgress(store, String(g.id));
     lines.push(
       `  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${
-        truncate(String(g.title), 50)
+        truncate(safeLine(String(g.title)), 50)
       }`,
     );
   }
-  return { text: lines.join("\n"), shown: shownCommitments };
+  const text = lines.join("\n");
+  const fitted = width === undefined
+    ? text
+    : text.split("\n").map((line) => truncateWidth(line, width)).join("\n");
+  return { text: fitted, shown: shownCommitments };
 }

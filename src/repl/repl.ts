@@ -4,6 +4,7 @@ import { join } from "node:path";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import type { AppContext } from "../app/context.ts";
+import { explainFileError } from "../app/file_errors.ts";
 import { PromptCancelled } from "../app/prompter.ts";
 import { buildProgram, runProgram } from "../cli/program.ts";
 import { datesOf } from "../cli/shared.ts";
@@ -11,7 +12,8 @@ import { ensurePrivateDir } from "../config/paths.ts";
 import { ENTITIES } from "../db/schema.ts";
 import { listRecords } from "../domain/records.ts";
 import { describeError, JdoError } from "../errors.ts";
-import { type Style, style, visibleWidth } from "../output/colors.ts";
+import { type Style, style, truncateWidth, visibleWidth } from "../output/colors.ts";
+import { safeLine } from "../output/safe_text.ts";
 import { renderDashboard } from "./dashboard.ts";
 import { History, HISTORY_MAX } from "./history.ts";
 import { helpLines, moreCommands, parseSlash, SLASH_COMMANDS, type SlashAction } from "./slash.ts";
@@ -38,6 +40,7 @@ export interface ReplOptions {
 
 export const TEXT_HINT = "Type /help for commands, or /commit … to make a commitment";
 export const NO_SYNC = "Sync is not set up. Run: jdo sync setup";
+export const CTRL_C_AGAIN = "(press Ctrl-C again or Ctrl-D to exit)";
 
 /** The prompt: the sync indicator (if any), then `jdo› `. */
 export function promptText(indicator: string, color: boolean): string {
@@ -74,7 +77,7 @@ export function completeSlash(line: string): [string[], string] {
 
 /**
  * The interactive jdo: dashboard, then slash commands until /exit, Ctrl-D,
- * or Ctrl-C on an empty line. Commands run jdo's own command tree in-process
+ * or Ctrl-C twice on an empty line (Ctrl-C on a typed line clears it). Commands run jdo's own command tree in-process
  * with the store kept open; errors are printed on one line and never end the
  * REPL. The store is closed when the REPL ends.
  */
@@ -85,13 +88,19 @@ export async function runRepl(
   options: ReplOptions = {},
 ): Promise<void> {
   const s = style(ctx.io.color);
-  const fail = (message: string) => ctx.io.err(s.red(`jdo: ${message}`));
+  const fail = (message: string) => ctx.io.err(s.red(safeLine(`jdo: ${message}`)));
   const dim = (message: string) => ctx.io.out(s.dim(message));
 
   /** Full IDs of the items /1…/N pick from: the last dashboard or list. */
   let picks: string[] = [];
   const showDashboard = async () => {
-    const dashboard = await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color);
+    const dashboard = await renderDashboard(
+      await ctx.store(),
+      datesOf(ctx),
+      ctx.io.color,
+      10,
+      ctx.io.columns(),
+    );
     picks = dashboard.shown.map((record) => String(record.id));
     ctx.io.out(dashboard.text);
   };
@@ -99,7 +108,7 @@ export async function runRepl(
   await showDashboard();
   const history = await openHistory(ctx, options.historyPath, fail);
   ctx.io.out("");
-  dim("Type /help for commands, /exit or Ctrl-D to leave.");
+  dim("Type /help for commands, /exit to leave.");
 
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
@@ -120,6 +129,8 @@ export async function runRepl(
   let exited = false;
   /** False when Ctrl-D ends the REPL with the cursor still after the prompt. */
   let atLineStart = false;
+  /** Ctrl-C was just pressed on an empty line: another one leaves. */
+  let interrupted = false;
   /** Set while /sync waits, so Ctrl-C can stop waiting. */
   let stopWaiting: (() => void) | undefined;
 
@@ -142,7 +153,9 @@ export async function runRepl(
       await runProgram(program, argv);
       return true;
     } catch (raw) {
-      const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : raw;
+      const error = raw instanceof PromptCancelled
+        ? new JdoError("CANCELLED", "Cancelled")
+        : explainFileError(raw, ctx.paths.database);
       if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
         ctx.io.err(error.stack ?? String(error));
       }
@@ -238,6 +251,7 @@ export async function runRepl(
   const finished = new Promise<void>((resolve) => {
     let queue = Promise.resolve();
     rl.on("line", (line: string) => {
+      interrupted = false;
       queue = queue.then(() => handleLine(line));
     });
     rl.on("SIGINT", () => {
@@ -247,9 +261,17 @@ export async function runRepl(
       }
       if (busy) return;
       if (rl.line === "") {
-        rl.close();
+        // Like node and python: a second Ctrl-C in a row leaves, the first only says so.
+        if (interrupted) {
+          rl.close();
+          return;
+        }
+        interrupted = true;
+        output.write(`\n${s.dim(CTRL_C_AGAIN)}\n`);
+        rl.prompt();
         return;
       }
+      interrupted = false;
       // Clear the line being typed: to its end, then delete back to the start.
       rl.write(null, { ctrl: true, name: "e" });
       rl.write(null, { ctrl: true, name: "u" });
@@ -315,11 +337,17 @@ async function listedIds(ctx: AppContext, list: Command): Promise<string[]> {
 function printHelp(ctx: AppContext, s: Style): void {
   const rows = helpLines();
   const width = Math.max(...rows.map(([usage]) => visibleWidth(usage)));
+  const columns = ctx.io.columns();
   for (const [usage, summary] of rows) {
-    ctx.io.out(`  ${usage}${" ".repeat(width - visibleWidth(usage))}  ${s.dim(summary)}`);
+    const line = `  ${usage}${" ".repeat(width - visibleWidth(usage))}  ${s.dim(summary)}`;
+    ctx.io.out(columns === undefined ? line : truncateWidth(line, columns));
   }
   ctx.io.out("");
   ctx.io.out(`  Example: /commit "Send the report" --to Alex --due friday`);
   ctx.io.out(s.dim(`  Also: ${moreCommands().join(" ")} · /help COMMAND for its options`));
-  ctx.io.out(s.dim("  Keys: ↑/↓ history · Tab completes · Ctrl-C clears the line · Ctrl-D leaves"));
+  ctx.io.out(
+    s.dim(
+      "  Keys: ↑/↓ history · Tab completes · Ctrl-C clears the line (twice: leaves) · Ctrl-D leaves",
+    ),
+  );
 }

@@ -116,6 +116,27 @@ export const SLASH_COMMANDS: readonly SlashCommand[] = [
     parse: withId("abandon", "abandon"),
   },
   {
+    name: "edit",
+    usage: "/edit ID --FIELD VALUE …",
+    summary: "change fields of an item (the options of jdo edit)",
+    hidden: true,
+    parse: withId("edit", "edit"),
+  },
+  {
+    name: "delete",
+    aliases: ["rm"],
+    usage: "/delete ID --yes",
+    summary: "delete an item",
+    hidden: true,
+    parse: (args) => {
+      if (args.some(isHelpFlag)) return { type: "run", argv: ["delete", "--help"] };
+      const words = args.filter((a) => a !== "--yes");
+      return words.length !== 1 || words[0].startsWith("-") || words.length === args.length
+        ? usage("/delete ID --yes (the REPL does not ask; without --yes nothing is deleted)")
+        : { type: "run", argv: ["delete", ...args] };
+    },
+  },
+  {
     name: "capture",
     usage: "/capture TEXT",
     summary: "add an inbox item",

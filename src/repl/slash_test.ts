@@ -114,3 +114,24 @@ Deno.test("helpLines: every spec'd command is listed", () => {
   }
   assert.ok(moreCommands().includes("/start"));
 });
+
+Deno.test("parseSlash: /edit, /start, /at-risk, /abandon and /delete reach their commands", () => {
+  assert.deepEqual(parseSlash("/edit 1a2b --title New"), {
+    type: "run",
+    argv: ["edit", "1a2b", "--title", "New"],
+  });
+  for (const verb of ["start", "at-risk", "abandon"]) {
+    assert.deepEqual(parseSlash(`/${verb} 1a2b`), { type: "run", argv: [verb, "1a2b"] });
+  }
+  assert.deepEqual(parseSlash("/delete 1a2b --yes"), {
+    type: "run",
+    argv: ["delete", "1a2b", "--yes"],
+  });
+  // The REPL never asks: without --yes nothing is deleted, and it says how.
+  const asked = parseSlash("/delete 1a2b");
+  assert.equal(asked.type, "error");
+  assert.match((asked as { message: string }).message, /--yes/);
+  assert.equal(parseSlash("/edit").type, "error");
+  assert.doesNotMatch(JSON.stringify(parseSlash("/edit 1a2b")), /exit/);
+  assert.ok(moreCommands().includes("/edit") && moreCommands().includes("/delete"));
+});

@@ -118,7 +118,8 @@ Deno.test({
       await tmux.kill();
 
       // 10. A new session: Up recalls the last line of the previous one;
-      // Ctrl-C clears a typed line, and Ctrl-C on an empty line leaves.
+      // Ctrl-C clears a typed line; on an empty line the first Ctrl-C says how
+      // to leave, and a second one in a row leaves.
       const again = new TmuxSession({ name: "repl" });
       try {
         await again.start(home);
@@ -134,6 +135,21 @@ Deno.test({
           async () => (await again.inputLine()) === "jdo›" || undefined,
         );
         assert.equal(await again.paneDead(), false, "Ctrl-C on a typed line does not exit");
+        await again.keys("C-c");
+        await again.waitFor(
+          "the first Ctrl-C on an empty line to say how to leave",
+          /\(press Ctrl-C again or Ctrl-D to exit\)\n(.*\n)*jdo›\s*$/,
+        );
+        assert.equal(await again.paneDead(), false, "one Ctrl-C on an empty line does not exit");
+        // Typing a line in between starts over: Ctrl-C once more only says it again.
+        await again.type("/help");
+        await again.waitFor("/help to answer", (s) => answered(s, "/help"));
+        await again.keys("C-c");
+        await again.waitFor(
+          "Ctrl-C after a command to say how to leave again",
+          (s) => (s.match(/\(press Ctrl-C again or Ctrl-D to exit\)/g) ?? []).length === 2,
+        );
+        assert.equal(await again.paneDead(), false, "Ctrl-C after a command does not exit");
         await again.keys("C-c");
         assert.equal(
           await again.exitStatus("Ctrl-C on an empty line to exit"),

@@ -22,7 +22,7 @@ export interface RunOptions {
 }
 
 // Variables from the developer's shell that would change jdo's behaviour.
-const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$)/;
+const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$|INIT_CWD$|COLUMNS$)/;
 
 function baseEnv(home: string): Record<string, string> {
   const env: Record<string, string> = {};

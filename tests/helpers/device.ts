@@ -48,7 +48,7 @@ export interface Device extends AsyncDisposable {
 }
 
 // Variables of the developer's shell that would change jdo's behaviour.
-const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$)/;
+const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$|INIT_CWD$|COLUMNS$)/;
 
 const FORBIDDEN_STDERR: [RegExp, string][] = [
   [/^\s{4}at /m, "a stack trace"],

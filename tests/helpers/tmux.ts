@@ -141,8 +141,8 @@ export class TmuxSession implements AsyncDisposable {
     return result.stdout;
   }
 
-  /** Starts `jdo ARGS` in a 120×40 terminal; the pane stays readable after jdo exits. */
-  async start(home: string, args: string[] = []): Promise<void> {
+  /** Starts `jdo ARGS` in a 120×40 terminal (or `width` columns); the pane stays readable after jdo exits. */
+  async start(home: string, args: string[] = [], width = 120): Promise<void> {
     const env = Object.entries(jdoEnv(home)).map(([k, v]) => `${k}=${shellQuote(v)}`);
     const command = [
       "env",
@@ -163,7 +163,7 @@ export class TmuxSession implements AsyncDisposable {
       "-s",
       this.target,
       "-x",
-      "120",
+      String(width),
       "-y",
       "40",
       "-c",

@@ -9,6 +9,7 @@ import { exportAll, importItems, parseImport } from "../../domain/transfer.ts";
 import { JdoError } from "../../errors.ts";
 import { kindCount, plural } from "../../output/plural.ts";
 import { progressBar } from "../../output/progress.ts";
+import { confirmDestructive } from "../confirm.ts";
 import { datesOf, printJson } from "../shared.ts";
 
 async function readInput(ctx: AppContext, path: string): Promise<string> {
@@ -19,6 +20,8 @@ async function readInput(ctx: AppContext, path: string): Promise<string> {
     throw new JdoError("IO_ERROR", `Cannot read ${path}: ${(error as Error).message}`);
   }
 }
+
+const kib = (bytes: number) => `${Math.ceil(bytes / 1024)} KiB`;
 
 function backupHere(ctx: AppContext, out?: string): Promise<string> {
   return ctx.store().then((store) => backupNow(store, ctx.paths.backupsDir, ctx.clock.now(), out));
@@ -37,6 +40,8 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
       } catch (error) {
         const why = error instanceof Deno.errors.NotFound
           ? "its directory does not exist"
+          : error instanceof Deno.errors.PermissionDenied
+          ? "permission denied (check the directory's permissions)"
           : (error as Error).message;
         throw new JdoError("IO_ERROR", `Cannot write ${opts.out}: ${why}`, { cause: error });
       }
@@ -102,9 +107,13 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
           }
         }
         const size = (await Deno.stat(ctx.paths.database)).size;
+        // Recent writes live in the WAL until a checkpoint: count it too.
+        const wal = await Deno.stat(`${ctx.paths.database}-wal`).then((i) => i.size, () => 0);
         const status = {
           path: ctx.paths.database,
           size_bytes: size,
+          wal_bytes: wal,
+          total_bytes: size + wal,
           schema_version: schema.current,
           latest_schema_version: schema.latest,
           pending_migrations: schema.pending,
@@ -112,7 +121,9 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
         };
         if (opts.json) return printJson(ctx, status);
         ctx.io.out([
-          `Database:  ${status.path} (${Math.ceil(size / 1024)} KiB)`,
+          `Database:  ${status.path} (${kib(size + wal)}${
+            wal ? `: ${kib(size)} database + ${kib(wal)} write-ahead log` : ""
+          })`,
           `Schema:    version ${schema.current} of ${schema.latest}${
             schema.pending.length ? ` — ${schema.pending.length} pending (run: jdo db upgrade)` : ""
           }${schema.current > schema.latest ? " — newer than this jdo: upgrade jdo" : ""}`,
@@ -161,16 +172,14 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
     .option("--yes", "do not ask; still backs up the current database first")
     .action(async (path: string, opts: { yes?: boolean }) => {
       await inspectBackup(path);
-      let backupFirst = true;
-      if (!opts.yes) {
-        if (!ctx.io.stdinIsTty) {
-          throw new JdoError("USAGE", "Refusing to restore without --yes when not on a terminal");
-        }
-        if (!await ctx.prompter.confirm(`Replace ${ctx.paths.database} with ${path}?`, false)) {
-          throw new JdoError("CANCELLED", "Nothing restored");
-        }
-        backupFirst = await ctx.prompter.confirm("Back up the current database first?", true);
-      }
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "restore",
+        question: `Replace ${ctx.paths.database} with ${path}?`,
+        cancelled: "Nothing restored",
+      });
+      const backupFirst = opts.yes ||
+        await ctx.prompter.confirm("Back up the current database first?", true);
       if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupHere(ctx)}`);
       ctx.close();
       await replaceDatabase(path, ctx.paths.database);

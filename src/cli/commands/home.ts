@@ -14,7 +14,13 @@ export function registerHome(program: Command, ctx: AppContext): void {
       await runRepl(ctx, program, sync);
       return;
     }
-    const dashboard = await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color);
+    const dashboard = await renderDashboard(
+      await ctx.store(),
+      datesOf(ctx),
+      ctx.io.color,
+      10,
+      ctx.io.columns(),
+    );
     ctx.io.out(dashboard.text);
   });
 }

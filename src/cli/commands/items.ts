@@ -18,7 +18,9 @@ import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { dueLabel } from "../../output/due_label.ts";
 import { plural } from "../../output/plural.ts";
+import { safeLine, safeText } from "../../output/safe_text.ts";
 import { renderTable } from "../../output/table.ts";
+import { confirmDestructive } from "../confirm.ts";
 import {
   confirmPastDue,
   dateArg,
@@ -51,7 +53,10 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
     ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
     return;
   }
-  const shorts = await shortIds(await ctx.store(), records.map((r) => String(r.id)));
+  const shorts = await shortIds(
+    await ctx.store(),
+    records.flatMap((r) => [String(r.id), ...(r.commitment_id ? [String(r.commitment_id)] : [])]),
+  );
   const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
   if (def.name === "commitment") {
@@ -70,18 +75,24 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
         `${r.due_date} ${r.due_time}`,
         marker,
         status(r),
-        truncate(String(r.stakeholder ?? "?"), 20),
-        truncate(String(r.deliverable), 60),
+        truncate(safeLine(String(r.stakeholder ?? "?")), 20),
+        truncate(safeLine(String(r.deliverable)), 60),
       ];
     });
-    ctx.io.out(renderTable(["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"], rows));
+    ctx.io.out(
+      renderTable(["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"], rows, {
+        width: ctx.io.columns(),
+        shrink: [4, 5],
+        drop: [3, 1],
+      }),
+    );
     return;
   }
   const extra: Partial<Record<string, [string, (r: JsonRecord) => string]>> = {
     milestone: ["TARGET", (r) => String(r.target_date)],
     stakeholder: ["TYPE", (r) => String(r.type)],
     inbox: ["CAPTURED", (r) => String(r.created_at).slice(0, 10)],
-    task: ["COMMITMENT", (r) => String(r.commitment_id).slice(0, 6)],
+    task: ["COMMITMENT", (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)],
   };
   const more = extra[def.name];
   const headers = [
@@ -94,9 +105,10 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
     id(r),
     ...(more ? [more[1](r)] : []),
     ...(def.statuses ? [status(r)] : []),
-    truncate(String(r[def.label]), 70),
+    truncate(safeLine(String(r[def.label])), 70),
   ]);
-  ctx.io.out(renderTable(headers, rows));
+  const label = headers.length - 1;
+  ctx.io.out(renderTable(headers, rows, { width: ctx.io.columns(), shrink: [label] }));
 }
 
 /** A goal's progress in words: "1 of 3 done (milestones and commitments)". */
@@ -105,26 +117,32 @@ export function progressText(p: Progress): string {
   return `${p.done} of ${p.total} done (milestones and commitments)`;
 }
 
-function printRecord(ctx: AppContext, record: JsonRecord) {
+async function printRecord(ctx: AppContext, record: JsonRecord) {
   const s = style(ctx.io.color);
   const lines: string[] = [];
+  const indent = " ".repeat(19);
   for (const [key, value] of Object.entries(record)) {
     if (value === null || key === "tasks" || key === "milestones") continue;
     const shown = key === "progress"
       ? progressText(value as Progress)
       : Array.isArray(value)
-      ? value.join("; ")
+      ? value.map((v) => safeLine(String(v))).join("; ")
       : typeof value === "object"
-      ? JSON.stringify(value)
-      : String(value);
+      ? safeLine(JSON.stringify(value))
+      : safeText(String(value)).replaceAll("\n", `\n${indent}`);
     lines.push(`${s.bold(key.padEnd(18))} ${shown}`);
   }
+  const children = ["tasks", "milestones"].flatMap((key) =>
+    (record[key] as JsonRecord[] | undefined) ?? []
+  );
+  const shorts = await shortIds(await ctx.store(), children.map((c) => String(c.id)));
   for (const key of ["tasks", "milestones"]) {
-    const children = record[key] as JsonRecord[] | undefined;
-    if (!children) continue;
-    lines.push(`${s.bold(key.padEnd(18))} ${children.length === 0 ? "none" : ""}`);
-    for (const c of children) {
-      lines.push(`  ${String(c.id).slice(0, 8)}  ${String(c.status).padEnd(11)} ${c.title}`);
+    const list = record[key] as JsonRecord[] | undefined;
+    if (!list) continue;
+    lines.push(`${s.bold(key.padEnd(18))} ${list.length === 0 ? "none" : ""}`);
+    for (const c of list) {
+      const id = shorts.get(String(c.id)) ?? String(c.id);
+      lines.push(`  ${id}  ${String(c.status).padEnd(11)} ${safeLine(String(c.title))}`);
     }
   }
   ctx.io.out(lines.join("\n"));
@@ -375,7 +393,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
       const { def, row } = await resolveArg(ctx, id);
       const record = await loadRecord(await ctx.store(), def, String(row.id));
       if (opts.json) printJson(ctx, record);
-      else printRecord(ctx, record);
+      else await printRecord(ctx, record);
     });
 
   const edit = program.command("edit")
@@ -422,14 +440,13 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .option("--json", "print {deleted: N} as JSON")
     .action(async (id: string, opts: { yes?: boolean; json?: boolean }) => {
       const { def, row } = await resolveArg(ctx, id);
-      const label = truncate(String(row[def.label] ?? ""), 60);
-      if (!opts.yes) {
-        if (!ctx.io.stdinIsTty) {
-          throw new JdoError("USAGE", "Refusing to delete without --yes when not on a terminal");
-        }
-        const ok = await ctx.prompter.confirm(`Delete ${def.name} "${label}"?`, false);
-        if (!ok) throw new JdoError("CANCELLED", "Nothing deleted");
-      }
+      const label = truncate(safeLine(String(row[def.label] ?? "")), 60);
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "delete",
+        question: `Delete ${def.name} "${label}"?`,
+        cancelled: "Nothing deleted",
+      });
       const count = await remove(await domainOf(ctx), def, String(row.id));
       if (opts.json) printJson(ctx, { deleted: count, id: row.id, kind: def.name });
       else {ctx.io.out(

@@ -10,13 +10,14 @@ import { disableSync, syncNow, type SyncReport, syncStatus } from "../../sync/se
 import { runSetup } from "../../sync/setup.ts";
 import { entity, type EntityName } from "../../db/schema.ts";
 import { toRecord } from "../../domain/records.ts";
-import { parseInteger, printJson } from "../shared.ts";
 import {
   deviceStatusLines,
   registerDevicesCommand,
   registerRepairCommand,
   validDeviceName,
 } from "./sync_maintenance.ts";
+import { confirmDestructive } from "../confirm.ts";
+import { parseLimit, printJson } from "../shared.ts";
 
 export function summary(report: SyncReport): string {
   return `↑ ${report.pushed} pushed  ↓ ${report.pulled} pulled  ⚠ ${report.conflicts} conflict${
@@ -215,13 +216,13 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         ctx.io.out("Sync is already off; nothing to do.");
         return;
       }
-      if (!opts.yes && ctx.io.stdinIsTty) {
-        const ok = await ctx.prompter.confirm(
-          "Turn sync off on this device? Local data stays; the token is removed.",
-          true,
-        );
-        if (!ok) throw new JdoError("CANCELLED", "Sync is still on");
-      }
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "turn sync off",
+        question: "Turn sync off on this device? Local data stays; the token is removed.",
+        defaultAnswer: true,
+        cancelled: "Sync is still on",
+      });
       await disableSync(ctx);
       ctx.io.out("Sync is off. Local data is unchanged; the cloud database was left as it is.");
     });
@@ -233,11 +234,11 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .description("Values that lost a merge (same field changed on two devices, or edit vs delete)")
     .option("--json", "print a JSON array")
     .option("--all", "include conflicts already restored")
-    .option("--limit <n>", "at most N conflicts, newest first (0: all)", "20")
+    .option("--limit <n>", "at most N conflicts, newest first", "20")
     .action(async (opts: { json?: boolean; limit: string; all?: boolean }) => {
       const store = await ctx.store();
       const list = await listConflicts(store, {
-        limit: parseInteger(opts.limit, "--limit"),
+        limit: parseLimit(opts.limit),
         all: opts.all,
       });
       if (opts.json) return printJson(ctx, list);
