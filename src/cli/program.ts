@@ -103,7 +103,13 @@ function commandWords(program: Command, argv: string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (word === "--") break;
-    if (word.startsWith("-")) continue; // the root's and groups' options take no value
+    if (word.startsWith("-")) {
+      // An option of a command that also has subcommands (`sync conflicts
+      // --limit 5`) may take a value: skip it too.
+      const option = command.options.find((o) => o.long === word || o.short === word);
+      if (option && (option.required || option.optional) && !word.includes("=")) i++;
+      continue;
+    }
     if (command.commands.length === 0) break; // a command's own arguments follow
     if (word === "help" && !findSub(command, "help")) {
       const rest = argv.slice(i + 1).filter((w) => !w.startsWith("-"));

@@ -450,10 +450,19 @@ export class SyncWorld {
         const columns = groupsOfTable(w.table).find((x) => x.name === g)!.columns;
         if (final.version !== w.version) {
           if (overwrittenKnowingly.has(`${w.version}|${g}`)) continue;
-          if (columns.every((c) => (w.row[c] ?? null) === (final.row[c] ?? null))) continue;
-          if (g === "deleted_at" && w.row.deleted_at !== null && final.row.deleted_at !== null) {
-            continue; // two deletes: nothing lost
-          }
+          // Nothing is lost when the same value (two deletes count as the
+          // same) survived, or was overwritten by a write that saw it: a
+          // merge compares values, and drops an equal one silently.
+          const same = (a: Row, b: Row) =>
+            g === "deleted_at"
+              ? (a.deleted_at === null) === (b.deleted_at === null)
+              : columns.every((c) => (a[c] ?? null) === (b[c] ?? null));
+          const represented = [...this.writes.values()].some((o) =>
+            o !== w && o.table === w.table && o.id === w.id && o.groups.includes(g) &&
+            same(o.row, w.row) &&
+            (groups.get(g) === o || overwrittenKnowingly.has(`${o.version}|${g}`))
+          );
+          if (same(w.row, final.row) || represented) continue;
           lost.push({ write: w, group: g, kind: "field" });
         } else if (
           deleted && g !== "deleted_at" &&
@@ -529,14 +538,40 @@ export class SyncWorld {
     }
     for (const { write: lost, group, kind } of this.lostWrites()) {
       const name = entityOfTable(lost.table).name;
+      // The lost value is in the log: this write's own version, or the same
+      // value lost by a concurrent write (the merge compared equal values).
+      const columns = groupsOfTable(lost.table).find((g) => g.name === group)!.columns;
+      const value = JSON.stringify(
+        Object.fromEntries(columns.map((c) => [c, lost.row[c] ?? null])),
+      );
       const logged = conflicts.some((c) =>
         c.entity === name && c.row_id === lost.id && c.field === group &&
-        c.lost_version === lost.version
+        (c.lost_version === lost.version || (kind === "field" && c.lost_value === value))
       );
       assert.ok(
         logged,
         `lost value ${lost.table} ${lost.id} ${group} ${lost.version} (device ${lost.device}, ` +
-          `${kind}) is not in the conflict log`,
+          `${kind}) is not in the conflict log; logged for the row: ${
+            JSON.stringify(
+              conflicts.filter((c) => c.row_id === lost.id).map((c) => [
+                c.field,
+                c.kind,
+                c.winner,
+                c.lost_version,
+                c.kept_version,
+                c.detected_by,
+              ]),
+            )
+          }; writes of the row: ${
+            JSON.stringify(
+              [...this.writes.values()].filter((x) => x.id === lost.id).map((x) => [
+                x.version,
+                x.groups,
+                x.device,
+                [...x.past].length,
+              ]),
+            )
+          }`,
       );
     }
   }
