@@ -10,7 +10,7 @@ import { datesOf } from "../cli/shared.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { ENTITIES } from "../db/schema.ts";
 import { listRecords } from "../domain/records.ts";
-import { describeError, JdoError } from "../errors.ts";
+import { describeError, errorLine, JdoError } from "../errors.ts";
 import { type Style, style, visibleWidth } from "../output/colors.ts";
 import { renderDashboard } from "./dashboard.ts";
 import { History, HISTORY_MAX } from "./history.ts";
@@ -146,11 +146,8 @@ export async function runRepl(
       if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
         ctx.io.err(error.stack ?? String(error));
       }
-      const message = describeError(error);
-      if (message) {
-        const hint = error instanceof JdoError && error.hint ? ` (${error.hint})` : "";
-        fail(`${message}${hint}`);
-      }
+      const line = errorLine(error);
+      if (line) fail(line);
       return false;
     }
   };

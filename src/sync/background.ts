@@ -13,7 +13,7 @@ export function pendingMarker(ctx: AppContext): string {
 export async function maybeSyncInBackground(ctx: AppContext): Promise<void> {
   try {
     if (!ctx.openedStore()?.wrote) return;
-    const config = await resolveSyncConfig(ctx);
+    const config = await resolveSyncConfig(ctx, { token: false });
     if (!config.enabled || !config.auto || !config.url) return;
     const [command, ...prefix] = ctx.selfCommand;
     const child = new Deno.Command(command, {
