@@ -186,3 +186,20 @@ Deno.test({
     assert.match(r.io.stderr(), /^jdo: .*\(nothing was saved\)$/m);
   },
 });
+
+Deno.test("keyring: commands that need no token never ask it (no worker, no native module)", async () => {
+  const keyring = fakeKeyring();
+  await using h = await home(keyring);
+  await Deno.mkdir(h.home, { recursive: true });
+  await Deno.writeTextFile(
+    join(h.home, "settings.json"),
+    JSON.stringify({ turso_enabled: true, turso_db_url: "http://127.0.0.1:9", sync_auto: true }),
+  );
+  for (const argv of [["capture", "x"], ["list", "inbox"], ["integrity"], ["db", "status"]]) {
+    const r = await h.run(argv);
+    assert.equal(r.code, 0, `${argv.join(" ")}: ${r.io.stderr()}`);
+  }
+  assert.deepEqual(keyring.calls, []);
+  await h.run(["sync", "status", "--json"]);
+  assert.deepEqual(keyring.calls, ["get"], "sync status does read it");
+});
