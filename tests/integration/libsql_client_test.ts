@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Client, createClient, LibsqlError } from "@libsql/client";
 import { BUSY_TIMEOUT_MS, inTransaction, openDatabaseFile } from "../../src/db/database.ts";
 import { startSqld } from "../helpers/sqld.ts";
+import { openTempStore } from "../helpers/temp_store.ts";
 
 async function tempDb(): Promise<{ path: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "jdo-client-" });
@@ -160,4 +161,41 @@ Deno.test({
       replica.close();
     }
   },
+});
+
+Deno.test("client: Store.write's foreignKeys:false and ATTACH reach its transaction's connection", async () => {
+  await using t = await openTempStore();
+  await t.client.execute("CREATE TABLE p (id TEXT PRIMARY KEY)");
+  await t.client.execute("CREATE TABLE c (id TEXT, p TEXT REFERENCES p(id))");
+  await assert.rejects(
+    t.store.write((w) => w.tx.execute("INSERT INTO c VALUES ('1', 'missing')")),
+    /FOREIGN KEY/,
+  );
+  await t.store.write((w) => w.tx.execute("INSERT INTO c VALUES ('2', 'missing')"), {
+    foreignKeys: false,
+  });
+  assert.equal(await pragma(t.client, "foreign_keys"), 1, "back on afterwards");
+
+  const other = join(t.dir, "other.db");
+  const side = createClient({ url: `file:${other}` });
+  await side.execute("CREATE TABLE x (v)");
+  await side.execute("INSERT INTO x VALUES (42)");
+  side.close();
+  const seen = await t.store.write(
+    async (w) => Number((await w.tx.execute("SELECT v FROM side.x")).rows[0][0]),
+    { attach: { path: other, as: "side" } },
+  );
+  assert.equal(seen, 42);
+});
+
+Deno.test("client: Store reads during an open write run on that write's transaction", async () => {
+  await using t = await openTempStore();
+  await t.client.execute("CREATE TABLE n (v)");
+  const inside = await t.store.write(async (w) => {
+    await w.tx.execute("INSERT INTO n VALUES (1)");
+    // Not TRANSACTION_ACTIVE: the single connection is the transaction's, and Store uses it.
+    return Number((await t.store.one("SELECT count(*) AS k FROM n"))?.k);
+  });
+  assert.equal(inside, 1);
+  assert.equal(Number((await t.store.one("SELECT count(*) AS k FROM n"))?.k), 1);
 });
