@@ -123,10 +123,21 @@ async function quietly(action: () => Promise<unknown>): Promise<void> {
  * keyring appeared is still found in auth.json; removing clears both.
  */
 export class TokenVault {
+  /** What find() answered, kept for the process (the REPL asks often; a keyring call is a worker). */
+  #found?: Promise<FoundToken | undefined>;
+
   constructor(readonly keyring: SecretStore | undefined, readonly file: SecretStore) {}
 
   /** Where a token was found. A corrupt auth.json throws (it is named, never ignored). */
-  async find(): Promise<FoundToken | undefined> {
+  find(): Promise<FoundToken | undefined> {
+    const found = this.#found ??= this.#find();
+    found.catch(() => { // a failure is not remembered
+      if (this.#found === found) this.#found = undefined;
+    });
+    return found;
+  }
+
+  async #find(): Promise<FoundToken | undefined> {
     if (this.keyring) {
       try {
         const token = await this.keyring.get();
@@ -144,6 +155,7 @@ export class TokenVault {
    * in auth.json), else in auth.json. Returns where it went.
    */
   async save(token: string, now: Date): Promise<SecretStoreName> {
+    this.#found = undefined;
     if (this.keyring) {
       try {
         await this.keyring.set(token, now);
@@ -163,6 +175,7 @@ export class TokenVault {
 
   /** Removes the token from every store, doing what it can and saying what failed. */
   async remove(): Promise<RemovalReport> {
+    this.#found = undefined;
     const report: RemovalReport = { removed: [], failed: [] };
     for (const store of [this.keyring, this.file]) {
       if (!store) continue;
