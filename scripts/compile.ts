@@ -222,6 +222,8 @@ async function compile(target: Target, stagingDir: string, denortBin?: string): 
     // Loaded with `new Worker(new URL(...))`, which compile does not follow.
     "--include",
     "src/sync/replica_worker.ts",
+    "--include",
+    "src/config/keyring_worker.ts",
     ...PERMISSIONS,
     "--target",
     target.triple,

@@ -39,7 +39,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
 };
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
-  SYNC_AUTH: "Try: jdo sync setup (to store a new token)",
+  SYNC_AUTH: "Try: jdo sync setup to store a new token",
   SYNC_READ_ONLY: "Create a token that can write: turso db tokens create <db>",
   SYNC_SCHEMA_MISMATCH: "Upgrade jdo on this device to sync with this database.",
   DB_TOO_NEW: "Upgrade jdo to open this database.",
@@ -84,6 +84,21 @@ export function describeError(error: unknown): string {
   if (error instanceof JdoError) return error.message;
   if (error instanceof Error) return `Unexpected error: ${firstLine(error.message)}`;
   return `Unexpected error: ${String(error)}`;
+}
+
+/**
+ * The line shown for a failure: the message and at most one hint in
+ * parentheses. Every place that prints an error composes it here.
+ */
+export function errorLine(error: unknown): string {
+  const message = describeError(error);
+  const hint = error instanceof JdoError ? error.hint : undefined;
+  return message && hint ? `${message} (${hint})` : message;
+}
+
+/** The same failure with another hint in place of the code's usual one. */
+export function withHint(error: JdoError, hint: string): JdoError {
+  return new JdoError(error.code, error.message, { hint, cause: error.cause ?? error });
 }
 
 export function firstLine(text: string): string {

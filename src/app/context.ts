@@ -1,6 +1,14 @@
 import type { Client } from "@libsql/client";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { type Paths, resolvePaths } from "../config/paths.ts";
+import {
+  authFileStore,
+  keyringWanted,
+  osKeyring,
+  type SecretStore,
+  TokenVault,
+  TURSO_PROVIDER,
+} from "../config/secret_store.ts";
 import { migrateLocal, openDatabaseFile } from "../db/database.ts";
 import { Store, type WallClock } from "../db/store.ts";
 import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
@@ -20,6 +28,8 @@ export interface AppContext {
   readonly io: Io;
   readonly clock: WallClock;
   readonly prompter: Prompter;
+  /** Where the cloud token is kept: the OS keyring, else auth.json. */
+  readonly tokens: TokenVault;
   /** The program's own argv prefix to re-run jdo (for background sync). */
   readonly selfCommand: string[];
   timeZone(): string;
@@ -38,6 +48,8 @@ export interface ContextOptions {
   clock: WallClock;
   prompter: Prompter;
   selfCommand: string[];
+  /** The keyring to use; null for none; default: the OS keyring where one can answer. */
+  keyring?: SecretStore | null;
 }
 
 export function createContext(options: ContextOptions): AppContext {
@@ -46,12 +58,16 @@ export function createContext(options: ContextOptions): AppContext {
   let store: Store | undefined;
   let client: Client | undefined;
   let zone: string | undefined;
+  const keyring = options.keyring === undefined
+    ? keyringWanted(options.env) ? osKeyring(`turso:${paths.home}`) : undefined
+    : options.keyring ?? undefined;
   return {
     env: options.env,
     paths,
     io: options.io,
     clock: options.clock,
     prompter: options.prompter,
+    tokens: new TokenVault(keyring, authFileStore(paths.auth, TURSO_PROVIDER)),
     selfCommand: options.selfCommand,
     timeZone() {
       if (zone) return zone;

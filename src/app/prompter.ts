@@ -41,11 +41,15 @@ export function terminalPrompter(): Prompter {
   };
 }
 
-/** A prompter that answers from a list, for tests; fails when it runs out. */
+/**
+ * A prompter that answers from a list, for tests; fails when it runs out.
+ * An empty answer to `input` takes its default, as Enter does.
+ */
 export function scriptedPrompter(
   answers: (string | boolean)[],
-): Prompter & { asked: string[] } {
+): Prompter & { asked: string[]; defaults: (string | undefined)[] } {
   const asked: string[] = [];
+  const defaults: (string | undefined)[] = [];
   const next = (message: string) => {
     asked.push(message);
     if (answers.length === 0) {
@@ -55,7 +59,12 @@ export function scriptedPrompter(
   };
   return {
     asked,
-    input: (message) => Promise.resolve(String(next(message))),
+    defaults,
+    input: (message, options) => {
+      defaults.push(options?.default);
+      const answer = String(next(message));
+      return Promise.resolve(answer === "" ? options?.default ?? "" : answer);
+    },
     password: (message) => Promise.resolve(String(next(message))),
     confirm: (message) => Promise.resolve(Boolean(next(message))),
   };

@@ -2,7 +2,7 @@ import type { AppContext } from "../app/context.ts";
 import { explainFileError } from "../app/file_errors.ts";
 import { OutputClosed } from "../app/io.ts";
 import { PromptCancelled } from "../app/prompter.ts";
-import { describeError, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
+import { errorLine, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
 import { safeLine } from "../output/safe_text.ts";
 import { buildProgram, runProgram } from "./program.ts";
 import { maybeSyncInBackground } from "../sync/background.ts";
@@ -29,11 +29,8 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
       ctx.io.err(error.stack ?? String(error));
       if (error.cause instanceof Error) ctx.io.err(`Caused by: ${error.cause.stack}`);
     }
-    const message = describeError(error);
-    if (message) {
-      const hint = error instanceof JdoError && error.hint ? ` (${error.hint})` : "";
-      ctx.io.err(safeLine(`jdo: ${message}${hint}`));
-    }
+    const line = errorLine(error);
+    if (line) ctx.io.err(safeLine(`jdo: ${line}`));
     return exitCodeFor(error);
   } finally {
     ctx.close();

@@ -83,3 +83,53 @@ export async function backupNow(
 ): Promise<string> {
   return await backupTo(store, out ?? await defaultBackupPath(backupsDir, now));
 }
+
+export interface SetAside {
+  /** The backup file (a database, or the raw bytes of the working file). */
+  path: string;
+  /** Every file written: the copy, plus -wal and -shm for a raw copy. */
+  files: string[];
+  /** Why a byte-for-byte copy was made instead of a consistent backup. */
+  rawBecause?: string;
+}
+
+/**
+ * Keeps the working database before it is replaced: a consistent backup when
+ * it can be read, otherwise (a corrupt or unreadable file) a byte-for-byte
+ * copy of the file and its -wal/-shm next to it, so nothing of it is lost.
+ */
+export async function setAsideDatabase(
+  openStore: () => Promise<Store>,
+  database: string,
+  backupsDir: string,
+  now: Date,
+): Promise<SetAside> {
+  const path = await defaultBackupPath(backupsDir, now);
+  let failure: unknown;
+  try {
+    await backupTo(await openStore(), path);
+    return { path, files: [path] };
+  } catch (error) {
+    if (!await pathExists(database)) throw error;
+    failure = error;
+  }
+  await Deno.remove(path).catch(() => {}); // a half-written VACUUM INTO
+  const files: string[] = [];
+  for (const suffix of ["", "-wal", "-shm"]) {
+    const from = database + suffix;
+    if (suffix && !await pathExists(from)) continue;
+    try {
+      await Deno.copyFile(from, path + suffix);
+      if (Deno.build.os !== "windows") await Deno.chmod(path + suffix, 0o600);
+    } catch (error) {
+      throw new JdoError(
+        "IO_ERROR",
+        `Cannot copy ${from} aside to ${path + suffix}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    files.push(path + suffix);
+  }
+  const reason = failure instanceof JdoError ? failure.message : sqliteMessage(failure);
+  return { path, files, rawBecause: reason };
+}

@@ -1,28 +1,44 @@
-import { type Client, createClient, type InArgs } from "@libsql/client";
+import {
+  type Client,
+  createClient,
+  type InArgs,
+  type InStatement,
+  type ResultSet,
+  type Transaction,
+} from "@libsql/client";
 import { dirname } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.ts";
 import type { Row } from "./schema.ts";
 
-/** Anything that can run SQL. */
-export type Executor = Pick<Client, "execute">;
+/** Anything that can run SQL: a client or an open transaction. */
+export interface Executor {
+  execute(stmt: InStatement): Promise<ResultSet>;
+}
 
 /**
- * Runs `fn` inside BEGIN IMMEDIATE … COMMIT on the client's own connection.
- * (@libsql/client's transaction() hands its connection to the transaction
- * and never closes it, leaking two file handles per write.) Callers must not
+ * Runs `fn` inside BEGIN IMMEDIATE … COMMIT (`client.transaction("write")`);
+ * `fn` must run its statements on the transaction it is given. Since
+ * @libsql/client 0.18 every `client.execute()` borrows a pooled connection
+ * and rolls back whatever transaction it left open when it gives it back, so
+ * a `BEGIN` sent with `execute()` ends with that very call. Callers must not
  * overlap transactions on one client; Store serialises its writes.
  */
-export async function inTransaction<T>(client: Client, fn: () => Promise<T>): Promise<T> {
-  await client.execute("BEGIN IMMEDIATE");
+export async function inTransaction<T>(
+  client: Client,
+  fn: (tx: Transaction) => Promise<T>,
+): Promise<T> {
+  const tx = await client.transaction("write");
   try {
-    const result = await fn();
-    await client.execute("COMMIT");
+    const result = await fn(tx);
+    await tx.commit();
     return result;
   } catch (error) {
-    await client.execute("ROLLBACK").catch(() => {});
+    await tx.rollback().catch(() => {});
     throw error;
+  } finally {
+    tx.close();
   }
 }
 
@@ -65,7 +81,17 @@ export function sqliteMessage(error: unknown): string {
   return message.replace(/^SQLITE_[A-Z_]+: /, "").split("\n", 1)[0];
 }
 
-/** Opens (creating when absent) a libSQL file with WAL and a busy timeout. */
+/**
+ * Opens (creating when absent) a libSQL file with WAL and a busy timeout.
+ *
+ * One connection (`concurrency: 1`): @libsql/client 0.18 pools up to 20
+ * connections per `file:` client, and a PRAGMA or ATTACH sent with
+ * `execute()` applies to whichever connection served that call. jdo sets
+ * `foreign_keys` and ATTACHes around its write transactions (Store.write),
+ * so they must all land on the one connection the transaction then uses.
+ * The busy timeout is the client's `timeout` option, which the client
+ * applies to every connection it opens.
+ */
 export async function openDatabaseFile(path: string): Promise<Client> {
   // Create a missing directory private; never chmod an existing one (JDO_DATABASE_PATH
   // may point into a shared directory such as /tmp or the current directory).
@@ -75,7 +101,7 @@ export async function openDatabaseFile(path: string): Promise<Client> {
   }
   let client: Client;
   try {
-    client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS });
+    client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS, concurrency: 1 });
     const mode = await client.execute("PRAGMA journal_mode");
     if (String(mode.rows[0]?.[0]).toLowerCase() !== "wal") {
       await client.execute("PRAGMA journal_mode=WAL");
@@ -149,11 +175,11 @@ export async function migrateLocal(
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
     try {
-      const done = await inTransaction(client, async () => {
+      const done = await inTransaction(client, async (tx) => {
         // Another process may have applied it while this one waited for the lock.
-        if (await schemaVersion(client) >= migration.version) return false;
-        for (const sql of migration.statements("local")) await client.execute(sql);
-        await client.execute({
+        if (await schemaVersion(tx) >= migration.version) return false;
+        for (const sql of migration.statements("local")) await tx.execute(sql);
+        await tx.execute({
           sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
           args: [migration.version, migration.name, now().toISOString()],
         });

@@ -40,6 +40,8 @@ export const CONFLICT_ENTITY = "conflict";
 export class Store {
   #wrote = false;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The open write transaction: reads meanwhile run on it (the client has one connection). */
+  #active?: Executor;
 
   constructor(readonly client: Client, readonly clock: WallClock) {}
 
@@ -49,11 +51,11 @@ export class Store {
   }
 
   query(sql: string, args: InArgs = []): Promise<Row[]> {
-    return queryRows(this.client, sql, args);
+    return queryRows(this.#active ?? this.client, sql, args);
   }
 
   one(sql: string, args: InArgs = []): Promise<Row | undefined> {
-    return queryOne(this.client, sql, args);
+    return queryOne(this.#active ?? this.client, sql, args);
   }
 
   async deviceId(): Promise<string> {
@@ -84,11 +86,16 @@ export class Store {
         });
       }
       try {
-        const writer = await inTransaction(this.client, async () => {
-          const w = await Writer.open(this.client, this.clock);
-          w.result = await fn(w);
-          await w.saveClock();
-          return w;
+        const writer = await inTransaction(this.client, async (tx) => {
+          this.#active = tx;
+          try {
+            const w = await Writer.open(tx, this.clock);
+            w.result = await fn(w);
+            await w.saveClock();
+            return w;
+          } finally {
+            this.#active = undefined;
+          }
         });
         this.#wrote ||= writer.changed;
         return writer.result as T;

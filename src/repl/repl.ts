@@ -11,7 +11,7 @@ import { datesOf } from "../cli/shared.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { ENTITIES } from "../db/schema.ts";
 import { listRecords } from "../domain/records.ts";
-import { describeError, JdoError } from "../errors.ts";
+import { describeError, errorLine, JdoError } from "../errors.ts";
 import { type Style, style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { safeLine } from "../output/safe_text.ts";
 import { renderDashboard } from "./dashboard.ts";
@@ -159,11 +159,8 @@ export async function runRepl(
       if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
         ctx.io.err(error.stack ?? String(error));
       }
-      const message = describeError(error);
-      if (message) {
-        const hint = error instanceof JdoError && error.hint ? ` (${error.hint})` : "";
-        fail(`${message}${hint}`);
-      }
+      const line = errorLine(error);
+      if (line) fail(line);
       return false;
     }
   };

@@ -1,4 +1,5 @@
 import type { AppContext } from "../app/context.ts";
+import { JdoError } from "../errors.ts";
 import { resolveSyncConfig } from "./config.ts";
 
 /** Marker left by a write whose background sync found another sync running. */
@@ -13,7 +14,7 @@ export function pendingMarker(ctx: AppContext): string {
 export async function maybeSyncInBackground(ctx: AppContext): Promise<void> {
   try {
     if (!ctx.openedStore()?.wrote) return;
-    const config = await resolveSyncConfig(ctx);
+    const config = await resolveSyncConfig(ctx, { token: false });
     if (!config.enabled || !config.auto || !config.url) return;
     const [command, ...prefix] = ctx.selfCommand;
     const child = new Deno.Command(command, {
@@ -25,7 +26,11 @@ export async function maybeSyncInBackground(ctx: AppContext): Promise<void> {
       env: { RUST_LOG: "off" },
     }).spawn();
     child.unref();
-  } catch {
-    // Sync will catch up on the next write or `jdo sync now`.
+  } catch (error) {
+    // A settings file that cannot be read is named; anything else: sync
+    // catches up on the next write or `jdo sync now`.
+    if (error instanceof JdoError && error.code === "CONFIG_INVALID") {
+      ctx.io.err(`jdo: warning: ${error.message}; automatic sync was skipped`);
+    }
   }
 }

@@ -28,7 +28,7 @@ export function classifyCloudError(error: unknown, host: string, action: string)
   if (status === 401 || /Unauthorized|JWT|PrimaryHandshakeTimeout|authenticat/i.test(text)) {
     return new JdoError(
       "SYNC_AUTH",
-      `The cloud database at ${host} rejected the token (it is invalid or expired)`,
+      `The cloud database at ${host} rejected the token: it is invalid or expired`,
       { cause: error },
     );
   }
@@ -47,7 +47,7 @@ export function classifyCloudError(error: unknown, host: string, action: string)
     });
   }
   const network: [RegExp, string][] = [
-    [/Connection refused/i, "connection refused"],
+    [/Connection refused/i, `connection refused: nothing is listening at ${host}`],
     [/dns error|failed to lookup|Name or service not known/i, "unknown host"],
     [/timed out|TimeoutError|deadline/i, "no answer in time"],
     [/certificate|tls|ssl/i, "TLS/certificate error"],

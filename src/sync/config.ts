@@ -1,10 +1,20 @@
 import type { AppContext } from "../app/context.ts";
-import { getToken } from "../config/auth_store.ts";
+import type { SecretStoreName } from "../config/secret_store.ts";
 import { JdoError } from "../errors.ts";
 
-export const TURSO_PROVIDER = "turso";
+export { TURSO_PROVIDER } from "../config/secret_store.ts";
 
-export type TokenSource = "auth_store" | "env" | "none";
+/** `sync status --json`'s `token_source`. */
+export type TokenSource = "keyring" | "auth_store" | "env" | "none";
+
+const SOURCE_OF_STORE: Record<SecretStoreName, TokenSource> = {
+  keyring: "keyring",
+  "auth store": "auth_store",
+};
+
+export function tokenSourceOf(store: SecretStoreName): TokenSource {
+  return SOURCE_OF_STORE[store];
+}
 
 export interface SyncConfig {
   enabled: boolean;
@@ -23,9 +33,19 @@ function isLoopback(hostname: string): boolean {
 }
 
 /**
+ * The URL every client of the cloud uses. The remote client takes ws(s)://
+ * but the embedded replica does not ("unsupported scheme ws"); both speak
+ * HTTP to the same server, so ws:// becomes http:// and wss:// https://.
+ */
+export function canonicalUrl(url: string): string {
+  return url.replace(/^ws:\/\//i, "http://").replace(/^wss:\/\//i, "https://");
+}
+
+/**
  * Checks a database URL: libsql://, https:// and wss:// anywhere; http:// and
  * ws:// only on loopback. Credentials in the URL are refused (the token goes
- * through --token-stdin or the prompt, never the URL).
+ * through --token-stdin or the prompt, never the URL). Returns the canonical
+ * form (ws:// → http://, wss:// → https://): what is checked is what is saved.
  */
 export function validateCloudUrl(input: string): string {
   const text = input.trim();
@@ -56,7 +76,7 @@ export function validateCloudUrl(input: string): string {
     );
   }
   url.hash = "";
-  return url.toString().replace(/\/$/, "");
+  return canonicalUrl(url.toString().replace(/\/$/, ""));
 }
 
 /** The URL without credentials or query: safe to print and log. */
@@ -78,8 +98,15 @@ export function hostOf(input: string): string {
   }
 }
 
-/** Settings and credentials resolved once; environment variables win over files. */
-export async function resolveSyncConfig(ctx: AppContext): Promise<SyncConfig> {
+/**
+ * Settings and credentials resolved once; environment variables win over
+ * files. With `token: false` the token stores are not read (commands that
+ * only need to know whether sync is on never wait on a keyring).
+ */
+export async function resolveSyncConfig(
+  ctx: AppContext,
+  options: { token?: boolean } = {},
+): Promise<SyncConfig> {
   const settings = await ctx.settings();
   const env = ctx.env;
   const envUrl = env.JDO_TURSO_DB_URL || env.TURSO_DATABASE_URL;
@@ -89,19 +116,20 @@ export async function resolveSyncConfig(ctx: AppContext): Promise<SyncConfig> {
   if (envToken) {
     token = envToken;
     tokenSource = "env";
-  } else if (settings.turso_enabled) {
-    const stored = await getToken(ctx.paths.auth, TURSO_PROVIDER);
-    if (stored) {
-      token = stored;
-      tokenSource = "auth_store";
+  } else if (settings.turso_enabled && options.token !== false) {
+    const found = await ctx.tokens.find();
+    if (found) {
+      token = found.token;
+      tokenSource = tokenSourceOf(found.source);
     }
   }
   if (token) ctx.io.secrets.add(token);
+  const rawUrl = envUrl || settings.turso_db_url;
   const autoEnv = env.JDO_SYNC_AUTO;
   const interval = Number(env.JDO_SYNC_INTERVAL);
   return {
     enabled: settings.turso_enabled,
-    url: envUrl || settings.turso_db_url,
+    url: rawUrl ? canonicalUrl(rawUrl) : null,
     urlSource: envUrl ? "env" : settings.turso_db_url ? "settings" : "none",
     token,
     tokenSource,

@@ -19,7 +19,7 @@ export function indicatorText(lastResult: string | null, pending: number): strin
  * connection never waits on a sync transaction and input never blocks.
  */
 export async function replSyncHook(ctx: AppContext): Promise<ReplSync | undefined> {
-  const config = await resolveSyncConfig(ctx);
+  const config = await resolveSyncConfig(ctx, { token: false });
   if (!config.enabled) return undefined;
   return {
     intervalSeconds: config.intervalSeconds,

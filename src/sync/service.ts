@@ -1,11 +1,11 @@
 import type { AppContext } from "../app/context.ts";
-import { removeToken } from "../config/auth_store.ts";
+import { pathExists } from "../config/atomic_file.ts";
 import { saveSettings } from "../config/settings.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
 import type { Store } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudStore } from "./cloud_store.ts";
-import { displayUrl, resolveSyncConfig, type SyncConfig, TURSO_PROVIDER } from "./config.ts";
+import { displayUrl, resolveSyncConfig, type SyncConfig } from "./config.ts";
 import { type ConflictRecord, resetForCloud, type SyncHooks, syncOnce } from "./engine.ts";
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { acquireSyncLock } from "./lock.ts";
@@ -35,8 +35,12 @@ export interface SyncStatus {
   enabled: boolean;
   state: SyncStateName;
   url: string | null;
+  /** The last attempt (spec field) and its result. */
   last_sync_at: string | null;
   last_result: string | null;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  /** The last failure's message. */
   last_error: string | null;
   pending_changes: number;
   conflicts: number;
@@ -48,7 +52,12 @@ export interface SyncStatus {
   devices?: number;
   /** Devices whose clock was off by more than CLOCK_SKEW_LIMIT_MS at their last sync. */
   clock_skewed_devices?: DeviceRecord[];
+  /** Files jdo could not read (a corrupt auth.json, …), one sentence each. */
+  warnings: string[];
 }
+
+/** How long `sync status` waits for the cloud (the documented short probe). */
+export const STATUS_PROBE_MS = 3_000;
 
 export function openCloud(ctx: AppContext, config: SyncConfig, timeoutMs?: number): LibsqlCloud {
   return new LibsqlCloud({
@@ -56,6 +65,7 @@ export function openCloud(ctx: AppContext, config: SyncConfig, timeoutMs?: numbe
     token: config.token,
     replicaDir: ctx.paths.cloudDir,
     requestTimeoutMs: timeoutMs,
+    probeTimeoutMs: timeoutMs,
   });
 }
 
@@ -67,10 +77,7 @@ export async function requireEnabled(ctx: AppContext): Promise<SyncConfig> {
   if (!config.token) {
     throw new JdoError(
       "SYNC_AUTH",
-      "No cloud token found (auth.json has none and no env var is set)",
-      {
-        hint: "Try: jdo sync setup",
-      },
+      "No cloud token found: none in the keyring or auth.json, and no token env var is set",
     );
   }
   return config;
@@ -110,9 +117,14 @@ function conflictLines(conflicts: ConflictRecord[]): string[] {
  */
 export async function syncNow(
   ctx: AppContext,
-  options: { hooks?: SyncHooks; lockWaitMs?: number } = {},
+  options: {
+    hooks?: SyncHooks;
+    lockWaitMs?: number;
+    /** Sync with this configuration instead of the saved one (setup's first sync). */
+    config?: SyncConfig;
+  } = {},
 ): Promise<SyncReport> {
-  const config = await requireEnabled(ctx);
+  const config = options.config ?? await requireEnabled(ctx);
   const store = await ctx.store();
   const started = performance.now();
   const lock = await acquireSyncLock(ctx.paths.syncLock, options.lockWaitMs ?? 15_000);
@@ -127,12 +139,9 @@ export async function syncNow(
       conflicts: stats.conflicts.length,
       duration_ms: Math.round(performance.now() - started),
     };
+    const at = ctx.clock.now().toISOString();
     await store.write((w) =>
-      writeSyncState(w, {
-        last_sync_at: ctx.clock.now().toISOString(),
-        last_result: "ok",
-        last_error: null,
-      })
+      writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
     );
     await recordDevice(ctx, store, cloud);
     await appendLog(ctx.paths.log, "WARN", conflictLines(stats.conflicts), ctx.io.secrets);
@@ -146,10 +155,12 @@ export async function syncNow(
     const jdoError = error instanceof JdoError
       ? error
       : new JdoError("SYNC_FAILED", `Sync failed: ${(error as Error).message}`, { cause: error });
+    const at = ctx.clock.now().toISOString();
     await store.write((w) =>
       writeSyncState(w, {
-        last_sync_at: ctx.clock.now().toISOString(),
+        last_sync_at: at,
         last_result: jdoError.code,
+        last_failure_at: at,
         last_error: jdoError.message,
       })
     ).catch(() => {});
@@ -197,7 +208,13 @@ const STATE_OF_CODE: Record<string, SyncStateName> = {
 
 /** Sync status with the cloud probed under a short timeout. */
 export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncStatus> {
+  // With sync on, a corrupt auth.json fails here, naming the file.
   const config = await resolveSyncConfig(ctx);
+  const warnings: string[] = [];
+  if (config.tokenSource !== "auth_store") {
+    // auth.json was not needed, but a corrupt one is still worth knowing about.
+    await ctx.tokens.file.get().catch((error) => warnings.push((error as Error).message));
+  }
   const store = await ctx.store();
   const state = await readSyncState(store);
   const status: SyncStatus = {
@@ -206,12 +223,17 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
     url: config.url ? displayUrl(config.url) : null,
     last_sync_at: state.lastSyncAt,
     last_result: state.lastResult,
+    // Databases synced before these keys existed know only the last attempt.
+    last_success_at: state.lastSuccessAt ?? (state.lastResult === "ok" ? state.lastSyncAt : null),
+    last_failure_at: state.lastFailureAt ??
+      (state.lastResult && state.lastResult !== "ok" ? state.lastSyncAt : null),
     last_error: state.lastError,
     pending_changes: state.pendingChanges,
     conflicts: state.conflicts,
     device_id: await store.deviceId(),
     token_source: config.tokenSource,
     url_source: config.urlSource,
+    warnings,
   };
   if (!config.enabled || !config.url) return status;
   const { devices } = await listDevices(store);
@@ -228,7 +250,7 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
       : STATE_OF_CODE[state.lastResult ?? ""] ?? "offline";
     return status;
   }
-  const cloud = openCloud(ctx, config, 3_000);
+  const cloud = openCloud(ctx, config, STATUS_PROBE_MS);
   try {
     const info = await cloud.info();
     status.state = info.schemaVersion > LATEST_SCHEMA_VERSION ? "schema_mismatch" : "online";
@@ -242,20 +264,70 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
   return status;
 }
 
-/** Back to local-only: local data stays, the token goes, the cloud is untouched. */
+/** What `sync disable` still has to undo on this device; empty when sync is fully off. */
+export async function disableLeftovers(ctx: AppContext): Promise<string[]> {
+  const left: string[] = [];
+  if ((await ctx.settings()).turso_enabled) left.push("settings");
+  const token = await ctx.tokens.find().catch(() => ({ source: "auth store" }));
+  if (token) left.push(token.source);
+  if (await pathExists(ctx.paths.cloudDir)) left.push("cloud/");
+  return left;
+}
+
+/**
+ * Back to local-only: local data stays, the token goes (from the keyring and
+ * auth.json), cloud/ goes, the cloud is untouched. Every step that can be
+ * done is done; a step that fails is named and the command can be run again
+ * to finish it. Returns false when there was nothing to do.
+ */
 export async function disableSync(ctx: AppContext): Promise<boolean> {
   const settings = await ctx.settings();
-  if (!settings.turso_enabled) return false;
+  if ((await disableLeftovers(ctx)).length === 0) return false;
   const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
+  const failed: { what: string; error: unknown }[] = [];
   try {
-    const next = { ...settings, turso_enabled: false, turso_db_url: null };
-    await saveSettings(ctx.paths.settings, next);
-    ctx.setSettings(next);
-    await removeToken(ctx.paths.auth, TURSO_PROVIDER);
-    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
-    await appendLog(ctx.paths.log, "INFO", ["sync disabled"], ctx.io.secrets);
+    const removal = await ctx.tokens.remove();
+    for (const f of removal.failed) {
+      failed.push({ what: `remove the token from the ${f.store}`, error: f.error });
+    }
+    try {
+      await Deno.remove(ctx.paths.cloudDir, { recursive: true });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) failed.push({ what: "remove cloud/", error });
+    }
+    if (settings.turso_enabled) {
+      const next = { ...settings, turso_enabled: false, turso_db_url: null };
+      try {
+        await saveSettings(ctx.paths.settings, next);
+        ctx.setSettings(next);
+      } catch (error) {
+        failed.push({ what: "write settings.json", error });
+      }
+    }
+    await appendLog(
+      ctx.paths.log,
+      failed.length ? "WARN" : "INFO",
+      [
+        failed.length
+          ? `sync disable incomplete: ${failed.map((f) => f.what).join(", ")}`
+          : "sync disabled",
+      ],
+      ctx.io.secrets,
+    );
   } finally {
     await lock.release();
+  }
+  if (failed.length) {
+    const first = failed[0].error;
+    const reason = first instanceof Error ? first.message : String(first);
+    const off = !failed.some((f) => f.what === "write settings.json");
+    throw new JdoError(
+      first instanceof JdoError ? first.code : "IO_ERROR",
+      `${off ? "Sync is off, but" : "Sync is still on:"} could not ${
+        failed.map((f) => f.what).join(" and ")
+      }: ${reason}; then run jdo sync disable again to finish`,
+      { hint: "", cause: first },
+    );
   }
   return true;
 }

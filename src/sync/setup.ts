@@ -1,14 +1,19 @@
 import type { AppContext } from "../app/context.ts";
-import { setToken } from "../config/auth_store.ts";
 import { saveSettings } from "../config/settings.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
 import { ENTITIES } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
-import { JdoError } from "../errors.ts";
+import { JdoError, withHint } from "../errors.ts";
 import { style } from "../output/colors.ts";
 import { progressBar } from "../output/progress.ts";
-import { backupNow } from "../db/backup.ts";
-import { displayUrl, hostOf, TURSO_PROVIDER, validateCloudUrl } from "./config.ts";
+import { backupNow, replaceDatabase } from "../db/backup.ts";
+import {
+  displayUrl,
+  hostOf,
+  resolveSyncConfig,
+  type SyncConfig,
+  validateCloudUrl,
+} from "./config.ts";
 import { liveRowCount } from "./engine.ts";
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { syncNow, type SyncReport } from "./service.ts";
@@ -25,6 +30,8 @@ export interface SetupOptions {
   /** This device's name in the device directory. */
   name?: string;
 }
+
+const NOTHING_SAVED = "nothing was saved";
 
 export const GUIDANCE =
   `jdo keeps your data in a local file and can sync it through a Turso (libSQL)
@@ -110,11 +117,13 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   let tokenFromEnv = false;
   if (interactive) {
     io.out(GUIDANCE);
+    let lastUrl = envUrl;
     for (;;) {
-      const rawUrl = options.url ?? await ctx.prompter.input("Database URL:", { default: envUrl });
+      const rawUrl = options.url ?? await ctx.prompter.input("Database URL:", { default: lastUrl });
       let tokenInput: string;
       try {
         url = validateCloudUrl(rawUrl);
+        lastUrl = rawUrl.trim(); // a retry offers it again (only the token may be wrong)
         tokenInput = (await ctx.prompter.password("Token (input hidden):")).trim();
         if (!tokenInput) throw new JdoError("USAGE", "The token is empty");
         io.secrets.add(tokenInput);
@@ -127,7 +136,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
         io.err(s.red(`✗ ${error.message}`));
         options.url = undefined;
         if (!await ctx.prompter.confirm("Try again?", true)) {
-          throw new JdoError(error.code, `${error.message} (nothing was saved)`);
+          throw withHint(error, NOTHING_SAVED);
         }
       }
     }
@@ -139,9 +148,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     try {
       await validateCloud(url, token);
     } catch (error) {
-      if (error instanceof JdoError) {
-        throw new JdoError(error.code, `${error.message} (nothing was saved)`, { cause: error });
-      }
+      if (error instanceof JdoError) throw withHint(error, NOTHING_SAVED);
       throw error;
     }
   }
@@ -149,6 +156,8 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
 
   const store = await ctx.store();
   const localRows = await liveRowCount(store);
+  /** The backup this device's data went to when it starts from the cloud's data. */
+  let setAside: string | undefined;
   if (localRows > 0) {
     const ask = (message: string, flag: boolean | undefined) =>
       flag ?? (interactive ? ctx.prompter.confirm(message, true) : Promise.resolve(true));
@@ -164,6 +173,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     const upload = await ask(`Upload these ${localRows} items to the cloud?`, options.upload);
     if (!upload) {
       backupPath ??= await backupNow(store, ctx.paths.backupsDir, ctx.clock.now());
+      setAside = backupPath;
       const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
       try {
         await startFromCloud(store);
@@ -176,22 +186,24 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     }
   }
 
-  const next = {
-    ...settings,
-    turso_enabled: true,
-    turso_db_url: url,
-    device_id: await store.deviceId(),
+  // The first sync runs with the new configuration held in memory: only
+  // when it has worked are the token and the settings saved.
+  const saved = await resolveSyncConfig(ctx, { token: false });
+  const config: SyncConfig = {
+    ...saved,
+    enabled: true,
+    url,
+    urlSource: "settings",
+    token,
+    tokenSource: tokenFromEnv ? "env" : "auth_store",
   };
-  if (!tokenFromEnv) await setToken(ctx.paths.auth, TURSO_PROVIDER, token, ctx.clock.now());
-  await saveSettings(ctx.paths.settings, next);
-  ctx.setSettings(next);
-
-  if (options.name !== undefined) await setDeviceName(store, options.name);
-
+  // The name goes with the first sync's device record (a local setting).
+  if (options.name !== undefined) await setDeviceName(await ctx.store(), options.name);
   let upload: ReturnType<typeof progressBar> | undefined;
   let report: SyncReport;
   try {
     report = await syncNow(ctx, {
+      config,
       hooks: {
         onPushProgress(done, total) {
           upload ??= progressBar(io, "Uploading", total);
@@ -201,8 +213,33 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     });
   } catch (error) {
     upload?.abort();
-    throw error;
+    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
+    let hint = NOTHING_SAVED;
+    if (setAside) {
+      // --no-upload emptied this device for the cloud's data: put it back.
+      ctx.close();
+      await replaceDatabase(setAside, ctx.paths.database);
+      hint = `nothing was saved; this device's data was put back from ${setAside}`;
+    }
+    throw error instanceof JdoError ? withHint(error, hint) : error;
   }
   upload?.finish();
+
+  const next = {
+    ...settings,
+    turso_enabled: true,
+    turso_db_url: url,
+    device_id: await (await ctx.store()).deviceId(),
+  };
+  if (!tokenFromEnv) {
+    const where = await ctx.tokens.save(token, ctx.clock.now());
+    io.err(
+      where === "keyring"
+        ? "Token saved in the OS keyring"
+        : `Token saved in ${ctx.paths.auth} (readable only by you)`,
+    );
+  }
+  await saveSettings(ctx.paths.settings, next);
+  ctx.setSettings(next);
   return report;
 }

@@ -6,15 +6,27 @@ export interface SyncState {
   watermark: number;
   /** The cloud database the watermark belongs to. */
   cloudId: string | null;
+  /** The last attempt, whatever its result. */
   lastSyncAt: string | null;
-  /** "ok" or an error code such as SYNC_UNREACHABLE. */
+  /** "ok" or an error code such as SYNC_UNREACHABLE: the last attempt's result. */
   lastResult: string | null;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  /** The last failure's message (kept after a later success). */
   lastError: string | null;
   pendingChanges: number;
   conflicts: number;
 }
 
-const KEYS = ["watermark", "cloud_id", "last_sync_at", "last_result", "last_error"];
+const KEYS = [
+  "watermark",
+  "cloud_id",
+  "last_sync_at",
+  "last_result",
+  "last_success_at",
+  "last_failure_at",
+  "last_error",
+];
 
 export async function readSyncState(store: Store): Promise<SyncState> {
   const rows = await store.query(
@@ -31,6 +43,8 @@ export async function readSyncState(store: Store): Promise<SyncState> {
     cloudId: map.get("cloud_id") ?? null,
     lastSyncAt: map.get("last_sync_at") ?? null,
     lastResult: map.get("last_result") ?? null,
+    lastSuccessAt: map.get("last_success_at") ?? null,
+    lastFailureAt: map.get("last_failure_at") ?? null,
     lastError: map.get("last_error") ?? null,
     pendingChanges: Number(counts?.pending ?? 0),
     conflicts: Number(counts?.conflicts ?? 0),

@@ -35,6 +35,7 @@ function baseEnv(home: string): Record<string, string> {
     JDO_TIMEZONE: "UTC",
     JDO_SYNC_AUTO: "0",
     NO_COLOR: "1",
+    JDO_KEYRING: "0", // tokens in the test's auth.json, never the developer's keyring
   };
 }
 

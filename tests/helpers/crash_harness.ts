@@ -85,7 +85,14 @@ function envFor(home: string): Record<string, string> {
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (!STRIPPED.test(k)) env[k] = v;
   }
-  return { ...env, JDO_HOME: home, JDO_TIMEZONE: "UTC", JDO_SYNC_AUTO: "0", NO_COLOR: "1" };
+  return {
+    ...env,
+    JDO_HOME: home,
+    JDO_TIMEZONE: "UTC",
+    JDO_SYNC_AUTO: "0",
+    NO_COLOR: "1",
+    JDO_KEYRING: "0",
+  };
 }
 
 export interface Outcome {

@@ -71,7 +71,15 @@ function baseEnv(home: string): Record<string, string> {
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (!STRIPPED.test(k)) env[k] = v;
   }
-  return { ...env, JDO_HOME: home, JDO_TIMEZONE: "UTC", NO_COLOR: "1", JDO_SYNC_AUTO: "0" };
+  // JDO_KEYRING=0: tokens go to the device's auth.json, never the developer's keyring.
+  return {
+    ...env,
+    JDO_HOME: home,
+    JDO_TIMEZONE: "UTC",
+    NO_COLOR: "1",
+    JDO_SYNC_AUTO: "0",
+    JDO_KEYRING: "0",
+  };
 }
 
 export async function device(

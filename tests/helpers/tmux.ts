@@ -40,6 +40,7 @@ export function jdoEnv(home: string): Record<string, string> {
     JDO_SYNC_AUTO: "0",
     NO_COLOR: "1",
     RUST_LOG: "off",
+    JDO_KEYRING: "0",
   };
 }
 

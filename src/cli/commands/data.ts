@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { writeFileAtomic } from "../../config/atomic_file.ts";
-import { backupNow, inspectBackup, replaceDatabase } from "../../db/backup.ts";
+import { backupNow, inspectBackup, replaceDatabase, setAsideDatabase } from "../../db/backup.ts";
 import { migrateLocal, openDatabaseFile, schemaStatus } from "../../db/database.ts";
 import { ENTITIES } from "../../db/schema.ts";
 import { restampForSync } from "../../sync/engine.ts";
@@ -180,7 +180,21 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
       });
       const backupFirst = opts.yes ||
         await ctx.prompter.confirm("Back up the current database first?", true);
-      if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupHere(ctx)}`);
+      if (backupFirst) {
+        const aside = await setAsideDatabase(
+          () => ctx.store(),
+          ctx.paths.database,
+          ctx.paths.backupsDir,
+          ctx.clock.now(),
+        );
+        ctx.io.err(
+          aside.rawBecause
+            ? `The current database cannot be read (${aside.rawBecause}); copied it byte for byte to ${
+              aside.files.join(", ")
+            }`
+            : `Backed up the current database to ${aside.path}`,
+        );
+      }
       ctx.close();
       await replaceDatabase(path, ctx.paths.database);
       const store = await ctx.store(); // applies migrations the backup may predate

@@ -6,7 +6,14 @@ import { style } from "../../output/colors.ts";
 import { progressBar } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
 import { type ConflictView, listConflicts, restoreConflict } from "../../sync/conflicts.ts";
-import { disableSync, syncNow, type SyncReport, syncStatus } from "../../sync/service.ts";
+import {
+  disableLeftovers,
+  disableSync,
+  syncNow,
+  type SyncReport,
+  type SyncStatus,
+  syncStatus,
+} from "../../sync/service.ts";
 import { runSetup } from "../../sync/setup.ts";
 import { entity, type EntityName } from "../../db/schema.ts";
 import { toRecord } from "../../domain/records.ts";
@@ -84,6 +91,22 @@ function conflictHeading(c: ConflictView): string {
   return `${c.conflict_id.slice(0, 8)}  ${c.detected_at}  ${what}  ${state}${devices}`;
 }
 
+const TOKEN_SOURCE_TEXT: Record<string, string> = {
+  keyring: "keyring (the OS credential store)",
+  auth_store: "auth store (auth.json)",
+  env: "env (JDO_TURSO_AUTH_TOKEN / TURSO_AUTH_TOKEN)",
+};
+
+/** The last success and the last failure, each on its own line, newest first. */
+function lastSyncLines(status: SyncStatus): string[] {
+  const success = `Last ok:   ${status.last_success_at ?? "never"}`;
+  if (!status.last_failure_at) return [success];
+  const failure = `Last fail: ${status.last_failure_at} (${
+    status.last_error ?? status.last_result
+  })`;
+  return status.last_result === "ok" ? [success, failure] : [failure, success];
+}
+
 export function registerSyncCommands(program: Command, ctx: AppContext): void {
   const sync = program.command("sync").description(
     "Cloud sync with a Turso/libSQL database: setup, status, now, disable, repair, devices, conflicts",
@@ -130,6 +153,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--json", "print a JSON object")
     .action(async (opts: { json?: boolean }) => {
       const status = await syncStatus(ctx);
+      for (const warning of status.warnings) ctx.io.err(`jdo: warning: ${warning}`);
       if (opts.json) return printJson(ctx, status);
       const s = style(ctx.io.color);
       if (!status.enabled) {
@@ -150,18 +174,8 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         `Database:  ${status.url} (${
           status.url_source === "env" ? "from environment" : "settings.json"
         })`,
-        `Token:     ${
-          status.token_source === "env"
-            ? "from environment"
-            : status.token_source === "auth_store"
-            ? "auth.json"
-            : "missing"
-        }`,
-        `Last sync: ${status.last_sync_at ?? "never"}${
-          status.last_result
-            ? ` (${status.last_result === "ok" ? "ok" : status.last_error ?? status.last_result})`
-            : ""
-        }`,
+        `Token:     ${TOKEN_SOURCE_TEXT[status.token_source] ?? "missing"}`,
+        ...lastSyncLines(status),
         `Pending:   ${status.pending_changes} local change${
           status.pending_changes === 1 ? "" : "s"
         }`,
@@ -178,6 +192,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .action(async (opts: { json?: boolean; background?: boolean }) => {
       if (opts.background) return await backgroundSync(ctx);
       let bar: ReturnType<typeof progressBar> | undefined;
+      const started = performance.now();
       const hooks = opts.json ? {} : {
         onPushProgress(done: number, total: number) {
           if (total < 500) return;
@@ -198,7 +213,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
             pushed: 0,
             pulled: 0,
             conflicts: 0,
-            duration_ms: 0,
+            duration_ms: Math.round(performance.now() - started),
             error: error.message,
             error_code: error.code,
           });
@@ -211,8 +226,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .description("Go back to local-only (local data stays; cloud data is left untouched)")
     .option("--yes", "do not ask")
     .action(async (opts: { yes?: boolean }) => {
-      const settings = await ctx.settings();
-      if (!settings.turso_enabled) {
+      if ((await disableLeftovers(ctx)).length === 0) {
         ctx.io.out("Sync is already off; nothing to do.");
         return;
       }
