@@ -3,14 +3,13 @@
  * runs far ahead stamps versions that win every concurrent edit until the
  * others' clocks catch up. jdo accepts such versions (refusing them would
  * strand that device's edits) but reports them: a version more than
- * SKEW_BOUND_MS ahead of this device's clock is noted per author, and `sync
+ * CLOCK_SKEW_LIMIT_MS ahead of this device's clock is noted per author, and `sync
  * status` names the device and how far ahead it was.
  */
 import { parseVersion } from "../db/hlc.ts";
-import type { Writer } from "../db/store.ts";
+import type { Store, Writer } from "../db/store.ts";
+import { CLOCK_SKEW_LIMIT_MS } from "./devices.ts";
 import { writeSyncState } from "./state.ts";
-
-export const SKEW_BOUND_MS = 24 * 3_600_000;
 
 /** Notes the versions a merge sees; `see` is cheap enough for every row. */
 export interface SkewSeen {
@@ -27,7 +26,7 @@ export function noteClockSkew(w: Writer, into: SkewMap): SkewSeen {
       const v = parseVersion(version);
       if (!v || v.deviceId === w.deviceId) return;
       const ahead = v.ms - now;
-      if (ahead > SKEW_BOUND_MS && ahead > (into.get(v.deviceId) ?? 0)) {
+      if (ahead > CLOCK_SKEW_LIMIT_MS && ahead > (into.get(v.deviceId) ?? 0)) {
         into.set(v.deviceId, ahead);
       }
     },
@@ -63,9 +62,8 @@ export async function saveClockSkew(w: Writer, seen: SkewMap): Promise<void> {
   await writeSyncState(w, { clock_skew: JSON.stringify([...reports.values()]) });
 }
 
-/** "365 days", "3 days", "26 hours": how far ahead, for people. */
-export function describeAhead(ms: number): string {
-  const hours = Math.round(ms / 3_600_000);
-  if (hours < 48) return `${hours} hours`;
-  return `${Math.round(hours / 24)} days`;
+/** The notes saved by earlier pulls. */
+export async function readClockSkew(store: Store): Promise<SkewReport[]> {
+  const row = await store.one("SELECT value FROM _sync_state WHERE key = 'clock_skew'");
+  return parseSkewReports(row?.value as string | undefined);
 }

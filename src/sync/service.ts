@@ -1,3 +1,4 @@
+import { readClockSkew, type SkewReport } from "./clock_skew.ts";
 import type { AppContext } from "../app/context.ts";
 import { pathExists } from "../config/atomic_file.ts";
 import { saveSettings } from "../config/settings.ts";
@@ -52,6 +53,12 @@ export interface SyncStatus {
   devices?: number;
   /** Devices whose clock was off by more than CLOCK_SKEW_LIMIT_MS at their last sync. */
   clock_skewed_devices?: DeviceRecord[];
+  /**
+   * Authors of versions merged here that were more than CLOCK_SKEW_LIMIT_MS
+   * ahead of this device's clock (they win concurrent edits until clocks
+   * catch up): accepted, and reported here.
+   */
+  versions_ahead?: SkewReport[];
   /** Files jdo could not read (a corrupt auth.json, …), one sentence each. */
   warnings: string[];
 }
@@ -239,6 +246,7 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
   const { devices } = await listDevices(store);
   status.devices = devices.length;
   status.clock_skewed_devices = skewedDevices(devices);
+  status.versions_ahead = await readClockSkew(store);
   if (!config.token) {
     status.state = "auth_error";
     status.state_detail = "No token found";

@@ -36,7 +36,8 @@ export async function readSyncState(store: Store): Promise<SyncState> {
   const map = new Map(rows.map((r) => [String(r.key), r.value === null ? null : String(r.value)]));
   const counts = await store.one(
     `SELECT (SELECT count(*) FROM _sync_outbox WHERE entity <> 'conflict') AS pending,
-            (SELECT count(*) FROM _sync_conflicts WHERE deleted_at IS NULL) AS conflicts`,
+            (SELECT count(*) FROM _sync_conflicts WHERE deleted_at IS NULL AND resolved_at IS NULL)
+              AS conflicts`,
   );
   return {
     watermark: Number(map.get("watermark") ?? 0),

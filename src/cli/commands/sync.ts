@@ -277,7 +277,8 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .action(async (conflictId: string, opts: { json?: boolean }) => {
       const store = await ctx.store();
       const result = await restoreConflict(store, conflictId);
-      if (opts.json) {
+      // `--json` after the id is parsed by the parent (`conflicts --json`).
+      if (opts.json || conflicts.opts().json) {
         return printJson(ctx, {
           conflict: result.conflict,
           row: toRecord(entity(result.conflict.entity as EntityName), result.row),

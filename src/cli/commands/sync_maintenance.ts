@@ -180,5 +180,18 @@ export function deviceStatusLines(status: SyncStatus, s: Style): string[] {
       ),
     );
   }
+  const named = new Set((status.clock_skewed_devices ?? []).map((d) => d.id));
+  for (const v of status.versions_ahead ?? []) {
+    if (named.has(v.device_id)) continue;
+    lines.push(
+      s.yellow(
+        `⚠ Edits from device ${v.device_id} carried versions ${
+          describeDuration(v.ahead_ms)
+        } ahead of this device's clock (seen ${
+          v.seen_at.slice(0, 16)
+        }): they win concurrent edits until the clocks agree`,
+      ),
+    );
+  }
   return lines;
 }
