@@ -34,9 +34,17 @@ export interface DeviceRecord {
 }
 
 /** The part of a cloud that keeps the directory (LibsqlCloud). */
+/** The server's clock and the directory, read in one request. */
+export interface DeviceReading {
+  serverTimeMs: number;
+  devices: DeviceRecord[];
+  /** performance.now() halfway through that request (cancels the network's delay). */
+  midpoint: number;
+}
+
 export interface DeviceDirectory {
   /** The server's wall clock (Unix ms) and every device's row, in one request. */
-  readDevices(): Promise<{ serverTimeMs: number; devices: DeviceRecord[] }>;
+  readDevices(): Promise<DeviceReading>;
   /** Upserts this device's row (first_sync_at kept) and returns every row. */
   recordDevice(device: DeviceEntry): Promise<DeviceRecord[]>;
 }
@@ -96,11 +104,10 @@ export async function measureClockOffset(
   directory: Pick<DeviceDirectory, "readDevices">,
   clock: WallClock,
 ): Promise<{ offsetMs: number; serverTimeMs: number; devices: DeviceRecord[] }> {
-  const sentAt = clock.now().getTime();
-  const started = performance.now();
-  const { serverTimeMs, devices } = await directory.readDevices();
-  const halfTrip = (performance.now() - started) / 2;
-  return { offsetMs: Math.round(sentAt + halfTrip - serverTimeMs), serverTimeMs, devices };
+  const { serverTimeMs, devices, midpoint } = await directory.readDevices();
+  // This device's clock at the moment the server read its own.
+  const localAtMidpoint = clock.now().getTime() - (performance.now() - midpoint);
+  return { offsetMs: Math.round(localAtMidpoint - serverTimeMs), serverTimeMs, devices };
 }
 
 /** Whether this device's row in the cloud needs writing. */

@@ -24,7 +24,7 @@ import {
   parseFieldVersions,
   someGroupNewer,
 } from "../db/field_versions.ts";
-import type { CloudStore, Cursor, PushRow } from "./cloud_store.ts";
+import type { CloudStore, Cursor, PushRow, QuickChanges } from "./cloud_store.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
 import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
@@ -54,6 +54,8 @@ export interface SyncStats {
 export interface SyncHooks {
   onPushProgress?(done: number, total: number): void;
   onPullProgress?(done: number): void;
+  /** Pull through the embedded replica even when the change is small (setup's first sync). */
+  replicaOnly?: boolean;
 }
 
 /** A synced table: the domain tables in parent-first order, then the conflict log. */
@@ -389,11 +391,16 @@ export async function repairOrphans(
   store: Store,
   changed?: Map<string, string[]>,
 ): Promise<number> {
+  return await store.write((w) => repairOrphansIn(w, changed));
+}
+
+/** repairOrphans inside a write transaction the caller holds. */
+async function repairOrphansIn(w: Writer, changed?: Map<string, string[]>): Promise<number> {
   const total = changed ? [...changed.values()].reduce((n, ids) => n + ids.length, 0) : Infinity;
   // Few changed rows: look only at them and their children (cost follows the
   // change, not the database). Many: one scan per link is cheaper.
   const targeted = total <= REPAIR_TARGETED_MAX;
-  return await store.write(async (w) => {
+  {
     let fixed = 0;
     for (const child of ENTITIES) {
       for (const link of child.parents) {
@@ -436,7 +443,7 @@ export async function repairOrphans(
       }
     }
     return fixed;
-  });
+  }
 }
 
 const REPAIR_TARGETED_MAX = 5_000;
@@ -513,6 +520,13 @@ export async function pull(
   hooks: SyncHooks,
 ): Promise<{ pulled: number; conflicts: ConflictRecord[] }> {
   const state = await readSyncState(store);
+  // The first pull (a new device, a new cloud) and setup's first sync go
+  // through the replica: it may be large, and it leaves the offline copy in
+  // cloud/ (and setup proves replication works before it saves anything).
+  const quick = state.watermark > 0 && !hooks.replicaOnly
+    ? await cloud.quickChanges?.(SYNCED.map((t) => t.table), state.watermark)
+    : null;
+  if (quick) return await mergeQuick(store, quick, state.watermark);
   const upTo = await cloud.snapshot();
   const conflicts: ConflictRecord[] = [];
   let pulled = 0;
@@ -561,6 +575,44 @@ export async function pull(
   if (pulled > 0) await store.write((w) => mergeDuplicateStakeholders(w));
   await store.write(async (w) => {
     await writeSyncState(w, { watermark: String(upTo) });
+    if (skew.size > 0) await saveClockSkew(w, skew);
+  });
+  return { pulled, conflicts };
+}
+
+/**
+ * A small pull read in one request: the same per-row merge as pages from the
+ * replica, with all tables in one local transaction and orphan repair,
+ * same-name stakeholders and the watermark in a second one (the repairs are
+ * new local writes made after seeing the merged rows; a crash in between
+ * re-merges, a no-op, and repairs again).
+ */
+async function mergeQuick(
+  store: Store,
+  quick: QuickChanges,
+  watermark: number,
+): Promise<{ pulled: number; conflicts: ConflictRecord[] }> {
+  const conflicts: ConflictRecord[] = [];
+  if (quick.seq <= watermark) return { pulled: 0, conflicts };
+  const skew = new Map<string, number>();
+  const changed = new Map<string, string[]>();
+  const pulled = await store.write(async (w) => {
+    let merged = 0;
+    const seen = noteClockSkew(w, skew);
+    for (const t of SYNCED) {
+      const changedIds: string[] = [];
+      changed.set(t.entity, changedIds);
+      const rows = quick.rows.get(t.table) ?? [];
+      if (rows.length) merged += await mergePage(w, t, rows, conflicts, changedIds, seen);
+    }
+    return merged;
+  }, { foreignKeys: false });
+  await store.write(async (w) => {
+    if (pulled > 0) {
+      await repairOrphansIn(w, changed);
+      await mergeDuplicateStakeholders(w);
+    }
+    await writeSyncState(w, { watermark: String(quick.seq) });
     if (skew.size > 0) await saveClockSkew(w, skew);
   });
   return { pulled, conflicts };

@@ -13,9 +13,17 @@ import type {
   Cursor,
   PushResult,
   PushRow,
+  QuickChanges,
   RowVersion,
 } from "./cloud_store.ts";
-import { DEVICE_FIELDS, type DeviceEntry, type DeviceRecord, deviceRecord } from "./devices.ts";
+import { QUICK_PULL_LIMIT } from "./cloud_store.ts";
+import {
+  DEVICE_FIELDS,
+  type DeviceEntry,
+  type DeviceReading,
+  type DeviceRecord,
+  deviceRecord,
+} from "./devices.ts";
 import { hostOf } from "./config.ts";
 import { classifyCloudError } from "./cloud_errors.ts";
 import { ReplicaSyncer, ReplicaTimeout } from "./replica.ts";
@@ -31,6 +39,8 @@ export interface LibsqlCloudOptions {
   probeTimeoutMs?: number;
   /** Timeout of one replica sync (run in a worker that is stopped at the limit). */
   replicaTimeoutMs?: number;
+  /** Rows per table a pull reads over HTTP before it uses the replica; 0: always the replica. */
+  quickPullLimit?: number;
 }
 
 /** The libSQL HTTP API wants http(s); libsql:// means https. */
@@ -41,11 +51,11 @@ function httpUrl(url: string): string {
   );
 }
 
-function timedFetch(timeoutMs: number): typeof fetch {
-  return (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-}
-
 const REPLICA_RETRIES = 4;
+
+/** The server's wall clock, Unix milliseconds. */
+const SERVER_TIME_SQL =
+  "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms";
 
 /**
  * The cloud through @libsql/client: a remote HTTP client (with timeouts) for
@@ -54,23 +64,41 @@ const REPLICA_RETRIES = 4;
  */
 export class LibsqlCloud implements CloudStore {
   readonly host: string;
-  #probe: Client;
-  #remote: Client;
+  /**
+   * One HTTP client for every request (each client negotiates the protocol
+   * and opens its own connection: two would cost a round trip more per
+   * sync); its timeout is the probe's for quick checks, the request's else.
+   */
+  #http: Client;
+  #timeoutMs: number;
   #syncer?: ReplicaSyncer;
   #reader?: Client;
   #options: LibsqlCloudOptions;
+  /** The directory as read by this sync's quick pull, until readDevices() takes it. */
+  #devices?: DeviceReading;
 
   constructor(options: LibsqlCloudOptions) {
     this.#options = options;
     this.host = hostOf(options.url);
-    const remote = (timeoutMs: number) =>
-      createClient({
-        url: httpUrl(options.url),
-        authToken: options.token ?? undefined,
-        fetch: timedFetch(timeoutMs),
-      });
-    this.#probe = remote(options.probeTimeoutMs ?? 5_000);
-    this.#remote = remote(options.requestTimeoutMs ?? 30_000);
+    this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#http = createClient({
+      url: httpUrl(options.url),
+      authToken: options.token ?? undefined,
+      fetch: (input: Request | URL | string, init?: RequestInit) =>
+        fetch(input, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) }),
+    });
+  }
+
+  /** The client, with the short timeout of a first check (tells a dead network quickly). */
+  get #probe(): Client {
+    this.#timeoutMs = this.#options.probeTimeoutMs ?? 5_000;
+    return this.#http;
+  }
+
+  /** The client, with the timeout of a request that writes or reads many rows. */
+  get #remote(): Client {
+    this.#timeoutMs = this.#options.requestTimeoutMs ?? 30_000;
+    return this.#http;
   }
 
   async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -81,8 +109,25 @@ export class LibsqlCloud implements CloudStore {
     }
   }
 
+  /**
+   * Schema version and cloud id in one request (a read batch). A cloud
+   * without jdo's tables fails that batch; then the tables are looked up
+   * one by one, which only a new or half-created cloud ever needs.
+   */
   async info(): Promise<CloudInfo> {
     return await this.#call("read the cloud database", async () => {
+      try {
+        const [version, id] = await this.#probe.batch([
+          "SELECT coalesce(max(version), 0) AS v FROM _migrations",
+          "SELECT value FROM _jdo_meta WHERE key = 'cloud_id'",
+        ], "read");
+        return {
+          schemaVersion: Number(version.rows[0]?.v ?? 0),
+          cloudId: id.rows[0]?.value ? String(id.rows[0].value) : null,
+        };
+      } catch (error) {
+        if (!/no such table/i.test(String(error))) throw error;
+      }
       const tables = await queryRows(
         this.#probe,
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('_migrations', '_jdo_meta')",
@@ -101,6 +146,42 @@ export class LibsqlCloud implements CloudStore {
         cloudId: id?.value ? String(id.value) : null,
       };
     });
+  }
+
+  /**
+   * A small pull straight from the primary, in one request: the change
+   * sequence and, per table, the rows changed after `after` (one read
+   * transaction, so they are consistent). Null when some table has more than
+   * `limit` of them: the embedded replica then pulls them as frames. The same
+   * request reads the server's clock and the device directory, which the
+   * sync's device record then reuses (readDevices).
+   */
+  async quickChanges(tables: string[], after: number): Promise<QuickChanges | null> {
+    const limit = this.#options.quickPullLimit ?? QUICK_PULL_LIMIT;
+    if (limit <= 0) return null;
+    const started = performance.now();
+    const results = await this.#call("pull from the cloud database", () =>
+      this.#remote.batch([
+        "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
+        SERVER_TIME_SQL,
+        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+        ...tables.map((table) => ({
+          sql: `SELECT * FROM ${table} WHERE _seq > ? ORDER BY _seq, id LIMIT ?`,
+          args: [after, limit + 1],
+        })),
+      ], "read"));
+    this.#devices = {
+      serverTimeMs: Number(results[1].rows[0]?.ms ?? 0),
+      devices: results[2].rows.map((r) => deviceRecord(r as unknown as Row)),
+      midpoint: (started + performance.now()) / 2,
+    };
+    const rows = new Map<string, Row[]>();
+    for (let i = 0; i < tables.length; i++) {
+      const result = results[3 + i];
+      if (result.rows.length > limit) return null;
+      rows.set(tables[i], result.rows.map((r) => ({ ...r }) as unknown as Row));
+    }
+    return { seq: Number(results[0].rows[0]?.seq ?? 0), rows };
   }
 
   async migrate(): Promise<void> {
@@ -218,15 +299,21 @@ export class LibsqlCloud implements CloudStore {
   }
 
   /** The cloud server's wall clock (Unix ms) and the device directory, in one request. */
-  async readDevices(): Promise<{ serverTimeMs: number; devices: DeviceRecord[] }> {
+  async readDevices(): Promise<DeviceReading> {
+    // The quick pull of this sync read them already, in the same request.
+    const cached = this.#devices;
+    this.#devices = undefined;
+    if (cached) return cached;
+    const started = performance.now();
     const [time, devices] = await this.#call("read the cloud database", () =>
       this.#probe.batch([
-        "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms",
+        SERVER_TIME_SQL,
         `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
       ], "read"));
     return {
       serverTimeMs: Number(time.rows[0]?.ms ?? 0),
       devices: devices.rows.map((r) => deviceRecord(r as unknown as Row)),
+      midpoint: (started + performance.now()) / 2,
     };
   }
 
@@ -296,8 +383,7 @@ ON CONFLICT(id) DO UPDATE SET name = excluded.name, jdo_version = excluded.jdo_v
   }
 
   async close(): Promise<void> {
-    this.#probe.close();
-    this.#remote.close();
+    this.#http.close();
     this.#reader?.close();
     await this.#syncer?.close();
   }

@@ -25,6 +25,7 @@ import type {
   Cursor,
   PushResult,
   PushRow,
+  QuickChanges,
   RowVersion,
 } from "./cloud_store.ts";
 import { schemaMismatch } from "./libsql_cloud.ts";
@@ -82,6 +83,11 @@ export interface MemoryClientOptions {
    * reading changes() page by page.
    */
   replicaPath?: string;
+  /**
+   * Offer quickChanges() (a small pull straight from the server, as
+   * LibsqlCloud reads it over HTTP) up to this many rows per table.
+   */
+  quickPullLimit?: number;
 }
 
 /** What a push fault does: fail before anything commits, or after the commit. */
@@ -400,6 +406,29 @@ export class MemoryCloudClient implements CloudStore {
 
   replicaFile(): string | undefined {
     return this.#materialized ? this.#options.replicaPath : undefined;
+  }
+
+  quickChanges(tables: string[], after: number): Promise<QuickChanges | null> {
+    return Promise.resolve().then(() => {
+      const limit = this.#options.quickPullLimit ?? 0;
+      this.#check("quickChanges");
+      if (limit <= 0) return null;
+      if (this.#changesFault !== null) {
+        if (this.#changesFault === 0) {
+          this.#changesFault = null;
+          throw unreachable("the connection was cut (reading changes)");
+        }
+        this.#changesFault--;
+      }
+      const seq = this.#server.seq;
+      const rows = new Map<string, Row[]>();
+      for (const table of tables) {
+        const page = this.#server._changes(table, { seq: after, id: "~" }, seq, limit + 1);
+        if (page.length > limit) return null;
+        rows.set(table, page);
+      }
+      return { seq, rows };
+    });
   }
 
   changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {

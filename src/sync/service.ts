@@ -139,6 +139,12 @@ export async function syncNow(
   try {
     await prepareCloud(ctx, store, cloud);
     const stats = await syncOnce(store, cloud, options.hooks);
+    const at = ctx.clock.now().toISOString();
+    await store.write((w) =>
+      writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
+    );
+    await recordDevice(ctx, store, cloud);
+    // Everything the sync did, the device record included.
     const report: SyncReport = {
       ok: true,
       pushed: stats.pushed,
@@ -146,11 +152,6 @@ export async function syncNow(
       conflicts: stats.conflicts.length,
       duration_ms: Math.round(performance.now() - started),
     };
-    const at = ctx.clock.now().toISOString();
-    await store.write((w) =>
-      writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
-    );
-    await recordDevice(ctx, store, cloud);
     await appendLog(ctx.paths.log, "WARN", conflictLines(stats.conflicts), ctx.io.secrets);
     await appendLog(ctx.paths.log, "INFO", [
       `sync ok ${

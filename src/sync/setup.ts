@@ -205,6 +205,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     report = await syncNow(ctx, {
       config,
       hooks: {
+        replicaOnly: true,
         onPushProgress(done, total) {
           upload ??= progressBar(io, "Uploading", total);
           upload.update(done);

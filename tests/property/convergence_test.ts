@@ -96,6 +96,8 @@ interface Scenario {
   ops: Op[];
   /** Memory cloud: offer a replica file, so the engine merges set-based as with sqld. */
   replica: boolean;
+  /** Rows per table a pull reads straight from the cloud (0: never; small: both paths). */
+  quick: number;
 }
 
 function scenarioArb(maxOps: number, withFaults: boolean): fc.Arbitrary<Scenario> {
@@ -103,6 +105,7 @@ function scenarioArb(maxOps: number, withFaults: boolean): fc.Arbitrary<Scenario
     skews: fc.tuple(skewArb, skewArb, skewArb),
     ops: fc.array(opArb(withFaults), { minLength: Math.floor(maxOps / 2), maxLength: maxOps }),
     replica: fc.boolean(),
+    quick: fc.constantFrom(0, 2, 500),
   });
 }
 
@@ -169,10 +172,13 @@ async function runScenario(
   }
 }
 
-function memoryClouds(dir: string, replica: boolean) {
+function memoryClouds(dir: string, replica: boolean, quick: number) {
   const server = new MemoryCloud({ migrated: true });
   const clients: MemoryCloudClient[] = [0, 1, 2].map((d) =>
-    server.client(replica ? { replicaPath: join(dir, `replica${d}.db`) } : {})
+    server.client({
+      ...(replica ? { replicaPath: join(dir, `replica${d}.db`) } : {}),
+      quickPullLimit: quick,
+    })
   );
   return Promise.resolve({
     clouds: clients as CloudStore[],
@@ -213,7 +219,8 @@ Deno.test("sync converges to per-field last-write-wins with a conflict log (memo
   await fc.assert(
     fc.asyncProperty(
       scenarioArb(50, true),
-      (scenario) => runScenario(scenario, (dir) => memoryClouds(dir, scenario.replica)),
+      (scenario) =>
+        runScenario(scenario, (dir) => memoryClouds(dir, scenario.replica, scenario.quick)),
     ),
     params(RUNS),
   );
@@ -239,6 +246,7 @@ Deno.test({
               token: null,
               replicaDir: join(dir, `replica${d}`),
               requestTimeoutMs: 15_000,
+              quickPullLimit: scenario.quick,
             })
           );
           await clouds[0].migrate();
