@@ -1,3 +1,5 @@
+import { listDevices } from "../../sync/devices.ts";
+import { safeLine } from "../../output/safe_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { pathExists } from "../../config/atomic_file.ts";
@@ -80,14 +82,15 @@ function describeChange(view: ConflictView): string[] {
   );
 }
 
-function conflictHeading(c: ConflictView): string {
+function conflictHeading(c: ConflictView, names: Map<string, string>): string {
+  const dev = (id: string) => names.has(id) ? `${names.get(id)} (${id})` : id;
   const what = c.field
     ? `${c.entity} ${c.id.slice(0, 8)} ${c.field}`
     : `${c.entity} ${c.id.slice(0, 8)}`;
   const state = c.resolved_at ? `restored ${c.resolved_at}` : "open";
   const devices = c.lost_device && c.kept_device
-    ? ` (lost on ${c.lost_device}, kept from ${c.kept_device})`
-    : ` (detected on ${c.detected_by})`;
+    ? ` (lost on ${dev(c.lost_device)}, kept from ${dev(c.kept_device)})`
+    : ` (detected on ${dev(c.detected_by)})`;
   return `${c.conflict_id.slice(0, 8)}  ${c.detected_at}  ${what}  ${state}${devices}`;
 }
 
@@ -259,10 +262,12 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       if (list.length === 0) {
         return ctx.io.out(opts.all ? "No conflicts recorded." : "No open conflicts.");
       }
+      const { devices } = await listDevices(store);
+      const names = new Map(devices.map((d) => [d.id, d.name]));
       const lines: string[] = [];
       for (const c of list) {
-        lines.push(conflictHeading(c));
-        lines.push(...describeChange(c));
+        lines.push(safeLine(conflictHeading(c, names)));
+        lines.push(...describeChange(c).map(safeLine));
       }
       if (list.some((c) => !c.resolved_at)) {
         lines.push("", "Bring a lost value back with: jdo sync conflicts restore CONFLICT_ID");
