@@ -44,6 +44,12 @@ export interface RowVersion {
  */
 export const QUICK_PULL_LIMIT = 500;
 
+/** What a sync's pull will ask quickChanges() for. */
+export interface QuickPrefetch {
+  tables: string[];
+  after: number;
+}
+
 /** A small pull read straight from the cloud: its change sequence and each table's changed rows. */
 export interface QuickChanges {
   seq: number;
@@ -56,8 +62,12 @@ export interface QuickChanges {
  * sqld/Turso; the memory implementation makes property tests fast.
  */
 export interface CloudStore {
-  /** Reachability, credentials and schema version; throws a JdoError otherwise. */
-  info(): Promise<CloudInfo>;
+  /**
+   * Reachability, credentials and schema version; throws a JdoError
+   * otherwise. `prefetch` lets a store read ahead what the sync's
+   * quickChanges() will ask, in the same request.
+   */
+  info(prefetch?: QuickPrefetch): Promise<CloudInfo>;
   /** Creates or upgrades the cloud schema to this binary's version. */
   migrate(): Promise<void>;
   /** Throws SYNC_READ_ONLY when the credentials cannot write. */

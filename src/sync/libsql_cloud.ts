@@ -1,4 +1,4 @@
-import { type Client, createClient, type InStatement } from "@libsql/client";
+import { type Client, createClient, type InStatement, type ResultSet } from "@libsql/client";
 import { join } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { queryOne, queryRows } from "../db/database.ts";
@@ -14,6 +14,7 @@ import type {
   PushResult,
   PushRow,
   QuickChanges,
+  QuickPrefetch,
   RowVersion,
 } from "./cloud_store.ts";
 import { QUICK_PULL_LIMIT } from "./cloud_store.ts";
@@ -53,6 +54,10 @@ function httpUrl(url: string): string {
 
 const REPLICA_RETRIES = 4;
 
+function quickKey(tables: string[], after: number): string {
+  return `${after}:${tables.join(",")}`;
+}
+
 /** The server's wall clock, Unix milliseconds. */
 const SERVER_TIME_SQL =
   "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms";
@@ -76,6 +81,8 @@ export class LibsqlCloud implements CloudStore {
   #options: LibsqlCloudOptions;
   /** The directory as read by this sync's quick pull, until readDevices() takes it. */
   #devices?: DeviceReading;
+  /** quickChanges() read ahead by info(), for that (tables, after) only, used once. */
+  #prefetched?: { key: string; answer: QuickChanges | null };
 
   constructor(options: LibsqlCloudOptions) {
     this.#options = options;
@@ -110,21 +117,33 @@ export class LibsqlCloud implements CloudStore {
   }
 
   /**
-   * Schema version and cloud id in one request (a read batch). A cloud
-   * without jdo's tables fails that batch; then the tables are looked up
-   * one by one, which only a new or half-created cloud ever needs.
+   * Schema version and cloud id in one request (a read batch). With
+   * `prefetch`, the same request also reads what quickChanges() would (the
+   * sync's pull then costs no round trip of its own). A cloud without jdo's
+   * tables (or an older schema lacking some) fails that batch; then the
+   * tables are looked up one by one, which only a new, half-created or
+   * outdated cloud ever needs.
    */
-  async info(): Promise<CloudInfo> {
+  async info(prefetch?: QuickPrefetch): Promise<CloudInfo> {
     return await this.#call("read the cloud database", async () => {
       try {
-        const [version, id] = await this.#probe.batch([
+        const started = performance.now();
+        const results = await this.#probe.batch([
           "SELECT coalesce(max(version), 0) AS v FROM _migrations",
           "SELECT value FROM _jdo_meta WHERE key = 'cloud_id'",
+          ...(prefetch ? this.#quickStatements(prefetch.tables, prefetch.after) : []),
         ], "read");
-        return {
-          schemaVersion: Number(version.rows[0]?.v ?? 0),
-          cloudId: id.rows[0]?.value ? String(id.rows[0].value) : null,
+        const info = {
+          schemaVersion: Number(results[0].rows[0]?.v ?? 0),
+          cloudId: results[1].rows[0]?.value ? String(results[1].rows[0].value) : null,
         };
+        if (prefetch && info.schemaVersion === LATEST_SCHEMA_VERSION) {
+          this.#prefetched = {
+            key: quickKey(prefetch.tables, prefetch.after),
+            answer: this.#quickAnswer(prefetch.tables, results.slice(2), started),
+          };
+        }
+        return info;
       } catch (error) {
         if (!/no such table/i.test(String(error))) throw error;
       }
@@ -148,33 +167,31 @@ export class LibsqlCloud implements CloudStore {
     });
   }
 
-  /**
-   * A small pull straight from the primary, in one request: the change
-   * sequence and, per table, the rows changed after `after` (one read
-   * transaction, so they are consistent). Null when some table has more than
-   * `limit` of them: the embedded replica then pulls them as frames. The same
-   * request reads the server's clock and the device directory, which the
-   * sync's device record then reuses (readDevices).
-   */
-  async quickChanges(tables: string[], after: number): Promise<QuickChanges | null> {
-    const limit = this.#options.quickPullLimit ?? QUICK_PULL_LIMIT;
-    if (limit <= 0) return null;
-    const started = performance.now();
-    const results = await this.#call("pull from the cloud database", () =>
-      this.#remote.batch([
-        "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
-        SERVER_TIME_SQL,
-        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
-        ...tables.map((table) => ({
-          sql: `SELECT * FROM ${table} WHERE _seq > ? ORDER BY _seq, id LIMIT ?`,
-          args: [after, limit + 1],
-        })),
-      ], "read"));
+  /** The change sequence, the server's clock, the directory, and each table's changes. */
+  #quickStatements(tables: string[], after: number): InStatement[] {
+    return [
+      "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
+      SERVER_TIME_SQL,
+      `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+      ...tables.map((table) => ({
+        sql: `SELECT * FROM ${table} WHERE _seq > ? ORDER BY _seq, id LIMIT ?`,
+        args: [after, this.#quickLimit() + 1],
+      })),
+    ];
+  }
+
+  #quickLimit(): number {
+    return this.#options.quickPullLimit ?? QUICK_PULL_LIMIT;
+  }
+
+  /** Reads the answers of #quickStatements; keeps the directory for readDevices(). */
+  #quickAnswer(tables: string[], results: ResultSet[], started: number): QuickChanges | null {
     this.#devices = {
       serverTimeMs: Number(results[1].rows[0]?.ms ?? 0),
       devices: results[2].rows.map((r) => deviceRecord(r as unknown as Row)),
       midpoint: (started + performance.now()) / 2,
     };
+    const limit = this.#quickLimit();
     const rows = new Map<string, Row[]>();
     for (let i = 0; i < tables.length; i++) {
       const result = results[3 + i];
@@ -182,6 +199,28 @@ export class LibsqlCloud implements CloudStore {
       rows.set(tables[i], result.rows.map((r) => ({ ...r }) as unknown as Row));
     }
     return { seq: Number(results[0].rows[0]?.seq ?? 0), rows };
+  }
+
+  /**
+   * A small pull straight from the primary, in one request: the change
+   * sequence and, per table, the rows changed after `after` (one read
+   * transaction, so they are consistent). Null when some table has more than
+   * the limit: the embedded replica then pulls them as frames. The same
+   * request reads the server's clock and the device directory, which the
+   * sync's device record then reuses (readDevices). Answered without a
+   * request when info() prefetched it.
+   */
+  async quickChanges(tables: string[], after: number): Promise<QuickChanges | null> {
+    if (this.#quickLimit() <= 0) return null;
+    const prefetched = this.#prefetched;
+    this.#prefetched = undefined;
+    if (prefetched && prefetched.key === quickKey(tables, after)) return prefetched.answer;
+    const started = performance.now();
+    const results = await this.#call(
+      "pull from the cloud database",
+      () => this.#remote.batch(this.#quickStatements(tables, after), "read"),
+    );
+    return this.#quickAnswer(tables, results, started);
   }
 
   async migrate(): Promise<void> {

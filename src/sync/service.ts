@@ -7,7 +7,7 @@ import type { Store } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudStore } from "./cloud_store.ts";
 import { displayUrl, resolveSyncConfig, type SyncConfig } from "./config.ts";
-import { type ConflictRecord, resetForCloud, type SyncHooks, syncOnce } from "./engine.ts";
+import { type ConflictRecord, resetForCloud, SYNCED, type SyncHooks, syncOnce } from "./engine.ts";
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { acquireSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
@@ -96,13 +96,14 @@ export async function requireEnabled(ctx: AppContext): Promise<SyncConfig> {
  * (watermark 0, every row queued, replica rebuilt).
  */
 export async function prepareCloud(ctx: AppContext, store: Store, cloud: CloudStore) {
-  let info = await cloud.info();
+  const state = await readSyncState(store);
+  // The same request reads ahead what the pull will ask for.
+  let info = await cloud.info({ tables: SYNCED.map((t) => t.table), after: state.watermark });
   if (info.schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(info.schemaVersion);
   if (info.schemaVersion < LATEST_SCHEMA_VERSION || !info.cloudId) {
     await cloud.migrate();
     info = await cloud.info();
   }
-  const state = await readSyncState(store);
   if (info.cloudId && state.cloudId !== info.cloudId) {
     await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
     await resetForCloud(store, info.cloudId);
