@@ -1,7 +1,7 @@
 import type { Client } from "@libsql/client";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { type Paths, resolvePaths } from "../config/paths.ts";
-import { migrateLocal, openDatabaseFile } from "../db/database.ts";
+import { closeDatabase, migrateLocal, openDatabaseFile } from "../db/database.ts";
 import { Store, type WallClock } from "../db/store.ts";
 import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
 import { JdoError } from "../errors.ts";
@@ -29,7 +29,8 @@ export interface AppContext {
   store(): Promise<Store>;
   /** The store if it was opened by this process, without opening it. */
   openedStore(): Store | undefined;
-  close(): void;
+  /** Closes the database, emptying its WAL first (see closeDatabase). */
+  close(): Promise<void>;
 }
 
 export interface ContextOptions {
@@ -87,10 +88,11 @@ export function createContext(options: ContextOptions): AppContext {
       return store;
     },
     openedStore: () => store,
-    close() {
-      client?.close();
+    async close() {
+      const open = client;
       client = undefined;
       store = undefined;
+      if (open) await closeDatabase(open, paths.database);
     },
   };
 }

@@ -26,6 +26,6 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
     }
     return exitCodeFor(error);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -172,3 +172,59 @@ export async function migrateLocal(
   }
   return applied;
 }
+
+/** Above this many bytes of WAL, closing the database folds it back into the file. */
+export const WAL_CHECKPOINT_BYTES = 0;
+
+async function walSize(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(`${path}-wal`)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Copies the WAL back into the database file and truncates it to zero bytes,
+ * so the next process does not have to re-read (recover) it. Never waits long
+ * for another process: when one is reading or writing, it returns false and
+ * a later process's close does the work.
+ */
+export async function checkpointWal(client: Client): Promise<boolean> {
+  try {
+    await client.execute("PRAGMA busy_timeout = 50");
+    const rs = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    return Number(rs.rows[0]?.[0] ?? 1) === 0;
+  } catch {
+    return false;
+  } finally {
+    await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).catch(() => {});
+  }
+}
+
+/**
+ * Closes a database cleanly: empties a non-empty WAL first. (libSQL's close()
+ * frees the native connection only when the garbage collector frees its
+ * statements, which never happens before Deno.exit, so SQLite's own
+ * checkpoint-on-last-close never runs.)
+ */
+export async function closeDatabase(client: Client, path: string): Promise<void> {
+  try {
+    if (!client.closed && await walSize(path) > WAL_CHECKPOINT_BYTES) {
+      await checkpointWal(client);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * After a bulk load (a large import or merge): refreshes the query planner's
+ * statistics (sqlite_stat1) so lookups keep using the indexes. Sampled
+ * (analysis_limit), so it costs tens of milliseconds even at a million rows.
+ */
+export async function optimizeAfterBulk(client: Client): Promise<void> {
+  await client.execute("PRAGMA analysis_limit = 1000");
+  await client.execute("ANALYZE");
+  await client.execute("PRAGMA optimize");
+}

@@ -156,7 +156,7 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
         backupFirst = await ctx.prompter.confirm("Back up the current database first?", true);
       }
       if (backupFirst) ctx.io.err(`Backed up the current database to ${await backupHere(ctx)}`);
-      ctx.close();
+      await ctx.close();
       await replaceDatabase(path, ctx.paths.database);
       const store = await ctx.store(); // applies migrations the backup may predate
       ctx.io.out(`Restored ${ctx.paths.database} from ${path}`);
