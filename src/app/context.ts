@@ -1,7 +1,12 @@
 import type { Client } from "@libsql/client";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { type Paths, resolvePaths } from "../config/paths.ts";
-import { closeDatabase, migrateLocal, openDatabaseFile } from "../db/database.ts";
+import {
+  closeDatabase,
+  ensureLocalIndexes,
+  migrateLocal,
+  openDatabaseFile,
+} from "../db/database.ts";
 import { Store, type WallClock } from "../db/store.ts";
 import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
 import { JdoError } from "../errors.ts";
@@ -79,6 +84,7 @@ export function createContext(options: ContextOptions): AppContext {
       client = await openDatabaseFile(paths.database);
       try {
         await migrateLocal(client, () => options.clock.now());
+        await ensureLocalIndexes(client);
       } catch (error) {
         client.close();
         client = undefined;

@@ -228,3 +228,36 @@ export async function optimizeAfterBulk(client: Client): Promise<void> {
   await client.execute("ANALYZE");
   await client.execute("PRAGMA optimize");
 }
+
+/**
+ * Indexes that only make local queries fast (the dashboard's counts and the
+ * integrity report read them instead of every row). They change no data and
+ * no schema version, so they are created on open when missing rather than by
+ * a migration; a database without them works the same, only slower.
+ */
+export const LOCAL_INDEXES: { name: string; sql: string }[] = [
+  {
+    name: "commitments_status",
+    sql: `CREATE INDEX IF NOT EXISTS commitments_status ON commitments(
+      status, marked_at_risk_at, due_date, completed_on_time, completed_at
+    ) WHERE deleted_at IS NULL`,
+  },
+];
+
+export async function ensureLocalIndexes(client: Client): Promise<void> {
+  const rs = await client.execute({
+    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${
+      LOCAL_INDEXES.map(() => "?").join(", ")
+    })`,
+    args: LOCAL_INDEXES.map((i) => i.name),
+  });
+  const present = new Set(rs.rows.map((r) => String(r.name)));
+  for (const index of LOCAL_INDEXES) {
+    if (present.has(index.name)) continue;
+    try {
+      await client.execute(index.sql);
+    } catch {
+      // Read-only or busy: the queries still work, only without the index.
+    }
+  }
+}
