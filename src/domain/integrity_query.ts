@@ -15,7 +15,7 @@ const ms = (iso: unknown) => iso ? Date.parse(String(iso)) : null;
 
 /**
  * The integrity report of every live commitment in the store, from aggregate
- * queries on the commitments_status index. Only the rows whose lateness
+ * queries on the commitments_by_status index. Only the rows whose lateness
  * depends on their time zone (open and due within a day of today, where the
  * zone decides) or on a timestamp comparison (marked at risk) are read one by
  * one, and their due instants are converted once per distinct (date, time,

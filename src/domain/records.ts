@@ -52,6 +52,29 @@ const ORDER: Record<string, string> = {
 export interface ListOptions {
   all?: boolean;
   status?: string;
+  /** At most this many rows (SQL LIMIT). */
+  limit?: number;
+}
+
+function statusesOf(def: EntityDef, options: ListOptions): readonly string[] | null {
+  if (options.status) return [options.status];
+  if (!options.all && ACTIVE[def.name]) return ACTIVE[def.name];
+  return null;
+}
+
+function filterOf(def: EntityDef, options: ListOptions): { where: string; args: string[] } {
+  const statuses = statusesOf(def, options);
+  if (!statuses) return { where: "c.deleted_at IS NULL", args: [] };
+  return {
+    where: `c.deleted_at IS NULL AND c.status IN (${statuses.map(() => "?").join(", ")})`,
+    args: [...statuses],
+  };
+}
+
+function selectOf(def: EntityDef): string {
+  return def.name === "commitment"
+    ? "SELECT c.*, s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id"
+    : `SELECT c.* FROM ${def.table} c`;
 }
 
 /** Live rows of one kind: active ones by default, soonest first. */
@@ -60,23 +83,42 @@ export async function listRecords(
   def: EntityDef,
   options: ListOptions = {},
 ): Promise<JsonRecord[]> {
-  const where = ["c.deleted_at IS NULL"];
-  const args: string[] = [];
-  if (options.status) {
-    where.push("c.status = ?");
-    args.push(options.status);
-  } else if (!options.all && ACTIVE[def.name]) {
-    where.push(`c.status IN (${ACTIVE[def.name]!.map(() => "?").join(", ")})`);
-    args.push(...ACTIVE[def.name]!);
+  const statuses = statusesOf(def, options);
+  if (options.limit !== undefined && statuses && statuses.length > 1) {
+    // The first N of each status (each an ordered index range), merged: the
+    // cost follows N, not the number of rows with those statuses.
+    const n = Math.max(0, Math.floor(options.limit));
+    const branches = statuses.map(() =>
+      `SELECT * FROM (${selectOf(def)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${
+        ORDER[def.name]
+      } LIMIT ${n})`
+    );
+    const rows = await store.query(
+      `SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`,
+      [...statuses],
+    );
+    return rows.map((row) => withExtras(def, row));
   }
-  const join = def.name === "commitment"
-    ? ", s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id"
-    : ` FROM ${def.table} c`;
+  const { where, args } = filterOf(def, options);
+  const limit = options.limit === undefined
+    ? ""
+    : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
   const rows = await store.query(
-    `SELECT c.*${join} WHERE ${where.join(" AND ")} ORDER BY ${ORDER[def.name]}`,
+    `${selectOf(def)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
     args,
   );
   return rows.map((row) => withExtras(def, row));
+}
+
+/** How many rows listRecords would return (one count(*) query). */
+export async function countRecords(
+  store: Store,
+  def: EntityDef,
+  options: ListOptions = {},
+): Promise<number> {
+  const { where, args } = filterOf(def, options);
+  const row = await store.one(`SELECT count(*) AS n FROM ${def.table} c WHERE ${where}`, args);
+  return Number(row?.n ?? 0);
 }
 
 function withExtras(def: EntityDef, row: Row): JsonRecord {
