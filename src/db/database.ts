@@ -1,4 +1,4 @@
-import { type Client, createClient, type InArgs } from "@libsql/client";
+import type { Client, InArgs } from "@libsql/client";
 import { dirname } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
@@ -73,6 +73,8 @@ export async function openDatabaseFile(path: string): Promise<Client> {
   if (!(await Deno.stat(dir).then((info) => info.isDirectory, () => false))) {
     await ensurePrivateDir(dir);
   }
+  // Loaded on first use: commands that need no database never load libSQL.
+  const { createClient } = await import("@libsql/client");
   let client: Client;
   try {
     client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS });

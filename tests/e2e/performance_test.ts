@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDataset } from "../../scripts/bench_lib.ts";
-import { runJdo, runJson, tempHome } from "../helpers/cli.ts";
+import { MAIN, runJdo, runJson, tempHome } from "../helpers/cli.ts";
 
 async function walBytes(home: string): Promise<number> {
   try {
@@ -39,4 +39,38 @@ Deno.test("a 100,000-row import leaves no WAL behind, nor do the commands after 
   const list = await runJdo(t.home, ["list"]);
   assert.equal(list.code, 0, list.stderr);
   assert(await walBytes(t.home) < 1_000_000, "WAL after list");
+});
+
+Deno.test("--version, --help and completions never load libSQL (they run without FFI)", async () => {
+  await using t = await tempHome();
+  const noFfi = [
+    "run",
+    "--quiet",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-net",
+    "--allow-run",
+    "--allow-sys",
+    "--deny-ffi",
+    MAIN,
+  ];
+  for (const args of [["--version"], ["--help"], ["completions", "bash"], ["list", "--help"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...noFfi, ...args],
+      env: { JDO_HOME: t.home, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `jdo ${args.join(" ")}: ${stderr}`);
+  }
+  // The check has teeth: a command that opens the database needs FFI.
+  const list = await new Deno.Command(Deno.execPath(), {
+    args: [...noFfi, "list"],
+    env: { JDO_HOME: t.home, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.notEqual(list.code, 0);
 });

@@ -5,16 +5,23 @@ import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { progressBar } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
-import {
-  type ConflictView,
-  disableSync,
-  listConflicts,
-  syncNow,
-  type SyncReport,
-  syncStatus,
-} from "../../sync/service.ts";
-import { runSetup } from "../../sync/setup.ts";
+import type { ConflictView, SyncReport } from "../../sync/service.ts";
 import { parseInteger, printJson } from "../shared.ts";
+
+// The sync modules load @libsql/client: import them only when a sync command
+// runs, so `jdo --help`, `--version` and `completions` never pay for it.
+type Service = typeof import("../../sync/service.ts");
+const service = () => import("../../sync/service.ts");
+const syncNow = async (...a: Parameters<Service["syncNow"]>) => (await service()).syncNow(...a);
+const syncStatus = async (...a: Parameters<Service["syncStatus"]>) =>
+  (await service()).syncStatus(...a);
+const disableSync = async (...a: Parameters<Service["disableSync"]>) =>
+  (await service()).disableSync(...a);
+const listConflicts = async (...a: Parameters<Service["listConflicts"]>) =>
+  (await service()).listConflicts(...a);
+type Setup = typeof import("../../sync/setup.ts");
+const runSetup = async (...a: Parameters<Setup["runSetup"]>) =>
+  (await import("../../sync/setup.ts")).runSetup(...a);
 
 export function summary(report: SyncReport): string {
   return `↑ ${report.pushed} pushed  ↓ ${report.pulled} pulled  ⚠ ${report.conflicts} conflict${
