@@ -21,16 +21,35 @@ export function dueZone(row: DueFields, fallbackZone: string): string {
   return row.timezone ? String(row.timezone) : fallbackZone;
 }
 
+// Conversions are cached: a long list repeats the same few dates, times and zones.
+const CACHE_LIMIT = 4096;
+const instants = new Map<string, number>();
+const todays = new Map<string, string>();
+
 /** The due instant (ms since the epoch) of a commitment, in its own zone. */
 export function dueInstantMs(row: DueFields, fallbackZone: string): number {
-  return zonedInstant(
-    String(row.due_date),
-    String(row.due_time ?? DEFAULT_DUE_TIME),
-    dueZone(row, fallbackZone),
-  ).getTime();
+  const date = String(row.due_date);
+  const time = String(row.due_time ?? DEFAULT_DUE_TIME);
+  const zone = dueZone(row, fallbackZone);
+  const key = `${date}|${time}|${zone}`;
+  let instant = instants.get(key);
+  if (instant === undefined) {
+    instant = zonedInstant(date, time, zone).getTime();
+    if (instants.size >= CACHE_LIMIT) instants.clear();
+    instants.set(key, instant);
+  }
+  return instant;
 }
 
 /** Today's date in the commitment's own zone (the calendar its due date belongs to). */
 export function todayForDue(row: DueFields, dates: DateContext): string {
-  return todayIn({ now: dates.now, timeZone: dueZone(row, dates.timeZone) });
+  const zone = dueZone(row, dates.timeZone);
+  const key = `${dates.now.getTime()}|${zone}`;
+  let today = todays.get(key);
+  if (today === undefined) {
+    today = todayIn({ now: dates.now, timeZone: zone });
+    if (todays.size >= CACHE_LIMIT) todays.clear();
+    todays.set(key, today);
+  }
+  return today;
 }

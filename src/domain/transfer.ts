@@ -10,25 +10,65 @@ import {
   parseDate,
   parseTime,
 } from "./dates.ts";
-import { type JsonRecord, toRecord } from "./records.ts";
+import { toRecord } from "./records.ts";
 
 export const EXPORT_FORMAT = "jdo-export";
 
-/** Every live row of every kind, as one JSON document. */
-export async function exportAll(store: Store, now: Date): Promise<JsonRecord> {
-  const doc: JsonRecord = {
+const EXPORT_PAGE = 1000;
+
+/**
+ * Every live row of every kind as one JSON document — the text of
+ * JSON.stringify(doc, null, 2) — written a page of rows at a time (keyset
+ * pagination on the primary key), so memory stays flat however many rows
+ * there are. `write` gets whole lines, without their final newline. Rows are
+ * in id order. Returns how many rows of each kind were written.
+ */
+export async function writeExport(
+  store: Store,
+  now: Date,
+  write: (lines: string) => void | Promise<void>,
+): Promise<Record<string, number>> {
+  const header = {
     format: EXPORT_FORMAT,
     format_version: 1,
     schema_version: LATEST_SCHEMA_VERSION,
     exported_at: now.toISOString(),
   };
-  for (const def of ENTITIES) {
-    const rows = await store.query(
-      `SELECT * FROM ${def.table} WHERE deleted_at IS NULL ORDER BY created_at, id`,
+  const head = JSON.stringify(header, null, 2);
+  await write(head.slice(0, head.lastIndexOf("\n}")) + ",");
+  const counts: Record<string, number> = {};
+  for (const [k, def] of ENTITIES.entries()) {
+    const comma = k < ENTITIES.length - 1 ? "," : "";
+    let after = "";
+    let pending: string | undefined;
+    let count = 0;
+    for (;;) {
+      const rows = await store.query(
+        `SELECT * FROM ${def.table} WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ${EXPORT_PAGE}`,
+        [after],
+      );
+      if (rows.length === 0) break;
+      const texts = rows.map((r) =>
+        JSON.stringify(toRecord(def, r), null, 2).replace(/^/gm, "    ")
+      );
+      const lines = count === 0 ? [`  ${JSON.stringify(def.plural)}: [`] : [];
+      if (pending !== undefined) lines.push(pending + ",");
+      for (const text of texts.slice(0, -1)) lines.push(text + ",");
+      pending = texts[texts.length - 1];
+      await write(lines.join("\n"));
+      count += rows.length;
+      after = String(rows[rows.length - 1].id);
+      if (rows.length < EXPORT_PAGE) break;
+    }
+    await write(
+      pending === undefined
+        ? `  ${JSON.stringify(def.plural)}: []${comma}`
+        : `${pending}\n  ]${comma}`,
     );
-    doc[def.plural] = rows.map((r) => toRecord(def, r));
+    counts[def.plural] = count;
   }
-  return doc;
+  await write("}");
+  return counts;
 }
 
 export interface ImportResult {

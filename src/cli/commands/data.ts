@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
-import { writeFileAtomic } from "../../config/atomic_file.ts";
+import { writeFileAtomicStream } from "../../config/atomic_file.ts";
 import { backupNow, inspectBackup, replaceDatabase } from "../../db/backup.ts";
 import { migrateLocal, openDatabaseFile, schemaStatus } from "../../db/database.ts";
 import { ENTITIES } from "../../db/schema.ts";
 import { restampForSync } from "../../sync/engine.ts";
-import { exportAll, importItems, parseImport } from "../../domain/transfer.ts";
+import { importItems, parseImport, writeExport } from "../../domain/transfer.ts";
 import { JdoError } from "../../errors.ts";
 import { progressBar } from "../../output/progress.ts";
 import { datesOf, printJson } from "../shared.ts";
@@ -28,19 +28,27 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
     .description("Write every live row of every kind as one JSON document")
     .option("--out <path>", "write to a file instead of stdout")
     .action(async (opts: { out?: string }) => {
-      const doc = await exportAll(await ctx.store(), ctx.clock.now());
-      const text = JSON.stringify(doc, null, 2);
-      if (!opts.out) return ctx.io.out(text);
+      const store = await ctx.store();
+      if (!opts.out) {
+        await writeExport(store, ctx.clock.now(), (lines) => ctx.io.out(lines));
+        return;
+      }
+      let counts: Record<string, number>;
       try {
-        await writeFileAtomic(opts.out, text + "\n", 0o600);
+        counts = await writeFileAtomicStream(
+          opts.out,
+          0o600,
+          (write) => writeExport(store, ctx.clock.now(), (lines) => write(lines + "\n")),
+        );
       } catch (error) {
+        if (error instanceof JdoError) throw error;
         const why = error instanceof Deno.errors.NotFound
           ? "its directory does not exist"
           : (error as Error).message;
         throw new JdoError("IO_ERROR", `Cannot write ${opts.out}: ${why}`, { cause: error });
       }
-      const counts = ENTITIES.map((d) => `${(doc[d.plural] as unknown[]).length} ${d.plural}`);
-      ctx.io.err(`Exported to ${opts.out}: ${counts.join(", ")}`);
+      const summary = ENTITIES.map((d) => `${counts[d.plural]} ${d.plural}`);
+      ctx.io.err(`Exported to ${opts.out}: ${summary.join(", ")}`);
     });
 
   program.command("import")

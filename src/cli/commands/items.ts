@@ -11,10 +11,16 @@ import {
   transition,
   type Verb,
 } from "../../domain/actions.ts";
-import { shortIds, truncate } from "../../domain/ids.ts";
-import { type JsonRecord, listRecords, loadRecord } from "../../domain/records.ts";
+import { ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
+import {
+  forEachRecordPage,
+  type JsonRecord,
+  type ListOptions,
+  loadRecord,
+  PAGE_SIZE,
+} from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
-import { style } from "../../output/colors.ts";
+import { style, visibleWidth } from "../../output/colors.ts";
 import { dueLabel } from "../../output/due_label.ts";
 import { renderTable } from "../../output/table.ts";
 import {
@@ -41,19 +47,21 @@ function kindOf(word: string): EntityDef {
   return def;
 }
 
-async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[]) {
+/** Formats one page of a list as table rows (with its header, for the first page). */
+function listTable(
+  ctx: AppContext,
+  def: EntityDef,
+  records: JsonRecord[],
+  shorts: Map<string, string>,
+): { headers: string[]; rows: string[][] } {
   const s = style(ctx.io.color);
-  if (records.length === 0) {
-    ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
-    return;
-  }
-  const shorts = await shortIds(await ctx.store(), records.map((r) => String(r.id)));
   const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
   if (def.name === "commitment") {
+    const dates = datesOf(ctx);
     const rows = records.map((r) => {
       const open = !["completed", "abandoned"].includes(String(r.status));
-      const due = dueLabel(r, datesOf(ctx));
+      const due = dueLabel(r, dates);
       const marker = !open
         ? ""
         : due.level === 2
@@ -70,8 +78,7 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
         truncate(String(r.deliverable), 60),
       ];
     });
-    ctx.io.out(renderTable(["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"], rows));
-    return;
+    return { headers: ["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"], rows };
   }
   const extra: Partial<Record<string, [string, (r: JsonRecord) => string]>> = {
     milestone: ["TARGET", (r) => String(r.target_date)],
@@ -92,7 +99,51 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
     ...(def.statuses ? [status(r)] : []),
     truncate(String(r[def.label]), 70),
   ]);
-  ctx.io.out(renderTable(headers, rows));
+  return { headers, rows };
+}
+
+/**
+ * `jdo list`: rows are read and printed a page at a time (keyset
+ * pagination), so memory stays flat however many there are. Each page is
+ * aligned on its own; --json prints exactly what JSON.stringify would.
+ */
+async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, json: boolean) {
+  const store = await ctx.store();
+  let index: ShortIdIndex | undefined;
+  let pending: string | undefined;
+  let pages = 0;
+  let widths: number[] = [];
+  const total = await forEachRecordPage(store, def, options, async (records) => {
+    pages++;
+    if (json) {
+      const texts = records.map((r) => JSON.stringify(r, null, 2).replace(/^/gm, "  "));
+      const lines = pages === 1 ? ["["] : [];
+      if (pending !== undefined) lines.push(pending + ",");
+      for (const text of texts.slice(0, -1)) lines.push(text + ",");
+      pending = texts[texts.length - 1];
+      ctx.io.out(lines.join("\n"));
+      return;
+    }
+    const ids = records.map((r) => String(r.id));
+    // One page only: ask for these ids; more: load every id once (8 bytes each).
+    if (!index && (pages > 1 || records.length === PAGE_SIZE)) {
+      index = await ShortIdIndex.load(store);
+    }
+    const shorts = index ? await index.shortsOf(ids) : await shortIds(store, ids);
+    const { headers, rows } = listTable(ctx, def, records, shorts);
+    // Later pages keep the columns at least as wide as the ones printed already.
+    const head = pages === 1 ? headers : widths.map((w) => " ".repeat(w));
+    widths = head.map((h, i) =>
+      Math.max(widths[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
+    );
+    const table = renderTable(head, rows);
+    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
+  });
+  if (json) {
+    ctx.io.out(pending === undefined ? "[]" : `${pending}\n]`);
+  } else if (total === 0) {
+    ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
+  }
 }
 
 function printRecord(ctx: AppContext, record: JsonRecord) {
@@ -274,9 +325,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .action(async (kind: string, opts: { all?: boolean; status?: string; json?: boolean }) => {
       const def = kindOf(kind);
       const status = opts.status === undefined ? undefined : statusArg(def, opts.status);
-      const records = await listRecords(await ctx.store(), def, { all: opts.all, status });
-      if (opts.json) printJson(ctx, records);
-      else await printList(ctx, def, records);
+      await printList(ctx, def, { all: opts.all, status }, opts.json === true);
     });
 
   program.command("show")
