@@ -253,7 +253,7 @@ export const LOCAL_INDEXES: { name: string; sql: string }[] = [
   },
 ];
 
-export async function ensureLocalIndexes(client: Client): Promise<void> {
+export async function ensureLocalIndexes(client: Executor): Promise<void> {
   const rs = await client.execute({
     sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${
       LOCAL_INDEXES.map(() => "?").join(", ")
@@ -269,4 +269,9 @@ export async function ensureLocalIndexes(client: Client): Promise<void> {
       // Read-only or busy: the queries still work, only without the index.
     }
   }
+}
+
+/** Drops the local-only indexes (before a bulk load; ensureLocalIndexes rebuilds them). */
+export async function dropLocalIndexes(ex: Executor): Promise<void> {
+  for (const index of LOCAL_INDEXES) await ex.execute(`DROP INDEX IF EXISTS ${index.name}`);
 }

@@ -11,6 +11,8 @@ import {
   parseTime,
 } from "./dates.ts";
 import { toRecord } from "./records.ts";
+import { type JsonEvent, JsonStreamError, scanJson } from "./json_stream.ts";
+import { dropLocalIndexes, ensureLocalIndexes, optimizeAfterBulk } from "../db/database.ts";
 
 export const EXPORT_FORMAT = "jdo-export";
 
@@ -198,50 +200,6 @@ async function simpleCommitment(
   };
 }
 
-/** Parses an import document: an export, or a JSON array of commitments. */
-export async function parseImport(
-  text: string,
-  dates: DateContext,
-): Promise<{ items: Item[]; simple: SimpleCommitment[] }> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new JdoError(
-      "INVALID_INPUT",
-      `Cannot import: not valid JSON (${(error as Error).message})`,
-    );
-  }
-  if (Array.isArray(doc)) {
-    await loadDateParser();
-    const simple: SimpleCommitment[] = [];
-    for (const [i, value] of doc.entries()) {
-      simple.push(await simpleCommitment(value, `item ${i + 1}`, dates));
-    }
-    return { items: [], simple };
-  }
-  if (!isObject(doc) || doc.format !== EXPORT_FORMAT) {
-    throw new JdoError(
-      "INVALID_INPUT",
-      `Cannot import: expected a jdo export (format "${EXPORT_FORMAT}") or a JSON array of commitments`,
-    );
-  }
-  if (typeof doc.schema_version === "number" && doc.schema_version > LATEST_SCHEMA_VERSION) {
-    throw new JdoError("DB_TOO_NEW", "Cannot import: the export comes from a newer jdo");
-  }
-  const items: Item[] = [];
-  for (const def of ENTITIES) {
-    const list = doc[def.plural] ?? [];
-    if (!Array.isArray(list)) fail(def.plural, "must be a list");
-    for (const [i, record] of list.entries()) {
-      const where = `${def.plural}[${i}]`;
-      if (!isObject(record)) fail(where, "must be an object");
-      items.push({ def, fields: recordToRow(def, record, where), where });
-    }
-  }
-  return { items, simple: [] };
-}
-
 async function existingIds(w: Writer, def: EntityDef, ids: string[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (let i = 0; i < ids.length; i += 500) {
@@ -255,97 +213,234 @@ async function existingIds(w: Writer, def: EntityDef, ids: string[]): Promise<Se
   return found;
 }
 
+const IMPORT_CHUNK = 500;
+/** Above this many rows, the planner's statistics are refreshed after the import. */
+export const ANALYZE_AFTER_ROWS = 10_000;
+
+function invalidJson(error: unknown): JdoError {
+  return new JdoError(
+    "INVALID_INPUT",
+    `Cannot import: not valid JSON (${(error as Error).message})`,
+  );
+}
+
 /**
- * Loads parsed items in one transaction: rows whose id already exists are
- * skipped, so running the same import twice changes nothing; any error
- * rolls everything back.
+ * Imports a document — an export, or a JSON array of commitments — read as
+ * a stream of text chunks, in one transaction: rows whose id already exists
+ * are skipped, so running the same import twice changes nothing; any error
+ * rolls everything back. Rows are parsed and inserted 500 at a time and the
+ * ids seen so far live in a temporary table, so memory stays flat however
+ * large the document is. `onProgress` gets the number of items handled.
  */
-export async function importItems(
+export async function importStream(
   store: Store,
-  parsed: { items: Item[]; simple: SimpleCommitment[] },
-  onProgress: (done: number, total: number) => void = () => {},
+  chunks: AsyncIterable<string>,
+  dates: DateContext,
+  onProgress: (done: number) => void = () => {},
+  options: { bulk?: boolean } = {},
 ): Promise<ImportResult> {
-  const total = parsed.items.length + parsed.simple.length;
   const result: ImportResult = { imported: 0, skipped: 0, byKind: {} };
   let done = 0;
+  const header: Record<string, unknown> = {};
+  let topArray = false;
   await store.write(async (w) => {
-    const insert = async (def: EntityDef, rows: Row[], skipped: number) => {
-      for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {
-        const chunk = rows.slice(i, i + IMPORT_CHUNK);
+    await w.tx.execute(
+      "CREATE TEMP TABLE IF NOT EXISTS _import_seen (kind TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID",
+    );
+    await w.tx.execute("DELETE FROM temp._import_seen");
+    // A large load: building the local indexes once at the end beats updating them per row.
+    if (options.bulk) await dropLocalIndexes(w.tx);
+    try {
+      const importer = new ChunkImporter(w, result);
+      const pending = new Map<EntityDef, Item[]>();
+      let simple: SimpleCommitment[] = [];
+      const flush = async (def: EntityDef) => {
+        const items = pending.get(def) ?? [];
+        if (items.length === 0) return;
+        pending.set(def, []);
+        await importer.items(def, items);
+        done += items.length;
+        onProgress(done);
+      };
+      const flushSimple = async () => {
+        if (simple.length === 0) return;
+        const list = simple;
+        simple = [];
+        await importer.simple(list);
+        done += list.length;
+        onProgress(done);
+      };
+      const plurals = new Map(ENTITIES.map((d) => [d.plural, d]));
+      let events: AsyncIterator<JsonEvent>;
+      try {
+        events = scanJson(chunks)[Symbol.asyncIterator]();
+      } catch (error) {
+        throw invalidJson(error);
+      }
+      for (;;) {
+        let next: IteratorResult<JsonEvent>;
         try {
-          await w.insertMany(def, chunk);
+          next = await events.next();
         } catch (error) {
-          throw new JdoError(
-            "INVALID_INPUT",
-            `Cannot import ${def.plural}: ${
-              (error as Error).message.split("\n")[0]
-            } (nothing was imported)`,
-          );
+          if (error instanceof JsonStreamError) throw invalidJson(error);
+          throw error;
         }
-        done += chunk.length;
-        onProgress(done, total);
-      }
-      result.imported += rows.length;
-      result.skipped += skipped;
-      if (rows.length) result.byKind[def.plural] = (result.byKind[def.plural] ?? 0) + rows.length;
-      done += skipped;
-      onProgress(done, total);
-    };
-    for (const def of ENTITIES) {
-      const items = parsed.items.filter((i) => i.def === def);
-      if (items.length === 0) continue;
-      assertUnique(items.map((i) => ({ id: String(i.fields.id), where: i.where })));
-      const present = await existingIds(w, def, items.map((i) => String(i.fields.id)));
-      const fresh = items.filter((i) => !present.has(String(i.fields.id)));
-      await insert(def, fresh.map((i) => i.fields), items.length - fresh.length);
-    }
-    if (parsed.simple.length > 0) {
-      const commitments = entity("commitment");
-      const present = await existingIds(w, commitments, parsed.simple.map((s) => s.id));
-      const stakeholders = new Map<string, string>();
-      const rows: Row[] = [];
-      for (const s of parsed.simple) {
-        if (present.has(s.id)) continue;
-        present.add(s.id); // the same item twice in one list is imported once
-        let stakeholderId = stakeholders.get(s.stakeholder);
-        if (!stakeholderId) {
-          stakeholderId = String((await stakeholderByName(w, s.stakeholder)).id);
-          stakeholders.set(s.stakeholder, stakeholderId);
+        if (next.done) break;
+        const e = next.value;
+        if (e.kind === "item" && e.key === null) {
+          if (!topArray) await loadDateParser();
+          topArray = true;
+          simple.push(await simpleCommitment(e.value, `item ${e.index + 1}`, dates));
+          if (simple.length >= IMPORT_CHUNK) await flushSimple();
+          continue;
         }
-        rows.push({
-          id: s.id,
-          deliverable: s.deliverable,
-          stakeholder_id: stakeholderId,
-          due_date: s.due_date,
-          due_time: s.due_time,
-          notes: s.notes,
-          status: s.status,
-          // An imported completion without details counts as on time.
-          completed_on_time: s.status === "completed" ? 1 : null,
-        });
+        if (e.kind === "field") {
+          if (e.key === "" && e.value !== undefined) break; // a scalar document: rejected below
+          header[e.key] = e.value;
+          if (e.key === "format" && e.value !== EXPORT_FORMAT) break;
+          if (e.key === "schema_version") checkSchemaVersion(e.value);
+          const def = plurals.get(e.key);
+          if (def && e.value !== null && e.value !== undefined) fail(def.plural, "must be a list");
+          continue;
+        }
+        const def = plurals.get(e.key!);
+        if (!def) continue; // unknown keys are ignored
+        const where = `${def.plural}[${e.index}]`;
+        if (!isObject(e.value)) fail(where, "must be an object");
+        const list = pending.get(def) ?? [];
+        list.push({ def, fields: recordToRow(def, e.value, where), where });
+        pending.set(def, list);
+        if (list.length >= IMPORT_CHUNK) await flush(def);
       }
-      await insert(commitments, rows, parsed.simple.length - rows.length);
-    }
-    // Deferred foreign keys are checked at commit; check here for a clear message.
-    const broken = await w.query("PRAGMA foreign_key_check");
-    if (broken.length > 0) {
-      const b = broken[0];
-      throw new JdoError(
-        "INVALID_INPUT",
-        `Cannot import: a ${b.table} row refers to a missing ${b.parent} row (nothing was imported)`,
-      );
+      if (!topArray && header.format !== EXPORT_FORMAT) {
+        throw new JdoError(
+          "INVALID_INPUT",
+          `Cannot import: expected a jdo export (format "${EXPORT_FORMAT}") or a JSON array of commitments`,
+        );
+      }
+      for (const def of ENTITIES) await flush(def);
+      await flushSimple();
+      if (options.bulk) await ensureLocalIndexes(w.tx);
+      // Deferred foreign keys are checked at commit; check here for a clear message.
+      const broken = await w.query("PRAGMA foreign_key_check");
+      if (broken.length > 0) {
+        const b = broken[0];
+        throw new JdoError(
+          "INVALID_INPUT",
+          `Cannot import: a ${b.table} row refers to a missing ${b.parent} row (nothing was imported)`,
+        );
+      }
+    } finally {
+      await w.tx.execute("DELETE FROM temp._import_seen").catch(() => {});
     }
   });
+  if (result.imported >= ANALYZE_AFTER_ROWS) await optimizeAfterBulk(store.client);
+  // Kinds in their usual order (rows arrive in the document's order).
+  const byKind: Record<string, number> = {};
+  for (const def of ENTITIES) {
+    if (result.byKind[def.plural]) byKind[def.plural] = result.byKind[def.plural];
+  }
+  result.byKind = byKind;
   return result;
 }
 
-const IMPORT_CHUNK = 500;
+function checkSchemaVersion(version: unknown): void {
+  if (typeof version === "number" && version > LATEST_SCHEMA_VERSION) {
+    throw new JdoError("DB_TOO_NEW", "Cannot import: the export comes from a newer jdo");
+  }
+}
 
-function assertUnique(entries: { id: string; where: string }[]): void {
-  const seen = new Map<string, string>();
-  for (const { id, where } of entries) {
-    const first = seen.get(id);
-    if (first) fail(where, `id ${id} appears twice (also at ${first})`);
-    seen.set(id, where);
+/** Inserts parsed rows a chunk at a time, skipping ids already present. */
+class ChunkImporter {
+  #stakeholders = new Map<string, string>();
+
+  constructor(private readonly w: Writer, private readonly result: ImportResult) {}
+
+  /** Records each id as seen; fails on an id seen earlier in this document. */
+  async #see(kind: string, entries: { id: string; where: string }[]): Promise<void> {
+    const mine = new Map<string, string>();
+    for (const { id, where } of entries) {
+      const first = mine.get(id);
+      if (first) fail(where, `id ${id} appears twice (also at ${first})`);
+      mine.set(id, where);
+    }
+    const json = JSON.stringify(entries.map((e) => [e.id, e.where]));
+    // CROSS JOIN: the chunk drives, each id a primary-key lookup (not a scan per id).
+    const earlier = await this.w.query(
+      `SELECT s.id, s.at, j.value ->> 1 AS here FROM json_each(?) j
+       CROSS JOIN temp._import_seen s ON s.kind = ? AND s.id = j.value ->> 0 LIMIT 1`,
+      [json, kind],
+    );
+    if (earlier.length > 0) {
+      const e = earlier[0];
+      fail(String(e.here), `id ${e.id} appears twice (also at ${e.at})`);
+    }
+    await this.w.tx.execute({
+      sql: `INSERT INTO temp._import_seen (kind, id, at)
+            SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) WHERE true`,
+      args: [kind, json],
+    });
+  }
+
+  async #insert(def: EntityDef, rows: Row[], skipped: number): Promise<void> {
+    try {
+      if (rows.length > 0) await this.w.insertMany(def, rows);
+    } catch (error) {
+      throw new JdoError(
+        "INVALID_INPUT",
+        `Cannot import ${def.plural}: ${
+          (error as Error).message.split("\n")[0]
+        } (nothing was imported)`,
+      );
+    }
+    this.result.imported += rows.length;
+    this.result.skipped += skipped;
+    if (rows.length) {
+      this.result.byKind[def.plural] = (this.result.byKind[def.plural] ?? 0) + rows.length;
+    }
+  }
+
+  async items(def: EntityDef, items: Item[]): Promise<void> {
+    await this.#see(def.name, items.map((i) => ({ id: String(i.fields.id), where: i.where })));
+    const present = await existingIds(this.w, def, items.map((i) => String(i.fields.id)));
+    const fresh = items.filter((i) => !present.has(String(i.fields.id)));
+    await this.#insert(def, fresh.map((i) => i.fields), items.length - fresh.length);
+  }
+
+  async simple(list: SimpleCommitment[]): Promise<void> {
+    const commitments = entity("commitment");
+    // The same item twice in one list is imported once.
+    const seen = await this.w.query(
+      `SELECT j.value AS id FROM json_each(?) j
+       CROSS JOIN temp._import_seen s ON s.kind = 'simple' AND s.id = j.value`,
+      [JSON.stringify(list.map((s) => s.id))],
+    );
+    const skip = await existingIds(this.w, commitments, list.map((s) => s.id));
+    for (const r of seen) skip.add(String(r.id));
+    const rows: Row[] = [];
+    const fresh: { id: string; where: string }[] = [];
+    for (const s of list) {
+      if (skip.has(s.id)) continue;
+      skip.add(s.id);
+      fresh.push({ id: s.id, where: s.where });
+      let stakeholderId = this.#stakeholders.get(s.stakeholder);
+      if (!stakeholderId) {
+        stakeholderId = String((await stakeholderByName(this.w, s.stakeholder)).id);
+        this.#stakeholders.set(s.stakeholder, stakeholderId);
+      }
+      rows.push({
+        id: s.id,
+        deliverable: s.deliverable,
+        stakeholder_id: stakeholderId,
+        due_date: s.due_date,
+        due_time: s.due_time,
+        notes: s.notes,
+        status: s.status,
+        // An imported completion without details counts as on time.
+        completed_on_time: s.status === "completed" ? 1 : null,
+      });
+    }
+    if (fresh.length > 0) await this.#see("simple", fresh);
+    await this.#insert(commitments, rows, list.length - rows.length);
   }
 }
