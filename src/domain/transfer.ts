@@ -243,6 +243,9 @@ export async function importStream(
   let done = 0;
   const header: Record<string, unknown> = {};
   let topArray = false;
+  // This libSQL build keeps temporary tables in memory by default: the ids seen
+  // (a million rows at most) and index sorts go to a temporary file instead.
+  await store.client.execute("PRAGMA temp_store = FILE");
   await store.write(async (w) => {
     await w.tx.execute(
       "CREATE TEMP TABLE IF NOT EXISTS _import_seen (kind TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID",
