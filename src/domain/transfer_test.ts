@@ -34,13 +34,13 @@ async function* pieces(text: string, size: number): AsyncGenerator<string> {
 
 Deno.test("importStream: an id repeated in a later chunk fails the whole import", async () => {
   await using t = await openTempStore();
-  const ids = Array.from({ length: 1200 }, (_, i) => uuid(i + 1));
-  ids[1100] = ids[3];
+  const ids = Array.from({ length: 4500 }, (_, i) => uuid(i + 1));
+  ids[4100] = ids[3];
   await assert.rejects(
     () => importStream(t.store, pieces(exportDoc(ids), 4096), dates),
     (e: unknown) =>
       e instanceof JdoError &&
-      /commitments\[1100\]: id .* appears twice \(also at commitments\[3\]\)/
+      /commitments\[4100\]: id .* appears twice \(also at commitments\[3\]\)/
         .test(e.message),
   );
   const n = await t.store.one("SELECT count(*) AS n FROM commitments");
