@@ -42,7 +42,7 @@ export async function writeExport(
   for (const [k, def] of ENTITIES.entries()) {
     const comma = k < ENTITIES.length - 1 ? "," : "";
     let after = "";
-    let pending: string | undefined;
+    let pending: string | undefined; // the previous page, held back for its comma
     let count = 0;
     for (;;) {
       const rows = await store.query(
@@ -50,14 +50,11 @@ export async function writeExport(
         [after],
       );
       if (rows.length === 0) break;
-      const texts = rows.map((r) =>
-        JSON.stringify(toRecord(def, r), null, 2).replace(/^/gm, "    ")
-      );
-      const lines = count === 0 ? [`  ${JSON.stringify(def.plural)}: [`] : [];
-      if (pending !== undefined) lines.push(pending + ",");
-      for (const text of texts.slice(0, -1)) lines.push(text + ",");
-      pending = texts[texts.length - 1];
-      await write(lines.join("\n"));
+      // One stringify per page, at the document's depth: its rows, 4 spaces in.
+      const text = JSON.stringify({ [def.plural]: rows.map((r) => toRecord(def, r)) }, null, 2);
+      const body = text.slice(text.indexOf("[\n") + 2, text.lastIndexOf("\n  ]"));
+      await write(pending === undefined ? `  ${JSON.stringify(def.plural)}: [` : pending + ",");
+      pending = body;
       count += rows.length;
       after = String(rows[rows.length - 1].id);
       if (rows.length < EXPORT_PAGE) break;

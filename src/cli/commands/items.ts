@@ -116,12 +116,11 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   const total = await forEachRecordPage(store, def, options, async (records) => {
     pages++;
     if (json) {
-      const texts = records.map((r) => JSON.stringify(r, null, 2).replace(/^/gm, "  "));
-      const lines = pages === 1 ? ["["] : [];
-      if (pending !== undefined) lines.push(pending + ",");
-      for (const text of texts.slice(0, -1)) lines.push(text + ",");
-      pending = texts[texts.length - 1];
-      ctx.io.out(lines.join("\n"));
+      // One stringify per page; the previous page is held back for its comma.
+      const text = JSON.stringify(records, null, 2);
+      const body = text.slice(2, -2);
+      ctx.io.out(pending === undefined ? "[" : pending + ",");
+      pending = body;
       return;
     }
     const ids = records.map((r) => String(r.id));
