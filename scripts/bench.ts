@@ -311,7 +311,15 @@ async function benchSize(
     const tried: string[] = [];
     let best = Infinity;
     for (const c of UPLOAD_CHUNKS.filter((c) => c <= Math.max(total, UPLOAD_CHUNKS[0]))) {
-      const r = await limitUpload(c);
+      let r: ProcResult;
+      try {
+        r = await limitUpload(c);
+      } catch (error) {
+        // e.g. sqld's limit on one argument ("string or blob too big").
+        const why = String((error as Error).message).match(/[A-Z_]+: [^\n]*/)?.[0] ?? "failed";
+        tried.push(`${fmtCount(c)}: ${why}`);
+        continue;
+      }
       tried.push(`${fmtCount(c)}: ${fmtMs(r.wallMs)}`);
       if (r.wallMs < best) [best, chunk] = [r.wallMs, c];
     }
@@ -626,7 +634,9 @@ async function runLocal(h: LocalHome, name: string, i: number): Promise<ProcResu
   const command = LOCAL_COMMANDS.find((c) => c.name === name)!;
   // complete needs an open commitment each time (untimed reset).
   if (name === "complete") await jdoOk(h.home, ["edit", h.id, "--status", "pending"]);
-  return await jdoOk(h.home, command.args(h, i));
+  return await jdoOk(h.home, command.args(h, i), {
+    discardStdout: STREAMING.includes(name),
+  });
 }
 
 /** list and export print every row: their time follows the rows; their memory must not. */

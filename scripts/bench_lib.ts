@@ -159,6 +159,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   stdin?: string;
   cwd?: string;
+  /** Send stdout to /dev/null (output larger than a JS string can hold). */
+  discardStdout?: boolean;
 }
 
 // Variables from the caller's shell that would change jdo's behaviour.
@@ -191,7 +193,7 @@ export async function runTimed(
     env: options.env ?? cleanEnv(),
     clearEnv: true,
     stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
+    stdout: options.discardStdout ? "null" : "piped",
     stderr: "piped",
   }).spawn();
   if (options.stdin !== undefined) {
@@ -210,7 +212,7 @@ export async function runTimed(
   const decoder = new TextDecoder();
   return {
     code: out.code,
-    stdout: decoder.decode(out.stdout),
+    stdout: options.discardStdout ? "" : decoder.decode(out.stdout),
     stderr: decoder.decode(out.stderr),
     wallMs,
     peakRssMb,
@@ -222,6 +224,7 @@ export interface JdoOptions {
   auto?: string | null;
   stdin?: string;
   env?: Record<string, string>;
+  discardStdout?: boolean;
 }
 
 export function jdoEnv(home: string, options: JdoOptions = {}): Record<string, string> {
@@ -245,6 +248,7 @@ export function runJdo(
   return runTimed(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], {
     env: jdoEnv(home, options),
     stdin: options.stdin,
+    discardStdout: options.discardStdout,
   });
 }
 

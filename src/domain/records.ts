@@ -124,7 +124,7 @@ const KEYSET: Record<string, string[]> = {
   stakeholder: ["lower(c.name)"],
 };
 
-export const PAGE_SIZE = 1000;
+export const PAGE_SIZE = 500;
 
 /**
  * The rows listRecords returns, a page at a time (keyset pagination), so

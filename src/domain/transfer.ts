@@ -16,7 +16,7 @@ import { dropLocalIndexes, ensureLocalIndexes, optimizeAfterBulk } from "../db/d
 
 export const EXPORT_FORMAT = "jdo-export";
 
-const EXPORT_PAGE = 1000;
+const EXPORT_PAGE = 500;
 
 /**
  * Every live row of every kind as one JSON document — the text of
