@@ -77,14 +77,6 @@ export async function shortIds(
   ids: string[],
 ): Promise<Map<string, string>> {
   if (ids.length > NEIGHBOUR_LIMIT) return await (await ShortIdIndex.load(store)).shortsOf(ids);
-  return await neighbourShortIds(store, ids);
-}
-
-/** shortIds by neighbour queries only, however many ids (memory stays flat). */
-export async function neighbourShortIds(
-  store: Store,
-  ids: string[],
-): Promise<Map<string, string>> {
   const result = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 100) {
     const chunk = ids.slice(i, i + 100);
@@ -128,20 +120,6 @@ async function neighboursOf(store: Store, ids: string[]): Promise<Map<string, st
  */
 export class ShortIdIndex {
   private constructor(private readonly store: Store, private readonly keys: Float64Array) {}
-
-  /**
-   * Up to this many live ids the index is loaded (fast; loading a million ids
-   * costs ~90 MB of libSQL's memory at peak); beyond, callers ask per page.
-   */
-  static readonly MAX_IDS = 250_000;
-
-  /** Loads the index when the database is small enough (see MAX_IDS), else undefined. */
-  static async loadIfSmall(store: Store): Promise<ShortIdIndex | undefined> {
-    const row = await store.one(
-      `SELECT ${ENTITIES.map((d) => `(SELECT count(*) FROM ${d.table})`).join(" + ")} AS n`,
-    );
-    return Number(row?.n ?? 0) <= ShortIdIndex.MAX_IDS ? await ShortIdIndex.load(store) : undefined;
-  }
 
   static async load(store: Store): Promise<ShortIdIndex> {
     let keys = new Float64Array(1024);
@@ -198,9 +176,7 @@ export class ShortIdIndex {
       result.set(id, id.slice(0, Math.max(SHORT_ID_LENGTH, length)));
     }
     if (crowded.length > 0) {
-      for (const [id, short] of await neighbourShortIds(this.store, crowded)) {
-        result.set(id, short);
-      }
+      for (const [id, short] of await shortIds(this.store, crowded)) result.set(id, short);
     }
     return result;
   }

@@ -11,7 +11,7 @@ import {
   transition,
   type Verb,
 } from "../../domain/actions.ts";
-import { neighbourShortIds, ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
+import { ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
 import {
   forEachRecordPage,
   type JsonRecord,
@@ -109,7 +109,7 @@ function listTable(
  */
 async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, json: boolean) {
   const store = await ctx.store();
-  let indexed: ShortIdIndex | null | undefined;
+  let index: ShortIdIndex | undefined;
   let pending: string | undefined;
   let pages = 0;
   let widths: number[] = [];
@@ -124,16 +124,11 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
       return;
     }
     const ids = records.map((r) => String(r.id));
-    // One page only: ask for these ids; more: load every id once (8 bytes each), unless
-    // there are so many that loading them would cost more memory than asking per page.
-    if (indexed === undefined && (pages > 1 || records.length === PAGE_SIZE)) {
-      indexed = await ShortIdIndex.loadIfSmall(store) ?? null;
+    // One page only: ask for these ids; more: load every id once (8 bytes each).
+    if (!index && (pages > 1 || records.length === PAGE_SIZE)) {
+      index = await ShortIdIndex.load(store);
     }
-    const shorts = indexed
-      ? await indexed.shortsOf(ids)
-      : indexed === null
-      ? await neighbourShortIds(store, ids)
-      : await shortIds(store, ids);
+    const shorts = index ? await index.shortsOf(ids) : await shortIds(store, ids);
     const { headers, rows } = listTable(ctx, def, records, shorts);
     // Later pages keep the columns at least as wide as the ones printed already.
     const head = pages === 1 ? headers : widths.map((w) => " ".repeat(w));
