@@ -9,7 +9,12 @@ import {
   TokenVault,
   TURSO_PROVIDER,
 } from "../config/secret_store.ts";
-import { migrateLocal, openDatabaseFile } from "../db/database.ts";
+import {
+  closeDatabase,
+  ensureLocalIndexes,
+  migrateLocal,
+  openDatabaseFile,
+} from "../db/database.ts";
 import { Store, type WallClock } from "../db/store.ts";
 import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
 import { JdoError } from "../errors.ts";
@@ -39,7 +44,8 @@ export interface AppContext {
   store(): Promise<Store>;
   /** The store if it was opened by this process, without opening it. */
   openedStore(): Store | undefined;
-  close(): void;
+  /** Closes the database, emptying its WAL first (see closeDatabase). */
+  close(): Promise<void>;
 }
 
 export interface ContextOptions {
@@ -94,6 +100,7 @@ export function createContext(options: ContextOptions): AppContext {
       client = await openDatabaseFile(paths.database);
       try {
         await migrateLocal(client, () => options.clock.now());
+        await ensureLocalIndexes(client);
       } catch (error) {
         client.close();
         client = undefined;
@@ -103,10 +110,11 @@ export function createContext(options: ContextOptions): AppContext {
       return store;
     },
     openedStore: () => store,
-    close() {
-      client?.close();
+    async close() {
+      const open = client;
       client = undefined;
       store = undefined;
+      if (open) await closeDatabase(open, paths.database);
     },
   };
 }

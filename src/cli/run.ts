@@ -33,7 +33,7 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
     if (line) ctx.io.err(safeLine(`jdo: ${line}`));
     return exitCodeFor(error);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

@@ -20,6 +20,42 @@ export async function writeFileAtomic(
   }
 }
 
+/**
+ * Like writeFileAtomic, for output produced a piece at a time: `produce`
+ * gets a `write` that appends to the temp file; the file replaces `path`
+ * only when `produce` succeeds.
+ */
+export async function writeFileAtomicStream<T>(
+  path: string,
+  mode: number,
+  produce: (write: (text: string) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`,
+  );
+  const encoder = new TextEncoder();
+  let file: Deno.FsFile | undefined;
+  try {
+    file = await Deno.open(tmp, { write: true, createNew: true, mode });
+    const out = file;
+    const result = await produce(async (text) => {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await out.write(bytes.subarray(written));
+    });
+    file.close();
+    file = undefined;
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
+    await Deno.rename(tmp, path);
+    return result;
+  } catch (error) {
+    file?.close();
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
 /** Whether anything (file, directory, link) is at `path`. */
 export async function pathExists(path: string): Promise<boolean> {
   try {

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { createClient } from "@libsql/client";
 import { pathExists } from "../config/atomic_file.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
@@ -48,6 +47,7 @@ export async function inspectBackup(path: string): Promise<number> {
     throw new JdoError("NOT_FOUND", `No backup file at ${path}`);
   }
   let version: number;
+  const { createClient } = await import("@libsql/client");
   const client = createClient({ url: `file:${path}` });
   try {
     version = await schemaVersion(client);

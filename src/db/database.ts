@@ -1,11 +1,4 @@
-import {
-  type Client,
-  createClient,
-  type InArgs,
-  type InStatement,
-  type ResultSet,
-  type Transaction,
-} from "@libsql/client";
+import type { Client, InArgs, InStatement, ResultSet, Transaction } from "@libsql/client";
 import { dirname } from "node:path";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
@@ -99,6 +92,8 @@ export async function openDatabaseFile(path: string): Promise<Client> {
   if (!(await Deno.stat(dir).then((info) => info.isDirectory, () => false))) {
     await ensurePrivateDir(dir);
   }
+  // Loaded on first use: commands that need no database never load libSQL.
+  const { createClient } = await import("@libsql/client");
   let client: Client;
   try {
     client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS, concurrency: 1 });
@@ -197,4 +192,105 @@ export async function migrateLocal(
     }
   }
   return applied;
+}
+
+/** Above this many bytes of WAL, closing the database folds it back into the file. */
+export const WAL_CHECKPOINT_BYTES = 0;
+
+async function walSize(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(`${path}-wal`)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Copies the WAL back into the database file and truncates it to zero bytes,
+ * so the next process does not have to re-read (recover) it. Never waits long
+ * for another process: when one is reading or writing, it returns false and
+ * a later process's close does the work.
+ */
+export async function checkpointWal(client: Client): Promise<boolean> {
+  try {
+    await client.execute("PRAGMA busy_timeout = 50");
+    const rs = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    return Number(rs.rows[0]?.[0] ?? 1) === 0;
+  } catch {
+    return false;
+  } finally {
+    await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).catch(() => {});
+  }
+}
+
+/**
+ * Closes a database cleanly: empties a non-empty WAL first. (libSQL's close()
+ * frees the native connection only when the garbage collector frees its
+ * statements, which never happens before Deno.exit, so SQLite's own
+ * checkpoint-on-last-close never runs.)
+ */
+export async function closeDatabase(client: Client, path: string): Promise<void> {
+  try {
+    if (!client.closed && await walSize(path) > WAL_CHECKPOINT_BYTES) {
+      await checkpointWal(client);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * After a bulk load (a large import or merge): refreshes the query planner's
+ * statistics (sqlite_stat1) so lookups keep using the indexes. Sampled
+ * (analysis_limit), so it costs tens of milliseconds even at a million rows.
+ */
+export async function optimizeAfterBulk(client: Client): Promise<void> {
+  await client.execute("PRAGMA analysis_limit = 1000");
+  await client.execute("ANALYZE");
+  await client.execute("PRAGMA optimize");
+}
+
+/**
+ * Indexes that only make local queries fast (the dashboard's counts and the
+ * integrity report read them instead of every row). They change no data and
+ * no schema version, so they are created on open when missing rather than by
+ * a migration; a database without them works the same, only slower.
+ */
+export const LOCAL_INDEXES: { name: string; sql: string }[] = [
+  {
+    name: "commitments_by_status",
+    sql: `CREATE INDEX IF NOT EXISTS commitments_by_status ON commitments(
+      status, due_date, due_time, marked_at_risk_at, completed_on_time, completed_at
+    ) WHERE deleted_at IS NULL`,
+  },
+  {
+    // Few rows: only commitments ever marked at risk (the integrity report's at-risk rate).
+    name: "commitments_marked_at_risk",
+    sql: `CREATE INDEX IF NOT EXISTS commitments_marked_at_risk ON commitments(
+      status, marked_at_risk_at
+    ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`,
+  },
+];
+
+export async function ensureLocalIndexes(client: Executor): Promise<void> {
+  const rs = await client.execute({
+    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${
+      LOCAL_INDEXES.map(() => "?").join(", ")
+    })`,
+    args: LOCAL_INDEXES.map((i) => i.name),
+  });
+  const present = new Set(rs.rows.map((r) => String(r.name)));
+  for (const index of LOCAL_INDEXES) {
+    if (present.has(index.name)) continue;
+    try {
+      await client.execute(index.sql);
+    } catch {
+      // Read-only or busy: the queries still work, only without the index.
+    }
+  }
+}
+
+/** Drops the local-only indexes (before a bulk load; ensureLocalIndexes rebuilds them). */
+export async function dropLocalIndexes(ex: Executor): Promise<void> {
+  for (const index of LOCAL_INDEXES) await ex.execute(`DROP INDEX IF EXISTS ${index.name}`);
 }

@@ -1,9 +1,10 @@
 import { entity, type EntityDef, type Row } from "../db/schema.ts";
 import type { Store, Writer } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
-import { addDays, type DateContext, todayIn, zonedInstant } from "./dates.ts";
+import { addDays, type DateContext, todayIn } from "./dates.ts";
+import { DEFAULT_DUE_TIME, dueInstantMs } from "./due.ts";
 
-export const DEFAULT_DUE_TIME = "17:00";
+export { DEFAULT_DUE_TIME };
 export const STAKEHOLDER_TYPES = ["person", "team", "organization", "self"] as const;
 export const REVIEW_INTERVALS = [7, 30, 90] as const;
 const MAX_TEXT = 20_000;
@@ -262,12 +263,7 @@ const FINAL = new Set(["completed", "abandoned", "achieved", "skipped", "missed"
 
 /** Completed on time means at or before the due date and time in the commitment's zone. */
 export function isOnTime(row: Row, at: Date, fallbackZone: string): boolean {
-  const due = zonedInstant(
-    String(row.due_date),
-    String(row.due_time ?? DEFAULT_DUE_TIME),
-    String(row.timezone ?? fallbackZone),
-  );
-  return at.getTime() <= due.getTime();
+  return at.getTime() <= dueInstantMs(row, fallbackZone);
 }
 
 export function statusPatch(d: Domain, def: EntityDef, row: Row, status: string): Row {

@@ -72,30 +72,148 @@ export function truncate(text: string, max: number): string {
   return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "…";
 }
 
+/** Up to this many ids, short ids come from neighbour queries; beyond, from a ShortIdIndex. */
+export const NEIGHBOUR_LIMIT = 200;
+
 /**
  * The shortest unique prefix (at least six characters) of each given id,
- * unique among every live id of every kind.
+ * unique among every live id of every kind. Looks only at each id's two
+ * neighbours in primary-key order (indexed queries), so the cost follows
+ * the number of ids asked for, not the number stored.
  */
 export async function shortIds(
   store: Store,
   ids: string[],
 ): Promise<Map<string, string>> {
+  if (ids.length > NEIGHBOUR_LIMIT) return await (await ShortIdIndex.load(store)).shortsOf(ids);
   const result = new Map<string, string>();
-  if (ids.length === 0) return result;
-  const union = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`)
-    .join(" UNION ALL ");
-  const all = (await store.query(`SELECT id FROM (${union}) ORDER BY id`)).map((r) => String(r.id));
-  const position = new Map(all.map((id, i) => [id, i]));
-  for (const id of ids) {
-    const i = position.get(id);
-    let shared = 0;
-    if (i !== undefined) {
-      if (i > 0) shared = Math.max(shared, commonPrefix(id, all[i - 1]));
-      if (i < all.length - 1) shared = Math.max(shared, commonPrefix(id, all[i + 1]));
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    for (const [id, neighbours] of await neighboursOf(store, chunk)) {
+      result.set(id, shortFrom(id, neighbours));
     }
-    result.set(id, id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1)));
   }
   return result;
+}
+
+function shortFrom(id: string, neighbours: string[]): string {
+  let shared = 0;
+  for (const n of neighbours) shared = Math.max(shared, commonPrefix(id, n));
+  return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
+}
+
+/** The live ids just before and just after each id, in every table (one statement). */
+async function neighboursOf(store: Store, ids: string[]): Promise<Map<string, string[]>> {
+  const columns = ENTITIES.flatMap((d, i) => [
+    `(SELECT id FROM ${d.table} WHERE id < j.value AND deleted_at IS NULL ORDER BY id DESC LIMIT 1) AS b${i}`,
+    `(SELECT id FROM ${d.table} WHERE id > j.value AND deleted_at IS NULL ORDER BY id LIMIT 1) AS a${i}`,
+  ]);
+  const rows = await store.query(
+    `SELECT j.value AS id, ${columns.join(", ")} FROM json_each(?) j`,
+    [JSON.stringify(ids)],
+  );
+  const out = new Map<string, string[]>();
+  for (const row of rows) {
+    const neighbours = Object.entries(row)
+      .filter(([k, v]) => k !== "id" && v !== null)
+      .map(([, v]) => String(v));
+    out.set(String(row.id), neighbours);
+  }
+  return out;
+}
+
+/**
+ * Every live id's first 12 hex digits as sorted numbers (8 bytes an id), for
+ * short ids of many rows at once (`jdo list` of a large table). Ids whose
+ * neighbour shares all 12 digits fall back to neighbour queries.
+ */
+export class ShortIdIndex {
+  private constructor(private readonly store: Store, private readonly keys: Float64Array) {}
+
+  static async load(store: Store): Promise<ShortIdIndex> {
+    let keys = new Float64Array(1024);
+    let n = 0;
+    // The key is computed in SQL (no id strings cross into JavaScript), paged by rowid
+    // (order does not matter: the keys are sorted here).
+    const digit = (p: number) => `(instr('0123456789abcdef', substr(id, ${p}, 1)) - 1)`;
+    const key = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13].reduce(
+      (expr, p, i) => i === 0 ? digit(p) : `(${expr} * 16 + ${digit(p)})`,
+      "",
+    );
+    const PAGE = 5_000;
+    for (const def of ENTITIES) {
+      let after = -1;
+      for (;;) {
+        const rs = await store.client.execute({
+          sql: `SELECT rowid, ${key} FROM ${def.table}
+                WHERE rowid > ? AND deleted_at IS NULL ORDER BY rowid LIMIT ${PAGE}`,
+          args: [after],
+        });
+        for (const row of rs.rows) {
+          if (n === keys.length) {
+            const bigger = new Float64Array(keys.length * 2);
+            bigger.set(keys);
+            keys = bigger;
+          }
+          keys[n++] = Number(row[1]);
+        }
+        if (rs.rows.length < PAGE) break;
+        after = Number(rs.rows[rs.rows.length - 1][0]);
+      }
+    }
+    return new ShortIdIndex(store, keys.slice(0, n).sort());
+  }
+
+  async shortsOf(ids: string[]): Promise<Map<string, string>> {
+    const result = new Map<string, string>();
+    const crowded: string[] = [];
+    for (const id of ids) {
+      const key = keyOf(id);
+      const i = lowerBound(this.keys, key);
+      let shared = 0;
+      const found = this.keys[i] === key;
+      const before = this.keys[i - 1];
+      const after = this.keys[found ? i + 1 : i];
+      if (before !== undefined) shared = Math.max(shared, sharedDigits(key, before));
+      if (after !== undefined) shared = Math.max(shared, sharedDigits(key, after));
+      if (shared >= 12) {
+        crowded.push(id);
+        continue;
+      }
+      // Digits 9–12 come after the hyphen at index 8.
+      const length = shared + 1 <= 8 ? shared + 1 : shared + 2;
+      result.set(id, id.slice(0, Math.max(SHORT_ID_LENGTH, length)));
+    }
+    if (crowded.length > 0) {
+      for (const [id, short] of await shortIds(this.store, crowded)) result.set(id, short);
+    }
+    return result;
+  }
+}
+
+/** The first 12 hex digits of an id (hyphen skipped) as a number; NaN-free for any id. */
+function keyOf(id: string): number {
+  const n = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function sharedDigits(a: number, b: number): number {
+  const x = a.toString(16).padStart(12, "0");
+  const y = b.toString(16).padStart(12, "0");
+  let n = 0;
+  while (n < 12 && x[n] === y[n]) n++;
+  return n;
+}
+
+function lowerBound(keys: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function commonPrefix(a: string, b: string): number {

@@ -4,7 +4,7 @@ import { entity, type EntityName } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
 import { openTempStore } from "../../tests/helpers/temp_store.ts";
-import { resolveId, shortIds, truncate } from "./ids.ts";
+import { resolveId, ShortIdIndex, shortIds, truncate } from "./ids.ts";
 
 async function put(store: Store, id: string, text = "x", kind: EntityName = "inbox") {
   await store.write(async (w) => {
@@ -148,6 +148,28 @@ Deno.test("shortIds: property — every short id is ≥6 chars, a prefix, and re
     }
     assert.equal((await resolveId(t.store, short)).row.id, id);
   }
+  // The in-memory index (used for many ids at once) gives the same answers.
+  assert.deepEqual(await (await ShortIdIndex.load(t.store)).shortsOf(ids), shorts);
+});
+
+Deno.test("ShortIdIndex: same short ids as neighbour queries, also past the 12th digit", async () => {
+  await using t = await openTempStore();
+  const ids = [
+    "abcdef12-3456-4000-8000-000000000001",
+    "abcdef12-3456-4000-8000-000000000002", // shares 20 characters with the first
+    "abcdef12-3457-4000-8000-000000000003", // shares 12 (11 hex digits)
+    "abcdef13-0000-4000-8000-000000000004",
+    "00000000-0000-4000-8000-000000000005",
+  ];
+  for (const id of ids) await put(t.store, id);
+  const index = await ShortIdIndex.load(t.store);
+  const fromIndex = await index.shortsOf([...ids, "ffffffff-0000-4000-8000-000000000009"]);
+  const fromQueries = await shortIds(t.store, [...ids, "ffffffff-0000-4000-8000-000000000009"]);
+  assert.deepEqual(fromIndex, fromQueries);
+  assert.equal(fromIndex.get(ids[0]), ids[0]);
+  assert.equal(fromIndex.get(ids[2]), "abcdef12-3457");
+  assert.equal(fromIndex.get(ids[3]), "abcdef13");
+  assert.equal(fromIndex.get(ids[4]), "000000");
 });
 
 Deno.test("truncate: one line, ellipsis at the limit", () => {

@@ -58,13 +58,11 @@ function weekStart(ms: number): number {
   return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - weekday);
 }
 
-/**
- * Consecutive weeks, counting back from this week (or last week when this
- * week has no completion yet), each with at least one completion and no
- * late completion.
- */
-export function streakWeeks(facts: CommitmentFacts[], now: number): number {
-  const weeks = new Map<number, { onTime: number; late: number }>();
+/** Completions per week (keyed by the week's Monday 00:00 UTC, ms). */
+export type WeekTally = Map<number, { onTime: number; late: number }>;
+
+function weeksOf(facts: CommitmentFacts[]): WeekTally {
+  const weeks: WeekTally = new Map();
   for (const f of facts) {
     if (f.status !== "completed" || f.completedAt === null) continue;
     const key = weekStart(f.completedAt);
@@ -73,6 +71,19 @@ export function streakWeeks(facts: CommitmentFacts[], now: number): number {
     else w.late++;
     weeks.set(key, w);
   }
+  return weeks;
+}
+
+/**
+ * Consecutive weeks, counting back from this week (or last week when this
+ * week has no completion yet), each with at least one completion and no
+ * late completion.
+ */
+export function streakWeeks(facts: CommitmentFacts[], now: number): number {
+  return streakOf(weeksOf(facts), now);
+}
+
+export function streakOf(weeks: WeekTally, now: number): number {
   let week = weekStart(now);
   if (!weeks.has(week)) week -= WEEK_MS;
   let streak = 0;
@@ -84,6 +95,17 @@ export function streakWeeks(facts: CommitmentFacts[], now: number): number {
   }
 }
 
+/** The counts the score is made of (computed in SQL by integrityOf). */
+export interface IntegrityCounts {
+  completed: number;
+  onTime: number;
+  /** Completed late, or open past due. */
+  late: number;
+  /** Of the late ones, marked at risk before their due instant. */
+  notified: number;
+  abandoned: number;
+}
+
 /**
  * Score = 60% on-time rate + 25% at-risk notification rate + 15% not
  * abandoned, plus one point per streak week (at most 5), capped at 100.
@@ -91,31 +113,42 @@ export function streakWeeks(facts: CommitmentFacts[], now: number): number {
  */
 export function computeIntegrity(facts: CommitmentFacts[], now: number): IntegrityReport {
   const completed = facts.filter((f) => f.status === "completed");
-  const onTime = completed.filter((f) => f.completedOnTime).length;
   const lateFacts = facts.filter((f) =>
     (f.status === "completed" && !f.completedOnTime) ||
     (OPEN.has(f.status) && f.dueAt < now)
   );
-  const notified = lateFacts.filter((f) => f.markedAtRiskAt !== null && f.markedAtRiskAt < f.dueAt)
-    .length;
-  const abandoned = facts.filter((f) => f.status === "abandoned").length;
-  const closed = completed.length + abandoned;
-  const onTimeRate = completed.length ? onTime / completed.length : 1;
-  const atRiskRate = lateFacts.length ? notified / lateFacts.length : 1;
-  const keptRate = closed ? 1 - abandoned / closed : 1;
-  const streak = streakWeeks(facts, now);
+  return reportFrom(
+    {
+      completed: completed.length,
+      onTime: completed.filter((f) => f.completedOnTime).length,
+      late: lateFacts.length,
+      notified: lateFacts.filter((f) => f.markedAtRiskAt !== null && f.markedAtRiskAt < f.dueAt)
+        .length,
+      abandoned: facts.filter((f) => f.status === "abandoned").length,
+    },
+    weeksOf(facts),
+    now,
+  );
+}
+
+export function reportFrom(c: IntegrityCounts, weeks: WeekTally, now: number): IntegrityReport {
+  const closed = c.completed + c.abandoned;
+  const onTimeRate = c.completed ? c.onTime / c.completed : 1;
+  const atRiskRate = c.late ? c.notified / c.late : 1;
+  const keptRate = closed ? 1 - c.abandoned / closed : 1;
+  const streak = streakOf(weeks, now);
   const base = 100 * (0.6 * onTimeRate + 0.25 * atRiskRate + 0.15 * keptRate);
   const score = Math.min(100, Math.round(base + Math.min(streak, 5)));
   return {
     score,
     grade: gradeFor(score),
     on_time_rate: Math.round(onTimeRate * 1000) / 1000,
-    completed: completed.length,
-    on_time: onTime,
-    at_risk: notified,
-    late: lateFacts.length,
+    completed: c.completed,
+    on_time: c.onTime,
+    at_risk: c.notified,
+    late: c.late,
     at_risk_rate: Math.round(atRiskRate * 1000) / 1000,
-    abandoned,
+    abandoned: c.abandoned,
     streak_weeks: streak,
   };
 }

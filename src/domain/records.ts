@@ -52,6 +52,29 @@ const ORDER: Record<string, string> = {
 export interface ListOptions {
   all?: boolean;
   status?: string;
+  /** At most this many rows (SQL LIMIT). */
+  limit?: number;
+}
+
+function statusesOf(def: EntityDef, options: ListOptions): readonly string[] | null {
+  if (options.status) return [options.status];
+  if (!options.all && ACTIVE[def.name]) return ACTIVE[def.name];
+  return null;
+}
+
+function filterOf(def: EntityDef, options: ListOptions): { where: string; args: string[] } {
+  const statuses = statusesOf(def, options);
+  if (!statuses) return { where: "c.deleted_at IS NULL", args: [] };
+  return {
+    where: `c.deleted_at IS NULL AND c.status IN (${statuses.map(() => "?").join(", ")})`,
+    args: [...statuses],
+  };
+}
+
+function selectOf(def: EntityDef): string {
+  return def.name === "commitment"
+    ? "SELECT c.*, s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id"
+    : `SELECT c.* FROM ${def.table} c`;
 }
 
 /** Live rows of one kind: active ones by default, soonest first. */
@@ -60,23 +83,94 @@ export async function listRecords(
   def: EntityDef,
   options: ListOptions = {},
 ): Promise<JsonRecord[]> {
-  const where = ["c.deleted_at IS NULL"];
-  const args: string[] = [];
-  if (options.status) {
-    where.push("c.status = ?");
-    args.push(options.status);
-  } else if (!options.all && ACTIVE[def.name]) {
-    where.push(`c.status IN (${ACTIVE[def.name]!.map(() => "?").join(", ")})`);
-    args.push(...ACTIVE[def.name]!);
+  const statuses = statusesOf(def, options);
+  if (options.limit !== undefined && statuses && statuses.length > 1) {
+    // The first N of each status (each an ordered index range), merged: the
+    // cost follows N, not the number of rows with those statuses.
+    const n = Math.max(0, Math.floor(options.limit));
+    const branches = statuses.map(() =>
+      `SELECT * FROM (${selectOf(def)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${
+        ORDER[def.name]
+      } LIMIT ${n})`
+    );
+    const rows = await store.query(
+      `SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`,
+      [...statuses],
+    );
+    return rows.map((row) => withExtras(def, row));
   }
-  const join = def.name === "commitment"
-    ? ", s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id"
-    : ` FROM ${def.table} c`;
+  const { where, args } = filterOf(def, options);
+  const limit = options.limit === undefined
+    ? ""
+    : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
   const rows = await store.query(
-    `SELECT c.*${join} WHERE ${where.join(" AND ")} ORDER BY ${ORDER[def.name]}`,
+    `${selectOf(def)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
     args,
   );
   return rows.map((row) => withExtras(def, row));
+}
+
+/**
+ * Keyset order of each kind: ORDER's columns (NULL-free) plus the id, so a
+ * page starts right after the previous page's last row.
+ */
+const KEYSET: Record<string, string[]> = {
+  commitment: ["c.due_date", "c.due_time", "c.created_at"],
+  goal: ["c.created_at"],
+  vision: ["c.created_at"],
+  milestone: ["c.target_date", "c.created_at"],
+  task: ["c.commitment_id", 'coalesce(c."order", -9007199254740991)', "c.created_at"],
+  inbox: ["c.created_at"],
+  stakeholder: ["lower(c.name)"],
+};
+
+export const PAGE_SIZE = 500;
+
+/**
+ * The rows listRecords returns, a page at a time (keyset pagination), so
+ * memory stays flat however many rows there are. `onPage` may write them out.
+ */
+export async function forEachRecordPage(
+  store: Store,
+  def: EntityDef,
+  options: ListOptions,
+  onPage: (records: JsonRecord[]) => void | Promise<void>,
+  pageSize = PAGE_SIZE,
+): Promise<number> {
+  const { where, args } = filterOf(def, options);
+  // "+c.status": walk the order's index (commitments_due), not the status index
+  // (which would sort every matching row for each page).
+  const filter = where.replace("c.status IN", "+c.status IN");
+  const keys = [...KEYSET[def.name], "c.id"];
+  const picks = keys.map((k, i) => `${k} AS _k${i}`).join(", ");
+  let after: (string | number | null)[] | null = null;
+  let total = 0;
+  for (;;) {
+    const keyset = after ? ` AND (${keys.join(", ")}) > (${keys.map(() => "?").join(", ")})` : "";
+    const rows = await store.query(
+      `${selectOf(def).replace("SELECT c.*", `SELECT c.*, ${picks}`)} WHERE ${filter}${keyset}
+       ORDER BY ${keys.join(", ")} LIMIT ${pageSize}`,
+      [...args, ...(after ?? [])],
+    );
+    if (rows.length === 0) break;
+    const last = rows[rows.length - 1];
+    after = keys.map((_, i) => last[`_k${i}`]);
+    await onPage(rows.map((row) => withExtras(def, row)));
+    total += rows.length;
+    if (rows.length < pageSize) break;
+  }
+  return total;
+}
+
+/** How many rows listRecords would return (one count(*) query). */
+export async function countRecords(
+  store: Store,
+  def: EntityDef,
+  options: ListOptions = {},
+): Promise<number> {
+  const { where, args } = filterOf(def, options);
+  const row = await store.one(`SELECT count(*) AS n FROM ${def.table} c WHERE ${where}`, args);
+  return Number(row?.n ?? 0);
 }
 
 function withExtras(def: EntityDef, row: Row): JsonRecord {

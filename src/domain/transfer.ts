@@ -16,25 +16,64 @@ import {
   parseDateTime,
   parseTime,
 } from "./dates.ts";
-import { type JsonRecord, toRecord } from "./records.ts";
+import { toRecord } from "./records.ts";
+import { type JsonEvent, JsonStreamError, scanJson } from "./json_stream.ts";
+import { dropLocalIndexes, ensureLocalIndexes, optimizeAfterBulk } from "../db/database.ts";
 
 export const EXPORT_FORMAT = "jdo-export";
 
-/** Every live row of every kind, as one JSON document. */
-export async function exportAll(store: Store, now: Date): Promise<JsonRecord> {
-  const doc: JsonRecord = {
+const EXPORT_PAGE = 500;
+
+/**
+ * Every live row of every kind as one JSON document — the text of
+ * JSON.stringify(doc, null, 2) — written a page of rows at a time (keyset
+ * pagination on the primary key), so memory stays flat however many rows
+ * there are. `write` gets whole lines, without their final newline. Rows are
+ * in id order. Returns how many rows of each kind were written.
+ */
+export async function writeExport(
+  store: Store,
+  now: Date,
+  write: (lines: string) => void | Promise<void>,
+): Promise<Record<string, number>> {
+  const header = {
     format: EXPORT_FORMAT,
     format_version: 1,
     schema_version: LATEST_SCHEMA_VERSION,
     exported_at: now.toISOString(),
   };
-  for (const def of ENTITIES) {
-    const rows = await store.query(
-      `SELECT * FROM ${def.table} WHERE deleted_at IS NULL ORDER BY created_at, id`,
+  const head = JSON.stringify(header, null, 2);
+  await write(head.slice(0, head.lastIndexOf("\n}")) + ",");
+  const counts: Record<string, number> = {};
+  for (const [k, def] of ENTITIES.entries()) {
+    const comma = k < ENTITIES.length - 1 ? "," : "";
+    let after = "";
+    let pending: string | undefined; // the previous page, held back for its comma
+    let count = 0;
+    for (;;) {
+      const rows = await store.query(
+        `SELECT * FROM ${def.table} WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ${EXPORT_PAGE}`,
+        [after],
+      );
+      if (rows.length === 0) break;
+      // One stringify per page, at the document's depth: its rows, 4 spaces in.
+      const text = JSON.stringify({ [def.plural]: rows.map((r) => toRecord(def, r)) }, null, 2);
+      const body = text.slice(text.indexOf("[\n") + 2, text.lastIndexOf("\n  ]"));
+      await write(pending === undefined ? `  ${JSON.stringify(def.plural)}: [` : pending + ",");
+      pending = body;
+      count += rows.length;
+      after = String(rows[rows.length - 1].id);
+      if (rows.length < EXPORT_PAGE) break;
+    }
+    await write(
+      pending === undefined
+        ? `  ${JSON.stringify(def.plural)}: []${comma}`
+        : `${pending}\n  ]${comma}`,
     );
-    doc[def.plural] = rows.map((r) => toRecord(def, r));
+    counts[def.plural] = count;
   }
-  return doc;
+  await write("}");
+  return counts;
 }
 
 export interface ImportResult {
@@ -51,7 +90,8 @@ export interface ImportResult {
 export interface ImportOptions {
   /** Bring back rows of the file that were deleted here. */
   undelete?: boolean;
-  onProgress?: (done: number, total: number) => void;
+  /** A large load: local indexes are dropped and built once at the end. */
+  bulk?: boolean;
 }
 
 type Item = { def: EntityDef; fields: Row; where: string };
@@ -177,66 +217,17 @@ async function simpleCommitment(
   };
 }
 
-/** Parses an import document: an export, or a JSON array of commitments. */
-export async function parseImport(
-  text: string,
-  dates: DateContext,
-): Promise<{ items: Item[]; simple: SimpleCommitment[] }> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new JdoError(
-      "INVALID_INPUT",
-      `Cannot import: not valid JSON (${(error as Error).message})`,
-    );
-  }
-  if (Array.isArray(doc)) {
-    await loadDateParser();
-    const simple: SimpleCommitment[] = [];
-    for (const [i, value] of doc.entries()) {
-      simple.push(await simpleCommitment(value, `item ${i + 1}`, dates));
-    }
-    return { items: [], simple };
-  }
-  if (!isObject(doc) || doc.format !== EXPORT_FORMAT) {
-    throw new JdoError(
-      "INVALID_INPUT",
-      `Cannot import: expected a jdo export (format "${EXPORT_FORMAT}") or a JSON array of commitments`,
-    );
-  }
-  if (typeof doc.schema_version === "number" && doc.schema_version > LATEST_SCHEMA_VERSION) {
-    throw new JdoError("DB_TOO_NEW", "Cannot import: the export comes from a newer jdo");
-  }
-  const items: Item[] = [];
-  for (const def of ENTITIES) {
-    const list = doc[def.plural] ?? [];
-    if (!Array.isArray(list)) fail(def.plural, "must be a list");
-    for (const [i, record] of list.entries()) {
-      const where = `${def.plural}[${i}]`;
-      if (!isObject(record)) fail(where, "must be an object");
-      items.push({ def, fields: recordToRow(def, record, where), where });
-    }
-  }
-  return { items, simple: [] };
-}
-
-/** Which of the ids exist here: id → whether that row is deleted (a tombstone). */
+/** Which of these ids exist here (one statement): id → whether that row is deleted. */
 async function existingIds(
   w: Writer,
   def: EntityDef,
   ids: string[],
 ): Promise<Map<string, boolean>> {
-  const found = new Map<string, boolean>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const rows = await w.query(
-      `SELECT id, deleted_at FROM ${def.table} WHERE id IN (${chunk.map(() => "?").join(",")})`,
-      chunk,
-    );
-    for (const r of rows) found.set(String(r.id), r.deleted_at !== null);
-  }
-  return found;
+  const rows = await w.query(
+    `SELECT t.id, t.deleted_at FROM json_each(?) j CROSS JOIN ${def.table} t ON t.id = j.value`,
+    [JSON.stringify(ids)],
+  );
+  return new Map(rows.map((r) => [String(r.id), r.deleted_at !== null]));
 }
 
 /** A restored row must not hang under a parent that stays deleted. */
@@ -259,171 +250,323 @@ async function assertLiveParents(w: Writer, def: EntityDef, id: string): Promise
   }
 }
 
+// Rows parsed and checked per round: fewer, larger statements (each libSQL statement
+// is freed only when the garbage collector runs).
+const IMPORT_CHUNK = 2000;
+/** Above this many rows, the planner's statistics are refreshed after the import. */
+export const ANALYZE_AFTER_ROWS = 10_000;
+
+function invalidJson(error: unknown): JdoError {
+  return new JdoError(
+    "INVALID_INPUT",
+    `Cannot import: not valid JSON (${(error as Error).message})`,
+  );
+}
+
 /**
- * Loads parsed items in one transaction: rows whose id already exists are
- * skipped, so running the same import twice changes nothing; rows deleted
+ * Imports a document — an export, or a JSON array of commitments — read as
+ * a stream of text chunks, in one transaction: rows whose id already exists
+ * are skipped, so running the same import twice changes nothing; rows deleted
  * here stay deleted unless `undelete` is set, which brings them back with the
- * file's values; any error rolls everything back.
+ * file's values; any error rolls everything back. Rows are parsed and inserted 2,000 at a time and the
+ * ids seen so far live in a temporary table, so memory stays flat however
+ * large the document is. `onProgress` gets the number of items handled.
  */
-export async function importItems(
+export async function importStream(
   store: Store,
-  parsed: { items: Item[]; simple: SimpleCommitment[] },
+  chunks: AsyncIterable<string>,
+  dates: DateContext,
+  onProgress: (done: number) => void = () => {},
   options: ImportOptions = {},
 ): Promise<ImportResult> {
-  const onProgress = options.onProgress ?? (() => {});
-  const total = parsed.items.length + parsed.simple.length;
   const result: ImportResult = { imported: 0, skipped: 0, deleted: 0, restored: 0, byKind: {} };
   let done = 0;
+  const header: Record<string, unknown> = {};
+  let topArray = false;
+  // This libSQL build keeps temporary tables in memory by default: the ids seen
+  // (a million rows at most) and index sorts go to a temporary file instead.
+  await store.client.execute("PRAGMA temp_store = FILE");
   await store.write(async (w) => {
-    const insert = async (def: EntityDef, rows: Row[], skipped: number) => {
-      for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {
-        const chunk = rows.slice(i, i + IMPORT_CHUNK);
+    await w.tx.execute(
+      "CREATE TEMP TABLE IF NOT EXISTS _import_seen (kind TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID",
+    );
+    await w.tx.execute("DELETE FROM temp._import_seen");
+    // A large load: building the local indexes once at the end beats updating them per row.
+    if (options.bulk) await dropLocalIndexes(w.tx);
+    try {
+      const importer = new ChunkImporter(w, result, options.undelete === true);
+      const pending = new Map<EntityDef, Item[]>();
+      let simple: SimpleCommitment[] = [];
+      const flush = async (def: EntityDef) => {
+        const items = pending.get(def) ?? [];
+        if (items.length === 0) return;
+        pending.set(def, []);
+        await importer.items(def, items);
+        done += items.length;
+        onProgress(done);
+      };
+      const flushSimple = async () => {
+        if (simple.length === 0) return;
+        const list = simple;
+        simple = [];
+        await importer.simple(list);
+        done += list.length;
+        onProgress(done);
+      };
+      const plurals = new Map(ENTITIES.map((d) => [d.plural, d]));
+      let events: AsyncIterator<JsonEvent>;
+      try {
+        events = scanJson(chunks)[Symbol.asyncIterator]();
+      } catch (error) {
+        throw invalidJson(error);
+      }
+      for (;;) {
+        let next: IteratorResult<JsonEvent>;
         try {
-          await w.insertMany(def, chunk);
+          next = await events.next();
         } catch (error) {
-          throw new JdoError(
-            "INVALID_INPUT",
-            `Cannot import ${def.plural}: ${
-              (error as Error).message.split("\n")[0]
-            } (nothing was imported)`,
-          );
+          if (error instanceof JsonStreamError) throw invalidJson(error);
+          throw error;
         }
-        done += chunk.length;
-        onProgress(done, total);
-      }
-      result.imported += rows.length;
-      if (rows.length) result.byKind[def.plural] = (result.byKind[def.plural] ?? 0) + rows.length;
-      done += skipped;
-      onProgress(done, total);
-    };
-    const restored: [EntityDef, string][] = [];
-    /** Rows of the file deleted here: counted, or brought back with `undelete`. */
-    const handleDeleted = async (def: EntityDef, rows: Row[]) => {
-      if (!options.undelete) {
-        result.deleted += rows.length;
-        return;
-      }
-      for (const row of rows) {
-        await w.restore(def, String(row.id), row);
-        restored.push([def, String(row.id)]);
-      }
-      result.restored += rows.length;
-    };
-    // A stakeholder of the file named like a live one here (another id) is that one.
-    const sameStakeholder = new Map<string, string>();
-    for (const def of ENTITIES) {
-      let items = parsed.items.filter((i) => i.def === def);
-      if (items.length === 0) continue;
-      assertUnique(items.map((i) => ({ id: String(i.fields.id), where: i.where })));
-      if (def.name === "commitment") {
-        for (const i of items) {
-          const to = sameStakeholder.get(String(i.fields.stakeholder_id));
-          if (to) i.fields.stakeholder_id = to;
-        }
-      }
-      const present = await existingIds(w, def, items.map((i) => String(i.fields.id)));
-      if (def.name === "stakeholder") {
-        items = await mapSameNamed(w, items, present, options.undelete, sameStakeholder);
-        result.skipped += sameStakeholder.size;
-      }
-      const fresh = items.filter((i) => !present.has(String(i.fields.id)));
-      const deleted = items.filter((i) => present.get(String(i.fields.id)) === true);
-      result.skipped += items.length - fresh.length - deleted.length;
-      await handleDeleted(def, deleted.map((i) => i.fields));
-      await insert(def, fresh.map((i) => i.fields), items.length - fresh.length);
-    }
-    if (parsed.simple.length > 0) {
-      const commitments = entity("commitment");
-      const present = await existingIds(w, commitments, parsed.simple.map((s) => s.id));
-      const stakeholders = new Map<string, string>();
-      const rows: Row[] = [];
-      const deleted: Row[] = [];
-      const seen = new Set<string>();
-      for (const s of parsed.simple) {
-        if (seen.has(s.id)) continue; // the same item twice in one list is imported once
-        seen.add(s.id);
-        if (present.get(s.id) === false) {
-          result.skipped += 1;
+        if (next.done) break;
+        const e = next.value;
+        if (e.kind === "item" && e.key === null) {
+          if (!topArray) await loadDateParser();
+          topArray = true;
+          simple.push(await simpleCommitment(e.value, `item ${e.index + 1}`, dates));
+          if (simple.length >= IMPORT_CHUNK) await flushSimple();
           continue;
         }
-        let stakeholderId = stakeholders.get(s.stakeholder);
-        if (!stakeholderId) {
-          stakeholderId = String((await stakeholderByName(w, s.stakeholder)).id);
-          stakeholders.set(s.stakeholder, stakeholderId);
+        if (e.kind === "field") {
+          if (e.key === "" && e.value !== undefined) break; // a scalar document: rejected below
+          header[e.key] = e.value;
+          if (e.key === "format" && e.value !== EXPORT_FORMAT) break;
+          if (e.key === "schema_version") checkSchemaVersion(e.value);
+          const def = plurals.get(e.key);
+          if (def && e.value !== null && e.value !== undefined) fail(def.plural, "must be a list");
+          continue;
         }
-        (present.has(s.id) ? deleted : rows).push({
-          id: s.id,
-          deliverable: s.deliverable,
-          stakeholder_id: stakeholderId,
-          due_date: s.due_date,
-          due_time: s.due_time,
-          notes: s.notes,
-          status: s.status,
-          // An imported completion without details counts as on time.
-          completed_on_time: s.status === "completed" ? 1 : null,
-        });
+        const def = plurals.get(e.key!);
+        if (!def) continue; // unknown keys are ignored
+        const where = `${def.plural}[${e.index}]`;
+        if (!isObject(e.value)) fail(where, "must be an object");
+        const list = pending.get(def) ?? [];
+        list.push({ def, fields: recordToRow(def, e.value, where), where });
+        pending.set(def, list);
+        if (list.length >= IMPORT_CHUNK) await flush(def);
       }
-      result.skipped += parsed.simple.length - seen.size;
-      await handleDeleted(commitments, deleted);
-      await insert(commitments, rows, parsed.simple.length - rows.length);
-    }
-    for (const [def, id] of restored) await assertLiveParents(w, def, id);
-    // Deferred foreign keys are checked at commit; check here for a clear message.
-    const broken = await w.query("PRAGMA foreign_key_check");
-    if (broken.length > 0) {
-      const b = broken[0];
-      throw new JdoError(
-        "INVALID_INPUT",
-        `Cannot import: a ${b.table} row refers to a missing ${b.parent} row (nothing was imported)`,
-      );
+      if (!topArray && header.format !== EXPORT_FORMAT) {
+        throw new JdoError(
+          "INVALID_INPUT",
+          `Cannot import: expected a jdo export (format "${EXPORT_FORMAT}") or a JSON array of commitments`,
+        );
+      }
+      for (const def of ENTITIES) await flush(def);
+      await flushSimple();
+      await importer.checkRestored();
+      if (options.bulk) await ensureLocalIndexes(w.tx);
+      // Deferred foreign keys are checked at commit; check here for a clear message.
+      const broken = await w.query("PRAGMA foreign_key_check");
+      if (broken.length > 0) {
+        const b = broken[0];
+        throw new JdoError(
+          "INVALID_INPUT",
+          `Cannot import: a ${b.table} row refers to a missing ${b.parent} row (nothing was imported)`,
+        );
+      }
+    } finally {
+      await w.tx.execute("DELETE FROM temp._import_seen").catch(() => {});
     }
   });
+  if (result.imported >= ANALYZE_AFTER_ROWS) await optimizeAfterBulk(store.client);
+  // Kinds in their usual order (rows arrive in the document's order).
+  const byKind: Record<string, number> = {};
+  for (const def of ENTITIES) {
+    if (result.byKind[def.plural]) byKind[def.plural] = result.byKind[def.plural];
+  }
+  result.byKind = byKind;
   return result;
 }
 
-/**
- * Stakeholder names are unique regardless of case: a stakeholder of the file
- * that would be added (or brought back) while a live one here, or an earlier
- * one of the file, has its name is not added; `map` sends its id to that one.
- * Returns the items still to import.
- */
-async function mapSameNamed(
-  w: Writer,
-  items: Item[],
-  present: Map<string, boolean>,
-  undelete: boolean | undefined,
-  map: Map<string, string>,
-): Promise<Item[]> {
-  const byKey = new Map<string, string>();
-  const kept: Item[] = [];
-  for (const item of items) {
-    const id = String(item.fields.id);
-    const state = present.get(id);
-    const added = state === undefined || (state === true && undelete === true);
-    const key = stakeholderKey(String(item.fields.name));
-    if (!added) {
-      if (state === false) byKey.set(key, id);
-      kept.push(item);
-      continue;
-    }
-    const existing = byKey.get(key) ?? (await findStakeholder(w, String(item.fields.name)))?.id;
-    if (existing !== undefined && existing !== id) {
-      map.set(id, String(existing));
-      continue;
-    }
-    byKey.set(key, id);
-    kept.push(item);
+function checkSchemaVersion(version: unknown): void {
+  if (typeof version === "number" && version > LATEST_SCHEMA_VERSION) {
+    throw new JdoError("DB_TOO_NEW", "Cannot import: the export comes from a newer jdo");
   }
-  return kept;
 }
 
-const IMPORT_CHUNK = 500;
+/**
+ * Inserts parsed rows a chunk at a time, skipping ids already present;
+ * rows deleted here are counted, or brought back with `undelete`.
+ */
+class ChunkImporter {
+  #stakeholders = new Map<string, string>();
+  /** A stakeholder of the file named like one here (another id) → that one's id. */
+  #sameStakeholder = new Map<string, string>();
+  /** Stakeholder name key → id, for names the file itself repeats. */
+  #stakeholderKeys = new Map<string, string>();
+  #restored: [EntityDef, string][] = [];
 
-function assertUnique(entries: { id: string; where: string }[]): void {
-  const seen = new Map<string, string>();
-  for (const { id, where } of entries) {
-    const first = seen.get(id);
-    if (first) fail(where, `id ${id} appears twice (also at ${first})`);
-    seen.set(id, where);
+  constructor(
+    private readonly w: Writer,
+    private readonly result: ImportResult,
+    private readonly undelete: boolean,
+  ) {}
+
+  /** Rows of the file deleted here: counted, or brought back with `undelete`. */
+  async #deletedHere(def: EntityDef, rows: Row[]): Promise<void> {
+    if (!this.undelete) {
+      this.result.deleted += rows.length;
+      return;
+    }
+    for (const row of rows) {
+      await this.w.restore(def, String(row.id), row);
+      this.#restored.push([def, String(row.id)]);
+    }
+    this.result.restored += rows.length;
+  }
+
+  /** After the whole file: no restored row hangs under a parent that stays deleted. */
+  async checkRestored(): Promise<void> {
+    for (const [def, id] of this.#restored) await assertLiveParents(this.w, def, id);
+  }
+
+  /**
+   * Stakeholder names are unique regardless of case: a stakeholder of the
+   * file that would be added (or brought back) while a live one here, or an
+   * earlier one of the file, has its name is not added; its id maps to that
+   * one. Returns the items still to import.
+   */
+  async #mapSameNamed(items: Item[], present: Map<string, boolean>): Promise<Item[]> {
+    const kept: Item[] = [];
+    for (const item of items) {
+      const id = String(item.fields.id);
+      const state = present.get(id);
+      const added = state === undefined || (state === true && this.undelete);
+      const key = stakeholderKey(String(item.fields.name));
+      if (!added) {
+        if (state === false) this.#stakeholderKeys.set(key, id);
+        kept.push(item);
+        continue;
+      }
+      const existing = this.#stakeholderKeys.get(key) ??
+        (await findStakeholder(this.w, String(item.fields.name)))?.id;
+      if (existing !== undefined && existing !== id) {
+        this.#sameStakeholder.set(id, String(existing));
+        this.result.skipped += 1;
+        continue;
+      }
+      this.#stakeholderKeys.set(key, id);
+      kept.push(item);
+    }
+    return kept;
+  }
+
+  /** Records each id as seen; fails on an id seen earlier in this document. */
+  async #see(kind: string, entries: { id: string; where: string }[]): Promise<void> {
+    const mine = new Map<string, string>();
+    for (const { id, where } of entries) {
+      const first = mine.get(id);
+      if (first) fail(where, `id ${id} appears twice (also at ${first})`);
+      mine.set(id, where);
+    }
+    const json = JSON.stringify(entries.map((e) => [e.id, e.where]));
+    // CROSS JOIN: the chunk drives, each id a primary-key lookup (not a scan per id).
+    const earlier = await this.w.query(
+      `SELECT s.id, s.at, j.value ->> 1 AS here FROM json_each(?) j
+       CROSS JOIN temp._import_seen s ON s.kind = ? AND s.id = j.value ->> 0 LIMIT 1`,
+      [json, kind],
+    );
+    if (earlier.length > 0) {
+      const e = earlier[0];
+      fail(String(e.here), `id ${e.id} appears twice (also at ${e.at})`);
+    }
+    await this.w.tx.execute({
+      sql: `INSERT INTO temp._import_seen (kind, id, at)
+            SELECT ?, value ->> 0, value ->> 1 FROM json_each(?) WHERE true`,
+      args: [kind, json],
+    });
+  }
+
+  async #insert(def: EntityDef, rows: Row[], skipped: number): Promise<void> {
+    try {
+      if (rows.length > 0) await this.w.insertMany(def, rows);
+    } catch (error) {
+      throw new JdoError(
+        "INVALID_INPUT",
+        `Cannot import ${def.plural}: ${
+          (error as Error).message.split("\n")[0]
+        } (nothing was imported)`,
+      );
+    }
+    this.result.imported += rows.length;
+    this.result.skipped += skipped;
+    if (rows.length) {
+      this.result.byKind[def.plural] = (this.result.byKind[def.plural] ?? 0) + rows.length;
+    }
+  }
+
+  async items(def: EntityDef, list: Item[]): Promise<void> {
+    await this.#see(def.name, list.map((i) => ({ id: String(i.fields.id), where: i.where })));
+    if (def.name === "commitment") {
+      for (const i of list) {
+        const to = this.#sameStakeholder.get(String(i.fields.stakeholder_id));
+        if (to) i.fields.stakeholder_id = to;
+      }
+    }
+    const present = await existingIds(this.w, def, list.map((i) => String(i.fields.id)));
+    const items = def.name === "stakeholder" ? await this.#mapSameNamed(list, present) : list;
+    const fresh = items.filter((i) => !present.has(String(i.fields.id)));
+    const deleted = items.filter((i) => present.get(String(i.fields.id)) === true);
+    await this.#deletedHere(def, deleted.map((i) => i.fields));
+    await this.#insert(
+      def,
+      fresh.map((i) => i.fields),
+      items.length - fresh.length - deleted.length,
+    );
+  }
+
+  async simple(list: SimpleCommitment[]): Promise<void> {
+    const commitments = entity("commitment");
+    // The same item twice in one list is imported once.
+    const seen = await this.w.query(
+      `SELECT j.value AS id FROM json_each(?) j
+       CROSS JOIN temp._import_seen s ON s.kind = 'simple' AND s.id = j.value`,
+      [JSON.stringify(list.map((s) => s.id))],
+    );
+    const present = await existingIds(this.w, commitments, list.map((s) => s.id));
+    const skip = new Set(seen.map((r) => String(r.id)));
+    const rows: Row[] = [];
+    const deleted: Row[] = [];
+    const fresh: { id: string; where: string }[] = [];
+    let live = 0;
+    for (const s of list) {
+      if (skip.has(s.id)) continue;
+      skip.add(s.id);
+      fresh.push({ id: s.id, where: s.where });
+      if (present.get(s.id) === false) {
+        live++;
+        continue;
+      }
+      let stakeholderId = this.#stakeholders.get(s.stakeholder);
+      if (!stakeholderId) {
+        stakeholderId = String((await stakeholderByName(this.w, s.stakeholder)).id);
+        this.#stakeholders.set(s.stakeholder, stakeholderId);
+      }
+      (present.has(s.id) ? deleted : rows).push({
+        id: s.id,
+        deliverable: s.deliverable,
+        stakeholder_id: stakeholderId,
+        due_date: s.due_date,
+        due_time: s.due_time,
+        notes: s.notes,
+        status: s.status,
+        // An imported completion without details counts as on time.
+        completed_on_time: s.status === "completed" ? 1 : null,
+      });
+    }
+    if (fresh.length > 0) await this.#see("simple", fresh);
+    await this.#deletedHere(commitments, deleted);
+    // Skipped: live here already, or the same item twice in one list.
+    await this.#insert(commitments, rows, live + list.length - fresh.length);
   }
 }

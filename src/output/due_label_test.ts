@@ -33,3 +33,25 @@ Deno.test("dueLabel: the due time is read in the commitment's own zone", () => {
   const ny = { due_date: "2026-11-27", due_time: "17:00", timezone: "America/New_York" };
   assert.deepEqual(dueLabel(ny, dates), { text: "today", level: 1 });
 });
+
+Deno.test("dueLabel: a viewer in another zone sees the commitment's own calendar", () => {
+  // Due today 17:00 in Los Angeles (01:00Z next day); at 00:11Z 49 minutes remain.
+  const la = { due_date: "2026-11-27", due_time: "17:00", timezone: "America/Los_Angeles" };
+  const at = new Date("2026-11-28T00:11:00Z");
+  for (const timeZone of ["UTC", "Asia/Tokyo", "Pacific/Kiritimati", "America/Los_Angeles"]) {
+    assert.deepEqual(dueLabel(la, { now: at, timeZone }), { text: "today", level: 1 }, timeZone);
+  }
+  // After 01:00Z it is overdue (same day in LA), a day later "overdue 1d".
+  assert.deepEqual(dueLabel(la, { now: new Date("2026-11-28T01:01:00Z"), timeZone: "UTC" }), {
+    text: "overdue",
+    level: 2,
+  });
+  assert.deepEqual(dueLabel(la, { now: new Date("2026-11-29T01:01:00Z"), timeZone: "UTC" }), {
+    text: "overdue 1d",
+    level: 2,
+  });
+  // A Tokyo commitment due tomorrow 09:00 (00:00Z) seen from LA the evening before.
+  const tokyo = { due_date: "2026-11-29", due_time: "09:00", timezone: "Asia/Tokyo" };
+  const evening = { now: new Date("2026-11-28T02:00:00Z"), timeZone: "America/Los_Angeles" };
+  assert.deepEqual(dueLabel(tokyo, evening), { text: "tomorrow", level: 0 });
+});

@@ -3,7 +3,7 @@ import type { Store } from "../db/store.ts";
 import type { DateContext } from "../domain/dates.ts";
 import { shortIds, truncate } from "../domain/ids.ts";
 import { integrityOf } from "../domain/integrity_query.ts";
-import { goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
+import { countRecords, goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
 import { dueLabel } from "../output/due_label.ts";
 import { style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { safeLine } from "../output/safe_text.ts";
@@ -30,17 +30,18 @@ export async function renderDashboard(
   width?: number,
 ): Promise<Dashboard> {
   const s = style(color);
-  const commitments = await listRecords(store, entity("commitment"));
-  const goals = await listRecords(store, entity("goal"));
-  const inbox = await listRecords(store, entity("inbox"));
+  // Counts and the first rows only: the cost does not grow with the tables.
+  const active = await countRecords(store, entity("commitment"));
+  const shownCommitments = await listRecords(store, entity("commitment"), { limit });
+  const goals = await listRecords(store, entity("goal"), { limit });
+  const inbox = await countRecords(store, entity("inbox"));
   const report = await integrityOf(store, dates.now, dates.timeZone);
-  const shownCommitments = commitments.slice(0, limit);
   const shorts = await shortIds(store, [...shownCommitments, ...goals].map((r) => String(r.id)));
   const lines: string[] = [];
   lines.push(
-    `${s.bold("jdo")}  ${commitments.length} active commitment${
-      commitments.length === 1 ? "" : "s"
-    } · integrity ${s.bold(report.grade)} (${report.score}) · inbox ${inbox.length}`,
+    `${s.bold("jdo")}  ${active} active commitment${active === 1 ? "" : "s"} · integrity ${
+      s.bold(report.grade)
+    } (${report.score}) · inbox ${inbox}`,
   );
   lines.push("");
   lines.push(s.bold("Commitments"));
@@ -81,14 +82,14 @@ export async function renderDashboard(
         cut,
       }),
     );
-    if (commitments.length > limit) {
-      lines.push(s.dim(`  … and ${commitments.length - limit} more (jdo list)`));
+    if (active > limit) {
+      lines.push(s.dim(`  … and ${active - limit} more (jdo list)`));
     }
   }
   lines.push("");
   lines.push(s.bold("Goals"));
   if (goals.length === 0) lines.push('  none — add one: jdo goal add "Ship v2"');
-  for (const g of goals.slice(0, limit)) {
+  for (const g of goals) {
     const p = await goalProgress(store, String(g.id));
     lines.push(
       `  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${

@@ -298,7 +298,7 @@ export async function runRepl(
   rl.prompt();
   loop?.start();
   await finished;
-  ctx.close();
+  await ctx.close();
 }
 
 async function openHistory(

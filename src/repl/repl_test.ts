@@ -53,7 +53,7 @@ async function session(
 }
 
 async function cleanup(s: Session) {
-  s.ctx.close();
+  await s.ctx.close();
   await Deno.remove(s.home, { recursive: true });
 }
 

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { addCommitment, remove } from "../../src/domain/actions.ts";
 import { entity } from "../../src/db/schema.ts";
-import { exportAll, importItems, parseImport } from "../../src/domain/transfer.ts";
+import { importStream, writeExport } from "../../src/domain/transfer.ts";
+import { oneChunk } from "../../src/domain/json_stream.ts";
 import { syncOnce } from "../../src/sync/engine.ts";
 import { MemoryCloud, type MemoryCloudClient } from "../../src/sync/memory_cloud.ts";
 import {
@@ -81,7 +82,9 @@ Deno.test("import --undelete on one device brings the rows back on the others", 
     stakeholder: "Alice",
     dueDate: "2026-07-01",
   });
-  const file = JSON.stringify(await exportAll(a.store, new Date()));
+  const lines: string[] = [];
+  await writeExport(a.store, new Date(), (text) => void lines.push(text));
+  const file = lines.join("\n");
   await w.settle();
   w.time.advance(1_000);
   await remove(a.domain, entity("commitment"), String(c.id));
@@ -90,8 +93,9 @@ Deno.test("import --undelete on one device brings the rows back on the others", 
   assert.notEqual(gone?.deleted_at, null, "deleted on b too");
 
   w.time.advance(1_000);
-  const parsed = await parseImport(file, a.domain.dates());
-  const result = await importItems(a.store, parsed, { undelete: true });
+  const result = await importStream(a.store, oneChunk(file), a.domain.dates(), undefined, {
+    undelete: true,
+  });
   assert.deepEqual([result.restored, result.imported], [1, 0]);
   await w.settle();
   const back = await b.store.one("SELECT deleted_at, deliverable FROM commitments WHERE id = ?", [

@@ -12,14 +12,21 @@ import {
   transition,
   type Verb,
 } from "../../domain/actions.ts";
-import { shortIds, truncate } from "../../domain/ids.ts";
-import { type JsonRecord, listRecords, loadRecord, type Progress } from "../../domain/records.ts";
+import { ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
+import {
+  forEachRecordPage,
+  type JsonRecord,
+  type ListOptions,
+  loadRecord,
+  PAGE_SIZE,
+  type Progress,
+} from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
-import { style } from "../../output/colors.ts";
+import { style, visibleWidth } from "../../output/colors.ts";
 import { dueLabel } from "../../output/due_label.ts";
 import { plural } from "../../output/plural.ts";
 import { safeLine, safeText } from "../../output/safe_text.ts";
-import { renderTable } from "../../output/table.ts";
+import { type Fit, renderTable } from "../../output/table.ts";
 import { confirmDestructive } from "../confirm.ts";
 import {
   confirmPastDue,
@@ -47,22 +54,21 @@ function kindOf(word: string): EntityDef {
   return def;
 }
 
-async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[]) {
+/** One page of a list as table rows, with its headers and how it may fit the width. */
+function listTable(
+  ctx: AppContext,
+  def: EntityDef,
+  records: JsonRecord[],
+  shorts: Map<string, string>,
+): { headers: string[]; rows: string[][]; fit: Omit<Fit, "width"> } {
   const s = style(ctx.io.color);
-  if (records.length === 0) {
-    ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
-    return;
-  }
-  const shorts = await shortIds(
-    await ctx.store(),
-    records.flatMap((r) => [String(r.id), ...(r.commitment_id ? [String(r.commitment_id)] : [])]),
-  );
+  const dates = datesOf(ctx);
   const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
   if (def.name === "commitment") {
     const rows = records.map((r) => {
       const open = !["completed", "abandoned"].includes(String(r.status));
-      const due = dueLabel(r, datesOf(ctx));
+      const due = dueLabel(r, dates);
       const marker = !open
         ? ""
         : due.level === 2
@@ -79,14 +85,11 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
         truncate(safeLine(String(r.deliverable)), 60),
       ];
     });
-    ctx.io.out(
-      renderTable(["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"], rows, {
-        width: ctx.io.columns(),
-        shrink: [4, 5],
-        drop: [3, 1],
-      }),
-    );
-    return;
+    return {
+      headers: ["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"],
+      rows,
+      fit: { shrink: [4, 5], drop: [3, 1] },
+    };
   }
   const extra: Partial<Record<string, [string, (r: JsonRecord) => string]>> = {
     milestone: ["TARGET", (r) => String(r.target_date)],
@@ -107,8 +110,54 @@ async function printList(ctx: AppContext, def: EntityDef, records: JsonRecord[])
     ...(def.statuses ? [status(r)] : []),
     truncate(safeLine(String(r[def.label])), 70),
   ]);
-  const label = headers.length - 1;
-  ctx.io.out(renderTable(headers, rows, { width: ctx.io.columns(), shrink: [label] }));
+  return { headers, rows, fit: { shrink: [headers.length - 1] } };
+}
+
+/**
+ * `jdo list`: rows are read and printed a page at a time (keyset
+ * pagination), so memory stays flat however many there are; each page fits
+ * the terminal's width. --json prints exactly what JSON.stringify would.
+ */
+async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, json: boolean) {
+  const store = await ctx.store();
+  let index: ShortIdIndex | undefined;
+  let pending: string | undefined;
+  let pages = 0;
+  let widths: number[] = [];
+  const total = await forEachRecordPage(store, def, options, async (records) => {
+    pages++;
+    if (json) {
+      // One stringify per page; the previous page is held back for its comma.
+      const text = JSON.stringify(records, null, 2);
+      const body = text.slice(2, -2);
+      ctx.io.out(pending === undefined ? "[" : pending + ",");
+      pending = body;
+      return;
+    }
+    // Tasks show their commitment's id too, as short as the others.
+    const ids = records.flatMap((r) => [
+      String(r.id),
+      ...(r.commitment_id ? [String(r.commitment_id)] : []),
+    ]);
+    // One page only: ask for these ids; more: load every id once (8 bytes each).
+    if (!index && (pages > 1 || records.length === PAGE_SIZE)) {
+      index = await ShortIdIndex.load(store);
+    }
+    const shorts = index ? await index.shortsOf(ids) : await shortIds(store, ids);
+    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
+    // Later pages keep the columns at least as wide as the ones printed already.
+    const head = pages === 1 ? headers : widths.map((w) => " ".repeat(w));
+    widths = head.map((h, i) =>
+      Math.max(widths[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
+    );
+    const table = renderTable(head, rows, { ...fit, width: ctx.io.columns() });
+    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
+  });
+  if (json) {
+    ctx.io.out(pending === undefined ? "[]" : `${pending}\n]`);
+  } else if (total === 0) {
+    ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
+  }
 }
 
 /** A goal's progress in words: "1 of 3 done (milestones and commitments)". */
@@ -380,9 +429,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .action(async (kind: string, opts: { all?: boolean; status?: string; json?: boolean }) => {
       const def = kindOf(kind);
       const status = opts.status === undefined ? undefined : statusArg(def, opts.status);
-      const records = await listRecords(await ctx.store(), def, { all: opts.all, status });
-      if (opts.json) printJson(ctx, records);
-      else await printList(ctx, def, records);
+      await printList(ctx, def, { all: opts.all, status }, opts.json === true);
     });
 
   program.command("show")

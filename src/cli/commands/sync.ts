@@ -8,15 +8,7 @@ import { style } from "../../output/colors.ts";
 import { progressBar } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
 import { type ConflictView, listConflicts, restoreConflict } from "../../sync/conflicts.ts";
-import {
-  disableLeftovers,
-  disableSync,
-  syncNow,
-  type SyncReport,
-  type SyncStatus,
-  syncStatus,
-} from "../../sync/service.ts";
-import { runSetup } from "../../sync/setup.ts";
+import type { SyncReport, SyncStatus } from "../../sync/service.ts";
 import { entity, type EntityName } from "../../db/schema.ts";
 import { toRecord } from "../../domain/records.ts";
 import {
@@ -27,6 +19,21 @@ import {
 } from "./sync_maintenance.ts";
 import { confirmDestructive } from "../confirm.ts";
 import { parseLimit, printJson } from "../shared.ts";
+
+// The sync service loads @libsql/client: import it only when a sync command
+// runs, so `jdo --help`, `--version` and `completions` never pay for it.
+type Service = typeof import("../../sync/service.ts");
+const service = () => import("../../sync/service.ts");
+const syncNow = async (...a: Parameters<Service["syncNow"]>) => (await service()).syncNow(...a);
+const syncStatus = async (...a: Parameters<Service["syncStatus"]>) =>
+  (await service()).syncStatus(...a);
+const disableSync = async (...a: Parameters<Service["disableSync"]>) =>
+  (await service()).disableSync(...a);
+const disableLeftovers = async (...a: Parameters<Service["disableLeftovers"]>) =>
+  (await service()).disableLeftovers(...a);
+type Setup = typeof import("../../sync/setup.ts");
+const runSetup = async (...a: Parameters<Setup["runSetup"]>) =>
+  (await import("../../sync/setup.ts")).runSetup(...a);
 
 export function summary(report: SyncReport): string {
   return `↑ ${report.pushed} pushed  ↓ ${report.pulled} pulled  ⚠ ${report.conflicts} conflict${

@@ -18,9 +18,15 @@ import {
   listDevices,
   setDeviceName,
 } from "../../sync/devices.ts";
-import { type RepairReport, repairSync } from "../../sync/repair.ts";
-import { syncNow, type SyncStatus } from "../../sync/service.ts";
+import type { RepairReport } from "../../sync/repair.ts";
+import type { SyncStatus } from "../../sync/service.ts";
 import { printJson } from "../shared.ts";
+
+// Repair and the sync service load @libsql/client: only when these commands run.
+const repairSync = async (...a: Parameters<typeof import("../../sync/repair.ts").repairSync>) =>
+  (await import("../../sync/repair.ts")).repairSync(...a);
+const syncNow = async (...a: Parameters<typeof import("../../sync/service.ts").syncNow>) =>
+  (await import("../../sync/service.ts")).syncNow(...a);
 
 const MAX_NAME = 64;
 
