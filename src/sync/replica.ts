@@ -2,6 +2,18 @@ import type { ReplicaReply, ReplicaRequest } from "./replica_worker.ts";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
+/** However much it keeps moving, one replica sync stops after this long. */
+const MAX_SYNC_MS = 15 * 60_000;
+
+/** Total size of the replica file and the files libSQL keeps beside it. */
+async function filesSize(path: string): Promise<number> {
+  let total = 0;
+  for (const suffix of ["", "-wal", "-shm", "-info", "-client_wal_index"]) {
+    total += await Deno.stat(path + suffix).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+
 /** Raised when the replica did not finish syncing in time (its worker was stopped). */
 export class ReplicaTimeout extends Error {}
 
@@ -44,17 +56,51 @@ export class ReplicaSyncer {
     this.#pending.clear();
   }
 
-  #request(body: WithoutId<ReplicaRequest>, timeoutMs: number): Promise<void> {
+  /**
+   * Sends one request; fails with ReplicaTimeout (and stops the worker) when
+   * no answer came within `timeoutMs`. With `progress`, that is a stall
+   * timeout: whenever `progress()` grows (the replica file filling with
+   * frames) the wait starts again, up to MAX_SYNC_MS in all, so a first
+   * download of a million rows is not cut off while a dead link still is.
+   */
+  #request(
+    body: WithoutId<ReplicaRequest>,
+    timeoutMs: number,
+    progress?: () => Promise<number>,
+  ): Promise<void> {
     const worker = this.#start();
     const id = this.#nextId++;
+    const started = performance.now();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let lastMove = performance.now();
+      let last = -1;
+      let done = false;
+      const fail = (message: string) => {
+        done = true;
+        clearInterval(timer);
         this.#pending.delete(id);
         this.stop();
-        reject(new ReplicaTimeout(`the replica did not answer within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
+        reject(new ReplicaTimeout(message));
+      };
+      const timer = setInterval(async () => {
+        if (done) return;
+        const now = performance.now();
+        if (progress) {
+          const size = await progress().catch(() => last);
+          if (size > last) {
+            if (last >= 0) lastMove = now;
+            last = size;
+          }
+        }
+        if (now - started > MAX_SYNC_MS) {
+          fail(`the replica did not finish within ${MAX_SYNC_MS / 60_000} minutes`);
+        } else if (now - (progress ? lastMove : started) > timeoutMs) {
+          fail(`the replica did not answer within ${timeoutMs / 1000} s`);
+        }
+      }, Math.min(250, timeoutMs / 4));
       this.#pending.set(id, (reply) => {
-        clearTimeout(timer);
+        done = true;
+        clearInterval(timer);
         if (reply.ok) resolve();
         else reject(new Error(reply.message));
       });
@@ -62,11 +108,12 @@ export class ReplicaSyncer {
     });
   }
 
-  /** Pulls the cloud's new frames into the replica file. */
+  /** Pulls the cloud's new frames into the replica file (stall timeout: see #request). */
   sync(): Promise<void> {
     return this.#request(
       { op: "sync", path: this.path, url: this.url, token: this.token },
       this.timeoutMs,
+      () => filesSize(this.path),
     );
   }
 
