@@ -52,3 +52,27 @@ export function progressBar(
     },
   };
 }
+
+/**
+ * A "Pushing" bar for a sync that uploads many rows (500 or more; smaller
+ * pushes end too soon to show one): `hooks` go to the sync, and the bar is
+ * ended with `finish` or `abort`. Nothing at all when `quiet` (--json).
+ */
+export function pushProgress(io: Io, quiet: boolean): {
+  hooks: { onPushProgress?(done: number, total: number): void };
+  finish(): void;
+  abort(): void;
+} {
+  let bar: Progress | undefined;
+  return {
+    hooks: quiet ? {} : {
+      onPushProgress(done, total) {
+        if (total < 500) return;
+        bar ??= progressBar(io, "Pushing", total);
+        bar.update(done);
+      },
+    },
+    finish: () => bar?.finish(),
+    abort: () => bar?.abort(),
+  };
+}

@@ -3,7 +3,7 @@
  * hybrid-logical-clock version. It knows the local Store and a CloudStore,
  * nothing of HTTP or files, and every step is safe to replay after a crash.
  */
-import { queryRows } from "../db/database.ts";
+import { optimizeAfterBulk, queryRows } from "../db/database.ts";
 import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
 import {
   CONFLICT_GROUPS,
@@ -30,6 +30,8 @@ import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
 import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
 
 export const PAGE_SIZE = 2_000;
+/** Pulls of at least this many rows refresh the planner's statistics afterwards. */
+const ANALYZE_AFTER_PULL = 10_000;
 export const PUSH_CHUNK = 1_000;
 const MAX_ROUNDS = 3;
 
@@ -448,6 +450,41 @@ async function repairOrphansIn(w: Writer, changed?: Map<string, string[]>): Prom
 
 const REPAIR_TARGETED_MAX = 5_000;
 
+/** Above this many rows, a first download builds the table's indexes after inserting. */
+const REBUILD_INDEXES_AT = 10_000;
+
+async function countInRange(
+  w: Writer,
+  t: SyncedTable,
+  range: string,
+  watermark: number,
+  upTo: number,
+): Promise<number> {
+  const row = await w.one(`SELECT count(*) AS n FROM cloud.${t.table} r WHERE ${range}`, [
+    watermark,
+    upTo,
+  ]);
+  return Number(row?.n ?? 0);
+}
+
+/** Rows where the cloud holds older values than ours and nothing is queued: queue ours. */
+async function queueWhereCloudIsBehind(
+  w: Writer,
+  t: SyncedTable,
+  range: string,
+  watermark: number,
+  upTo: number,
+): Promise<void> {
+  await w.tx.execute({
+    sql: `INSERT INTO _sync_outbox (entity, id, version, base)
+SELECT ?, m.id, m.version, '{}' FROM main.${t.table} m JOIN cloud.${t.table} r ON r.id = m.id
+WHERE ${range} AND m.${FIELD_VERSIONS} IS NOT r.${FIELD_VERSIONS}
+  AND ${someGroupNewer("m", "r", t.groups)}
+ON CONFLICT(entity, id) DO NOTHING`,
+    args: [t.entity, watermark, upTo],
+  });
+}
+
 /**
  * The same rules as mergePage, set-based, reading the replica file attached
  * as "cloud": rows with a queued local change go through mergePage (they may
@@ -473,20 +510,30 @@ async function mergeFromReplica(
     ? await mergePage(w, t, pendingRows, conflicts, changedIds, skew)
     : 0;
   const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
+  // An empty local table (a new device's first download): plain inserts, no
+  // merge to evaluate and nothing of ours for the cloud to catch up on.
+  const empty = (await w.one(`SELECT 1 AS any FROM main.${t.table} LIMIT 1`)) === undefined;
+  // Many rows into an empty table: its indexes are built once afterwards
+  // (a sort) instead of being updated row by row.
+  const indexes = empty && await countInRange(w, t, range, watermark, upTo) >= REBUILD_INDEXES_AT
+    ? await w.query(
+      `SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`,
+      [t.table],
+    )
+    : [];
+  for (const index of indexes) await w.tx.execute(`DROP INDEX main.${q(String(index.name))}`);
   const result = await w.tx.execute({
     sql: `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
 SELECT ${columns.map((c) => `r.${q(c)}`).join(", ")} FROM cloud.${t.table} r WHERE ${range}
-${fieldMergeSql(t.table, t.groups, { where: someGroupNewer("excluded", t.table, t.groups) })}`,
+${
+      empty ? "" : fieldMergeSql(t.table, t.groups, {
+        where: someGroupNewer("excluded", t.table, t.groups),
+      })
+    }`,
     args: [watermark, upTo],
   });
-  // The cloud holds older values than ours and nothing is queued: queue ours.
-  await w.tx.execute({
-    sql: `INSERT INTO _sync_outbox (entity, id, version, base)
-SELECT ?, m.id, m.version, '{}' FROM main.${t.table} m JOIN cloud.${t.table} r ON r.id = m.id
-WHERE ${range} AND ${someGroupNewer("m", "r", t.groups)}
-ON CONFLICT(entity, id) DO NOTHING`,
-    args: [t.entity, watermark, upTo],
-  });
+  for (const index of indexes) await w.tx.execute(String(index.sql));
+  if (!empty) await queueWhereCloudIsBehind(w, t, range, watermark, upTo);
   // Per author, the newest version: advances the clock and tells a device
   // whose clock runs far ahead.
   const newest = await w.query(
@@ -569,6 +616,9 @@ export async function pull(
       if (page.length < PAGE_SIZE) break;
     }
   }
+  // A large merge changes the tables' shape: fresh statistics keep the
+  // repair's joins (and every later query) on their indexes.
+  if (pulled >= ANALYZE_AFTER_PULL) await optimizeAfterBulk(store.client);
   // Repair before the watermark moves: a crash in between re-merges these
   // pages (a no-op) and repairs again.
   if (pulled > 0) await repairOrphans(store, changed);

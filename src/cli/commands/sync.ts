@@ -5,7 +5,7 @@ import type { AppContext } from "../../app/context.ts";
 import { pathExists } from "../../config/atomic_file.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
-import { progressBar } from "../../output/progress.ts";
+import { pushProgress } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
 import { type ConflictView, listConflicts, restoreConflict } from "../../sync/conflicts.ts";
 import type { SyncReport, SyncStatus } from "../../sync/service.ts";
@@ -201,22 +201,15 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--background", "internal: the detached sync started after writes")
     .action(async (opts: { json?: boolean; background?: boolean }) => {
       if (opts.background) return await backgroundSync(ctx);
-      let bar: ReturnType<typeof progressBar> | undefined;
+      const bar = pushProgress(ctx.io, opts.json === true);
       const started = performance.now();
-      const hooks = opts.json ? {} : {
-        onPushProgress(done: number, total: number) {
-          if (total < 500) return;
-          bar ??= progressBar(ctx.io, "Pushing", total);
-          bar.update(done);
-        },
-      };
       try {
-        const report = await syncNow(ctx, { hooks });
-        bar?.finish();
+        const report = await syncNow(ctx, { hooks: bar.hooks });
+        bar.finish();
         if (opts.json) printJson(ctx, report);
         else ctx.io.out(summary(report));
       } catch (error) {
-        bar?.abort();
+        bar.abort();
         if (opts.json && error instanceof JdoError) {
           printJson(ctx, {
             ok: false,

@@ -8,7 +8,7 @@ import type { AppContext } from "../../app/context.ts";
 import { JdoError } from "../../errors.ts";
 import type { Style } from "../../output/colors.ts";
 import { style } from "../../output/colors.ts";
-import { progressBar } from "../../output/progress.ts";
+import { pushProgress } from "../../output/progress.ts";
 import { renderTable } from "../../output/table.ts";
 import { resolveSyncConfig } from "../../sync/config.ts";
 import {
@@ -68,22 +68,15 @@ export function registerRepairCommand(sync: Command, ctx: AppContext): void {
         );
         if (!ok) throw new JdoError("CANCELLED", "Nothing was repaired");
       }
-      let bar: ReturnType<typeof progressBar> | undefined;
-      const hooks = opts.json ? {} : {
-        onPushProgress(done: number, total: number) {
-          if (total < 500) return;
-          bar ??= progressBar(ctx.io, "Pushing", total);
-          bar.update(done);
-        },
-      };
+      const bar = pushProgress(ctx.io, opts.json === true);
       try {
-        const report = await repairSync(ctx, { hooks });
-        bar?.finish();
+        const report = await repairSync(ctx, { hooks: bar.hooks });
+        bar.finish();
         if (opts.json) return printJson(ctx, report);
         const s = style(ctx.io.color);
         ctx.io.out(`${s.green("✓")} Repaired: ${repairSummary(report)}`);
       } catch (error) {
-        bar?.abort();
+        bar.abort();
         if (opts.json && error instanceof JdoError) {
           printJson(ctx, {
             ok: false,
