@@ -189,7 +189,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         `Pending:   ${status.pending_changes} local change${
           status.pending_changes === 1 ? "" : "s"
         }`,
-        `Conflicts: ${status.conflicts} recorded${status.conflicts ? " (jdo sync conflicts)" : ""}`,
+        `Conflicts: ${status.conflicts} open${status.conflicts ? " (jdo sync conflicts)" : ""}`,
         `Device:    ${status.device_id}`,
         ...deviceStatusLines(status, s),
       ].join("\n"));
