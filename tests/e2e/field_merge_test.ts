@@ -39,14 +39,17 @@ async function settle(devices: Device[]): Promise<void> {
   }
 }
 
-async function threeDevices(url: string, token: string) {
-  const laptop = await device("laptop");
-  const desktop = await device("desktop");
-  const phone = await device("phone");
-  for (const d of [laptop, desktop, phone]) {
+/** Sets up sync on each device (no backups: they start empty). */
+async function syncedDevices(url: string, token: string, devices: Device[]): Promise<void> {
+  for (const d of devices) {
     assert.equal((await setup(d, url, token, ["--no-backup"])).code, 0, d.name);
   }
-  return [laptop, desktop, phone] as const;
+}
+
+async function threeDevices(url: string, token: string) {
+  const devices = [await device("laptop"), await device("desktop"), await device("phone")];
+  await syncedDevices(url, token, devices);
+  return devices as [Device, Device, Device];
 }
 
 Deno.test("field merge: edits of different fields on three devices all survive, in any sync order", async () => {
@@ -93,12 +96,9 @@ Deno.test("field merge: edits of different fields on three devices all survive, 
 
 Deno.test("field merge: complete on one device, edit notes on another — completed with the new notes", async () => {
   await using server = await startSqld({ auth: true });
-  const token = await server.token("rw");
   await using laptop = await device("laptop");
   await using phone = await device("phone");
-  for (const d of [laptop, phone]) {
-    assert.equal((await setup(d, server.url, token, ["--no-backup"])).code, 0);
-  }
+  await syncedDevices(server.url, await server.token("rw"), [laptop, phone]);
   for (const completerFirst of [true, false]) {
     const c = await laptop.json<Row>([
       "commit",
@@ -126,12 +126,9 @@ Deno.test("field merge: complete on one device, edit notes on another — comple
 
 Deno.test("field merge: the same field on two devices — later wins, the loser is listed and restorable", async () => {
   await using server = await startSqld({ auth: true });
-  const token = await server.token("rw");
   await using laptop = await device("laptop");
   await using phone = await device("phone");
-  for (const d of [laptop, phone]) {
-    assert.equal((await setup(d, server.url, token, ["--no-backup"])).code, 0);
-  }
+  await syncedDevices(server.url, await server.token("rw"), [laptop, phone]);
   const c = await laptop.json<Row>([
     "commit",
     "Budget",
@@ -188,12 +185,9 @@ Deno.test("field merge: the same field on two devices — later wins, the loser 
 
 Deno.test("field merge: a delete beats concurrent edits; restore brings the row back; edits after seeing it are refused", async () => {
   await using server = await startSqld({ auth: true });
-  const token = await server.token("rw");
   await using laptop = await device("laptop");
   await using phone = await device("phone");
-  for (const d of [laptop, phone]) {
-    assert.equal((await setup(d, server.url, token, ["--no-backup"])).code, 0);
-  }
+  await syncedDevices(server.url, await server.token("rw"), [laptop, phone]);
   for (const deleterFirst of [true, false]) {
     const c = await laptop.json<Row>([
       "commit",
