@@ -315,7 +315,11 @@ async function dropOutbox(w: Writer, entityName: string, id: string, version: st
 }
 
 /** Removes outbox entries whose queued version is the one the cloud accepted. */
-async function dropOutboxMany(w: Writer, entityName: string, rows: Row[]): Promise<void> {
+async function dropOutboxMany(
+  w: Writer,
+  entityName: string,
+  rows: { id?: unknown; version?: unknown }[],
+): Promise<void> {
   if (rows.length === 0) return;
   await w.tx.execute({
     sql: `DELETE FROM _sync_outbox WHERE entity = ? AND (id, version) IN
@@ -690,7 +694,43 @@ export async function push(
   let contiguousSeq: number | null = state.watermark;
   for (const t of SYNCED) {
     let afterId = "";
+    const columns = cloud.pushEncoded
+      ? (await store.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name))
+      : [];
     for (;;) {
+      if (cloud.pushEncoded) {
+        // SQLite encodes the chunk itself: one JSON string, no row objects.
+        const chunk = await store.one(
+          `SELECT json_group_array(json_array(${columns.map((c) => `c.${q(c)}`).join(", ")}))
+                    AS rows,
+                  json_group_array(json_array(c.id, c.version)) AS keys, count(*) AS n,
+                  max(c.id) AS last
+           FROM (SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
+                 WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?) c`,
+          [t.entity, afterId, PUSH_CHUNK],
+        );
+        const n = Number(chunk?.n ?? 0);
+        if (n === 0) break;
+        afterId = String(chunk!.last);
+        const result = await cloud.pushEncoded(
+          { table: t.table, columns, rowsJson: String(chunk!.rows) },
+          state.watermark,
+          deviceId,
+        );
+        const keys: [string, string][] = JSON.parse(String(chunk!.keys));
+        const accepted = keys.filter(([id]) => result.applied.has(id))
+          .map(([id, version]) => ({ id, version }));
+        contiguousSeq = contiguousSeq !== null && result.seq === contiguousSeq + 1
+          ? result.seq
+          : null;
+        await store.write((w) => dropOutboxMany(w, t.entity, accepted));
+        if (t.entity !== CONFLICT_ENTITY) pushed += accepted.length;
+        rejected += n - accepted.length;
+        done += n;
+        hooks.onPushProgress?.(done, total);
+        if (n < PUSH_CHUNK) break;
+        continue;
+      }
       const rows = await queryRows(
         store.client,
         `SELECT t.*, o.version AS _queued FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id

@@ -11,6 +11,7 @@ import type {
   CloudInfo,
   CloudStore,
   Cursor,
+  EncodedChunk,
   PushResult,
   PushRow,
   QuickChanges,
@@ -388,37 +389,54 @@ ON CONFLICT(id) DO UPDATE SET name = excluded.name, jdo_version = excluded.jdo_v
       list.push(row);
       byTable.set(table, list);
     }
+    const chunks = [...byTable].map(([table, tableRows]) => {
+      const columns = Object.keys(tableRows[0]).filter((c) => c !== "_seq" && c !== "_by");
+      return { table, columns, rowsJson: bulkRowsJson(columns, tableRows) };
+    });
+    const { applied, seq } = await this.#pushChunks(chunks, watermark, deviceId);
+    return { applied: rows.map(({ table, row }) => applied.has(`${table}:${row.id}`)), seq };
+  }
+
+  /** One chunk whose rows SQLite already encoded (see CloudStore.pushEncoded). */
+  async pushEncoded(
+    chunk: EncodedChunk,
+    watermark: number,
+    deviceId: string,
+  ): Promise<{ applied: Set<string>; seq: number }> {
+    const { applied, seq } = await this.#pushChunks([chunk], watermark, deviceId);
+    const ids = new Set<string>();
+    for (const key of applied) ids.add(key.slice(chunk.table.length + 1));
+    return { applied: ids, seq };
+  }
+
+  /**
+   * One atomic batch: bump the change sequence, one upsert statement per
+   * table (RETURNING says which rows were applied), read the new sequence.
+   * Answers "table:id" of every applied row.
+   */
+  async #pushChunks(
+    chunks: EncodedChunk[],
+    watermark: number,
+    deviceId: string,
+  ): Promise<{ applied: Set<string>; seq: number }> {
     const statements: InStatement[] = [
       "UPDATE _jdo_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'",
+      ...chunks.map((c) => ({
+        sql: cloudUpsertSql(c.table, c.columns),
+        args: [deviceId, c.rowsJson, watermark, deviceId, deviceId],
+      })),
+      "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
     ];
-    for (const [table, tableRows] of byTable) {
-      const columns = Object.keys(tableRows[0]).filter((c) => c !== "_seq" && c !== "_by");
-      statements.push({
-        sql: cloudUpsertSql(table, columns),
-        args: [
-          deviceId,
-          bulkRowsJson(columns, tableRows),
-          watermark,
-          deviceId,
-          deviceId,
-        ],
-      });
-    }
-    statements.push("SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'");
     const results = await this.#call(
       "push to the cloud database",
       () => this.#remote.batch(statements, "write"),
     );
     // Keyed by table too: one push may hold rows of several tables.
     const applied = new Set<string>();
-    const tables = [...byTable.keys()];
     results.slice(1, -1).forEach((result, i) => {
-      for (const r of result.rows) applied.add(`${tables[i]}:${r.id}`);
+      for (const r of result.rows) applied.add(`${chunks[i].table}:${r.id}`);
     });
-    return {
-      applied: rows.map(({ table, row }) => applied.has(`${table}:${row.id}`)),
-      seq: Number(results[results.length - 1].rows[0]?.seq ?? 0),
-    };
+    return { applied, seq: Number(results[results.length - 1].rows[0]?.seq ?? 0) };
   }
 
   async close(): Promise<void> {
