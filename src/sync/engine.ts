@@ -33,6 +33,8 @@ export const PAGE_SIZE = 2_000;
 /** Pulls of at least this many rows refresh the planner's statistics afterwards. */
 const ANALYZE_AFTER_PULL = 10_000;
 export const PUSH_CHUNK = 1_000;
+/** From this many queued rows of a kind, pushes send chunks SQLite encoded (pushEncoded). */
+const ENCODE_PUSH_AT = 100;
 const MAX_ROUNDS = 3;
 
 /** One lost value, as sync reports it. */
@@ -685,20 +687,28 @@ export async function push(
 ): Promise<{ pushed: number; rejected: number }> {
   const state = await readSyncState(store);
   const deviceId = await store.deviceId();
-  const total = Number(
-    (await store.one("SELECT count(*) AS n FROM _sync_outbox"))?.n ?? 0,
+  // Queued rows per kind: kinds with nothing queued cost no query at all.
+  const queued = new Map(
+    (await store.query("SELECT entity, count(*) AS n FROM _sync_outbox GROUP BY entity"))
+      .map((r) => [String(r.entity), Number(r.n)]),
   );
+  const total = [...queued.values()].reduce((a, b) => a + b, 0);
   let pushed = 0;
   let rejected = 0;
   let done = 0;
   let contiguousSeq: number | null = state.watermark;
   for (const t of SYNCED) {
+    if (!queued.get(t.entity)) continue;
     let afterId = "";
-    const columns = cloud.pushEncoded
+    // Many rows: SQLite encodes each chunk itself. A few: plain rows are as cheap.
+    const encoded = cloud.pushEncoded && queued.get(t.entity)! >= ENCODE_PUSH_AT
+      ? cloud.pushEncoded.bind(cloud)
+      : undefined;
+    const columns = encoded
       ? (await store.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name))
       : [];
     for (;;) {
-      if (cloud.pushEncoded) {
+      if (encoded) {
         // SQLite encodes the chunk itself: one JSON string, no row objects.
         const chunk = await store.one(
           `SELECT json_group_array(json_array(${columns.map((c) => `c.${q(c)}`).join(", ")}))
@@ -712,7 +722,7 @@ export async function push(
         const n = Number(chunk?.n ?? 0);
         if (n === 0) break;
         afterId = String(chunk!.last);
-        const result = await cloud.pushEncoded(
+        const result = await encoded(
           { table: t.table, columns, rowsJson: String(chunk!.rows) },
           state.watermark,
           deviceId,
