@@ -9,21 +9,14 @@
 import assert from "node:assert/strict";
 import { createClient, type InStatement } from "@libsql/client";
 import { join } from "node:path";
-import { MIGRATIONS, MIGRATIONS_TABLE } from "../../src/db/migrations.ts";
+import { MIGRATIONS, MIGRATIONS_TABLE, SYNCED_TABLES_V1 } from "../../src/db/migrations.ts";
 import type { Row as DbRow } from "../../src/db/schema.ts";
 import { isolatedFetch, startSqld } from "../helpers/sqld.ts";
 import { type Device, device, type Row, setup, status, syncNow } from "../helpers/device.ts";
 
 const FIXTURE = new URL("../fixtures/v1/jdo.db", import.meta.url);
-const V1_TABLES = [
-  "stakeholders",
-  "visions",
-  "goals",
-  "milestones",
-  "commitments",
-  "tasks",
-  "inbox_items",
-];
+/** The domain tables of schema 1 (the conflict log of the fixture is empty). */
+const V1_TABLES = SYNCED_TABLES_V1.filter((t) => t !== "_sync_conflicts");
 
 async function withFixture(name: string): Promise<Device> {
   const dev = await device(name);
