@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type JdoResult, MAIN, REPO_ROOT, runJdo, runJson, tempHome } from "../helpers/cli.ts";
+import {
+  type JdoResult,
+  jdoTestEnv,
+  MAIN,
+  REPO_ROOT,
+  runJdo,
+  runJson,
+  tempHome,
+} from "../helpers/cli.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -28,22 +36,6 @@ function failsWith(r: JdoResult, code: number, message: RegExp, what = ""): void
   assert.equal(r.stdout, "", `${what}: an error prints nothing on stdout; ${show(r)}`);
 }
 
-/** The environment the helpers in tests/helpers/cli.ts give jdo. */
-function jdoEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!/^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$|COLUMNS$|INIT_CWD$)/.test(k)) env[k] = v;
-  }
-  return {
-    ...env,
-    JDO_HOME: home,
-    JDO_TIMEZONE: "UTC",
-    JDO_SYNC_AUTO: "0",
-    NO_COLOR: "1",
-    ...extra,
-  };
-}
-
 Deno.test("a closed pipe ends quietly with exit 0: reader gone before output, and `| head -1`", async () => {
   await using t = await tempHome();
   for (let i = 0; i < 3; i++) ok(await runJdo(t.home, ["capture", `item ${i}`]));
@@ -53,7 +45,7 @@ Deno.test("a closed pipe ends quietly with exit 0: reader gone before output, an
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", MAIN, ...args],
       cwd: REPO_ROOT,
-      env: jdoEnv(t.home),
+      env: jdoTestEnv(t.home),
       clearEnv: true,
       stdin: "null",
       stdout: "piped",
@@ -77,7 +69,7 @@ Deno.test("a closed pipe ends quietly with exit 0: reader gone before output, an
       `"$DENO" run -A --quiet "$MAIN" export | head -c 10 >/dev/null; a=\${PIPESTATUS[0]}; ` +
       `"$DENO" run -A --quiet "$MAIN" list inbox | head -1 >/dev/null; echo "$a \${PIPESTATUS[0]}"`,
     ],
-    env: jdoEnv(t.home, { DENO: Deno.execPath(), MAIN }),
+    env: jdoTestEnv(t.home, { DENO: Deno.execPath(), MAIN }),
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
@@ -247,7 +239,7 @@ Deno.test("deno task -q start: relative paths mean the caller's directory (INIT_
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["task", "-q", "--config", join(REPO_ROOT, "deno.json"), "start", ...args],
       cwd: here,
-      env: jdoEnv(t.home),
+      env: jdoTestEnv(t.home),
       clearEnv: true,
       stdin: "null",
       stdout: "piped",

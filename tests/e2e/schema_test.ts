@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { type JdoResult, runJdo, runJson, tempHome } from "../helpers/cli.ts";
-import { isolatedFetch, startSqld } from "../helpers/sqld.ts";
+import { openRemote, startSqld } from "../helpers/sqld.ts";
 import { LATEST_SCHEMA_VERSION } from "../../src/db/migrations.ts";
 import { ENTITIES } from "../../src/db/schema.ts";
 
@@ -26,18 +26,6 @@ interface Status {
   url: string | null;
   last_result: string | null;
   pending_changes: number;
-}
-
-/** A remote client on the sqld with its own connection pool. */
-function openRemote(url: string, token: string): Client & Disposable {
-  const http = isolatedFetch({ timeoutMs: 10_000 });
-  const client = createClient({ url, authToken: token, fetch: http.fetch });
-  return Object.assign(client, {
-    [Symbol.dispose]() {
-      client.close();
-      http.close();
-    },
-  });
 }
 
 /** The device's working database, opened directly (no jdo process is running). */

@@ -8,9 +8,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
-import { isolatedFetch, startSqld } from "../helpers/sqld.ts";
+import { openRemote, startSqld } from "../helpers/sqld.ts";
 import { type Device, device, type Row, setup, status, syncNow } from "../helpers/device.ts";
 import { ENTITIES } from "../../src/db/schema.ts";
+import type { DeviceList } from "../../src/sync/devices.ts";
 
 const SYNCED_TABLES = [...ENTITIES.map((e) => e.table), "_sync_conflicts"];
 
@@ -25,30 +26,7 @@ interface RepairJson {
   error_code?: string;
 }
 
-interface DevicesJson {
-  refreshed_at: string | null;
-  this_device: string;
-  devices: {
-    id: string;
-    name: string;
-    jdo_version: string;
-    first_sync_at: string;
-    last_sync_at: string;
-    clock_offset_ms: number;
-    this_device: boolean;
-  }[];
-}
-
-function openRemote(url: string, token: string): Client & Disposable {
-  const http = isolatedFetch({ timeoutMs: 10_000 });
-  const client = createClient({ url, authToken: token, fetch: http.fetch });
-  return Object.assign(client, {
-    [Symbol.dispose]() {
-      client.close();
-      http.close();
-    },
-  });
-}
+type DevicesJson = DeviceList;
 
 /** Runs `fn` on the device's working database file (jdo is not running). */
 async function onLocal<T>(dev: Device, fn: (db: Client) => Promise<T>): Promise<T> {

@@ -24,7 +24,15 @@ export interface RunOptions {
 // Variables from the developer's shell that would change jdo's behaviour.
 const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$|INIT_CWD$|COLUMNS$)/;
 
-function baseEnv(home: string): Record<string, string> {
+/**
+ * The environment jdo gets in tests: the caller's, without the variables that
+ * would change jdo's behaviour, plus a private home, UTC, no automatic sync,
+ * no colours and no OS keyring; `extra` last.
+ */
+export function jdoTestEnv(
+  home: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (!STRIPPED.test(k)) env[k] = v;
@@ -36,6 +44,7 @@ function baseEnv(home: string): Record<string, string> {
     JDO_SYNC_AUTO: "0",
     NO_COLOR: "1",
     JDO_KEYRING: "0", // tokens in the test's auth.json, never the developer's keyring
+    ...extra,
   };
 }
 
@@ -44,7 +53,7 @@ export async function runJdo(
   args: string[],
   options: RunOptions = {},
 ): Promise<JdoResult> {
-  const env = baseEnv(home);
+  const env = jdoTestEnv(home);
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

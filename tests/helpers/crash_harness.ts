@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { queryRows } from "../../src/db/database.ts";
 import { isolatedFetch, type SqldServer, startSqld } from "./sqld.ts";
 import { rng } from "./rng.ts";
+import { jdoTestEnv } from "./cli.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = join(REPO_ROOT, "main.ts");
@@ -78,23 +79,6 @@ export interface CrashReport {
   ms: number;
 }
 
-const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$)/;
-
-function envFor(home: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!STRIPPED.test(k)) env[k] = v;
-  }
-  return {
-    ...env,
-    JDO_HOME: home,
-    JDO_TIMEZONE: "UTC",
-    JDO_SYNC_AUTO: "0",
-    NO_COLOR: "1",
-    JDO_KEYRING: "0",
-  };
-}
-
 export interface Outcome {
   code: number;
   signal: Deno.Signal | null;
@@ -123,7 +107,7 @@ export function spawnJdo(home: string, args: string[], stdin?: string): Running 
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", MAIN, ...args],
     cwd: REPO_ROOT,
-    env: envFor(home),
+    env: jdoTestEnv(home),
     clearEnv: true,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",

