@@ -24,7 +24,7 @@ import {
   parseFieldVersions,
   someGroupNewer,
 } from "../db/field_versions.ts";
-import type { CloudStore, Cursor, PushRow, QuickChanges } from "./cloud_store.ts";
+import type { CloudStore, Cursor, QuickChanges } from "./cloud_store.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
 import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
@@ -320,7 +320,7 @@ async function dropOutbox(w: Writer, entityName: string, id: string, version: st
 async function dropOutboxMany(
   w: Writer,
   entityName: string,
-  rows: { id?: unknown; version?: unknown }[],
+  rows: { id: string; version: string }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await w.tx.execute({
@@ -674,6 +674,81 @@ async function mergeQuick(
   return { pulled, conflicts };
 }
 
+/** One pushed chunk: its size, its last id, the (id, version) the cloud applied, the new seq. */
+interface SentChunk {
+  count: number;
+  last: string;
+  accepted: { id: string; version: string }[];
+  seq: number;
+}
+
+/** The next chunk of queued rows of `t` after `afterId`, read as row objects and pushed. */
+async function sendRowChunk(
+  store: Store,
+  cloud: CloudStore,
+  t: SyncedTable,
+  afterId: string,
+  watermark: number,
+  deviceId: string,
+): Promise<SentChunk | null> {
+  const rows = await queryRows(
+    store.client,
+    `SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
+     WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?`,
+    [t.entity, afterId, PUSH_CHUNK],
+  );
+  if (rows.length === 0) return null;
+  const result = await cloud.push(
+    rows.map((row) => ({ table: t.table, row })),
+    watermark,
+    deviceId,
+  );
+  return {
+    count: rows.length,
+    last: String(rows[rows.length - 1].id),
+    accepted: rows.filter((_, i) => result.applied[i])
+      .map((r) => ({ id: String(r.id), version: String(r.version) })),
+    seq: result.seq,
+  };
+}
+
+/** The same, with the chunk encoded by SQLite as one JSON string (no row objects). */
+async function sendEncodedChunk(
+  store: Store,
+  pushEncoded: NonNullable<CloudStore["pushEncoded"]>,
+  t: SyncedTable,
+  columns: string[],
+  afterId: string,
+  watermark: number,
+  deviceId: string,
+): Promise<SentChunk | null> {
+  const chunk = await store.one(
+    `SELECT json_group_array(json_array(${columns.map((c) => `c.${q(c)}`).join(", ")})) AS rows,
+            json_group_array(json_array(c.id, c.version)) AS keys, count(*) AS n,
+            max(c.id) AS last
+     FROM (SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
+           WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?) c`,
+    [t.entity, afterId, PUSH_CHUNK],
+  );
+  const count = Number(chunk?.n ?? 0);
+  if (count === 0) return null;
+  const result = await pushEncoded(
+    { table: t.table, columns, rowsJson: String(chunk!.rows) },
+    watermark,
+    deviceId,
+  );
+  const keys: [string, string][] = JSON.parse(String(chunk!.keys));
+  return {
+    count,
+    last: String(chunk!.last),
+    accepted: keys.filter(([id]) => result.applied.has(id)).map(([id, version]) => ({
+      id,
+      version,
+    })),
+    seq: result.seq,
+  };
+}
+
 /**
  * Push: send queued rows in atomic chunks; drop the outbox entries the cloud
  * accepted. When every chunk got the next sequence number in turn, no other
@@ -708,62 +783,18 @@ export async function push(
       ? (await store.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name))
       : [];
     for (;;) {
-      if (encoded) {
-        // SQLite encodes the chunk itself: one JSON string, no row objects.
-        const chunk = await store.one(
-          `SELECT json_group_array(json_array(${columns.map((c) => `c.${q(c)}`).join(", ")}))
-                    AS rows,
-                  json_group_array(json_array(c.id, c.version)) AS keys, count(*) AS n,
-                  max(c.id) AS last
-           FROM (SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
-                 WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?) c`,
-          [t.entity, afterId, PUSH_CHUNK],
-        );
-        const n = Number(chunk?.n ?? 0);
-        if (n === 0) break;
-        afterId = String(chunk!.last);
-        const result = await encoded(
-          { table: t.table, columns, rowsJson: String(chunk!.rows) },
-          state.watermark,
-          deviceId,
-        );
-        const keys: [string, string][] = JSON.parse(String(chunk!.keys));
-        const accepted = keys.filter(([id]) => result.applied.has(id))
-          .map(([id, version]) => ({ id, version }));
-        contiguousSeq = contiguousSeq !== null && result.seq === contiguousSeq + 1
-          ? result.seq
-          : null;
-        await store.write((w) => dropOutboxMany(w, t.entity, accepted));
-        if (t.entity !== CONFLICT_ENTITY) pushed += accepted.length;
-        rejected += n - accepted.length;
-        done += n;
-        hooks.onPushProgress?.(done, total);
-        if (n < PUSH_CHUNK) break;
-        continue;
-      }
-      const rows = await queryRows(
-        store.client,
-        `SELECT t.*, o.version AS _queued FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
-         WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?`,
-        [t.entity, afterId, PUSH_CHUNK],
-      );
-      if (rows.length === 0) break;
-      afterId = String(rows[rows.length - 1].id);
-      const batch: PushRow[] = rows.map((r) => {
-        const { _queued: _, ...row } = r;
-        return { table: t.table, row };
-      });
-      const result = await cloud.push(batch, state.watermark, deviceId);
-      const accepted = rows.filter((_, i) => result.applied[i]);
-      contiguousSeq = contiguousSeq !== null && result.seq === contiguousSeq + 1
-        ? result.seq
-        : null;
-      await store.write((w) => dropOutboxMany(w, t.entity, accepted));
-      if (t.entity !== CONFLICT_ENTITY) pushed += accepted.length;
-      rejected += rows.length - accepted.length;
-      done += rows.length;
+      const sent = encoded
+        ? await sendEncodedChunk(store, encoded, t, columns, afterId, state.watermark, deviceId)
+        : await sendRowChunk(store, cloud, t, afterId, state.watermark, deviceId);
+      if (!sent) break;
+      afterId = sent.last;
+      contiguousSeq = contiguousSeq !== null && sent.seq === contiguousSeq + 1 ? sent.seq : null;
+      await store.write((w) => dropOutboxMany(w, t.entity, sent.accepted));
+      if (t.entity !== CONFLICT_ENTITY) pushed += sent.accepted.length;
+      rejected += sent.count - sent.accepted.length;
+      done += sent.count;
       hooks.onPushProgress?.(done, total);
-      if (rows.length < PUSH_CHUNK) break;
+      if (sent.count < PUSH_CHUNK) break;
     }
   }
   if (rejected === 0 && contiguousSeq !== null && contiguousSeq > state.watermark) {
