@@ -674,78 +674,88 @@ async function mergeQuick(
   return { pulled, conflicts };
 }
 
-/** One pushed chunk: its size, its last id, the (id, version) the cloud applied, the new seq. */
-interface SentChunk {
+/** A chunk of queued rows read from the outbox, ready to go to the cloud. */
+interface ReadChunk {
   count: number;
   last: string;
-  accepted: { id: string; version: string }[];
-  seq: number;
+  /** Pushes it; answers the (id, version) the cloud applied and the new seq. */
+  send(): Promise<{ accepted: { id: string; version: string }[]; seq: number }>;
 }
 
-/** The next chunk of queued rows of `t` after `afterId`, read as row objects and pushed. */
-async function sendRowChunk(
+type ChunkReader = (afterId: string) => Promise<ReadChunk | null>;
+
+/** Chunks of `t` read as row objects (cheap for a few rows). */
+function rowChunks(
   store: Store,
   cloud: CloudStore,
   t: SyncedTable,
-  afterId: string,
   watermark: number,
   deviceId: string,
-): Promise<SentChunk | null> {
-  const rows = await queryRows(
-    store.client,
-    `SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
-     WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?`,
-    [t.entity, afterId, PUSH_CHUNK],
-  );
-  if (rows.length === 0) return null;
-  const result = await cloud.push(
-    rows.map((row) => ({ table: t.table, row })),
-    watermark,
-    deviceId,
-  );
-  return {
-    count: rows.length,
-    last: String(rows[rows.length - 1].id),
-    accepted: rows.filter((_, i) => result.applied[i])
-      .map((r) => ({ id: String(r.id), version: String(r.version) })),
-    seq: result.seq,
+): ChunkReader {
+  return async (afterId) => {
+    const rows = await queryRows(
+      store.client,
+      `SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
+       WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?`,
+      [t.entity, afterId, PUSH_CHUNK],
+    );
+    if (rows.length === 0) return null;
+    return {
+      count: rows.length,
+      last: String(rows[rows.length - 1].id),
+      send: async () => {
+        const result = await cloud.push(
+          rows.map((row) => ({ table: t.table, row })),
+          watermark,
+          deviceId,
+        );
+        return {
+          accepted: rows.filter((_, i) => result.applied[i])
+            .map((r) => ({ id: String(r.id), version: String(r.version) })),
+          seq: result.seq,
+        };
+      },
+    };
   };
 }
 
-/** The same, with the chunk encoded by SQLite as one JSON string (no row objects). */
-async function sendEncodedChunk(
+/** Chunks of `t` encoded by SQLite as one JSON string each (no row objects). */
+function encodedChunks(
   store: Store,
   pushEncoded: NonNullable<CloudStore["pushEncoded"]>,
   t: SyncedTable,
   columns: string[],
-  afterId: string,
   watermark: number,
   deviceId: string,
-): Promise<SentChunk | null> {
-  const chunk = await store.one(
-    `SELECT json_group_array(json_array(${columns.map((c) => `c.${q(c)}`).join(", ")})) AS rows,
-            json_group_array(json_array(c.id, c.version)) AS keys, count(*) AS n,
-            max(c.id) AS last
-     FROM (SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
-           WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?) c`,
-    [t.entity, afterId, PUSH_CHUNK],
-  );
-  const count = Number(chunk?.n ?? 0);
-  if (count === 0) return null;
-  const result = await pushEncoded(
-    { table: t.table, columns, rowsJson: String(chunk!.rows) },
-    watermark,
-    deviceId,
-  );
-  const keys: [string, string][] = JSON.parse(String(chunk!.keys));
-  return {
-    count,
-    last: String(chunk!.last),
-    accepted: keys.filter(([id]) => result.applied.has(id)).map(([id, version]) => ({
-      id,
-      version,
-    })),
-    seq: result.seq,
+): ChunkReader {
+  return async (afterId) => {
+    const chunk = await store.one(
+      `SELECT json_group_array(json_array(${columns.map((c) => `c.${q(c)}`).join(", ")})) AS rows,
+              json_group_array(json_array(c.id, c.version)) AS keys, count(*) AS n,
+              max(c.id) AS last
+       FROM (SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
+             WHERE o.entity = ? AND o.id > ? ORDER BY o.id LIMIT ?) c`,
+      [t.entity, afterId, PUSH_CHUNK],
+    );
+    const count = Number(chunk?.n ?? 0);
+    if (count === 0) return null;
+    return {
+      count,
+      last: String(chunk!.last),
+      send: async () => {
+        const result = await pushEncoded(
+          { table: t.table, columns, rowsJson: String(chunk!.rows) },
+          watermark,
+          deviceId,
+        );
+        const keys: [string, string][] = JSON.parse(String(chunk!.keys));
+        return {
+          accepted: keys.filter(([id]) => result.applied.has(id))
+            .map(([id, version]) => ({ id, version })),
+          seq: result.seq,
+        };
+      },
+    };
   };
 }
 
@@ -753,7 +763,9 @@ async function sendEncodedChunk(
  * Push: send queued rows in atomic chunks; drop the outbox entries the cloud
  * accepted. When every chunk got the next sequence number in turn, no other
  * device wrote in between, so the watermark moves past our own rows and the
- * next pull does not read them back.
+ * next pull does not read them back. While one chunk is on its way, the next
+ * one is read, so the local and the cloud's work overlap; an entry still
+ * leaves the outbox only once the cloud has accepted its row.
  */
 export async function push(
   store: Store,
@@ -774,28 +786,36 @@ export async function push(
   let contiguousSeq: number | null = state.watermark;
   for (const t of SYNCED) {
     if (!queued.get(t.entity)) continue;
-    let afterId = "";
     // Many rows: SQLite encodes each chunk itself. A few: plain rows are as cheap.
-    const encoded = cloud.pushEncoded && queued.get(t.entity)! >= ENCODE_PUSH_AT
-      ? cloud.pushEncoded.bind(cloud)
-      : undefined;
-    const columns = encoded
-      ? (await store.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name))
-      : [];
-    for (;;) {
-      const sent = encoded
-        ? await sendEncodedChunk(store, encoded, t, columns, afterId, state.watermark, deviceId)
-        : await sendRowChunk(store, cloud, t, afterId, state.watermark, deviceId);
-      if (!sent) break;
-      afterId = sent.last;
+    const read = cloud.pushEncoded && queued.get(t.entity)! >= ENCODE_PUSH_AT
+      ? encodedChunks(
+        store,
+        cloud.pushEncoded.bind(cloud),
+        t,
+        (await store.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name)),
+        state.watermark,
+        deviceId,
+      )
+      : rowChunks(store, cloud, t, state.watermark, deviceId);
+    // Each chunk is sent first; while it is on its way, the previous chunk's
+    // accepted entries are dropped and the next chunk is read.
+    let chunk = await read("");
+    let toDrop: { id: string; version: string }[] = [];
+    while (chunk) {
+      const sending = chunk.send();
+      sending.catch(() => {}); // awaited below, after the local work
+      if (toDrop.length > 0) await store.write((w) => dropOutboxMany(w, t.entity, toDrop));
+      const next = chunk.count < PUSH_CHUNK ? null : await read(chunk.last);
+      const sent = await sending;
       contiguousSeq = contiguousSeq !== null && sent.seq === contiguousSeq + 1 ? sent.seq : null;
-      await store.write((w) => dropOutboxMany(w, t.entity, sent.accepted));
+      toDrop = sent.accepted;
       if (t.entity !== CONFLICT_ENTITY) pushed += sent.accepted.length;
-      rejected += sent.count - sent.accepted.length;
-      done += sent.count;
+      rejected += chunk.count - sent.accepted.length;
+      done += chunk.count;
       hooks.onPushProgress?.(done, total);
-      if (sent.count < PUSH_CHUNK) break;
+      chunk = next;
     }
+    if (toDrop.length > 0) await store.write((w) => dropOutboxMany(w, t.entity, toDrop));
   }
   if (rejected === 0 && contiguousSeq !== null && contiguousSeq > state.watermark) {
     const seq = contiguousSeq;
