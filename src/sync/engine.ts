@@ -799,12 +799,15 @@ export async function push(
       : rowChunks(store, cloud, t, state.watermark, deviceId);
     // Each chunk is sent first; while it is on its way, the previous chunk's
     // accepted entries are dropped and the next chunk is read.
+    const drop = async (entries: { id: string; version: string }[]) => {
+      if (entries.length > 0) await store.write((w) => dropOutboxMany(w, t.entity, entries));
+    };
     let chunk = await read("");
     let toDrop: { id: string; version: string }[] = [];
     while (chunk) {
       const sending = chunk.send();
       sending.catch(() => {}); // awaited below, after the local work
-      if (toDrop.length > 0) await store.write((w) => dropOutboxMany(w, t.entity, toDrop));
+      await drop(toDrop);
       const next = chunk.count < PUSH_CHUNK ? null : await read(chunk.last);
       const sent = await sending;
       contiguousSeq = contiguousSeq !== null && sent.seq === contiguousSeq + 1 ? sent.seq : null;
@@ -815,7 +818,7 @@ export async function push(
       hooks.onPushProgress?.(done, total);
       chunk = next;
     }
-    if (toDrop.length > 0) await store.write((w) => dropOutboxMany(w, t.entity, toDrop));
+    await drop(toDrop);
   }
   if (rejected === 0 && contiguousSeq !== null && contiguousSeq > state.watermark) {
     const seq = contiguousSeq;
