@@ -3,11 +3,13 @@
  * peak RSS), the "limit" scripts jdo is compared against, and the table.
  *
  * Everything here measures jdo from the outside, as a user runs it:
- * `deno run -A --quiet <repo>/main.ts …` with a private JDO_HOME.
+ * `deno run -A --quiet <V8 flags> <repo>/main.ts …` with a private JDO_HOME,
+ * with the V8 flags the compiled binary carries.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rng } from "../tests/helpers/rng.ts";
+import { V8_FLAGS } from "./compile.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const MAIN = join(REPO_ROOT, "main.ts");
@@ -239,13 +241,13 @@ export function jdoEnv(home: string, options: JdoOptions = {}): Record<string, s
   return env;
 }
 
-/** `deno run -A --quiet main.ts ARGS` with a private JDO_HOME. */
+/** `deno run -A --quiet <the binary's V8 flags> main.ts ARGS` with a private JDO_HOME. */
 export function runJdo(
   home: string,
   args: string[],
   options: JdoOptions = {},
 ): Promise<ProcResult> {
-  return runTimed(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], {
+  return runTimed(Deno.execPath(), ["run", "-A", "--quiet", ...V8_FLAGS, MAIN, ...args], {
     env: jdoEnv(home, options),
     stdin: options.stdin,
     discardStdout: options.discardStdout,

@@ -106,7 +106,7 @@ export function createContext(options: ContextOptions): AppContext {
         client = undefined;
         throw error;
       }
-      store = new Store(client, options.clock);
+      store = new Store(client, options.clock, paths.database);
       return store;
     },
     openedStore: () => store,

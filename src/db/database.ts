@@ -53,11 +53,14 @@ export async function queryRows(
   });
 }
 
-function normalise(value: unknown): string | number | null {
+/** A column value as jdo's rows hold it (jdo stores no blobs; one would read as text). */
+export function normalise(value: unknown): string | number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "bigint") return Number(value);
   if (typeof value === "number" || typeof value === "string") return value;
-  if (value instanceof ArrayBuffer) return new TextDecoder().decode(value);
+  if (value instanceof ArrayBuffer || value instanceof Uint8Array) {
+    return new TextDecoder().decode(value);
+  }
   return String(value);
 }
 

@@ -3,6 +3,7 @@ import { JdoError } from "../errors.ts";
 import { formatVersion, type HlcState, newDeviceId, observe, tick } from "./hlc.ts";
 import { bulkRowsJson, bulkUpsertSql } from "./bulk.ts";
 import { type Executor, inTransaction, queryOne, queryRows } from "./database.ts";
+import { executorCursor, type RowCursor, withRowCursor } from "./row_cursor.ts";
 import {
   columnsOf,
   DELETED_GROUP,
@@ -43,7 +44,8 @@ export class Store {
   /** The open write transaction: reads meanwhile run on it (the client has one connection). */
   #active?: Executor;
 
-  constructor(readonly client: Client, readonly clock: WallClock) {}
+  /** `path` is the database file `client` has open (long reads open their own connection). */
+  constructor(readonly client: Client, readonly clock: WallClock, readonly path: string) {}
 
   /** Whether this process committed any write (drives automatic sync). */
   get wrote(): boolean {
@@ -56,6 +58,17 @@ export class Store {
 
   one(sql: string, args: InArgs = []): Promise<Row | undefined> {
     return queryOne(this.#active ?? this.client, sql, args);
+  }
+
+  /**
+   * Long reads (`list`, `export`): `fn` reads through a cursor whose
+   * statements step as pages are asked for, all in one snapshot. Inside a
+   * write, the reads run on the write's transaction instead (they must see
+   * its rows), each statement's rows read at once.
+   */
+  reading<T>(fn: (cursor: RowCursor) => Promise<T>): Promise<T> {
+    const active = this.#active;
+    return active ? fn(executorCursor(active)) : withRowCursor(this.path, fn);
   }
 
   async deviceId(): Promise<string> {

@@ -118,9 +118,9 @@ Deno.test("every write bumps the version (even with a frozen or backwards clock)
 
 Deno.test("the clock persists across Store instances (a later process never reuses a version)", async () => {
   await using t = await openTempStore(offsetClock(0));
-  const ahead = new Store(t.client, offsetClock(3_600_000)); // a run with the clock 1h ahead
+  const ahead = new Store(t.client, offsetClock(3_600_000), t.path); // a run with the clock 1h ahead
   const a = await ahead.write((w) => w.insert(entity("inbox"), { text: "a", status: "open" }));
-  const behind = new Store(t.client, offsetClock(0)); // then the clock is corrected
+  const behind = new Store(t.client, offsetClock(0), t.path); // then the clock is corrected
   const b = await behind.write((w) => w.insert(entity("inbox"), { text: "b", status: "open" }));
   assert.ok(String(b.version) > String(a.version), `${b.version} should be > ${a.version}`);
 });

@@ -133,34 +133,30 @@ export class ShortIdIndex {
   static async load(store: Store): Promise<ShortIdIndex> {
     let keys = new Float64Array(1024);
     let n = 0;
-    // The key is computed in SQL (no id strings cross into JavaScript), paged by rowid
-    // (order does not matter: the keys are sorted here).
+    // The key is computed in SQL (no id strings cross into JavaScript), in
+    // table order (the keys are sorted here).
     const digit = (p: number) => `(instr('0123456789abcdef', substr(id, ${p}, 1)) - 1)`;
     const key = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13].reduce(
       (expr, p, i) => i === 0 ? digit(p) : `(${expr} * 16 + ${digit(p)})`,
       "",
     );
-    const PAGE = 5_000;
-    for (const def of ENTITIES) {
-      let after = -1;
-      for (;;) {
-        const rs = await store.client.execute({
-          sql: `SELECT rowid, ${key} FROM ${def.table}
-                WHERE rowid > ? AND deleted_at IS NULL ORDER BY rowid LIMIT ${PAGE}`,
-          args: [after],
-        });
-        for (const row of rs.rows) {
-          if (n === keys.length) {
-            const bigger = new Float64Array(keys.length * 2);
-            bigger.set(keys);
-            keys = bigger;
-          }
-          keys[n++] = Number(row[1]);
-        }
-        if (rs.rows.length < PAGE) break;
-        after = Number(rs.rows[rs.rows.length - 1][0]);
+    await store.reading(async (cursor) => {
+      for (const def of ENTITIES) {
+        await cursor.pages(
+          `SELECT ${key} AS k FROM ${def.table} WHERE deleted_at IS NULL`,
+          [],
+          (rows) => {
+            if (n + rows.length > keys.length) {
+              const bigger = new Float64Array(Math.max(keys.length * 2, n + rows.length));
+              bigger.set(keys);
+              keys = bigger;
+            }
+            for (const row of rows) keys[n++] = Number(row.k);
+          },
+          5_000,
+        );
       }
-    }
+    });
     return new ShortIdIndex(store, keys.slice(0, n).sort());
   }
 

@@ -111,24 +111,17 @@ export async function listRecords(
 }
 
 /**
- * Keyset order of each kind: ORDER's columns (NULL-free) plus the id, so a
- * page starts right after the previous page's last row.
+ * Rows a page. Small on purpose: a page stays alive while it is printed, and
+ * whatever is alive when V8 collects its young generation moves to the old
+ * one, where it piles up until a full collection (larger pages cost memory,
+ * not SQL: the statement steps either way).
  */
-const KEYSET: Record<string, string[]> = {
-  commitment: ["c.due_date", "c.due_time", "c.created_at"],
-  goal: ["c.created_at"],
-  vision: ["c.created_at"],
-  milestone: ["c.target_date", "c.created_at"],
-  task: ["c.commitment_id", 'coalesce(c."order", -9007199254740991)', "c.created_at"],
-  inbox: ["c.created_at"],
-  stakeholder: ["lower(c.name)"],
-};
-
-export const PAGE_SIZE = 500;
+const PAGE_SIZE = 100;
 
 /**
- * The rows listRecords returns, a page at a time (keyset pagination), so
- * memory stays flat however many rows there are. `onPage` may write them out.
+ * The rows listRecords returns (ties broken by id), a page at a time from one
+ * statement that steps as pages are asked for, so memory stays flat however
+ * many rows there are. `onPage` may write them out.
  */
 export async function forEachRecordPage(
   store: Store,
@@ -138,28 +131,17 @@ export async function forEachRecordPage(
   pageSize = PAGE_SIZE,
 ): Promise<number> {
   const { where, args } = filterOf(def, options);
-  // "+c.status": walk the order's index (commitments_due), not the status index
-  // (which would sort every matching row for each page).
+  // "+c.status": walk the order's index (commitments_due) instead of sorting
+  // every row of the status index.
   const filter = where.replace("c.status IN", "+c.status IN");
-  const keys = [...KEYSET[def.name], "c.id"];
-  const picks = keys.map((k, i) => `${k} AS _k${i}`).join(", ");
-  let after: (string | number | null)[] | null = null;
-  let total = 0;
-  for (;;) {
-    const keyset = after ? ` AND (${keys.join(", ")}) > (${keys.map(() => "?").join(", ")})` : "";
-    const rows = await store.query(
-      `${selectOf(def).replace("SELECT c.*", `SELECT c.*, ${picks}`)} WHERE ${filter}${keyset}
-       ORDER BY ${keys.join(", ")} LIMIT ${pageSize}`,
-      [...args, ...(after ?? [])],
-    );
-    if (rows.length === 0) break;
-    const last = rows[rows.length - 1];
-    after = keys.map((_, i) => last[`_k${i}`]);
-    await onPage(rows.map((row) => withExtras(def, row)));
-    total += rows.length;
-    if (rows.length < pageSize) break;
-  }
-  return total;
+  return await store.reading((cursor) =>
+    cursor.pages(
+      `${selectOf(def)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`,
+      args,
+      (rows) => onPage(rows.map((row) => withExtras(def, row))),
+      pageSize,
+    )
+  );
 }
 
 /** How many rows listRecords would return (one count(*) query). */

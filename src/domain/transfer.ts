@@ -22,13 +22,14 @@ import { dropLocalIndexes, ensureLocalIndexes, optimizeAfterBulk } from "../db/d
 
 export const EXPORT_FORMAT = "jdo-export";
 
-const EXPORT_PAGE = 500;
+/** Rows a page: small, like `list`'s pages (see records.ts). */
+const EXPORT_PAGE = 100;
 
 /**
  * Every live row of every kind as one JSON document — the text of
- * JSON.stringify(doc, null, 2) — written a page of rows at a time (keyset
- * pagination on the primary key), so memory stays flat however many rows
- * there are. `write` gets whole lines, without their final newline. Rows are
+ * JSON.stringify(doc, null, 2) — written a page of rows at a time as one
+ * statement per kind steps (all in one snapshot), so memory stays flat
+ * however many rows there are. `write` gets whole lines, without their final newline. Rows are
  * in id order. Returns how many rows of each kind were written.
  */
 export async function writeExport(
@@ -45,33 +46,30 @@ export async function writeExport(
   const head = JSON.stringify(header, null, 2);
   await write(head.slice(0, head.lastIndexOf("\n}")) + ",");
   const counts: Record<string, number> = {};
-  for (const [k, def] of ENTITIES.entries()) {
-    const comma = k < ENTITIES.length - 1 ? "," : "";
-    let after = "";
-    let pending: string | undefined; // the previous page, held back for its comma
-    let count = 0;
-    for (;;) {
-      const rows = await store.query(
-        `SELECT * FROM ${def.table} WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ${EXPORT_PAGE}`,
-        [after],
+  await store.reading(async (cursor) => {
+    for (const [k, def] of ENTITIES.entries()) {
+      const comma = k < ENTITIES.length - 1 ? "," : "";
+      let pending: string | undefined; // the previous page, held back for its comma
+      counts[def.plural] = await cursor.pages(
+        `SELECT * FROM ${def.table} WHERE deleted_at IS NULL ORDER BY id`,
+        [],
+        async (rows) => {
+          // One stringify per page, at the document's depth: its rows, 4 spaces in.
+          const records = rows.map((r) => toRecord(def, r));
+          const text = JSON.stringify({ [def.plural]: records }, null, 2);
+          const body = text.slice(text.indexOf("[\n") + 2, text.lastIndexOf("\n  ]"));
+          await write(pending === undefined ? `  ${JSON.stringify(def.plural)}: [` : pending + ",");
+          pending = body;
+        },
+        EXPORT_PAGE,
       );
-      if (rows.length === 0) break;
-      // One stringify per page, at the document's depth: its rows, 4 spaces in.
-      const text = JSON.stringify({ [def.plural]: rows.map((r) => toRecord(def, r)) }, null, 2);
-      const body = text.slice(text.indexOf("[\n") + 2, text.lastIndexOf("\n  ]"));
-      await write(pending === undefined ? `  ${JSON.stringify(def.plural)}: [` : pending + ",");
-      pending = body;
-      count += rows.length;
-      after = String(rows[rows.length - 1].id);
-      if (rows.length < EXPORT_PAGE) break;
+      await write(
+        pending === undefined
+          ? `  ${JSON.stringify(def.plural)}: []${comma}`
+          : `${pending}\n  ]${comma}`,
+      );
     }
-    await write(
-      pending === undefined
-        ? `  ${JSON.stringify(def.plural)}: []${comma}`
-        : `${pending}\n  ]${comma}`,
-    );
-    counts[def.plural] = count;
-  }
+  });
   await write("}");
   return counts;
 }

@@ -8,6 +8,8 @@ export interface Fit {
   shrink?: number[];
   /** Columns left out, in this order, when shortening alone cannot fit. */
   drop?: number[];
+  /** Columns at least this wide (a later page of a table printed in pages keeps earlier widths). */
+  atLeast?: number[];
   /** Shortens one cell to `width` its own way (e.g. keep "→ TO", cut the deliverable). */
   cut?: (row: number, column: number, width: number) => string | undefined;
 }
@@ -23,7 +25,7 @@ const MIN_SHRUNK = 8;
 export function renderTable(headers: string[], rows: string[][], fit: Fit = {}): string {
   let columns = headers.map((_, i) => i);
   const natural = headers.map((h, i) =>
-    Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
+    Math.max(fit.atLeast?.[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
   );
   const widths = [...natural];
   const limit = fit.width;

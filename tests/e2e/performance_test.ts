@@ -134,4 +134,19 @@ Deno.test("list and list --json page through more rows than one page, as one tab
   // Every row's DUE column starts where the header's does (pages keep the widths).
   const column = lines[0].indexOf("DUE");
   for (const line of lines.slice(1)) assert.match(line.slice(column), /^\d{4}-\d{2}-\d{2} /);
+  // Fitted to a terminal's width, every page keeps every column that fits the first.
+  const fitted = await runJdo(t.home, ["list"], { env: { COLUMNS: "120" } });
+  const rows = fitted.stdout.trimEnd().split("\n");
+  assert.equal(rows.length, 2_346);
+  const status = rows[0].indexOf("STATUS");
+  assert.ok(status > 0, rows[0]);
+  for (const [i, line] of rows.entries()) {
+    if (i === 0) continue;
+    assert.match(line.slice(status), /^(pending|in progress|at risk) /, `row ${i}: ${line}`);
+    assert.ok(visibleLength(line) <= 120, `row ${i} is wider than 120: ${line}`);
+  }
 });
+
+function visibleLength(line: string): number {
+  return [...line].length;
+}

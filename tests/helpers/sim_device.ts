@@ -51,7 +51,7 @@ export async function openSimDevice(
   const path = join(dir, `${name}.db`);
   const client = await openDatabaseFile(path);
   await migrateLocal(client, () => clock.now());
-  const store = new Store(client, clock);
+  const store = new Store(client, clock, path);
   const deviceId = await store.deviceId();
   return {
     name,

@@ -20,7 +20,7 @@ export async function openTempStore(clock: WallClock = systemClock): Promise<Tem
   const path = join(dir, "jdo.db");
   const client = await openDatabaseFile(path);
   await migrateLocal(client, () => clock.now());
-  const store = new Store(client, clock);
+  const store = new Store(client, clock, path);
   let closed = false;
   const close = async () => {
     if (closed) return;

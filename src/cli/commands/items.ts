@@ -12,13 +12,12 @@ import {
   transition,
   type Verb,
 } from "../../domain/actions.ts";
-import { ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
+import { NEIGHBOUR_LIMIT, ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
 import {
   forEachRecordPage,
   type JsonRecord,
   type ListOptions,
   loadRecord,
-  PAGE_SIZE,
   type Progress,
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
@@ -123,6 +122,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   let index: ShortIdIndex | undefined;
   let pending: string | undefined;
   let pages = 0;
+  let shown = 0;
   let widths: number[] = [];
   const total = await forEachRecordPage(store, def, options, async (records) => {
     pages++;
@@ -139,18 +139,19 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
       String(r.id),
       ...(r.commitment_id ? [String(r.commitment_id)] : []),
     ]);
-    // One page only: ask for these ids; more: load every id once (8 bytes each).
-    if (!index && (pages > 1 || records.length === PAGE_SIZE)) {
+    // A few rows: ask for these ids; more: load every id once (8 bytes each).
+    shown += ids.length;
+    if (!index && shown > NEIGHBOUR_LIMIT) {
       index = await ShortIdIndex.load(store);
     }
     const shorts = index ? await index.shortsOf(ids) : await shortIds(store, ids);
     const { headers, rows, fit } = listTable(ctx, def, records, shorts);
-    // Later pages keep the columns at least as wide as the ones printed already.
-    const head = pages === 1 ? headers : widths.map((w) => " ".repeat(w));
-    widths = head.map((h, i) =>
+    // Later pages keep the columns at least as wide as the ones printed
+    // already, and print no header.
+    const table = renderTable(headers, rows, { ...fit, atLeast: widths, width: ctx.io.columns() });
+    widths = headers.map((h, i) =>
       Math.max(widths[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
     );
-    const table = renderTable(head, rows, { ...fit, width: ctx.io.columns() });
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   });
   if (json) {

@@ -1,0 +1,99 @@
+import type { InArgs } from "@libsql/client";
+import { JdoError } from "../errors.ts";
+import { BUSY_TIMEOUT_MS, type Executor, normalise, queryRows, sqliteMessage } from "./database.ts";
+import type { Row } from "./schema.ts";
+
+/** Rows of a long read, handed over a page at a time. */
+export type OnPage = (rows: Row[]) => void | Promise<void>;
+
+export interface RowCursor {
+  /**
+   * Runs one SELECT and gives its rows to `onPage`, `pageSize` at a time, as
+   * the statement steps (no row is read before it is asked for). Returns the
+   * number of rows.
+   */
+  pages(sql: string, args: InArgs, onPage: OnPage, pageSize: number): Promise<number>;
+}
+
+/**
+ * A read-only connection of its own on the database file, for reads of any
+ * length (`list`, `export`, the short-id index): each statement is prepared
+ * once and stepped as pages are asked for, so memory stays flat in the row
+ * count. @libsql/client's `execute()` returns whole result sets, which is why
+ * this reads through the `libsql` package (the same native library
+ * @libsql/client uses for files). Every statement in `fn` sees one snapshot
+ * (one read transaction), so a long export is consistent even when another
+ * process writes meanwhile.
+ */
+export async function withRowCursor<T>(
+  path: string,
+  fn: (cursor: RowCursor) => Promise<T>,
+): Promise<T> {
+  // Loaded on first use, like @libsql/client: most commands never need it.
+  const { default: Database } = await import("libsql");
+  let db: InstanceType<typeof Database>;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db.exec("PRAGMA query_only = 1");
+    db.exec("BEGIN");
+  } catch (error) {
+    throw dbError(`Cannot read the database ${path}`, error);
+  }
+  const cursor: RowCursor = {
+    async pages(sql, args, onPage, pageSize) {
+      let rows: Iterator<unknown>;
+      try {
+        rows = db.prepare(sql).iterate(args as unknown[]);
+      } catch (error) {
+        throw dbError("Cannot read the database", error);
+      }
+      let total = 0;
+      for (;;) {
+        const page: Row[] = [];
+        try {
+          while (page.length < pageSize) {
+            const next = rows.next();
+            if (next.done) break;
+            page.push(plain(next.value as Record<string, unknown>));
+          }
+        } catch (error) {
+          throw dbError("Cannot read the database", error);
+        }
+        if (page.length > 0) await onPage(page);
+        total += page.length;
+        if (page.length < pageSize) return total;
+      }
+    },
+  };
+  try {
+    return await fn(cursor);
+  } finally {
+    try {
+      db.exec("COMMIT");
+    } catch {
+      // Nothing was written; closing ends the read transaction anyway.
+    }
+    db.close();
+  }
+}
+
+/** A cursor over an open transaction: each statement's rows are read at once, then paged. */
+export function executorCursor(ex: Executor): RowCursor {
+  return {
+    async pages(sql, args, onPage, pageSize) {
+      const rows = await queryRows(ex, sql, args);
+      for (let i = 0; i < rows.length; i += pageSize) await onPage(rows.slice(i, i + pageSize));
+      return rows.length;
+    },
+  };
+}
+
+function plain(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const key in row) out[key] = normalise(row[key]);
+  return out;
+}
+
+function dbError(what: string, error: unknown): JdoError {
+  return new JdoError("DB_ERROR", `${what}: ${sqliteMessage(error)}`, { cause: error });
+}

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { JdoError } from "../errors.ts";
+import { openTempStore } from "../../tests/helpers/temp_store.ts";
+import { withRowCursor } from "./row_cursor.ts";
+import { entity } from "./schema.ts";
+import type { Store } from "./store.ts";
+
+async function addInbox(store: Store, n: number, from = 0) {
+  await store.write(async (w) => {
+    for (let i = from; i < from + n; i++) {
+      await w.insert(entity("inbox"), {
+        text: `item ${String(i).padStart(4, "0")}`,
+        status: "open",
+      });
+    }
+  });
+}
+
+Deno.test("row cursor: every row once, in order, in pages of the asked size", async () => {
+  await using t = await openTempStore();
+  await addInbox(t.store, 250);
+  const pages: number[] = [];
+  const texts: string[] = [];
+  const total = await t.store.reading((cursor) =>
+    cursor.pages("SELECT text FROM inbox_items ORDER BY text", [], (rows) => {
+      pages.push(rows.length);
+      for (const row of rows) texts.push(String(row.text));
+    }, 100)
+  );
+  assert.equal(total, 250);
+  assert.deepEqual(pages, [100, 100, 50]);
+  assert.deepEqual(
+    texts,
+    Array.from({ length: 250 }, (_, i) => `item ${String(i).padStart(4, "0")}`),
+  );
+  // Same values as Store.query gives (numbers as numbers, NULL as null).
+  const viaCursor: unknown[] = [];
+  await t.store.reading((cursor) =>
+    cursor.pages(
+      "SELECT id, version, deleted_at, created_at FROM inbox_items ORDER BY id LIMIT 3",
+      [],
+      (rows) => void viaCursor.push(...rows),
+      10,
+    )
+  );
+  assert.deepEqual(
+    viaCursor,
+    await t.store.query(
+      "SELECT id, version, deleted_at, created_at FROM inbox_items ORDER BY id LIMIT 3",
+    ),
+  );
+});
+
+Deno.test("row cursor: one snapshot for the whole read, however others write meanwhile", async () => {
+  await using t = await openTempStore();
+  await addInbox(t.store, 150);
+  const counts: number[] = [];
+  let wrote = false;
+  await t.store.reading(async (cursor) => {
+    await cursor.pages("SELECT id FROM inbox_items", [], async () => {
+      // Another connection commits rows while the read is half-way.
+      if (!wrote) await addInbox(t.store, 20, 1000);
+      wrote = true;
+    }, 100);
+    await cursor.pages("SELECT count(*) AS n FROM inbox_items", [], (rows) => {
+      counts.push(Number(rows[0].n));
+    }, 1);
+  });
+  assert.deepEqual(counts, [150]);
+  const after = await t.store.one("SELECT count(*) AS n FROM inbox_items");
+  assert.equal(after?.n, 170);
+});
+
+Deno.test("row cursor: inside a write, reads see the write's own rows", async () => {
+  await using t = await openTempStore();
+  await addInbox(t.store, 3);
+  const seen = await t.store.write(async (w) => {
+    await w.insert(entity("inbox"), { text: "not committed yet", status: "open" });
+    return await t.store.reading((cursor) =>
+      cursor.pages("SELECT text FROM inbox_items", [], () => {}, 2)
+    );
+  });
+  assert.equal(seen, 4);
+});
+
+Deno.test("row cursor: read-only, and bad SQL or a missing file is a DB_ERROR", async () => {
+  await using t = await openTempStore();
+  await assert.rejects(
+    t.store.reading((cursor) =>
+      cursor.pages("DELETE FROM inbox_items RETURNING id", [], () => {}, 10)
+    ),
+    (error) => error instanceof JdoError && error.code === "DB_ERROR",
+  );
+  await assert.rejects(
+    t.store.reading((cursor) => cursor.pages("SELECT nope FROM inbox_items", [], () => {}, 10)),
+    (error) =>
+      error instanceof JdoError && error.code === "DB_ERROR" &&
+      /no such column/.test(error.message),
+  );
+  await assert.rejects(
+    withRowCursor(`${t.dir}/missing/jdo.db`, (cursor) => cursor.pages("SELECT 1", [], () => {}, 1)),
+    (error) => error instanceof JdoError && error.code === "DB_ERROR",
+  );
+});
