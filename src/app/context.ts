@@ -11,6 +11,7 @@ import {
 } from "../config/secret_store.ts";
 import {
   closeDatabase,
+  ensureKeyedOutbox,
   ensureLocalIndexes,
   migrateLocal,
   openDatabaseFile,
@@ -100,6 +101,7 @@ export function createContext(options: ContextOptions): AppContext {
       client = await openDatabaseFile(paths.database);
       try {
         await migrateLocal(client, () => options.clock.now());
+        await ensureKeyedOutbox(client);
         await ensureLocalIndexes(client);
       } catch (error) {
         client.close();

@@ -6,7 +6,12 @@
  */
 import type { Client } from "@libsql/client";
 import { join } from "node:path";
-import { migrateLocal, openDatabaseFile, queryRows } from "../../src/db/database.ts";
+import {
+  ensureKeyedOutbox,
+  migrateLocal,
+  openDatabaseFile,
+  queryRows,
+} from "../../src/db/database.ts";
 import type { Executor } from "../../src/db/database.ts";
 import { ENTITIES, type Row } from "../../src/db/schema.ts";
 import { Store, type WallClock } from "../../src/db/store.ts";
@@ -51,6 +56,7 @@ export async function openSimDevice(
   const path = join(dir, `${name}.db`);
   const client = await openDatabaseFile(path);
   await migrateLocal(client, () => clock.now());
+  await ensureKeyedOutbox(client);
   const store = new Store(client, clock, path);
   const deviceId = await store.deviceId();
   return {

@@ -1,6 +1,6 @@
 import type { Client } from "@libsql/client";
 import { join } from "node:path";
-import { migrateLocal, openDatabaseFile } from "../../src/db/database.ts";
+import { ensureKeyedOutbox, migrateLocal, openDatabaseFile } from "../../src/db/database.ts";
 import { Store, systemClock, type WallClock } from "../../src/db/store.ts";
 
 export interface TempStore extends AsyncDisposable {
@@ -20,6 +20,7 @@ export async function openTempStore(clock: WallClock = systemClock): Promise<Tem
   const path = join(dir, "jdo.db");
   const client = await openDatabaseFile(path);
   await migrateLocal(client, () => clock.now());
+  await ensureKeyedOutbox(client);
   const store = new Store(client, clock, path);
   let closed = false;
   const close = async () => {
