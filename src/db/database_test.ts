@@ -6,6 +6,7 @@ import {
   openDatabaseFile,
   queryOne,
   queryRows,
+  withRollbackJournal,
 } from "./database.ts";
 
 async function outboxSql(client: Awaited<ReturnType<typeof openDatabaseFile>>): Promise<string> {
@@ -55,6 +56,43 @@ Deno.test("keyed outbox: a rowid outbox is rebuilt WITHOUT ROWID once, every ent
     const sql = await outboxSql(client);
     await ensureKeyedOutbox(client);
     assert.equal(await outboxSql(client), sql, "a second open changes nothing");
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("rollback journal: a bulk load runs without the WAL and the WAL comes back; a reader keeps it WAL", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jdo-test-" });
+  const path = join(dir, "jdo.db");
+  const client = await openDatabaseFile(path);
+  const mode = async () => String((await client.execute("PRAGMA journal_mode")).rows[0][0]);
+  try {
+    await migrateLocal(client, () => new Date());
+    const inside = await withRollbackJournal(client, async () => {
+      await client.execute("INSERT INTO _sync_state (key, value) VALUES ('a', '1')");
+      return await mode();
+    });
+    assert.equal(inside, "delete");
+    assert.equal(await mode(), "wal");
+    // Another process in the middle of a read: the load runs in WAL mode, and waits for nobody.
+    const reader = await openDatabaseFile(path);
+    const tx = await reader.transaction("read");
+    await tx.execute("SELECT count(*) FROM _sync_state");
+    const started = performance.now();
+    const during = await withRollbackJournal(client, async () => {
+      await client.execute("INSERT INTO _sync_state (key, value) VALUES ('b', '2')");
+      return await mode();
+    });
+    assert.equal(during, "wal");
+    assert.ok(performance.now() - started < 5_000, "it did not wait for the reader");
+    tx.close();
+    reader.close();
+    const rows = await queryRows(
+      client,
+      "SELECT key FROM _sync_state WHERE key IN ('a', 'b') ORDER BY key",
+    );
+    assert.deepEqual(rows.map((r) => r.key), ["a", "b"]);
   } finally {
     client.close();
     await Deno.remove(dir, { recursive: true });

@@ -3,7 +3,7 @@
  * hybrid-logical-clock version. It knows the local Store and a CloudStore,
  * nothing of HTTP or files, and every step is safe to replay after a crash.
  */
-import { optimizeAfterBulk, queryRows } from "../db/database.ts";
+import { optimizeAfterBulk, queryRows, withRollbackJournal } from "../db/database.ts";
 import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
 import {
   CONFLICT_GROUPS,
@@ -587,40 +587,50 @@ export async function pull(
   const changed = new Map<string, string[]>();
   const replica = cloud.replicaFile?.();
   const skew = new Map<string, number>();
-  for (const t of SYNCED) {
-    const changedIds: string[] = [];
-    changed.set(t.entity, changedIds);
-    if (replica) {
-      pulled += await store.write(
-        (w) =>
-          mergeFromReplica(
-            w,
-            t,
-            state.watermark,
-            upTo,
-            conflicts,
-            changedIds,
-            noteClockSkew(w, skew),
-          ),
-        { foreignKeys: false, attach: { path: replica, as: "cloud" } },
-      );
-      hooks.onPullProgress?.(pulled);
-      continue;
+  const mergeAll = async () => {
+    for (const t of SYNCED) {
+      const changedIds: string[] = [];
+      changed.set(t.entity, changedIds);
+      if (replica) {
+        pulled += await store.write(
+          (w) =>
+            mergeFromReplica(
+              w,
+              t,
+              state.watermark,
+              upTo,
+              conflicts,
+              changedIds,
+              noteClockSkew(w, skew),
+            ),
+          { foreignKeys: false, attach: { path: replica, as: "cloud" } },
+        );
+        hooks.onPullProgress?.(pulled);
+        continue;
+      }
+      // "~" sorts after every id: rows at exactly the watermark were merged already.
+      let cursor: Cursor = { seq: state.watermark, id: "~" };
+      for (;;) {
+        const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
+        if (page.length === 0) break;
+        pulled += await store.write(
+          (w) => mergePage(w, t, page, conflicts, changedIds, noteClockSkew(w, skew)),
+          { foreignKeys: false },
+        );
+        hooks.onPullProgress?.(pulled);
+        const last = page[page.length - 1];
+        cursor = { seq: Number(last._seq), id: String(last.id) };
+        if (page.length < PAGE_SIZE) break;
+      }
     }
-    // "~" sorts after every id: rows at exactly the watermark were merged already.
-    let cursor: Cursor = { seq: state.watermark, id: "~" };
-    for (;;) {
-      const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
-      if (page.length === 0) break;
-      pulled += await store.write(
-        (w) => mergePage(w, t, page, conflicts, changedIds, noteClockSkew(w, skew)),
-        { foreignKeys: false },
-      );
-      hooks.onPullProgress?.(pulled);
-      const last = page[page.length - 1];
-      cursor = { seq: Number(last._seq), id: String(last.id) };
-      if (page.length < PAGE_SIZE) break;
-    }
+  };
+  // A new device's first download into empty tables is written once, to the
+  // database file (a rollback journal keeps it atomic), instead of to the WAL
+  // and then again by the checkpoint that folds the WAL back.
+  if (replica && state.watermark === 0 && await syncedTablesEmpty(store)) {
+    await withRollbackJournal(store.client, mergeAll);
+  } else {
+    await mergeAll();
   }
   // A large merge changes the tables' shape: fresh statistics keep the
   // repair's joins (and every later query) on their indexes.
@@ -634,6 +644,13 @@ export async function pull(
     if (skew.size > 0) await saveClockSkew(w, skew);
   });
   return { pulled, conflicts };
+}
+
+async function syncedTablesEmpty(store: Store): Promise<boolean> {
+  for (const t of SYNCED) {
+    if (await store.one(`SELECT 1 AS any FROM ${t.table} LIMIT 1`)) return false;
+  }
+  return true;
 }
 
 /**

@@ -124,6 +124,10 @@ Deno.test("sync: upload, second device, edits both ways, delete propagation", as
     assert.match(r.stdout, /↑ 0 uploaded, ↓ 7 downloaded/);
     // An empty device has nothing to back up.
     assert.deepEqual(await filesUnder(join(b.home, "backups")), []);
+    // The first download ran with a rollback journal; the database is in WAL mode again
+    // (header bytes 18 and 19, the file format's write and read versions, are 2 for WAL).
+    const header = (await Deno.readFile(join(b.home, "jdo.db"))).subarray(18, 20);
+    assert.deepEqual([...header], [2, 2], "jdo.db is back in WAL mode");
     const [aIds, bIds, bInbox, aStatus, bStatus] = await Promise.all([
       ids(a),
       ids(b),
