@@ -29,8 +29,9 @@ const EXPORT_PAGE = 100;
  * Every live row of every kind as one JSON document — the text of
  * JSON.stringify(doc, null, 2) — written a page of rows at a time as one
  * statement per kind steps (all in one snapshot), so memory stays flat
- * however many rows there are. `write` gets whole lines, without their final newline. Rows are
- * in id order. Returns how many rows of each kind were written.
+ * however many rows there are. `write` gets whole lines, without their
+ * final newline. Rows are in id order. Returns how many rows of each kind
+ * were written.
  */
 export async function writeExport(
   store: Store,

@@ -17,6 +17,17 @@ export interface Fit {
 const SEPARATOR = 2;
 const MIN_SHRUNK = 8;
 
+/** Each column's width before fitting: its widest cell, header included, and at least `atLeast`. */
+export function naturalWidths(
+  headers: string[],
+  rows: string[][],
+  atLeast: number[] = [],
+): number[] {
+  return headers.map((h, i) =>
+    Math.max(atLeast[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
+  );
+}
+
 /**
  * Left-aligned columns separated by two spaces; the last column is not padded.
  * With a width, no line is longer than it: shrinkable columns are cut with
@@ -24,9 +35,7 @@ const MIN_SHRUNK = 8;
  */
 export function renderTable(headers: string[], rows: string[][], fit: Fit = {}): string {
   let columns = headers.map((_, i) => i);
-  const natural = headers.map((h, i) =>
-    Math.max(fit.atLeast?.[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
-  );
+  const natural = naturalWidths(headers, rows, fit.atLeast);
   const widths = [...natural];
   const limit = fit.width;
   if (limit !== undefined) {

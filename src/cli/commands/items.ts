@@ -21,11 +21,11 @@ import {
   type Progress,
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
-import { style, visibleWidth } from "../../output/colors.ts";
+import { style } from "../../output/colors.ts";
 import { dueLabel } from "../../output/due_label.ts";
 import { plural } from "../../output/plural.ts";
 import { safeLine, safeText } from "../../output/safe_text.ts";
-import { type Fit, renderTable } from "../../output/table.ts";
+import { type Fit, naturalWidths, renderTable } from "../../output/table.ts";
 import { confirmDestructive } from "../confirm.ts";
 import {
   confirmPastDue,
@@ -149,9 +149,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     // Later pages keep the columns at least as wide as the ones printed
     // already, and print no header.
     const table = renderTable(headers, rows, { ...fit, atLeast: widths, width: ctx.io.columns() });
-    widths = headers.map((h, i) =>
-      Math.max(widths[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
-    );
+    widths = naturalWidths(headers, rows, widths);
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   });
   if (json) {
