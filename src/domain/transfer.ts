@@ -18,7 +18,13 @@ import {
 } from "./dates.ts";
 import { toRecord } from "./records.ts";
 import { type JsonEvent, JsonStreamError, scanJson } from "./json_stream.ts";
-import { dropLocalIndexes, ensureLocalIndexes, optimizeAfterBulk } from "../db/database.ts";
+import {
+  dropLocalIndexes,
+  ensureLocalIndexes,
+  optimizeAfterBulk,
+  tablesEmpty,
+  withRollbackJournal,
+} from "../db/database.ts";
 
 export const EXPORT_FORMAT = "jdo-export";
 
@@ -285,98 +291,107 @@ export async function importStream(
   // This libSQL build keeps temporary tables in memory by default: the ids seen
   // (a million rows at most) and index sorts go to a temporary file instead.
   await store.client.execute("PRAGMA temp_store = FILE");
-  await store.write(async (w) => {
-    await w.tx.execute(
-      "CREATE TEMP TABLE IF NOT EXISTS _import_seen (kind TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID",
-    );
-    await w.tx.execute("DELETE FROM temp._import_seen");
-    // A large load: building the local indexes once at the end beats updating them per row.
-    if (options.bulk) await dropLocalIndexes(w.tx);
-    try {
-      const importer = new ChunkImporter(w, result, options.undelete === true);
-      const pending = new Map<EntityDef, Item[]>();
-      let simple: SimpleCommitment[] = [];
-      const flush = async (def: EntityDef) => {
-        const items = pending.get(def) ?? [];
-        if (items.length === 0) return;
-        pending.set(def, []);
-        await importer.items(def, items);
-        done += items.length;
-        onProgress(done);
-      };
-      const flushSimple = async () => {
-        if (simple.length === 0) return;
-        const list = simple;
-        simple = [];
-        await importer.simple(list);
-        done += list.length;
-        onProgress(done);
-      };
-      const plurals = new Map(ENTITIES.map((d) => [d.plural, d]));
-      let events: AsyncIterator<JsonEvent>;
+  // A large load into an empty database (a new home) goes to the file once,
+  // not to the WAL and again at the checkpoint (1M rows: 68 s instead of 88 s).
+  const freshBulk = options.bulk === true &&
+    await tablesEmpty(store.client, ENTITIES.map((d) => d.table));
+  const load = () =>
+    store.write(async (w) => {
+      await w.tx.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _import_seen (kind TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID",
+      );
+      await w.tx.execute("DELETE FROM temp._import_seen");
+      // A large load: building the local indexes once at the end beats updating them per row.
+      if (options.bulk) await dropLocalIndexes(w.tx);
       try {
-        events = scanJson(chunks)[Symbol.asyncIterator]();
-      } catch (error) {
-        throw invalidJson(error);
-      }
-      for (;;) {
-        let next: IteratorResult<JsonEvent>;
+        const importer = new ChunkImporter(w, result, options.undelete === true);
+        const pending = new Map<EntityDef, Item[]>();
+        let simple: SimpleCommitment[] = [];
+        const flush = async (def: EntityDef) => {
+          const items = pending.get(def) ?? [];
+          if (items.length === 0) return;
+          pending.set(def, []);
+          await importer.items(def, items);
+          done += items.length;
+          onProgress(done);
+        };
+        const flushSimple = async () => {
+          if (simple.length === 0) return;
+          const list = simple;
+          simple = [];
+          await importer.simple(list);
+          done += list.length;
+          onProgress(done);
+        };
+        const plurals = new Map(ENTITIES.map((d) => [d.plural, d]));
+        let events: AsyncIterator<JsonEvent>;
         try {
-          next = await events.next();
+          events = scanJson(chunks)[Symbol.asyncIterator]();
         } catch (error) {
-          if (error instanceof JsonStreamError) throw invalidJson(error);
-          throw error;
+          throw invalidJson(error);
         }
-        if (next.done) break;
-        const e = next.value;
-        if (e.kind === "item" && e.key === null) {
-          if (!topArray) await loadDateParser();
-          topArray = true;
-          simple.push(await simpleCommitment(e.value, `item ${e.index + 1}`, dates));
-          if (simple.length >= IMPORT_CHUNK) await flushSimple();
-          continue;
+        for (;;) {
+          let next: IteratorResult<JsonEvent>;
+          try {
+            next = await events.next();
+          } catch (error) {
+            if (error instanceof JsonStreamError) throw invalidJson(error);
+            throw error;
+          }
+          if (next.done) break;
+          const e = next.value;
+          if (e.kind === "item" && e.key === null) {
+            if (!topArray) await loadDateParser();
+            topArray = true;
+            simple.push(await simpleCommitment(e.value, `item ${e.index + 1}`, dates));
+            if (simple.length >= IMPORT_CHUNK) await flushSimple();
+            continue;
+          }
+          if (e.kind === "field") {
+            if (e.key === "" && e.value !== undefined) break; // a scalar document: rejected below
+            header[e.key] = e.value;
+            if (e.key === "format" && e.value !== EXPORT_FORMAT) break;
+            if (e.key === "schema_version") checkSchemaVersion(e.value);
+            const def = plurals.get(e.key);
+            if (def && e.value !== null && e.value !== undefined) {
+              fail(def.plural, "must be a list");
+            }
+            continue;
+          }
+          const def = plurals.get(e.key!);
+          if (!def) continue; // unknown keys are ignored
+          const where = `${def.plural}[${e.index}]`;
+          if (!isObject(e.value)) fail(where, "must be an object");
+          const list = pending.get(def) ?? [];
+          list.push({ def, fields: recordToRow(def, e.value, where), where });
+          pending.set(def, list);
+          if (list.length >= IMPORT_CHUNK) await flush(def);
         }
-        if (e.kind === "field") {
-          if (e.key === "" && e.value !== undefined) break; // a scalar document: rejected below
-          header[e.key] = e.value;
-          if (e.key === "format" && e.value !== EXPORT_FORMAT) break;
-          if (e.key === "schema_version") checkSchemaVersion(e.value);
-          const def = plurals.get(e.key);
-          if (def && e.value !== null && e.value !== undefined) fail(def.plural, "must be a list");
-          continue;
+        if (!topArray && header.format !== EXPORT_FORMAT) {
+          throw new JdoError(
+            "INVALID_INPUT",
+            `Cannot import: expected a jdo export (format "${EXPORT_FORMAT}") or a JSON array of commitments`,
+          );
         }
-        const def = plurals.get(e.key!);
-        if (!def) continue; // unknown keys are ignored
-        const where = `${def.plural}[${e.index}]`;
-        if (!isObject(e.value)) fail(where, "must be an object");
-        const list = pending.get(def) ?? [];
-        list.push({ def, fields: recordToRow(def, e.value, where), where });
-        pending.set(def, list);
-        if (list.length >= IMPORT_CHUNK) await flush(def);
+        for (const def of ENTITIES) await flush(def);
+        await flushSimple();
+        await importer.moveToSameNamed();
+        await importer.checkRestored();
+        if (options.bulk) await ensureLocalIndexes(w.tx);
+        // Deferred foreign keys are checked at commit; check here for a clear message.
+        const broken = await w.query("PRAGMA foreign_key_check");
+        if (broken.length > 0) {
+          const b = broken[0];
+          throw new JdoError(
+            "INVALID_INPUT",
+            `Cannot import: a ${b.table} row refers to a missing ${b.parent} row (nothing was imported)`,
+          );
+        }
+      } finally {
+        await w.tx.execute("DELETE FROM temp._import_seen").catch(() => {});
       }
-      if (!topArray && header.format !== EXPORT_FORMAT) {
-        throw new JdoError(
-          "INVALID_INPUT",
-          `Cannot import: expected a jdo export (format "${EXPORT_FORMAT}") or a JSON array of commitments`,
-        );
-      }
-      for (const def of ENTITIES) await flush(def);
-      await flushSimple();
-      await importer.checkRestored();
-      if (options.bulk) await ensureLocalIndexes(w.tx);
-      // Deferred foreign keys are checked at commit; check here for a clear message.
-      const broken = await w.query("PRAGMA foreign_key_check");
-      if (broken.length > 0) {
-        const b = broken[0];
-        throw new JdoError(
-          "INVALID_INPUT",
-          `Cannot import: a ${b.table} row refers to a missing ${b.parent} row (nothing was imported)`,
-        );
-      }
-    } finally {
-      await w.tx.execute("DELETE FROM temp._import_seen").catch(() => {});
-    }
-  });
+    });
+  await (freshBulk ? withRollbackJournal(store.client, load) : load());
   if (result.imported >= ANALYZE_AFTER_ROWS) await optimizeAfterBulk(store.client);
   // Kinds in their usual order (rows arrive in the document's order).
   const byKind: Record<string, number> = {};
@@ -422,6 +437,23 @@ class ChunkImporter {
       this.#restored.push([def, String(row.id)]);
     }
     this.result.restored += rows.length;
+  }
+
+  /**
+   * After the whole file: its commitments of a stakeholder that was not added
+   * (another of that name is here) move to the one here. Done once at the end,
+   * as one indexed UPDATE per such stakeholder, because a large file's
+   * commitments are inserted a chunk at a time, possibly before its
+   * stakeholders were read (foreign keys are checked at commit). Only this
+   * import's rows can point at those ids: they exist nowhere here.
+   */
+  async moveToSameNamed(): Promise<void> {
+    for (const [from, to] of this.#sameStakeholder) {
+      await this.w.tx.execute({
+        sql: "UPDATE commitments SET stakeholder_id = ? WHERE stakeholder_id = ?",
+        args: [to, from],
+      });
+    }
   }
 
   /** After the whole file: no restored row hangs under a parent that stays deleted. */
@@ -506,12 +538,6 @@ class ChunkImporter {
 
   async items(def: EntityDef, list: Item[]): Promise<void> {
     await this.#see(def.name, list.map((i) => ({ id: String(i.fields.id), where: i.where })));
-    if (def.name === "commitment") {
-      for (const i of list) {
-        const to = this.#sameStakeholder.get(String(i.fields.stakeholder_id));
-        if (to) i.fields.stakeholder_id = to;
-      }
-    }
     const present = await existingIds(this.w, def, list.map((i) => String(i.fields.id)));
     const items = def.name === "stakeholder" ? await this.#mapSameNamed(list, present) : list;
     const fresh = items.filter((i) => !present.has(String(i.fields.id)));

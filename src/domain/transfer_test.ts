@@ -84,3 +84,33 @@ Deno.test("importStream: a list of commitments repeating an item across chunks i
   assert.equal(r.imported, 600);
   assert.equal(r.skipped, 100);
 });
+
+Deno.test("importStream: a large file's commitments join a same-named stakeholder here, whatever the order", async () => {
+  // Another device's export: its own "alex" (another id), commitments listed first and
+  // more than one chunk of them, so they are inserted before its stakeholders are read.
+  const other = "00000000-0000-4000-8000-0000000000bb";
+  const ids = Array.from({ length: 4500 }, (_, i) => uuid(i + 100));
+  const doc = JSON.parse(exportDoc(ids));
+  const file = JSON.stringify({
+    format: doc.format,
+    format_version: 1,
+    schema_version: 1,
+    commitments: doc.commitments.map((c: Record<string, unknown>) => ({
+      ...c,
+      stakeholder_id: other,
+    })),
+    stakeholders: [{ id: other, name: "alex", type: "person" }],
+  });
+  for (const bulk of [false, true]) {
+    await using t = await openTempStore();
+    const here = await importStream(t.store, oneChunk(exportDoc([uuid(1)])), dates);
+    assert.equal(here.imported, 2);
+    const result = await importStream(t.store, pieces(file, 8192), dates, undefined, { bulk });
+    assert.equal(result.imported, 4500, `bulk ${bulk}`);
+    assert.equal(result.skipped, 1, "the file's alex is not added");
+    const owners = await t.store.query(
+      "SELECT stakeholder_id AS s, count(*) AS n FROM commitments GROUP BY stakeholder_id",
+    );
+    assert.deepEqual(owners, [{ s: S, n: 4501 }], `bulk ${bulk}`);
+  }
+});

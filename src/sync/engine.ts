@@ -3,7 +3,7 @@
  * hybrid-logical-clock version. It knows the local Store and a CloudStore,
  * nothing of HTTP or files, and every step is safe to replay after a crash.
  */
-import { optimizeAfterBulk, queryRows, withRollbackJournal } from "../db/database.ts";
+import { optimizeAfterBulk, queryRows, tablesEmpty, withRollbackJournal } from "../db/database.ts";
 import { bulkRowsJson, bulkUpsertSql } from "../db/bulk.ts";
 import {
   CONFLICT_GROUPS,
@@ -627,7 +627,9 @@ export async function pull(
   // A new device's first download into empty tables is written once, to the
   // database file (a rollback journal keeps it atomic), instead of to the WAL
   // and then again by the checkpoint that folds the WAL back.
-  if (replica && state.watermark === 0 && await syncedTablesEmpty(store)) {
+  if (
+    replica && state.watermark === 0 && await tablesEmpty(store.client, SYNCED.map((t) => t.table))
+  ) {
     await withRollbackJournal(store.client, mergeAll);
   } else {
     await mergeAll();
@@ -644,13 +646,6 @@ export async function pull(
     if (skew.size > 0) await saveClockSkew(w, skew);
   });
   return { pulled, conflicts };
-}
-
-async function syncedTablesEmpty(store: Store): Promise<boolean> {
-  for (const t of SYNCED) {
-    if (await store.one(`SELECT 1 AS any FROM ${t.table} LIMIT 1`)) return false;
-  }
-  return true;
 }
 
 /**

@@ -23,6 +23,17 @@ Deno.test("a 100,000-row import leaves no WAL behind, nor do the commands after 
   assert.equal(imported.imported, 100_050);
   const after = await walBytes(t.home);
   assert(after < 1_000_000, `WAL after the import: ${after} bytes`);
+  // Into the empty database it loaded with a rollback journal; it is in WAL mode again
+  // (header bytes 18 and 19 are 2 for WAL).
+  const header = (await Deno.readFile(join(t.home, "jdo.db"))).subarray(18, 20);
+  assert.deepEqual([...header], [2, 2], "jdo.db is back in WAL mode");
+  // A second large import (into a database with rows) goes through the WAL, emptied at exit.
+  const more = join(t.root, "more.json");
+  await Deno.writeTextFile(more, makeDataset(20_000, 7).json);
+  const added = await runJson<{ imported: number }>(t.home, ["import", more, "--json"]);
+  assert.ok(added.imported >= 20_000, `imported ${added.imported}`);
+  const afterMore = await walBytes(t.home);
+  assert(afterMore < 1_000_000, `WAL after the second import: ${afterMore} bytes`);
   const made = await runJson<{ id: string }>(t.home, [
     "commit",
     "Send it",
