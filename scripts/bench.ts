@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
  * jdo benchmarks (`deno task bench`). Starts its own sqld, runs jdo as a user
- * does (`deno run -A --quiet main.ts …`, temp JDO_HOME, JDO_TIMEZONE=UTC) and
+ * does (`deno run -A --quiet <the binary's V8 flags> main.ts …`, temp JDO_HOME, JDO_TIMEZONE=UTC) and
  * compares it with minimal @libsql/client programs doing the same job.
  *
  * Rows:
