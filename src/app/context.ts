@@ -9,13 +9,7 @@ import {
   TokenVault,
   TURSO_PROVIDER,
 } from "../config/secret_store.ts";
-import {
-  closeDatabase,
-  ensureKeyedOutbox,
-  ensureLocalIndexes,
-  migrateLocal,
-  openDatabaseFile,
-} from "../db/database.ts";
+import { closeDatabase, ensureLocalIndexes, openWorkingDatabase } from "../db/database.ts";
 import { Store, type WallClock } from "../db/store.ts";
 import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
 import { JdoError } from "../errors.ts";
@@ -98,10 +92,8 @@ export function createContext(options: ContextOptions): AppContext {
     },
     async store() {
       if (store) return store;
-      client = await openDatabaseFile(paths.database);
+      client = await openWorkingDatabase(paths.database, () => options.clock.now());
       try {
-        await migrateLocal(client, () => options.clock.now());
-        await ensureKeyedOutbox(client);
         await ensureLocalIndexes(client);
       } catch (error) {
         client.close();

@@ -197,6 +197,22 @@ export async function migrateLocal(
   return applied;
 }
 
+/**
+ * The working database at `path`, opened, migrated and in its local shape
+ * (the keyed outbox); closed again when any of that fails.
+ */
+export async function openWorkingDatabase(path: string, now: () => Date): Promise<Client> {
+  const client = await openDatabaseFile(path);
+  try {
+    await migrateLocal(client, now);
+    await ensureKeyedOutbox(client);
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
+}
+
 /** Above this many bytes of WAL, closing the database folds it back into the file. */
 export const WAL_CHECKPOINT_BYTES = 0;
 
@@ -214,11 +230,25 @@ async function walSize(path: string): Promise<number> {
  * for another process: when one is reading or writing, it returns false and
  * a later process's close does the work.
  */
-export async function checkpointWal(client: Client): Promise<boolean> {
-  try {
-    await client.execute("PRAGMA busy_timeout = 50");
+export function checkpointWal(client: Client): Promise<boolean> {
+  return withBusyTimeout(client, 50, async () => {
     const rs = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
     return Number(rs.rows[0]?.[0] ?? 1) === 0;
+  });
+}
+
+/**
+ * Runs `fn` with a busy timeout of `waitMs` instead of BUSY_TIMEOUT_MS (the
+ * usual one comes back after); a failure of `fn` answers false.
+ */
+async function withBusyTimeout(
+  client: Client,
+  waitMs: number,
+  fn: () => Promise<boolean>,
+): Promise<boolean> {
+  try {
+    await client.execute(`PRAGMA busy_timeout = ${waitMs}`);
+    return await fn();
   } catch {
     return false;
   } finally {
@@ -270,16 +300,11 @@ export async function tablesEmpty(ex: Executor, tables: string[]): Promise<boole
   return true;
 }
 
-async function setJournalMode(client: Client, mode: string, waitMs: number): Promise<boolean> {
-  try {
-    await client.execute(`PRAGMA busy_timeout = ${waitMs}`);
+function setJournalMode(client: Client, mode: string, waitMs: number): Promise<boolean> {
+  return withBusyTimeout(client, waitMs, async () => {
     const rs = await client.execute(`PRAGMA journal_mode = ${mode}`);
     return String(rs.rows[0]?.[0]).toLowerCase() === mode;
-  } catch {
-    return false;
-  } finally {
-    await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).catch(() => {});
-  }
+  });
 }
 
 /**

@@ -518,7 +518,7 @@ async function mergeFromReplica(
   const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
   // An empty local table (a new device's first download): plain inserts, no
   // merge to evaluate and nothing of ours for the cloud to catch up on.
-  const empty = (await w.one(`SELECT 1 AS any FROM main.${t.table} LIMIT 1`)) === undefined;
+  const empty = await tablesEmpty(w.tx, [`main.${t.table}`]);
   // Many rows into an empty table: its indexes are built once afterwards
   // (a sort) instead of being updated row by row.
   const indexes = empty && await countInRange(w, t, range, watermark, upTo) >= REBUILD_INDEXES_AT

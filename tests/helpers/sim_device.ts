@@ -6,12 +6,7 @@
  */
 import type { Client } from "@libsql/client";
 import { join } from "node:path";
-import {
-  ensureKeyedOutbox,
-  migrateLocal,
-  openDatabaseFile,
-  queryRows,
-} from "../../src/db/database.ts";
+import { openWorkingDatabase, queryRows } from "../../src/db/database.ts";
 import type { Executor } from "../../src/db/database.ts";
 import { ENTITIES, type Row } from "../../src/db/schema.ts";
 import { Store, type WallClock } from "../../src/db/store.ts";
@@ -54,9 +49,7 @@ export async function openSimDevice(
   clock: SkewedClock,
 ): Promise<SimDevice> {
   const path = join(dir, `${name}.db`);
-  const client = await openDatabaseFile(path);
-  await migrateLocal(client, () => clock.now());
-  await ensureKeyedOutbox(client);
+  const client = await openWorkingDatabase(path, () => clock.now());
   const store = new Store(client, clock, path);
   const deviceId = await store.deviceId();
   return {

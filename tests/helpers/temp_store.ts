@@ -1,6 +1,6 @@
 import type { Client } from "@libsql/client";
 import { join } from "node:path";
-import { ensureKeyedOutbox, migrateLocal, openDatabaseFile } from "../../src/db/database.ts";
+import { openWorkingDatabase } from "../../src/db/database.ts";
 import { Store, systemClock, type WallClock } from "../../src/db/store.ts";
 
 export interface TempStore extends AsyncDisposable {
@@ -18,9 +18,7 @@ export interface TempStore extends AsyncDisposable {
 export async function openTempStore(clock: WallClock = systemClock): Promise<TempStore> {
   const dir = await Deno.makeTempDir({ prefix: "jdo-test-" });
   const path = join(dir, "jdo.db");
-  const client = await openDatabaseFile(path);
-  await migrateLocal(client, () => clock.now());
-  await ensureKeyedOutbox(client);
+  const client = await openWorkingDatabase(path, () => clock.now());
   const store = new Store(client, clock, path);
   let closed = false;
   const close = async () => {
