@@ -23,11 +23,17 @@ const { offsetClock, systemClock } = await import("./src/db/store.ts");
 const { runJdo } = await import("./src/cli/run.ts");
 
 const env = Deno.env.toObject();
-const offset = Number(env.JDO_TEST_CLOCK_OFFSET_MS ?? 0);
+// Tests only. JDO_TEST_WORLD_OFFSET_MS moves the whole test world: this
+// device's clock and the cloud's as read from here (so a test written for a
+// fixed "now" runs the same at any hour). JDO_TEST_CLOCK_OFFSET_MS moves this
+// device's clock alone (a device whose clock is wrong).
+const world = Number(env.JDO_TEST_WORLD_OFFSET_MS ?? 0) || 0;
+const offset = world + (Number(env.JDO_TEST_CLOCK_OFFSET_MS ?? 0) || 0);
 const ctx = createContext({
   env,
   io: denoIo(env, Deno.args.includes("--no-color")),
   clock: offset ? offsetClock(offset) : systemClock,
+  cloudClockOffsetMs: world,
   prompter: terminalPrompter(),
   selfCommand: Deno.build.standalone
     ? [Deno.execPath()]

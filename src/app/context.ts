@@ -27,6 +27,8 @@ export interface AppContext {
   readonly paths: Paths;
   readonly io: Io;
   readonly clock: WallClock;
+  /** Added to the cloud's clock as read (tests only, see LibsqlCloudOptions). */
+  readonly cloudClockOffsetMs: number;
   readonly prompter: Prompter;
   /** Where the cloud token is kept: the OS keyring, else auth.json. */
   readonly tokens: TokenVault;
@@ -47,6 +49,8 @@ export interface ContextOptions {
   env: Env;
   io: Io;
   clock: WallClock;
+  /** Default 0: the cloud's clock as it reads. */
+  cloudClockOffsetMs?: number;
   prompter: Prompter;
   selfCommand: string[];
   /** The keyring to use; null for none; default: the OS keyring where one can answer. */
@@ -67,6 +71,7 @@ export function createContext(options: ContextOptions): AppContext {
     paths,
     io: options.io,
     clock: options.clock,
+    cloudClockOffsetMs: options.cloudClockOffsetMs ?? 0,
     prompter: options.prompter,
     tokens: new TokenVault(keyring, authFileStore(paths.auth, TURSO_PROVIDER)),
     selfCommand: options.selfCommand,

@@ -11,7 +11,7 @@ import { type AppContext, createContext } from "../app/context.ts";
 import { type CapturedIo, captureIo } from "../app/io.ts";
 import { scriptedPrompter } from "../app/prompter.ts";
 import { DEFAULT_SETTINGS, loadSettings, saveSettings } from "../config/settings.ts";
-import { systemClock } from "../db/store.ts";
+import { testClock } from "../../tests/helpers/test_clock.ts";
 import { visibleWidth } from "../output/colors.ts";
 import { runRepl } from "../repl/repl.ts";
 import { runJdo } from "./run.ts";
@@ -38,7 +38,7 @@ async function world(): Promise<World> {
     createContext({
       env: { JDO_HOME: home, JDO_TIMEZONE: "UTC", JDO_SYNC_AUTO: "0" },
       io,
-      clock: systemClock,
+      clock: testClock,
       prompter: scriptedPrompter(answers),
       selfCommand: [],
     });
@@ -51,7 +51,7 @@ async function world(): Promise<World> {
       const ctx = createContext({
         env: { JDO_HOME: home, JDO_TIMEZONE: "UTC", JDO_SYNC_AUTO: "0" },
         io,
-        clock: systemClock,
+        clock: testClock,
         prompter,
         selfCommand: [],
       });

@@ -117,15 +117,18 @@ Deno.test("secrets: a keyring that hangs costs its timeout once, then is not ask
   await using t = await tempAuth();
   const hung = osKeyring(
     "turso:hung",
-    300,
+    1_500,
     new URL("../../tests/helpers/hung_keyring_worker.ts", import.meta.url),
   );
   const vault = new TokenVault(hung, t.file);
   let started = performance.now();
   assert.equal(await vault.save(TOKEN, NOW), "auth store");
   const first = performance.now() - started;
-  assert.ok(first >= 250 && first < 3_000, `first call waited ${first} ms`);
+  // Waits its 1.5 s once, not forever (the worker never answers)…
+  assert.ok(first >= 1_400 && first < 30_000, `first call waited ${first} ms`);
   started = performance.now();
   assert.deepEqual(await vault.find(), { token: TOKEN, source: "auth store" });
-  assert.ok(performance.now() - started < 200, "not asked again");
+  // …and not again: a second wait would take the 1.5 s once more.
+  const again = performance.now() - started;
+  assert.ok(again < 1_000, `asked again: waited ${again} ms`);
 });

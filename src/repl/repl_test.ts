@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { type AppContext, createContext } from "../app/context.ts";
 import { type CapturedIo, captureIo } from "../app/io.ts";
 import { scriptedPrompter } from "../app/prompter.ts";
-import { systemClock } from "../db/store.ts";
+import { testClock } from "../../tests/helpers/test_clock.ts";
 import { visibleWidth } from "../output/colors.ts";
 import {
   completeSlash,
@@ -36,7 +36,7 @@ async function session(
   const ctx = createContext({
     env: { JDO_HOME: home, JDO_TIMEZONE: "UTC" },
     io,
-    clock: systemClock,
+    clock: testClock,
     prompter: scriptedPrompter([]),
     selfCommand: [],
   });

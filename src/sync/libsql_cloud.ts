@@ -37,6 +37,12 @@ export interface LibsqlCloudOptions {
   replicaDir?: string;
   /** Timeout of one HTTP request that writes or reads many rows. */
   requestTimeoutMs?: number;
+  /**
+   * Added to every reading of the cloud's clock. 0 but in tests, where the
+   * whole test world (jdo's clock and the cloud's as jdo reads it) runs at a
+   * fixed instant instead of the machine's time (JDO_TEST_WORLD_OFFSET_MS).
+   */
+  clockOffsetMs?: number;
   /** Timeout of the first check, which tells a dead network quickly. */
   probeTimeoutMs?: number;
   /** Timeout of one replica sync (run in a worker that is stopped at the limit). */
@@ -107,6 +113,10 @@ export class LibsqlCloud implements CloudStore {
   get #remote(): Client {
     this.#timeoutMs = this.#options.requestTimeoutMs ?? 30_000;
     return this.#http;
+  }
+
+  #serverTime(ms: unknown): number {
+    return Number(ms ?? 0) + (this.#options.clockOffsetMs ?? 0);
   }
 
   async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -188,7 +198,7 @@ export class LibsqlCloud implements CloudStore {
   /** Reads the answers of #quickStatements; keeps the directory for readDevices(). */
   #quickAnswer(tables: string[], results: ResultSet[], started: number): QuickChanges | null {
     this.#devices = {
-      serverTimeMs: Number(results[1].rows[0]?.ms ?? 0),
+      serverTimeMs: this.#serverTime(results[1].rows[0]?.ms),
       devices: results[2].rows.map((r) => deviceRecord(r as unknown as Row)),
       midpoint: (started + performance.now()) / 2,
     };
@@ -351,7 +361,7 @@ export class LibsqlCloud implements CloudStore {
         `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
       ], "read"));
     return {
-      serverTimeMs: Number(time.rows[0]?.ms ?? 0),
+      serverTimeMs: this.#serverTime(time.rows[0]?.ms),
       devices: devices.rows.map((r) => deviceRecord(r as unknown as Row)),
       midpoint: (started + performance.now()) / 2,
     };

@@ -73,6 +73,7 @@ export function openCloud(ctx: AppContext, config: SyncConfig, timeoutMs?: numbe
     replicaDir: ctx.paths.cloudDir,
     requestTimeoutMs: timeoutMs,
     probeTimeoutMs: timeoutMs,
+    clockOffsetMs: ctx.cloudClockOffsetMs,
   });
 }
 

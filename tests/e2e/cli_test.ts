@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { basename, dirname, join } from "node:path";
 import { type JdoResult, pool, runJdo, runJson, tempHome } from "../helpers/cli.ts";
+import { testNow } from "../helpers/test_clock.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -709,12 +710,12 @@ Deno.test("db: status --json, backup (0600, backups/jdo-YYYYMMDD-HHMMSS.db), res
   const backupPath = m[1];
   assert.equal(dirname(backupPath), join(H, "backups"));
   assert.match(basename(backupPath), /^jdo-\d{8}-\d{6}\.db$/);
-  // The stamp is the current UTC time.
+  // The stamp is the current UTC time (of the test world).
   const [, y, mo, d, h, mi, se] = /^jdo-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)\.db$/
     .exec(basename(backupPath))!.map(Number);
   const stampMs = Date.UTC(y, mo - 1, d, h, mi, se);
   assert.ok(
-    Math.abs(Date.now() - stampMs) < 120_000,
+    Math.abs(testNow().getTime() - stampMs) < 120_000,
     `stamp of ${basename(backupPath)} is now (UTC)`,
   );
   if (POSIX) {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDataset } from "../../scripts/bench_lib.ts";
 import { MAIN, runJdo, runJson, tempHome } from "../helpers/cli.ts";
+import { clockAtEnv } from "../helpers/test_clock.ts";
 
 async function walBytes(home: string): Promise<number> {
   try {
@@ -88,9 +89,7 @@ Deno.test("--version, --help and completions never load libSQL (they run without
 
 Deno.test("due labels and complete's on-time check read the due date in the commitment's zone", async () => {
   await using t = await tempHome();
-  const at = (iso: string) => ({
-    JDO_TEST_CLOCK_OFFSET_MS: String(Date.parse(iso) - Date.now()),
-  });
+  const at = clockAtEnv;
   // Made in Los Angeles on the 27th, due 17:00 there (01:00Z on the 28th).
   const made = await runJson<{ id: string }>(t.home, [
     "commit",

@@ -31,7 +31,7 @@ Deno.test({
         "tomorrow",
       ]);
       // A title with a terminal escape in it (clear screen), as if synced from elsewhere.
-      await seed(home, ["commit", "Evil \x1b[2J\x1b[31mred", "--to", "Mal", "--due", "friday"]);
+      await seed(home, ["commit", "Evil \x1b[2J\x1b[31mred", "--to", "Mal", "--due", "in 3 days"]);
       for (const width of [40, 120]) {
         await using tmux = new TmuxSession({ name: `narrow${width}` });
         await tmux.start(home, [], width);

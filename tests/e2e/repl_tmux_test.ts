@@ -49,7 +49,7 @@ Deno.test({
       assert.match(dashboard, / 1\.\s+[0-9a-f]{6}\s+.*Ship report → Alice/);
 
       // 2. /commit with the same arguments as `jdo commit`.
-      const commitLine = "/commit Second thing --to Bob --due friday";
+      const commitLine = '/commit Second thing --to Bob --due "in 3 days"';
       await tmux.type(commitLine);
       const committed = await tmux.waitFor("/commit to answer", (s) => answered(s, commitLine));
       assert.match(committed, /Committed [0-9a-f]{6}: "Second thing" to Bob, due \d{4}-\d\d-\d\d/);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startSqld } from "../helpers/sqld.ts";
+import { testNow } from "../helpers/test_clock.ts";
 import {
   device,
   exists,
@@ -299,7 +300,10 @@ Deno.test("sync: a device whose clock runs 1 h fast does not win against a later
   await using b = await device("B");
   const x = await a.json<Row>(["commit", "Skewed", "--to", "Eve", "--due", "2026-12-20", "--json"]);
   // The offset is honoured: A stamps times an hour ahead.
-  assert.ok(Date.parse(String(x.created_at)) > Date.now() + 50 * 60_000, String(x.created_at));
+  assert.ok(
+    Date.parse(String(x.created_at)) > testNow().getTime() + 50 * 60_000,
+    String(x.created_at),
+  );
   assert.equal((await setup(a, server.url, token, ["--no-backup"])).code, 0);
   assert.equal((await setup(b, server.url, token)).code, 0);
 

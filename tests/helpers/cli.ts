@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { testClockEnv } from "./test_clock.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const MAIN = join(REPO_ROOT, "main.ts");
@@ -26,7 +27,7 @@ const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$|INIT_CWD$|COLUM
 
 /**
  * The environment jdo gets in tests: the caller's, without the variables that
- * would change jdo's behaviour, plus a private home, UTC, no automatic sync,
+ * would change jdo's behaviour, plus a private home, the test world's clock and zone, no automatic sync,
  * no colours and no OS keyring; `extra` last.
  */
 export function jdoTestEnv(
@@ -40,7 +41,7 @@ export function jdoTestEnv(
   return {
     ...env,
     JDO_HOME: home,
-    JDO_TIMEZONE: "UTC",
+    ...testClockEnv(), // the test world's clock and zone, never the machine's
     JDO_SYNC_AUTO: "0",
     NO_COLOR: "1",
     JDO_KEYRING: "0", // tokens in the test's auth.json, never the developer's keyring

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SyncReport } from "../../src/sync/service.ts";
+import { testClockEnv } from "./test_clock.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = join(REPO_ROOT, "main.ts");
@@ -75,7 +76,7 @@ function baseEnv(home: string): Record<string, string> {
   return {
     ...env,
     JDO_HOME: home,
-    JDO_TIMEZONE: "UTC",
+    ...testClockEnv(), // the test world's clock and zone, never the machine's
     NO_COLOR: "1",
     JDO_SYNC_AUTO: "0",
     JDO_KEYRING: "0",

@@ -1,7 +1,8 @@
 import type { Client } from "@libsql/client";
 import { join } from "node:path";
 import { openWorkingDatabase } from "../../src/db/database.ts";
-import { Store, systemClock, type WallClock } from "../../src/db/store.ts";
+import { Store, type WallClock } from "../../src/db/store.ts";
+import { testClock } from "./test_clock.ts";
 
 export interface TempStore extends AsyncDisposable {
   store: Store;
@@ -15,7 +16,7 @@ export interface TempStore extends AsyncDisposable {
  * A migrated working database in a fresh temp directory, assembled the way
  * src/app/context.ts does it. Use with `await using`, or call close().
  */
-export async function openTempStore(clock: WallClock = systemClock): Promise<TempStore> {
+export async function openTempStore(clock: WallClock = testClock): Promise<TempStore> {
   const dir = await Deno.makeTempDir({ prefix: "jdo-test-" });
   const path = join(dir, "jdo.db");
   const client = await openWorkingDatabase(path, () => clock.now());

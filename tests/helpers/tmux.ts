@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { testClockEnv } from "./test_clock.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 export const MAIN = join(REPO_ROOT, "main.ts");
@@ -36,7 +37,7 @@ export function tmuxTestName(name: string, available: boolean): string {
 export function jdoEnv(home: string): Record<string, string> {
   return {
     JDO_HOME: home,
-    JDO_TIMEZONE: "UTC",
+    ...testClockEnv(), // the test world's clock and zone, never the machine's
     JDO_SYNC_AUTO: "0",
     NO_COLOR: "1",
     RUST_LOG: "off",

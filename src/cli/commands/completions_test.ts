@@ -6,7 +6,7 @@ import { type AppContext, createContext } from "../../app/context.ts";
 import { type CapturedIo, captureIo } from "../../app/io.ts";
 import { scriptedPrompter } from "../../app/prompter.ts";
 import { ENTITIES } from "../../db/schema.ts";
-import { systemClock } from "../../db/store.ts";
+import { testClock } from "../../../tests/helpers/test_clock.ts";
 import { buildProgram } from "../program.ts";
 import { runJdo } from "../run.ts";
 import {
@@ -29,7 +29,7 @@ function testContext(): { ctx: AppContext; io: CapturedIo } {
   const ctx = createContext({
     env: { JDO_HOME: join(tmpdir(), "jdo-completions-test-never-created"), JDO_TIMEZONE: "UTC" },
     io,
-    clock: systemClock,
+    clock: testClock,
     prompter: scriptedPrompter([]),
     selfCommand: [],
   });

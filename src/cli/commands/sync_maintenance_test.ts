@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createContext } from "../../app/context.ts";
 import { captureIo } from "../../app/io.ts";
 import { scriptedPrompter } from "../../app/prompter.ts";
-import { systemClock } from "../../db/store.ts";
+import { testClock } from "../../../tests/helpers/test_clock.ts";
 import { runJdo } from "../run.ts";
 import { validDeviceName } from "./sync_maintenance.ts";
 
@@ -14,7 +14,7 @@ async function jdo(args: string[], options: { tty: boolean; answers?: boolean[] 
   const ctx = createContext({
     env: { JDO_HOME: join(home, "home"), JDO_TIMEZONE: "UTC", JDO_SYNC_AUTO: "0" },
     io,
-    clock: systemClock,
+    clock: testClock,
     prompter,
     selfCommand: [],
   });
