@@ -11,6 +11,12 @@ import { registerHome } from "./commands/home.ts";
 import { registerSyncCommands } from "./commands/sync.ts";
 import { registerCompletionsCommand } from "./commands/completions.ts";
 import { closest } from "./suggest.ts";
+import type { CommandRunner } from "../repl/repl.ts";
+
+/** Runs command lines through this command tree (for the REPL). */
+export function commandRunner(ctx: AppContext): CommandRunner {
+  return { build: () => buildProgram(ctx), run: runProgram };
+}
 
 /** The whole command tree; also the source of shell completions. */
 export function buildProgram(ctx: AppContext): Command {
@@ -29,7 +35,7 @@ export function buildProgram(ctx: AppContext): Command {
     .showSuggestionAfterError(true)
     // `jdo help [COMMAND…]` is handled by runProgram; this lists it in the help.
     .helpCommand("help [command...]", "show help for a command (also: jdo COMMAND --help)");
-  registerHome(program, ctx);
+  registerHome(program, ctx, commandRunner(ctx));
   registerAddCommands(program, ctx);
   registerItemCommands(program, ctx);
   registerReportCommands(program, ctx);

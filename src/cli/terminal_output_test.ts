@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import type { Command } from "commander";
+import { commandRunner } from "./program.ts";
 import { type AppContext, createContext } from "../app/context.ts";
 import { type CapturedIo, captureIo } from "../app/io.ts";
 import { scriptedPrompter } from "../app/prompter.ts";
@@ -135,7 +135,7 @@ Deno.test("control characters in user text are shown escaped in list, show, the 
   const ctx = w.context(io);
   const input = new PassThrough();
   const output = new PassThrough();
-  const done = runRepl(ctx, {} as Command, undefined, {
+  const done = runRepl(ctx, commandRunner(ctx), undefined, {
     input,
     output,
     terminal: false,

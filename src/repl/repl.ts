@@ -6,7 +6,6 @@ import type { Readable, Writable } from "node:stream";
 import type { AppContext } from "../app/context.ts";
 import { explainFileError } from "../app/file_errors.ts";
 import { PromptCancelled } from "../app/prompter.ts";
-import { buildProgram, runProgram } from "../cli/program.ts";
 import { datesOf } from "../cli/shared.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { ENTITIES } from "../db/schema.ts";
@@ -18,14 +17,16 @@ import { renderDashboard } from "./dashboard.ts";
 import { History, HISTORY_MAX } from "./history.ts";
 import { helpLines, moreCommands, parseSlash, SLASH_COMMANDS, type SlashAction } from "./slash.ts";
 import { SyncLoop } from "./sync_loop.ts";
+import type { ReplSync } from "../sync/repl_hook.ts";
 
-/** The cloud-sync hook the REPL drives; wired up by the sync engine. */
-export interface ReplSync {
-  /** "" when sync is disabled; otherwise e.g. "✓", "⇡3", "offline", "auth error" */
-  indicator(): Promise<string>;
-  /** run one sync in the background; must never throw */
-  syncNow(): Promise<string>; // returns a one-line summary to print for /sync
-  intervalSeconds: number;
+/**
+ * How the REPL runs a command line: the CLI's own command tree, handed in by
+ * the CLI (the REPL never imports the CLI, which starts it: no import circle).
+ */
+export interface CommandRunner {
+  /** A fresh command tree (commander keeps state between parses). */
+  build(): Command;
+  run(program: Command, argv: string[]): Promise<void>;
 }
 
 /** Where the REPL reads and echoes lines; tests pass streams of their own. */
@@ -83,7 +84,7 @@ export function completeSlash(line: string): [string[], string] {
  */
 export async function runRepl(
   ctx: AppContext,
-  _program: Command,
+  commands: CommandRunner,
   sync?: ReplSync,
   options: ReplOptions = {},
 ): Promise<void> {
@@ -145,12 +146,12 @@ export async function runRepl(
 
   /** Runs `jdo ARGV…` in-process; returns false when it failed (already reported). */
   const runCommand = async (argv: string[]): Promise<boolean> => {
-    const program = buildProgram(ctx);
+    const program = commands.build();
     program.hook("postAction", async (_root, action) => {
       if (action.name() === "list") picks = await listedIds(ctx, action);
     });
     try {
-      await runProgram(program, argv);
+      await commands.run(program, argv);
       return true;
     } catch (raw) {
       const error = raw instanceof PromptCancelled

@@ -1,21 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import type { Command } from "commander";
+import { commandRunner } from "../cli/program.ts";
 import { type AppContext, createContext } from "../app/context.ts";
 import { type CapturedIo, captureIo } from "../app/io.ts";
 import { scriptedPrompter } from "../app/prompter.ts";
 import { testClock } from "../../tests/helpers/test_clock.ts";
 import { visibleWidth } from "../output/colors.ts";
-import {
-  completeSlash,
-  NO_SYNC,
-  pickHint,
-  promptText,
-  type ReplSync,
-  runRepl,
-  TEXT_HINT,
-} from "./repl.ts";
+import { completeSlash, NO_SYNC, pickHint, promptText, runRepl, TEXT_HINT } from "./repl.ts";
+import type { ReplSync } from "../sync/repl_hook.ts";
 
 interface Session {
   ctx: AppContext;
@@ -44,7 +37,7 @@ async function session(
   const output = new PassThrough();
   let screen = "";
   output.on("data", (chunk) => screen += String(chunk));
-  const done = runRepl(ctx, {} as Command, sync, { input, output, terminal: false });
+  const done = runRepl(ctx, commandRunner(ctx), sync, { input, output, terminal: false });
   input.write(lines.map((line) => line + "\n").join(""));
   await beforeEnd?.(io);
   input.end();

@@ -1,4 +1,4 @@
-import type { ReplSync } from "./repl.ts";
+import type { ReplSync } from "../sync/repl_hook.ts";
 import { firstLine } from "../errors.ts";
 
 /**

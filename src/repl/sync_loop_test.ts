@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ReplSync } from "./repl.ts";
+import type { ReplSync } from "../sync/repl_hook.ts";
 import { SyncLoop } from "./sync_loop.ts";
 
 /** A sync hook whose syncs finish only when the test says so. */

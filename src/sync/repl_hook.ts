@@ -1,7 +1,15 @@
 import type { AppContext } from "../app/context.ts";
-import type { ReplSync } from "../repl/repl.ts";
 import { resolveSyncConfig } from "./config.ts";
 import { syncStatus } from "./service.ts";
+
+/** The cloud-sync hook the REPL drives. */
+export interface ReplSync {
+  /** "" when sync is disabled; otherwise e.g. "✓", "⇡3", "offline", "auth error" */
+  indicator(): Promise<string>;
+  /** run one sync in the background; must never throw */
+  syncNow(): Promise<string>; // returns a one-line summary to print for /sync
+  intervalSeconds: number;
+}
 
 const AUTH_CODES = new Set(["SYNC_AUTH", "SYNC_READ_ONLY"]);
 
