@@ -4,7 +4,7 @@ import { entity, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import { openTempStore, type TempStore } from "../../tests/helpers/temp_store.ts";
 import { syncOnce } from "./engine.ts";
-import { MemoryCloud, type MemoryCloudClient } from "./memory_cloud.ts";
+import { MemoryCloud, type MemoryCloudClient } from "../../tests/helpers/memory_cloud.ts";
 import { compareWithCloud, repairStore } from "./repair.ts";
 import {
   describeDuration,

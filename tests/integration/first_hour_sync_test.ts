@@ -9,7 +9,7 @@ import { entity } from "../../src/db/schema.ts";
 import { importStream, writeExport } from "../../src/domain/transfer.ts";
 import { oneChunk } from "../../src/domain/json_stream.ts";
 import { syncOnce } from "../../src/sync/engine.ts";
-import { MemoryCloud, type MemoryCloudClient } from "../../src/sync/memory_cloud.ts";
+import { MemoryCloud, type MemoryCloudClient } from "../helpers/memory_cloud.ts";
 import {
   dumpTables,
   FakeTime,

@@ -1,7 +1,9 @@
 /**
- * No import circles in src/: every module of what ships (tests excluded) is
- * read, its static, type and dynamic imports of other src/ modules followed,
- * and any cycle is named module by module.
+ * The shape of src/: no import circles (every module of what ships, tests
+ * excluded, is read, its static, type and dynamic imports of other src/
+ * modules followed, and any cycle is named module by module), and nothing in
+ * src/ that jdo does not ship (every module is reachable from main.ts; test
+ * doubles live under tests/).
  */
 import assert from "node:assert/strict";
 import { dirname, join, relative, resolve } from "node:path";
@@ -26,7 +28,7 @@ async function shippedModules(dir = SRC): Promise<string[]> {
 export function importsOf(path: string, text: string): string[] {
   const out = new Set<string>();
   for (const m of text.matchAll(IMPORT)) {
-    const spec = m[1] ?? m[2];
+    const spec = m[1] ?? m[2] ?? m[3];
     if (!spec.startsWith(".")) continue;
     const target = resolve(dirname(path), spec);
     if (target.startsWith(SRC)) out.add(target);
@@ -78,4 +80,22 @@ Deno.test("src/ has no import circles", async () => {
   assert.ok(graph.size > 50, `read ${graph.size} modules`);
   const cycles = findCycles(graph).map((c) => c.map((p) => relative(REPO_ROOT, p)).join(" → "));
   assert.deepEqual(cycles, [], `import circles:\n${cycles.join("\n")}`);
+});
+
+Deno.test("src/ holds only what ships: every module is reachable from main.ts", async () => {
+  const graph = new Map<string, string[]>();
+  for (const path of await shippedModules()) {
+    graph.set(path, importsOf(path, await Deno.readTextFile(path)));
+  }
+  const main = join(REPO_ROOT, "main.ts");
+  const seen = new Set<string>();
+  const queue = importsOf(main, await Deno.readTextFile(main));
+  while (queue.length) {
+    const next = queue.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    queue.push(...graph.get(next) ?? []);
+  }
+  const unreached = [...graph.keys()].filter((p) => !seen.has(p)).map((p) => relative(SRC, p));
+  assert.deepEqual(unreached, [], "modules in src/ that main.ts never loads");
 });

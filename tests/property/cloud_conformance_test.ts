@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { groupsOfTable, type Row } from "../../src/db/schema.ts";
 import type { CloudStore, PushRow } from "../../src/sync/cloud_store.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
-import { MemoryCloud } from "../../src/sync/memory_cloud.ts";
+import { MemoryCloud } from "../helpers/memory_cloud.ts";
 import { startSqld } from "../helpers/sqld.ts";
 
 const DEVICES = ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"];

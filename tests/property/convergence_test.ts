@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { Row } from "../../src/db/schema.ts";
 import type { CloudStore } from "../../src/sync/cloud_store.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
-import { MemoryCloud, type MemoryCloudClient } from "../../src/sync/memory_cloud.ts";
+import { MemoryCloud, type MemoryCloudClient } from "../helpers/memory_cloud.ts";
 import {
   FakeTime,
   openSimDevice,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { addCommitment, addStakeholder, remove } from "../../src/domain/actions.ts";
 import { entity } from "../../src/db/schema.ts";
 import { syncOnce } from "../../src/sync/engine.ts";
-import { MemoryCloud } from "../../src/sync/memory_cloud.ts";
+import { MemoryCloud } from "../helpers/memory_cloud.ts";
 import { FakeTime, openSimDevice, outboxSize, SkewedClock } from "../helpers/sim_device.ts";
 
 for (const replica of [false, true]) {

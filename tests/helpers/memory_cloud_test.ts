@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createClient } from "@libsql/client";
-import { queryRows } from "../db/database.ts";
-import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
-import type { Row } from "../db/schema.ts";
-import { JdoError } from "../errors.ts";
+import { queryRows } from "../../src/db/database.ts";
+import { LATEST_SCHEMA_VERSION } from "../../src/db/migrations.ts";
+import type { Row } from "../../src/db/schema.ts";
+import { JdoError } from "../../src/errors.ts";
 import { MemoryCloud } from "./memory_cloud.ts";
 
 const A = "aaaaaaaaaaaa";

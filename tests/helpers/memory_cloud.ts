@@ -15,10 +15,10 @@ import {
   MIGRATIONS,
   MIGRATIONS_TABLE,
   SYNCED_TABLES_V1,
-} from "../db/migrations.ts";
-import { columnsOf, ENTITIES, FIELD_VERSIONS, groupsOfTable, q, type Row } from "../db/schema.ts";
-import { mergeRows } from "../db/field_versions.ts";
-import { JdoError } from "../errors.ts";
+} from "../../src/db/migrations.ts";
+import { columnsOf, ENTITIES, FIELD_VERSIONS, groupsOfTable, q, type Row } from "../../src/db/schema.ts";
+import { mergeRows } from "../../src/db/field_versions.ts";
+import { JdoError } from "../../src/errors.ts";
 import type {
   CloudInfo,
   CloudStore,
@@ -27,8 +27,8 @@ import type {
   PushRow,
   QuickChanges,
   RowVersion,
-} from "./cloud_store.ts";
-import { schemaMismatch } from "./libsql_cloud.ts";
+} from "../../src/sync/cloud_store.ts";
+import { schemaMismatch } from "../../src/sync/libsql_cloud.ts";
 
 /** Columns of the conflict log (migration 2, CONFLICTS_V2). */
 const CONFLICT_COLUMNS = [
