@@ -268,3 +268,17 @@ Deno.test({
     await Deno.remove(script);
   },
 });
+
+Deno.test("a command or flag added to the tree is completed by every shell, no generator edited", () => {
+  const tree = program();
+  const gadget = tree.command("gadget").description("a command no generator knows of");
+  gadget.command("polish").description("a subcommand").option("--sheen <level>", "how shiny");
+  for (const [shell, generate] of Object.entries(GENERATORS)) {
+    const before = generate(program());
+    const script = generate(tree);
+    for (const word of ["gadget", "polish", "sheen"]) {
+      assert.ok(!before.includes(word), `${shell}: ${word} before it was added`);
+      assert.ok(script.includes(word), `${shell}: ${word} is completed once added`);
+    }
+  }
+});
