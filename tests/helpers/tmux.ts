@@ -52,6 +52,11 @@ export function baseEnv(): Record<string, string> {
     const value = Deno.env.get(key);
     if (value !== undefined) env[key] = value;
   }
+  // Under `faketime` (deno task test:clock) the session's processes keep the
+  // moved clock of the test run.
+  for (const [key, value] of Object.entries(Deno.env.toObject())) {
+    if (key === "LD_PRELOAD" || key.startsWith("FAKETIME")) env[key] = value;
+  }
   return env;
 }
 
