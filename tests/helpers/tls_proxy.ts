@@ -185,6 +185,7 @@ function caddyfile(
 }
 
 https://localhost:${port}, https://127.0.0.1:${port} {
+	bind 127.0.0.1
 	tls ${certs.certFile} ${certs.keyFile}
 	log {
 		output file ${join(dir, "access.log")}
