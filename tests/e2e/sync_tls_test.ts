@@ -81,7 +81,8 @@ Deno.test({
           env: { DENO_CERT: certs.caFile },
         });
         assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
-        // After the HTTP client's checks passed: the error is the last line.
+        // The HTTP client's checks passed; the replica's first download failed.
+        assert.match(r.stderr, /✓ Connected to localhost:\d+: token accepted/);
         const lines = r.stderr.trimEnd().split("\n");
         assert.match(lines.at(-1)!, UNTRUSTED);
         assert.equal(lines.filter((line) => line.startsWith("jdo:")).length, 1, r.stderr);
