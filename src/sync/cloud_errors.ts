@@ -46,19 +46,27 @@ export function classifyCloudError(error: unknown, host: string, action: string)
       cause: error,
     });
   }
-  const network: [RegExp, string][] = [
+  const network: [RegExp, string, string?][] = [
     [/Connection refused/i, `connection refused: nothing is listening at ${host}`],
     [/dns error|failed to lookup|Name or service not known/i, "unknown host"],
     [/timed out|TimeoutError|deadline/i, "no answer in time"],
+    [
+      /UnknownIssuer|self[- ]signed certificate|unable to get local issuer certificate/i,
+      "its TLS certificate is not trusted by this machine",
+      "for a private CA, set DENO_CERT and SSL_CERT_FILE to its PEM file",
+    ],
     [/certificate|tls|ssl/i, "TLS/certificate error"],
     [
       /connection (closed|reset)|broken pipe|EOF|fetch failed|error sending request|error reading a body/i,
       "the connection was cut",
     ],
   ];
-  for (const [re, why] of network) {
+  for (const [re, why, hint] of network) {
     if (re.test(text)) {
-      return new JdoError("SYNC_UNREACHABLE", `Cannot reach ${host}: ${why}`, { cause: error });
+      return new JdoError("SYNC_UNREACHABLE", `Cannot reach ${host}: ${why}`, {
+        cause: error,
+        hint,
+      });
     }
   }
   if (status !== undefined || error instanceof SyntaxError || /Unexpected token|JSON/i.test(text)) {
