@@ -56,12 +56,12 @@ Deno.test({
 
     const rerun = await setup(a, server.url, await server.token("rw"), ["--no-upload"]);
     assert.equal(rerun.code, 0, rerun.stderr);
-    assert.match(rerun.stderr, /already in this cloud/);
     const mine = await a.json<Listed[]>(["list", "--json"]);
     assert.deepEqual(
       mine.map((r) => r.deliverable).sort(),
       ["Added while expired", "Edited while expired"],
     );
+    assert.match(rerun.stderr, /already in this cloud/);
     assert.equal((await status(a)).pending_changes, 0);
 
     // The cloud got both: a new device sees them.
