@@ -81,6 +81,7 @@ Deno.test({
       ]),
     );
     await a.ok(["import", junk]);
+    await a.ok(["edit", one.id, "--notes", "A's later note"]);
     assert.equal((await syncNow(a)).ok, true);
     // B edits another row and adds one after A's last pull: A has not seen them.
     await b.ok(["edit", two.id, "--notes", "B's unseen note"]);
@@ -108,6 +109,9 @@ Deno.test({
     const note = log.find((c) => c.id === two.id && c.field === "notes");
     assert.ok(note, JSON.stringify(log));
     assert.equal(note.lost?.notes, "B's unseen note");
+    const own = log.find((c) => c.id === one.id && c.field === "notes");
+    assert.ok(own, `A's own edit synced after the backup is logged too: ${JSON.stringify(log)}`);
+    assert.equal(own.lost?.notes, "A's later note");
     assert.ok(
       (await a.json<Conflict[]>(["sync", "conflicts", "--json"]))
         .some((c) => c.conflict_id === edit.conflict_id),
