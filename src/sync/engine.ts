@@ -28,6 +28,7 @@ import type { CloudStore, Cursor, QuickChanges } from "./cloud_store.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
 import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
+import { deleteAbsentFromRestore, deletedByRestore, RESTORE_MARK, restoreMark } from "./restore.ts";
 
 export const PAGE_SIZE = 2_000;
 /** Pulls of at least this many rows refresh the planner's statistics afterwards. */
@@ -81,7 +82,7 @@ function withoutCloudColumns(row: Row): Row {
   return rest;
 }
 
-async function upsertLocal(w: Writer, table: string, rows: Row[]): Promise<void> {
+export async function upsertLocal(w: Writer, table: string, rows: Row[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
   await w.tx.execute({
@@ -126,7 +127,7 @@ function sameGroupValue(a: Row, b: Row, group: FieldGroup): boolean {
   return group.columns.every((c) => (a[c] ?? null) === (b[c] ?? null));
 }
 
-interface LostValue {
+export interface LostValue {
   group: FieldGroup;
   kind: "field" | "delete";
   winner: "local" | "remote";
@@ -239,6 +240,7 @@ async function mergePage(
     [t.entity],
   );
   const winners: Row[] = [];
+  const mark = t.def ? await restoreMark(w) : null;
   for (const raw of remoteRows) {
     const remote = withoutCloudColumns(raw);
     const id = String(remote.id);
@@ -248,7 +250,12 @@ async function mergePage(
     const mine = local.get(id);
     const pending = outbox.get(id);
     if (!mine) {
-      winners.push(remote);
+      if (mark && deletedByRestore(remote, mark)) {
+        await deleteAbsentFromRestore(w, t.def!, [remote], conflicts);
+        changedIds.push(id);
+      } else {
+        winners.push(remote);
+      }
       continue;
     }
     const { row: merged, fromOther, keptOwn } = mergeRows(mine, remote, t.groups);
@@ -345,7 +352,7 @@ async function conflictKnown(w: Writer, c: ConflictRecord): Promise<boolean> {
   return hit !== undefined;
 }
 
-async function recordConflict(
+export async function recordConflict(
   w: Writer,
   c: ConflictRecord,
   l: LostValue,
@@ -515,6 +522,18 @@ async function mergeFromReplica(
   let applied = pendingRows.length
     ? await mergePage(w, t, pendingRows, conflicts, changedIds, skew)
     : 0;
+  const mark = t.def ? await restoreMark(w) : null;
+  if (mark) {
+    // Rows older than a restore here that the restored backup lacked: deleted.
+    const absent = await w.query(
+      `SELECT r.* FROM cloud.${t.table} r WHERE ${range} AND r.deleted_at IS NULL
+         AND r.version < ? AND NOT EXISTS (SELECT 1 FROM main.${t.table} m WHERE m.id = r.id)`,
+      [watermark, upTo, mark],
+    );
+    const rows = absent.map(withoutCloudColumns);
+    await deleteAbsentFromRestore(w, t.def!, rows, conflicts);
+    for (const r of rows) changedIds.push(String(r.id));
+  }
   const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
   // An empty local table (a new device's first download): plain inserts, no
   // merge to evaluate and nothing of ours for the cloud to catch up on.
@@ -896,38 +915,7 @@ export async function resetForCloud(store: Store, cloudId: string): Promise<void
   // with nothing queued, and rows synced to the old cloud would never reach
   // the new one.
   await store.write(async (w) => {
-    await writeSyncState(w, { watermark: "0", cloud_id: cloudId });
+    await writeSyncState(w, { watermark: "0", cloud_id: cloudId, [RESTORE_MARK]: null });
     await enqueueAll(w);
-  });
-}
-
-/**
- * Gives every field of every row a new version and queues it (after `db
- * restore` with sync on): the restored values become current everywhere,
- * and values they overwrite on other devices go to the conflict log, since
- * each queued group's base is the version the backup had.
- */
-export async function restampForSync(store: Store): Promise<void> {
-  await store.write(async (w) => {
-    const version = w.nextVersion();
-    const now = w.nowIso();
-    for (const def of ENTITIES) {
-      // Queue first, while _fv still holds the backup's versions (the base).
-      await w.tx.execute({
-        sql: `INSERT INTO _sync_outbox (entity, id, version, base)
-              SELECT ?, id, ?, ${FIELD_VERSIONS} FROM ${def.table} WHERE true
-              ON CONFLICT(entity, id) DO UPDATE SET version = excluded.version,
-                base = CASE WHEN base IS NULL THEN NULL ELSE json_patch(excluded.base, base) END`,
-        args: [def.name, version],
-      });
-      await w.tx.execute({
-        sql: `UPDATE ${def.table} SET version = ?, updated_at = ?, ${FIELD_VERSIONS} = ?`,
-        args: [
-          version,
-          now,
-          JSON.stringify(Object.fromEntries(groupsOf(def).map((g) => [g.name, version]))),
-        ],
-      });
-    }
   });
 }

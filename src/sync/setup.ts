@@ -18,7 +18,8 @@ import { liveRowCount } from "./engine.ts";
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { syncNow, type SyncReport } from "./service.ts";
 import { acquireSyncLock } from "./lock.ts";
-import { writeSyncState } from "./state.ts";
+import { readSyncState, writeSyncState } from "./state.ts";
+import { RESTORE_MARK } from "./restore.ts";
 import { setDeviceName } from "./devices.ts";
 
 export interface SetupOptions {
@@ -27,6 +28,8 @@ export interface SetupOptions {
   upload?: boolean;
   backup?: boolean;
   yes?: boolean;
+  /** Replace this device's data with the cloud's (after a backup): the only way setup drops local data. */
+  discardLocal?: boolean;
   /** This device's name in the device directory. */
   name?: string;
 }
@@ -44,14 +47,21 @@ You need a database URL and a token. With the Turso CLI (https://docs.turso.tech
 Any libSQL server works too (sqld): use its URL and a token it accepts.
 `;
 
-/** Checks everything before anything is saved: reachable, token, write access, schema. */
-export async function validateCloud(url: string, token: string): Promise<void> {
+/**
+ * Checks everything before anything is saved: reachable, token, write access,
+ * schema. Returns the cloud's id (null when it has none yet).
+ */
+export async function validateCloud(url: string, token: string): Promise<string | null> {
   const cloud = new LibsqlCloud({ url, token, requestTimeoutMs: 10_000 });
   try {
-    const info = await cloud.info();
+    let info = await cloud.info();
     if (info.schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(info.schemaVersion);
-    if (info.schemaVersion < LATEST_SCHEMA_VERSION) await cloud.migrate();
+    if (info.schemaVersion < LATEST_SCHEMA_VERSION || !info.cloudId) {
+      await cloud.migrate();
+      info = await cloud.info();
+    }
     await cloud.assertWritable();
+    return info.cloudId;
   } finally {
     await cloud.close();
   }
@@ -72,8 +82,111 @@ async function startFromCloud(store: Store): Promise<void> {
     for (const def of [...ENTITIES].reverse()) await w.tx.execute(`DELETE FROM ${def.table}`);
     await w.tx.execute("DELETE FROM _sync_conflicts");
     await w.tx.execute("DELETE FROM _sync_outbox");
-    await writeSyncState(w, { watermark: "0", cloud_id: null });
+    await writeSyncState(w, { watermark: "0", cloud_id: null, [RESTORE_MARK]: null });
   }, { foreignKeys: false });
+}
+
+/** Asks (or takes from a flag, or defaults to yes when nobody can be asked). */
+function asker(ctx: AppContext, interactive: boolean) {
+  return (message: string, flag: boolean | undefined, fallback = true) =>
+    flag ?? (interactive ? ctx.prompter.confirm(message, fallback) : Promise.resolve(fallback));
+}
+
+const items = (n: number) => `${n} item${n === 1 ? "" : "s"}`;
+
+/**
+ * Decides what happens to this device's data before the first sync, and
+ * never drops any of it unless --discard-local (or its interactive
+ * equivalent) says so. Data already in this cloud (a re-run to replace a
+ * token) needs no question: its unsynced changes are pushed by the first
+ * sync. Data the cloud lacks is uploaded (merged by id), or, on request,
+ * set aside in a backup while the device starts from the cloud's data.
+ * Returns that backup's path when the device was emptied.
+ */
+async function settleLocalData(
+  ctx: AppContext,
+  store: Store,
+  options: SetupOptions,
+  interactive: boolean,
+  cloudId: string | null,
+): Promise<string | undefined> {
+  const io = ctx.io;
+  if (options.discardLocal && options.upload === true) {
+    throw new JdoError("USAGE", "--upload and --discard-local contradict each other");
+  }
+  const localRows = await liveRowCount(store);
+  const state = await readSyncState(store);
+  const sameCloud = cloudId !== null && state.cloudId === cloudId;
+  const ask = asker(ctx, interactive);
+  if (options.discardLocal) {
+    return await discardLocal(ctx, store, localRows, state.pendingChanges);
+  }
+  if (sameCloud) {
+    // Already this cloud's data: nothing to upload or to decide.
+    if (options.upload === false) {
+      io.err(
+        `This device's data is already in this cloud; --no-upload changes nothing${
+          state.pendingChanges
+            ? ` (${state.pendingChanges} unsynced changes are sent as usual)`
+            : ""
+        }`,
+      );
+    }
+    return undefined;
+  }
+  if (localRows === 0) return undefined;
+  if (options.upload === false) {
+    throw new JdoError(
+      "USAGE",
+      `--no-upload would leave this device's ${
+        items(localRows)
+      } out of the cloud, and a synced device cannot keep items local-only`,
+      {
+        hint:
+          "use --upload to merge them into the cloud, or --discard-local to replace them with the cloud's data (a backup is taken first); nothing was saved",
+      },
+    );
+  }
+  const wantBackup = await ask(
+    `This device has ${items(localRows)}. Back up the local database first?`,
+    options.backup,
+  );
+  if (wantBackup) {
+    io.err(`Backed up to ${await backupNow(store, ctx.paths.backupsDir, ctx.clock.now())}`);
+  }
+  if (await ask(`Upload these ${items(localRows)} to the cloud?`, options.upload)) return undefined;
+  const discard = await ctx.prompter.confirm(
+    `Discard this device's ${
+      items(localRows)
+    } and start from the cloud's data instead? (a backup is taken first)`,
+    false,
+  );
+  if (!discard) {
+    throw new JdoError("CANCELLED", "Nothing was saved; this device's data is unchanged");
+  }
+  return await discardLocal(ctx, store, localRows, state.pendingChanges);
+}
+
+/** --discard-local: back up, then empty the device for the cloud's data. */
+async function discardLocal(
+  ctx: AppContext,
+  store: Store,
+  localRows: number,
+  pending: number,
+): Promise<string> {
+  const backupPath = await backupNow(store, ctx.paths.backupsDir, ctx.clock.now());
+  const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
+  try {
+    await startFromCloud(store);
+  } finally {
+    await lock.release();
+  }
+  ctx.io.err(
+    `Discarded this device's ${items(localRows)}${
+      pending ? ` and ${pending} unsynced changes` : ""
+    }; they are kept in ${backupPath}. Starting from the cloud's data.`,
+  );
+  return backupPath;
 }
 
 export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<SyncReport> {
@@ -115,6 +228,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   let url: string;
   let token: string;
   let tokenFromEnv = false;
+  let cloudId: string | null = null;
   if (interactive) {
     io.out(GUIDANCE);
     let lastUrl = envUrl;
@@ -128,7 +242,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
         if (!tokenInput) throw new JdoError("USAGE", "The token is empty");
         io.secrets.add(tokenInput);
         io.err(`Checking ${hostOf(url)}…`);
-        await validateCloud(url, tokenInput);
+        cloudId = await validateCloud(url, tokenInput);
         token = tokenInput;
         break;
       } catch (error) {
@@ -146,7 +260,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     token = options.tokenStdin ? await readToken(ctx) : envToken!;
     io.secrets.add(token);
     try {
-      await validateCloud(url, token);
+      cloudId = await validateCloud(url, token);
     } catch (error) {
       if (error instanceof JdoError) throw withHint(error, NOTHING_SAVED);
       throw error;
@@ -155,36 +269,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   io.err(s.green(`✓ Connected to ${hostOf(url)}: token accepted, can write, schema compatible`));
 
   const store = await ctx.store();
-  const localRows = await liveRowCount(store);
-  /** The backup this device's data went to when it starts from the cloud's data. */
-  let setAside: string | undefined;
-  if (localRows > 0) {
-    const ask = (message: string, flag: boolean | undefined) =>
-      flag ?? (interactive ? ctx.prompter.confirm(message, true) : Promise.resolve(true));
-    const wantBackup = await ask(
-      `This device has ${localRows} items. Back up the local database first?`,
-      options.backup,
-    );
-    let backupPath: string | undefined;
-    if (wantBackup) {
-      backupPath = await backupNow(store, ctx.paths.backupsDir, ctx.clock.now());
-      io.err(`Backed up to ${backupPath}`);
-    }
-    const upload = await ask(`Upload these ${localRows} items to the cloud?`, options.upload);
-    if (!upload) {
-      backupPath ??= await backupNow(store, ctx.paths.backupsDir, ctx.clock.now());
-      setAside = backupPath;
-      const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
-      try {
-        await startFromCloud(store);
-      } finally {
-        await lock.release();
-      }
-      io.err(
-        `Starting this device from the cloud's data; your old local data is kept in ${backupPath}`,
-      );
-    }
-  }
+  const setAside = await settleLocalData(ctx, store, options, interactive, cloudId);
 
   // The first sync runs with the new configuration held in memory: only
   // when it has worked are the token and the settings saved.

@@ -4,7 +4,8 @@ import { writeFileAtomicStream } from "../../config/atomic_file.ts";
 import { backupNow, inspectBackup, replaceDatabase, setAsideDatabase } from "../../db/backup.ts";
 import { migrateLocal, openDatabaseFile, schemaStatus } from "../../db/database.ts";
 import { ENTITIES } from "../../db/schema.ts";
-import { restampForSync } from "../../sync/engine.ts";
+import { restoreForSync } from "../../sync/restore.ts";
+import { readSyncState } from "../../sync/state.ts";
 import { importStream, writeExport } from "../../domain/transfer.ts";
 import { oneChunk } from "../../domain/json_stream.ts";
 import { JdoError } from "../../errors.ts";
@@ -223,18 +224,37 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
             : `Backed up the current database to ${aside.path}`,
         );
       }
+      const syncOn = (await ctx.settings()).turso_enabled;
+      if (syncOn || await everSynced(ctx)) {
+        // In place, as new edits: every device ends up looking like the backup.
+        const summary = await restoreForSync(
+          await ctx.store(),
+          path,
+          ctx.paths.database,
+          () => ctx.clock.now(),
+        );
+        ctx.io.out(
+          `Restored ${ctx.paths.database} from ${path}: ${summary.restored} rows as in the backup, ${summary.deleted} rows it lacks deleted, ${summary.overwritten} overwritten values kept in jdo sync conflicts`,
+        );
+        if (syncOn) {
+          ctx.io.out(
+            "Sync is on: the next sync makes every device look like the backup (rows created since are deleted there too; undo one with jdo sync conflicts restore ID).",
+          );
+        }
+        return;
+      }
       await ctx.close();
       await replaceDatabase(path, ctx.paths.database);
-      const store = await ctx.store(); // applies migrations the backup may predate
+      await ctx.store(); // applies migrations the backup may predate
       ctx.io.out(`Restored ${ctx.paths.database} from ${path}`);
-      if ((await ctx.settings()).turso_enabled) {
-        // Without new versions the next sync would bring the newer cloud rows
-        // straight back; restamped, the restored rows win and what they
-        // overwrite is kept in the conflict log.
-        await restampForSync(store);
-        ctx.io.out(
-          "Sync is on: the next sync makes the restored data current on every device (overwritten edits go to jdo sync conflicts).",
-        );
-      }
     });
+}
+
+/** Whether this database ever synced with a cloud (a readable one; a corrupt file is replaced whole). */
+async function everSynced(ctx: AppContext): Promise<boolean> {
+  try {
+    return (await readSyncState(await ctx.store())).cloudId !== null;
+  } catch {
+    return false;
+  }
 }

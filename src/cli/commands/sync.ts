@@ -127,7 +127,14 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--url <url>", "database URL (libsql://, https://, wss://; http:// only on localhost)")
     .option("--token-stdin", "read the token from stdin (it is never taken from arguments)")
     .option("--upload", "upload this device's existing data (default)")
-    .option("--no-upload", "start this device from the cloud's data; keep old data as a backup")
+    .option(
+      "--no-upload",
+      "do not upload: refused when this device has data the cloud lacks (see --discard-local)",
+    )
+    .option(
+      "--discard-local",
+      "replace this device's data with the cloud's (backed up first; the only way setup drops local data)",
+    )
     .option("--backup", "back up the local database first (default)")
     .option("--no-backup", "skip the backup")
     .option("--yes", "do not ask (replace an existing configuration)")
@@ -138,6 +145,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       upload?: boolean;
       backup?: boolean;
       yes?: boolean;
+      discardLocal?: boolean;
       name?: string;
     }, command: Command) => {
       const given = (name: string) => command.getOptionValueSource(name) === "cli";
@@ -148,6 +156,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         upload: given("upload") ? opts.upload : undefined,
         backup: given("backup") ? opts.backup : undefined,
         yes: opts.yes,
+        discardLocal: opts.discardLocal,
         name,
       });
       const s = style(ctx.io.color);
