@@ -24,7 +24,8 @@ import {
 import type { Store, Writer } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
 import { parseFieldVersions } from "../db/field_versions.ts";
-import { type ConflictRecord, recordConflict, upsertLocal } from "./engine.ts";
+import { type ConflictRecord, recordConflict } from "./conflict_log.ts";
+import { upsertLocal } from "./synced.ts";
 import { writeSyncState } from "./state.ts";
 
 /** _sync_state key: the version of the last restore (rows older than it that it lacked are gone). */

@@ -14,7 +14,7 @@ import {
   type SyncConfig,
   validateCloudUrl,
 } from "./config.ts";
-import { liveRowCount } from "./engine.ts";
+import { liveRowCount } from "./synced.ts";
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { syncNow, type SyncReport } from "./service.ts";
 import { acquireSyncLock } from "./lock.ts";

@@ -16,7 +16,14 @@ import {
   MIGRATIONS_TABLE,
   SYNCED_TABLES_V1,
 } from "../../src/db/migrations.ts";
-import { columnsOf, ENTITIES, FIELD_VERSIONS, groupsOfTable, q, type Row } from "../../src/db/schema.ts";
+import {
+  columnsOf,
+  ENTITIES,
+  FIELD_VERSIONS,
+  groupsOfTable,
+  q,
+  type Row,
+} from "../../src/db/schema.ts";
 import { mergeRows } from "../../src/db/field_versions.ts";
 import { JdoError } from "../../src/errors.ts";
 import type {

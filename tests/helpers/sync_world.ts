@@ -16,7 +16,9 @@ import {
 import { addCommitment, addTask, capture, remove, transition } from "../../src/domain/actions.ts";
 import { JdoError } from "../../src/errors.ts";
 import type { CloudStore } from "../../src/sync/cloud_store.ts";
-import { pull, push, syncOnce } from "../../src/sync/engine.ts";
+import { syncOnce } from "../../src/sync/engine.ts";
+import { pull } from "../../src/sync/pull.ts";
+import { push } from "../../src/sync/push.ts";
 import { listConflicts, restoreConflict } from "../../src/sync/conflicts.ts";
 import { groupsOfTable } from "../../src/db/schema.ts";
 import {
