@@ -183,7 +183,7 @@ export const ENTITIES: readonly EntityDef[] = [
     name: "cleanup_plan",
     table: "cleanup_plans",
     plural: "cleanup-plans",
-    label: "status",
+    label: "impact_description",
     fields: [
       text("commitment_id", true),
       text("impact_description"),

@@ -3,6 +3,7 @@ import type { Store, Writer } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
 import { addDays, type DateContext, todayIn } from "./dates.ts";
 import { DEFAULT_DUE_TIME, dueInstantMs } from "./due.ts";
+import { followStatusChange } from "./honor.ts";
 
 export { DEFAULT_DUE_TIME };
 export const STAKEHOLDER_TYPES = ["person", "team", "organization", "self"] as const;
@@ -303,7 +304,11 @@ export function transition(d: Domain, verb: Verb, def: EntityDef, row: Row): Pro
       `Cannot ${verb} this ${def.name}: it is ${row.status}; use jdo edit --status to reopen it`,
     );
   }
-  return d.store.write((w) => w.update(def, String(row.id), statusPatch(d, def, row, status)));
+  return d.store.write(async (w) => {
+    const updated = await w.update(def, String(row.id), statusPatch(d, def, row, status));
+    await followStatusChange(w, def.name, updated, status);
+    return updated;
+  });
 }
 
 export function remove(d: Domain, def: EntityDef, id: string): Promise<number> {
