@@ -30,7 +30,6 @@ export const AFFECTING_DAYS = 30;
 export const MAX_AFFECTING = 5;
 
 const DAY_MS = 24 * 3600 * 1000;
-const WEEK_MS = 7 * DAY_MS;
 
 const GRADES: [number, string][] = [
   [97, "A+"],
