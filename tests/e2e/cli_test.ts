@@ -344,6 +344,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
     milestones: 0,
     commitments: 1,
     tasks: 0,
+    "cleanup-plans": 0,
     inbox: 1,
   });
 });

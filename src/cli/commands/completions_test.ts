@@ -187,7 +187,7 @@ Deno.test("bash completes commands, subcommands, flags, flag values and list kin
       "stakeholders visions goals milestones commitments tasks cleanup-plans inbox",
     ],
     [["jdo", "list", "goals", ""], ""],
-    [["jdo", "list", "--json", "c"], "commitments"],
+    [["jdo", "list", "--json", "co"], "commitments"],
     [["jdo", "list", "--status", "at"], "at_risk"],
     [["jdo", "stakeholder", "add", "Bob", "--type", ""], "person team organization self"],
     [["jdo", "--no-color", "sync", "n"], "now"],
