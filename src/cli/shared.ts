@@ -1,5 +1,5 @@
 import type { AppContext } from "../app/context.ts";
-import { ENTITIES, entity, type EntityDef, type EntityName } from "../db/schema.ts";
+import { ENTITIES, entity, type EntityDef, type EntityName, type Row } from "../db/schema.ts";
 import type { Domain } from "../domain/actions.ts";
 import {
   type DateContext,
@@ -169,4 +169,24 @@ export function parseLimit(value: string, flag = "--limit"): number {
   const n = parseInteger(value, flag);
   if (n < 1) throw new JdoError("USAGE", `${flag} must be at least 1 (got "${value}")`);
   return n;
+}
+
+/** "Commitment 3f2a1c is now completed (on time)", or the changed row as JSON. */
+export async function reportTransition(
+  ctx: AppContext,
+  json: boolean | undefined,
+  def: EntityDef,
+  row: Row,
+  updated: Row,
+): Promise<void> {
+  await reportWrite(ctx, json, def, String(row.id), (short) => {
+    const onTime = updated.completed_on_time === 0
+      ? " (late)"
+      : updated.completed_on_time === 1
+      ? " (on time)"
+      : "";
+    return `${def.name[0].toUpperCase()}${def.name.slice(1)} ${short} is now ${
+      String(updated.status).replace("_", " ")
+    }${onTime}`;
+  });
 }

@@ -86,6 +86,9 @@ export const SYNCED_TABLES_V1 = [
   "_sync_conflicts",
 ];
 
+/** Every synced table as of the latest migration. */
+export const SYNCED_TABLES = [...SYNCED_TABLES_V1, "cleanup_plans"];
+
 const CONFLICTS_V1 = `CREATE TABLE IF NOT EXISTS _sync_conflicts (
   id TEXT PRIMARY KEY NOT NULL,
   entity TEXT NOT NULL,
@@ -136,15 +139,23 @@ function everyGroupAt(groups: readonly string[]): string {
   return `json_object(${groups.map((g) => `'${g}', version`).join(", ")})`;
 }
 
+/** Tables, and columns of older tables, that later migrations added: migration 2 predates them. */
+const ADDED_AFTER_V2 = {
+  tables: new Set(["cleanup_plans"]),
+  columns: new Set(["is_notification_task"]),
+};
+
 function perFieldVersions(target: Target): string[] {
   const cloudExtra = target === "cloud" ? ",\n  _seq INTEGER NOT NULL DEFAULT 0,\n  _by TEXT" : "";
   const statements: string[] = [];
   for (const def of ENTITIES) {
+    if (ADDED_AFTER_V2.tables.has(def.table)) continue;
+    const groups = groupsOf(def).filter((g) =>
+      !g.columns.every((c) => ADDED_AFTER_V2.columns.has(c))
+    );
     statements.push(
       `ALTER TABLE ${def.table} ADD COLUMN ${FIELD_VERSIONS} TEXT`,
-      `UPDATE ${def.table} SET ${FIELD_VERSIONS} = ${
-        everyGroupAt(groupsOf(def).map((g) => g.name))
-      }`,
+      `UPDATE ${def.table} SET ${FIELD_VERSIONS} = ${everyGroupAt(groups.map((g) => g.name))}`,
     );
     if (target === "cloud") statements.push(`ALTER TABLE ${def.table} ADD COLUMN _by TEXT`);
   }
@@ -187,6 +198,33 @@ const DEVICE_COLUMNS = `id TEXT PRIMARY KEY NOT NULL,
 const DEVICES_CLOUD = `CREATE TABLE IF NOT EXISTS _jdo_devices (${DEVICE_COLUMNS})`;
 /** This device's copy of the cloud's device list, refreshed at each sync. */
 const DEVICES_LOCAL = `CREATE TABLE IF NOT EXISTS _sync_devices (${DEVICE_COLUMNS})`;
+
+/**
+ * Migration 4: the honor-your-word workflow. Cleanup plans are a synced
+ * table like the others (bookkeeping columns, per-field versions, and on the
+ * cloud the change sequence and author); tasks learn which one is the
+ * stakeholder notification.
+ */
+function honorYourWord(target: Target): string[] {
+  const cloudExtra = target === "cloud" ? ",\n  _seq INTEGER NOT NULL DEFAULT 0,\n  _by TEXT" : "";
+  return [
+    `CREATE TABLE IF NOT EXISTS cleanup_plans (${COMMON},
+  commitment_id TEXT NOT NULL REFERENCES commitments(id) DEFERRABLE INITIALLY DEFERRED,
+  impact_description TEXT,
+  mitigation_actions TEXT,
+  notification_task_id TEXT REFERENCES tasks(id) DEFERRABLE INITIALLY DEFERRED,
+  status TEXT NOT NULL CHECK (status IN ('planned','in_progress','completed','skipped','cancelled')),
+  completed_at TEXT,
+  skipped_reason TEXT,
+  ${FIELD_VERSIONS} TEXT${cloudExtra})`,
+    target === "cloud"
+      ? `CREATE INDEX IF NOT EXISTS cleanup_plans_seq ON cleanup_plans(_seq, id)`
+      : `CREATE INDEX IF NOT EXISTS cleanup_plans_commitment ON cleanup_plans(commitment_id)`,
+    `ALTER TABLE tasks ADD COLUMN is_notification_task INTEGER`,
+    // Rows written before: the new field's group at the row's version, like migration 2 did.
+    `UPDATE tasks SET ${FIELD_VERSIONS} = json_set(coalesce(${FIELD_VERSIONS}, '{}'), '$.is_notification_task', version)`,
+  ];
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -238,6 +276,11 @@ export const MIGRATIONS: readonly Migration[] = [
     statements(target) {
       return [target === "local" ? DEVICES_LOCAL : DEVICES_CLOUD];
     },
+  },
+  {
+    version: 4,
+    name: "cleanup plans, notification tasks",
+    statements: honorYourWord,
   },
 ];
 

@@ -9,6 +9,7 @@ export type EntityName =
   | "milestone"
   | "commitment"
   | "task"
+  | "cleanup_plan"
   | "inbox";
 
 export type FieldType = "text" | "int" | "real" | "bool" | "json";
@@ -169,10 +170,34 @@ export const ENTITIES: readonly EntityDef[] = [
       { name: "order", type: "int" },
       { name: "estimated_hours", type: "real" },
       text("status", true),
+      // Since migration 4: the "Notify <stakeholder>" task that marking at risk adds.
+      { name: "is_notification_task", type: "bool" },
     ],
     statuses: ["pending", "in_progress", "completed", "skipped"],
     parents: [
       { column: "commitment_id", entity: "commitment", onDelete: "cascade" },
+    ],
+  },
+  {
+    // Since migration 4: the honor-your-word recovery of an at-risk commitment.
+    name: "cleanup_plan",
+    table: "cleanup_plans",
+    plural: "cleanup-plans",
+    label: "impact_description",
+    fields: [
+      text("commitment_id", true),
+      text("impact_description"),
+      { name: "mitigation_actions", type: "json" },
+      text("notification_task_id"),
+      text("status", true),
+      text("completed_at"),
+      text("skipped_reason"),
+    ],
+    statuses: ["planned", "in_progress", "completed", "skipped", "cancelled"],
+    linked: ["status", "completed_at", "skipped_reason"],
+    parents: [
+      { column: "commitment_id", entity: "commitment", onDelete: "cascade" },
+      { column: "notification_task_id", entity: "task", onDelete: "nullify" },
     ],
   },
   {

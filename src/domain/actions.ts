@@ -1,40 +1,15 @@
 import { entity, type EntityDef, type Row } from "../db/schema.ts";
-import type { Store, Writer } from "../db/store.ts";
+import type { Writer } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
-import { addDays, type DateContext, todayIn } from "./dates.ts";
+import { addDays, todayIn } from "./dates.ts";
 import { DEFAULT_DUE_TIME, dueInstantMs } from "./due.ts";
+import { followStatusChange } from "./honor.ts";
+import { type Domain, optionalText, requireText } from "./input.ts";
 
 export { DEFAULT_DUE_TIME };
+export { type Domain, optionalText, requireText };
 export const STAKEHOLDER_TYPES = ["person", "team", "organization", "self"] as const;
 export const REVIEW_INTERVALS = [7, 30, 90] as const;
-const MAX_TEXT = 20_000;
-
-/** What the domain needs from the outside world: the store and "now". */
-export interface Domain {
-  store: Store;
-  dates(): DateContext;
-}
-
-export function requireText(value: string | undefined, what: string): string {
-  const text = (value ?? "").trim();
-  if (text === "") {
-    throw new JdoError("INVALID_INPUT", `The ${what} cannot be empty`);
-  }
-  if (text.length > MAX_TEXT) {
-    throw new JdoError(
-      "INVALID_INPUT",
-      `The ${what} is too long (${text.length} characters; at most ${MAX_TEXT})`,
-    );
-  }
-  return text;
-}
-
-export function optionalText(value: string | undefined, what: string): string | null {
-  if (value === undefined) return null;
-  const text = value.trim();
-  return text === "" ? null : requireText(text, what);
-}
-
 /** The form two stakeholder names are compared in: case-insensitive, Unicode-aware. */
 export function stakeholderKey(name: string): string {
   return name.trim().normalize("NFC").toLowerCase();
@@ -303,7 +278,11 @@ export function transition(d: Domain, verb: Verb, def: EntityDef, row: Row): Pro
       `Cannot ${verb} this ${def.name}: it is ${row.status}; use jdo edit --status to reopen it`,
     );
   }
-  return d.store.write((w) => w.update(def, String(row.id), statusPatch(d, def, row, status)));
+  return d.store.write(async (w) => {
+    const updated = await w.update(def, String(row.id), statusPatch(d, def, row, status));
+    await followStatusChange(w, def.name, updated, status);
+    return updated;
+  });
 }
 
 export function remove(d: Domain, def: EntityDef, id: string): Promise<number> {

@@ -1,98 +1,82 @@
 import type { Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
-import { addDays } from "./dates.ts";
-import { dueInstantMs } from "./due.ts";
+import { todayIn } from "./dates.ts";
+import { dueInstantMs, dueZone } from "./due.ts";
 import {
-  type CommitmentFacts,
-  type IntegrityCounts,
+  AFFECTING_DAYS,
+  type AffectingCommitment,
+  type AtRiskFacts,
+  buildReport,
   type IntegrityReport,
-  reportFrom,
+  MAX_AFFECTING,
+  PERIOD_DAYS,
+  type PeriodFacts,
   type WeekTally,
 } from "./integrity.ts";
 
-const OPEN = "('pending', 'in_progress', 'at_risk')";
-const ms = (iso: unknown) => iso ? Date.parse(String(iso)) : null;
+const DAY_MS = 24 * 3600 * 1000;
+const LIVE = "deleted_at IS NULL";
 
 /**
- * The integrity report of every live commitment in the store, from aggregate
- * queries on the commitments_by_status index. Only the rows whose lateness
- * depends on their time zone (open and due within a day of today, where the
- * zone decides) or on a timestamp comparison (marked at risk) are read one by
- * one, and their due instants are converted once per distinct (date, time,
- * zone). Same result as computeIntegrity over every row.
+ * The integrity report of the live data in the store. Counts come from
+ * aggregate queries (the commitments_by_status index); only the few rows
+ * that need a per-row rule are read one by one: commitments ever marked at
+ * risk, cleanup plans, and the handful affecting the score.
  */
 export async function integrityOf(
   store: Store,
   now: Date,
   timeZone: string,
 ): Promise<IntegrityReport> {
-  // Outside [today−1, today+1] (UTC dates) a due date is past or future in every zone.
-  const today = now.toISOString().slice(0, 10);
-  const lo = addDays(today, -1);
-  const hi = addDays(today, 1);
+  const nowMs = now.getTime();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const periodStart = iso(nowMs - PERIOD_DAYS * DAY_MS);
+  const previousStart = iso(nowMs - 2 * PERIOD_DAYS * DAY_MS);
   const totals = await store.one(
     `SELECT
-       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND status = 'completed') AS completed,
-       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND status = 'completed'
+       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed') AS completed,
+       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
           AND completed_on_time) AS on_time,
-       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND status = 'abandoned') AS abandoned,
-       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND status = 'completed'
-          AND NOT coalesce(completed_on_time, 0) AND marked_at_risk_at IS NULL) AS late_done,
-       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND status IN ${OPEN}
-          AND due_date < ?1 AND marked_at_risk_at IS NULL) AS late_open`,
-    [lo],
+       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'abandoned') AS abandoned,
+       (SELECT max(updated_at) FROM commitments WHERE ${LIVE} AND status = 'abandoned')
+          AS last_abandoned_at`,
   );
-  const counts: IntegrityCounts = {
-    completed: Number(totals?.completed ?? 0),
-    onTime: Number(totals?.on_time ?? 0),
-    abandoned: Number(totals?.abandoned ?? 0),
-    late: Number(totals?.late_done ?? 0) + Number(totals?.late_open ?? 0),
-    notified: 0,
+  const periodCounts = async (from: string, to: string | null): Promise<PeriodFacts> => {
+    const row = await store.one(
+      `SELECT count(*) AS completed, coalesce(sum(completed_on_time = 1), 0) AS on_time
+       FROM commitments WHERE ${LIVE} AND status = 'completed'
+       AND completed_at >= ?1 AND (?2 IS NULL OR completed_at < ?2)`,
+      [from, to],
+    );
+    return { completed: Number(row?.completed ?? 0), onTime: Number(row?.on_time ?? 0) };
   };
-  const columns = "status, due_date, due_time, timezone, completed_on_time, marked_at_risk_at";
-  const delicate = [
-    ...await store.query(
-      `SELECT ${columns} FROM commitments WHERE deleted_at IS NULL
-       AND status IN ${OPEN} AND marked_at_risk_at IS NULL AND due_date BETWEEN ?1 AND ?2`,
-      [lo, hi],
-    ),
-    ...await store.query(
-      `SELECT ${columns} FROM commitments WHERE deleted_at IS NULL
-       AND status IN ('pending', 'in_progress', 'at_risk', 'completed')
-       AND marked_at_risk_at IS NOT NULL
-       AND (status <> 'completed' OR NOT coalesce(completed_on_time, 0))`,
-    ),
-  ];
-  const dueCache = new Map<string, number>();
-  const dueOf = (r: Row) => {
-    const key = `${r.due_date}|${r.due_time}|${r.timezone}`;
-    let due = dueCache.get(key);
-    if (due === undefined) {
-      due = dueInstantMs(r, timeZone);
-      dueCache.set(key, due);
-    }
-    return due;
-  };
-  const nowMs = now.getTime();
-  for (const r of delicate) {
-    const f: CommitmentFacts = {
+
+  const marked = await store.query(
+    `SELECT status, due_date, due_time, timezone, completed_on_time, marked_at_risk_at, created_at
+     FROM commitments WHERE ${LIVE} AND marked_at_risk_at IS NOT NULL`,
+  );
+  const atRisk: AtRiskFacts[] = marked.map((r: Row) => {
+    const markedAt = Date.parse(String(r.marked_at_risk_at));
+    return {
+      dueDate: String(r.due_date),
+      dueAt: dueInstantMs(r, timeZone),
+      markedAt,
+      markedDate: todayIn({ now: new Date(markedAt), timeZone: dueZone(r, timeZone) }),
+      createdAt: Date.parse(String(r.created_at)),
       status: String(r.status),
-      dueAt: dueOf(r),
       completedOnTime: r.completed_on_time === null ? null : Boolean(r.completed_on_time),
-      completedAt: null,
-      markedAtRiskAt: ms(r.marked_at_risk_at),
     };
-    const late = f.status === "completed" ? !f.completedOnTime : f.dueAt < nowMs;
-    if (!late) continue;
-    counts.late++;
-    if (f.markedAtRiskAt !== null && f.markedAtRiskAt < f.dueAt) counts.notified++;
-  }
+  });
+
+  const plans = (await store.query(`SELECT status, created_at FROM cleanup_plans WHERE ${LIVE}`))
+    .map((r) => ({ status: String(r.status), createdAt: Date.parse(String(r.created_at)) }));
+
   const weekRows = await store.query(
     `SELECT date(completed_at, 'weekday 0', '-6 days') AS week,
        sum(coalesce(completed_on_time, 0) <> 0) AS on_time,
        sum(coalesce(completed_on_time, 0) = 0) AS late
      FROM commitments
-     WHERE deleted_at IS NULL AND status = 'completed' AND completed_at IS NOT NULL
+     WHERE ${LIVE} AND status = 'completed' AND completed_at IS NOT NULL
      GROUP BY week`,
   );
   const weeks: WeekTally = new Map();
@@ -103,5 +87,52 @@ export async function integrityOf(
       late: Number(w.late),
     });
   }
-  return reportFrom(counts, weeks, nowMs);
+
+  const lastAbandoned = totals?.last_abandoned_at;
+  return buildReport({
+    completed: Number(totals?.completed ?? 0),
+    onTime: Number(totals?.on_time ?? 0),
+    abandoned: Number(totals?.abandoned ?? 0),
+    atRisk,
+    plans,
+    weeks,
+    lastAbandonedAt: lastAbandoned ? Date.parse(String(lastAbandoned)) : null,
+    // No actual-hours categories are recorded yet: accuracy keeps its clean slate.
+    estimates: [],
+    current: await periodCounts(periodStart, null),
+    previous: await periodCounts(previousStart, periodStart),
+    affecting: await affectingCommitments(store, iso(nowMs - AFFECTING_DAYS * DAY_MS)),
+  }, nowMs);
+}
+
+/**
+ * The commitments that lowered the score in the last 30 days: late
+ * completions (newest first), then abandonments, at most five in all.
+ */
+async function affectingCommitments(store: Store, since: string): Promise<AffectingCommitment[]> {
+  const select = (at: string) =>
+    `SELECT c.id, c.deliverable, s.name AS stakeholder, c.${at} AS at
+     FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id
+     WHERE c.${LIVE}`;
+  const late = await store.query(
+    `${select("completed_at")} AND c.status = 'completed' AND NOT coalesce(c.completed_on_time, 0)
+     AND c.completed_at >= ? ORDER BY c.completed_at DESC, c.id LIMIT ?`,
+    [since, MAX_AFFECTING],
+  );
+  const abandoned = late.length >= MAX_AFFECTING ? [] : await store.query(
+    `${select("updated_at")} AND c.status = 'abandoned' AND c.updated_at >= ?
+     ORDER BY c.updated_at DESC, c.id LIMIT ?`,
+    [since, MAX_AFFECTING - late.length],
+  );
+  const out = (r: Row, reason: AffectingCommitment["reason"]): AffectingCommitment => ({
+    id: String(r.id),
+    deliverable: String(r.deliverable),
+    stakeholder: String(r.stakeholder ?? ""),
+    reason,
+    at: String(r.at),
+  });
+  return [
+    ...late.map((r) => out(r, "completed late")),
+    ...abandoned.map((r) => out(r, "abandoned")),
+  ];
 }

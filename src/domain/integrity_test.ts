@@ -1,220 +1,221 @@
+/**
+ * The integrity formula as the original jdo defines it (its tests of
+ * IntegrityMetrics and IntegrityService are the spec): weights, grade scale,
+ * warning credit, streak rules, estimation accuracy and trends.
+ */
 import assert from "node:assert/strict";
-import fc from "fast-check";
-import { type CommitmentFacts, computeIntegrity, gradeFor, streakWeeks } from "./integrity.ts";
+import {
+  type AtRiskFacts,
+  cleanupCompletionRate,
+  compositeScore,
+  estimationAccuracy,
+  gradeFor,
+  notificationTimeliness,
+  shownScore,
+  streakOf,
+  trendOf,
+  warningCredit,
+  type WeekTally,
+} from "./integrity.ts";
 
-const DAY = 86_400_000;
-const WEEK = 7 * DAY;
-// Wednesday 2025-01-15 12:00 UTC; its week starts Monday 2025-01-13.
-const NOW = Date.UTC(2025, 0, 15, 12);
-const MONDAY = Date.UTC(2025, 0, 13);
+const perfect = {
+  onTimeRate: 1,
+  notificationTimeliness: 1,
+  cleanupCompletionRate: 1,
+  estimationAccuracy: 1,
+  streakWeeks: 0,
+};
+const DAY = 24 * 3600 * 1000;
+const NOW = Date.parse("2026-06-10T12:00:00Z");
 
-function fact(partial: Partial<CommitmentFacts>): CommitmentFacts {
+Deno.test("composite: 35/25/25/10 weights; a clean slate scores 95 (A)", () => {
+  assert.equal(compositeScore(perfect), 95);
+  assert.equal(gradeFor(compositeScore(perfect)), "A");
+});
+
+Deno.test("composite: streak bonus is 2 points a week, at most 5", () => {
+  assert.equal(shownScore(compositeScore({ ...perfect, streakWeeks: 1 })), 97);
+  assert.equal(gradeFor(shownScore(compositeScore({ ...perfect, streakWeeks: 1 }))), "A+");
+  assert.equal(compositeScore({ ...perfect, streakWeeks: 3 }), 100);
+  assert.equal(compositeScore({ ...perfect, streakWeeks: 10 }), 100);
+  const zero = { ...perfect, onTimeRate: 0, notificationTimeliness: 0, cleanupCompletionRate: 0 };
+  assert.equal(compositeScore({ ...zero, estimationAccuracy: 0 }), 0);
+});
+
+Deno.test("composite: a mixed record (0.8, 0.6, 0.7, 0.9, 2 weeks) scores 73.5, C", () => {
+  const score = compositeScore({
+    onTimeRate: 0.8,
+    notificationTimeliness: 0.6,
+    cleanupCompletionRate: 0.7,
+    estimationAccuracy: 0.9,
+    streakWeeks: 2,
+  });
+  assert.equal(shownScore(score), 73.5);
+  assert.equal(gradeFor(shownScore(score)), "C");
+});
+
+Deno.test("grade scale of SPEC §1 at every boundary; shown scores never round up across one", () => {
+  const scale: [number, string][] = [
+    [100, "A+"],
+    [97, "A+"],
+    [96.9, "A"],
+    [93, "A"],
+    [90, "A-"],
+    [87, "B+"],
+    [83, "B"],
+    [80, "B-"],
+    [77, "C+"],
+    [73, "C"],
+    [70, "C-"],
+    [67, "D+"],
+    [63, "D"],
+    [60, "D-"],
+    [59.9, "F"],
+    [0, "F"],
+  ];
+  for (const [score, grade] of scale) assert.equal(gradeFor(score), grade, String(score));
+  assert.equal(shownScore(96.96), 96.9);
+  assert.equal(shownScore(0.97 * 100), 97);
+});
+
+Deno.test("warning credit: 7+ days full, due day or after none, linear between", () => {
+  assert.equal(warningCredit(7), 1);
+  assert.equal(warningCredit(30), 1);
+  assert.equal(warningCredit(0), 0);
+  assert.equal(warningCredit(-3), 0);
+  assert.equal(warningCredit(3), 3 / 7);
+});
+
+function marked(
+  dueDate: string,
+  markedDate: string,
+  extra: Partial<AtRiskFacts> = {},
+): AtRiskFacts {
+  const dueAt = Date.parse(`${dueDate}T17:00:00Z`);
+  const markedAt = Date.parse(`${markedDate}T10:00:00Z`);
   return {
-    status: "pending",
-    dueAt: NOW + DAY,
+    dueDate,
+    dueAt,
+    markedAt,
+    markedDate,
+    createdAt: Date.parse("2026-01-01T00:00:00Z"),
+    status: "at_risk",
     completedOnTime: null,
-    completedAt: null,
-    markedAtRiskAt: null,
-    ...partial,
+    ...extra,
   };
 }
 
-/** Completed `weeksAgo` weeks before NOW's week, on Tuesday of that week. */
-function done(weeksAgo: number, onTime = true): CommitmentFacts {
-  const at = MONDAY - weeksAgo * WEEK + DAY;
-  return fact({
-    status: "completed",
-    dueAt: onTime ? at + DAY : at - DAY,
-    completedAt: at,
-    completedOnTime: onTime,
-  });
-}
-
-Deno.test("gradeFor: every boundary of the SPEC's scale", () => {
-  const table: [number, string][] = [
-    [100, "A+"],
-    [97, "A+"],
-    [96.99, "A"],
-    [93, "A"],
-    [92.99, "A-"],
-    [90, "A-"],
-    [89.99, "B+"],
-    [87, "B+"],
-    [86.99, "B"],
-    [83, "B"],
-    [82.99, "B-"],
-    [80, "B-"],
-    [79.99, "C+"],
-    [77, "C+"],
-    [76.99, "C"],
-    [73, "C"],
-    [72.99, "C-"],
-    [70, "C-"],
-    [69.99, "D+"],
-    [67, "D+"],
-    [66.99, "D"],
-    [63, "D"],
-    [62.99, "D-"],
-    [60, "D-"],
-    [59.99, "F"],
-    [0, "F"],
-  ];
-  for (const [score, grade] of table) assert.equal(gradeFor(score), grade, `score ${score}`);
-});
-
-Deno.test("no history: perfect rates, score 100, A+, no streak", () => {
-  const r = computeIntegrity([], NOW);
-  assert.deepEqual(
-    {
-      score: r.score,
-      grade: r.grade,
-      on_time_rate: r.on_time_rate,
-      completed: r.completed,
-      on_time: r.on_time,
-      at_risk: r.at_risk,
-      abandoned: r.abandoned,
-      streak_weeks: r.streak_weeks,
-    },
-    {
-      score: 100,
-      grade: "A+",
-      on_time_rate: 1,
-      completed: 0,
-      on_time: 0,
-      at_risk: 0,
-      abandoned: 0,
-      streak_weeks: 0,
-    },
+Deno.test("timeliness: averages warnings; none counted is a clean slate", () => {
+  assert.equal(notificationTimeliness([]), 1);
+  assert.equal(notificationTimeliness([marked("2026-06-20", "2026-06-10")]), 1);
+  assert.equal(notificationTimeliness([marked("2026-06-13", "2026-06-10")]), 3 / 7);
+  assert.equal(notificationTimeliness([marked("2026-06-10", "2026-06-10")]), 0);
+  assert.equal(notificationTimeliness([marked("2026-06-07", "2026-06-10")]), 0);
+  assert.equal(
+    notificationTimeliness([
+      marked("2026-06-20", "2026-06-10"),
+      marked("2026-06-10", "2026-06-10"),
+    ]),
+    0.5,
   );
 });
 
-Deno.test("on-time rate: completed on or before due / completed", () => {
-  const facts = [done(0, true), done(0, false), done(1, true), fact({ status: "pending" })];
-  const r = computeIntegrity(facts, NOW);
-  assert.equal(r.completed, 3);
-  assert.equal(r.on_time, 2);
-  assert.equal(r.on_time_rate, 0.667);
+Deno.test("timeliness: a backfilled commitment (recorded after its due instant) does not count", () => {
+  const backfilled = marked("2026-06-01", "2026-06-10", {
+    createdAt: Date.parse("2026-06-09T00:00:00Z"),
+  });
+  assert.equal(notificationTimeliness([backfilled]), 1);
+  // Recorded before it was due and flagged after: a warning that came too late.
+  const late = marked("2026-06-01", "2026-06-10", {
+    createdAt: Date.parse("2026-05-20T00:00:00Z"),
+  });
+  assert.equal(notificationTimeliness([late, backfilled]), 0);
 });
 
-Deno.test("at-risk: counts flags given before the due date among commitments that became late", () => {
-  const facts = [
-    // Completed late, flagged before due: counts.
-    fact({
-      status: "completed",
-      dueAt: NOW - 3 * DAY,
-      completedAt: NOW - DAY,
-      completedOnTime: false,
-      markedAtRiskAt: NOW - 4 * DAY,
-    }),
-    // Open and past due, flagged exactly at the due instant: too late, does not count.
-    fact({ status: "at_risk", dueAt: NOW - DAY, markedAtRiskAt: NOW - DAY }),
-    // Open and past due, flagged after due: late, not counted.
-    fact({ status: "at_risk", dueAt: NOW - 2 * DAY, markedAtRiskAt: NOW - DAY }),
-    // Open and past due, never flagged.
-    fact({ status: "in_progress", dueAt: NOW - DAY }),
-    // Flagged but not late (due tomorrow): neither late nor counted.
-    fact({ status: "at_risk", dueAt: NOW + DAY, markedAtRiskAt: NOW - DAY }),
-    // Completed on time: not late.
-    done(0, true),
-    // Abandoned past due: not counted as late.
-    fact({ status: "abandoned", dueAt: NOW - DAY }),
-  ];
-  const r = computeIntegrity(facts, NOW);
-  assert.equal(r.late, 4);
-  assert.equal(r.at_risk, 1);
-  assert.equal(r.at_risk_rate, 0.25);
-  assert.equal(r.abandoned, 1);
-});
-
-Deno.test("streak: consecutive weeks with a completion and no late completion", () => {
-  // This week, last week and the week before: 3.
-  assert.equal(streakWeeks([done(0), done(1), done(2)], NOW), 3);
-  // Nothing yet this week: counting starts at last week.
-  assert.equal(streakWeeks([done(1), done(2)], NOW), 2);
-  // A gap week ends the streak.
-  assert.equal(streakWeeks([done(0), done(2), done(3)], NOW), 1);
-  // A late completion in a week ends the streak there.
-  assert.equal(streakWeeks([done(0), done(1), done(1, false), done(2)], NOW), 1);
-  assert.equal(streakWeeks([done(0, false), done(1)], NOW), 0);
-  // Nothing this week or last week: 0.
-  assert.equal(streakWeeks([done(2), done(3)], NOW), 0);
-  // Only completed rows count.
-  assert.equal(streakWeeks([fact({ status: "pending", completedAt: NOW })], NOW), 0);
-  // Weeks start on Monday 00:00 UTC: Sunday 23:59 is the previous week.
-  const sunday = fact({
+Deno.test("timeliness: an at-risk commitment delivered on time does not count against the score", () => {
+  const recovered = marked("2026-06-11", "2026-06-10", {
     status: "completed",
-    completedAt: MONDAY - 60_000,
     completedOnTime: true,
   });
-  const monday = fact({ status: "completed", completedAt: MONDAY, completedOnTime: true });
-  assert.equal(streakWeeks([monday], NOW), 1);
-  assert.equal(streakWeeks([sunday], NOW), 1); // last week counts when this week is empty
-  assert.equal(streakWeeks([monday, sunday], NOW), 2);
+  assert.equal(notificationTimeliness([recovered]), 1);
+  const deliveredLate = { ...recovered, completedOnTime: false };
+  assert.equal(notificationTimeliness([deliveredLate]), 1 / 7);
 });
 
-Deno.test("score: 60% on-time + 25% at-risk + 15% kept, + streak (≤5), rounded, capped at 100", () => {
-  // 4 completed, 3 on time; the late one was flagged in time; 1 abandoned.
-  const late = fact({
-    status: "completed",
-    dueAt: MONDAY - 3 * WEEK,
-    completedAt: MONDAY - 3 * WEEK + DAY,
-    completedOnTime: false,
-    markedAtRiskAt: MONDAY - 3 * WEEK - DAY,
-  });
-  const facts = [done(0), done(1), done(5), late, fact({ status: "abandoned" })];
-  const r = computeIntegrity(facts, NOW);
-  // on-time 0.75, at-risk 1/1, kept 1 - 1/5 = 0.8, streak 2:
-  // 100 * (0.45 + 0.25 + 0.12) + 2 = 84 → B
-  assert.equal(r.on_time_rate, 0.75);
-  assert.equal(r.at_risk_rate, 1);
-  assert.equal(r.streak_weeks, 2);
-  assert.equal(r.score, 84);
-  assert.equal(r.grade, "B");
-
-  // Everything late and unflagged, everything abandoned: F.
-  const bad = [
-    fact({ status: "completed", dueAt: NOW - 2 * DAY, completedAt: NOW, completedOnTime: false }),
-    fact({ status: "abandoned" }),
-  ];
-  const rb = computeIntegrity(bad, NOW);
-  // on-time 0, at-risk 0/1, kept 1 - 1/2: 100 * 0.075 = 7.5 → 8
-  assert.equal(rb.score, 8);
-  assert.equal(rb.grade, "F");
-
-  // The streak bonus is capped at 5 points and the score at 100.
-  const long = Array.from({ length: 10 }, (_, i) => done(i));
-  const rl = computeIntegrity(long, NOW);
-  assert.equal(rl.streak_weeks, 10);
-  assert.equal(rl.score, 100);
-  const almost = [...long, done(0, false)];
-  // on-time 10/11 → 54.5; the late one was not flagged → at-risk 0/1; kept 15; streak 0 → 70
-  const ra = computeIntegrity(almost, NOW);
-  assert.equal(ra.streak_weeks, 0);
-  assert.equal(ra.score, 70);
-  assert.equal(ra.grade, "C-");
-});
-
-Deno.test("property: score in 0..100, grade matches score, counts are consistent", () => {
-  const statusArb = fc.constantFrom("pending", "in_progress", "at_risk", "completed", "abandoned");
-  const factArb = fc.record({
-    status: statusArb,
-    dueAt: fc.integer({ min: NOW - 60 * DAY, max: NOW + 60 * DAY }),
-    completedOnTime: fc.option(fc.boolean(), { nil: null }),
-    completedAt: fc.option(fc.integer({ min: NOW - 60 * DAY, max: NOW }), { nil: null }),
-    markedAtRiskAt: fc.option(fc.integer({ min: NOW - 60 * DAY, max: NOW }), { nil: null }),
-  });
-  fc.assert(
-    fc.property(fc.array(factArb, { maxLength: 40 }), (facts) => {
-      const r = computeIntegrity(facts, NOW);
-      assert.ok(Number.isInteger(r.score) && r.score >= 0 && r.score <= 100);
-      assert.equal(r.grade, gradeFor(r.score));
-      assert.ok(r.on_time <= r.completed);
-      assert.ok(r.at_risk <= r.late);
-      assert.ok(r.on_time_rate >= 0 && r.on_time_rate <= 1);
-      assert.equal(r.completed, facts.filter((f) => f.status === "completed").length);
-      assert.equal(r.abandoned, facts.filter((f) => f.status === "abandoned").length);
-      assert.ok(r.streak_weeks >= 0);
-    }),
-    { numRuns: 300 },
+Deno.test("cleanup rate: carried out (completed, or notified) over plans not cancelled", () => {
+  const plan = (status: string) => ({ status, createdAt: NOW });
+  assert.equal(cleanupCompletionRate([]), 1);
+  assert.equal(
+    cleanupCompletionRate(["completed", "completed", "in_progress", "planned"].map(plan)),
+    0.75,
   );
+  assert.equal(cleanupCompletionRate(["skipped", "completed"].map(plan)), 0.5);
+  assert.equal(cleanupCompletionRate(["cancelled"].map(plan)), 1);
+});
+
+function weeks(...list: [string, number, number][]): WeekTally {
+  return new Map(
+    list.map(([monday, onTime, late]) => [Date.parse(`${monday}T00:00:00Z`), { onTime, late }]),
+  );
+}
+
+Deno.test("streak: weeks with completions all on time, newest first; a late week ends it", () => {
+  assert.equal(streakOf(new Map(), null), 0);
+  assert.equal(streakOf(weeks(["2026-06-08", 1, 0]), null), 1);
+  assert.equal(streakOf(weeks(["2026-06-08", 0, 1]), null), 0);
+  assert.equal(
+    streakOf(weeks(["2026-06-08", 1, 0], ["2026-06-01", 2, 0], ["2026-05-25", 1, 0]), null),
+    3,
+  );
+  assert.equal(
+    streakOf(weeks(["2026-06-08", 1, 0], ["2026-06-01", 0, 1], ["2026-05-25", 1, 0]), null),
+    1,
+  );
+  // A quiet week neither adds nor breaks.
+  assert.equal(streakOf(weeks(["2026-06-08", 1, 0], ["2026-05-25", 1, 0]), null), 2);
+});
+
+Deno.test("streak: an abandonment resets it; only weeks after the abandonment's week count", () => {
+  const three = weeks(["2026-06-08", 1, 0], ["2026-06-01", 1, 0], ["2026-05-25", 1, 0]);
+  assert.equal(streakOf(three, Date.parse("2026-06-03T10:00:00Z")), 1);
+  assert.equal(streakOf(three, Date.parse("2026-06-09T10:00:00Z")), 0);
+  assert.equal(streakOf(three, Date.parse("2026-05-01T10:00:00Z")), 3);
+});
+
+Deno.test("estimation accuracy: fewer than 5 estimated tasks is the benefit of the doubt", () => {
+  assert.deepEqual(estimationAccuracy([], NOW), { accuracy: 1, count: 0 });
+  const one = [{ category: "much_longer", completedAt: NOW }];
+  assert.deepEqual(estimationAccuracy(one, NOW), { accuracy: 1, count: 1 });
+});
+
+Deno.test("estimation accuracy: on target 1, off lowers it, recent weighs more, >90 days ignored", () => {
+  const at = (category: string, daysAgo: number) => ({
+    category,
+    completedAt: NOW - daysAgo * DAY,
+  });
+  const onTarget = Array.from({ length: 5 }, (_, i) => at("on_target", i));
+  assert.deepEqual(estimationAccuracy(onTarget, NOW), { accuracy: 1, count: 5 });
+  const mixed = [
+    at("on_target", 0),
+    at("shorter", 0),
+    at("longer", 1),
+    at("much_longer", 2),
+    at("much_shorter", 3),
+  ];
+  const m = estimationAccuracy(mixed, NOW);
+  assert.equal(m.count, 5);
+  assert.ok(m.accuracy < 1 && m.accuracy > 0, String(m.accuracy));
+  const decayed = [at("on_target", 0), ...[31, 32, 33, 34].map((d) => at("much_longer", d))];
+  const dd = estimationAccuracy(decayed, NOW);
+  assert.equal(dd.count, 5);
+  assert.ok(dd.accuracy > 0.5, String(dd.accuracy));
+  const old = Array.from({ length: 5 }, () => at("much_longer", 100));
+  assert.deepEqual(estimationAccuracy(old, NOW), { accuracy: 1, count: 0 });
+});
+
+Deno.test("trend: a change of more than 0.05 is up or down; exactly 0.05 is stable", () => {
+  assert.equal(trendOf(0.7, 0.8), "up");
+  assert.equal(trendOf(0.8, 0.7), "down");
+  assert.equal(trendOf(0.8, 0.82), "stable");
+  assert.equal(trendOf(0.8, 0.85), "stable");
 });

@@ -36,6 +36,7 @@ const ACTIVE: Record<string, readonly string[] | null> = {
   milestone: ["pending", "in_progress"],
   task: ["pending", "in_progress"],
   inbox: ["open"],
+  cleanup_plan: ["planned", "in_progress"],
   stakeholder: null,
 };
 
@@ -46,6 +47,7 @@ const ORDER: Record<string, string> = {
   milestone: "c.target_date, c.created_at",
   task: 'c.commitment_id, c."order", c.created_at',
   inbox: "c.created_at",
+  cleanup_plan: "c.created_at",
   stakeholder: "lower(c.name)",
 };
 
@@ -180,6 +182,11 @@ export async function loadRecord(
       [id],
     );
     record.tasks = tasks.map((t) => toRecord(entity("task"), t));
+    const plan = await store.one(
+      `SELECT * FROM cleanup_plans WHERE commitment_id = ? AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`,
+      [id],
+    );
+    if (plan) record.cleanup_plan = toRecord(entity("cleanup_plan"), plan);
   }
   if (def.name === "goal") {
     const milestones = await store.query(

@@ -9,5 +9,6 @@ export function kindCount(
   def: { name: string; plural: string },
 ): string {
   if (def.name === "inbox") return plural(count, "inbox item");
+  if (def.name === "cleanup_plan") return plural(count, "cleanup plan");
   return plural(count, def.name, def.plural);
 }

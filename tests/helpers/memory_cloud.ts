@@ -14,7 +14,7 @@ import {
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
   MIGRATIONS_TABLE,
-  SYNCED_TABLES_V1,
+  SYNCED_TABLES,
 } from "../../src/db/migrations.ts";
 import {
   columnsOf,
@@ -173,7 +173,7 @@ export class MemoryCloud {
   }
 
   #migrate(): void {
-    for (const table of SYNCED_TABLES_V1) {
+    for (const table of SYNCED_TABLES) {
       if (!this.#tables.has(table)) this.#tables.set(table, new Map());
     }
     this.#schemaVersion = Math.max(this.#schemaVersion, LATEST_SCHEMA_VERSION);

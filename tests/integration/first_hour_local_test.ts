@@ -267,7 +267,10 @@ Deno.test("22: counts use the singular for one", async () => {
   await j.json(["task", "add", String(c.id), "T1"]);
   const file = join(j.root, "one.json");
   const exported = ok(await j.run(["export", "--out", file]), "export");
-  assert.match(exported.stderr, /1 stakeholder, 0 visions, .*1 commitment, 1 task, 0 inbox items/);
+  assert.match(
+    exported.stderr,
+    /1 stakeholder, 0 visions, .*1 commitment, 1 task, 0 cleanup plans, 0 inbox items/,
+  );
   await using k = await inProcessJdo();
   const imported = ok(await k.run(["import", file]), "import");
   assert.equal(
@@ -277,7 +280,7 @@ Deno.test("22: counts use the singular for one", async () => {
   const status = ok(await k.run(["db", "status"]), "db status");
   assert.match(
     status.stdout,
-    /Rows: +1 stakeholder, 0 visions, 0 goals, 0 milestones, 1 commitment, 1 task, 0 inbox items/,
+    /Rows: +1 stakeholder, 0 visions, 0 goals, 0 milestones, 1 commitment, 1 task, 0 cleanup plans, 0 inbox items/,
   );
   const t2 = await k.json(["task", "add", String(c.id), "T2"]);
   assert.ok(t2.id);

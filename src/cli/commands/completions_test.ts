@@ -127,6 +127,7 @@ Deno.test("completion tree mirrors commander: every command, flag and list kind"
     "milestones",
     "commitments",
     "tasks",
+    "cleanup-plans",
     "inbox",
   ]);
 });
@@ -136,7 +137,7 @@ for (const [shell, generate] of Object.entries(GENERATORS)) {
     const script = generate(program());
     for (const name of TOP_LEVEL) assert.match(script, new RegExp(`\\b${name}\\b`), name);
     includes(script, shell === "fish" ? "-l 'due'" : "--due");
-    includes(script, "stakeholders visions goals milestones commitments tasks inbox");
+    includes(script, "stakeholders visions goals milestones commitments tasks cleanup-plans inbox");
   });
 }
 
@@ -181,9 +182,12 @@ Deno.test("bash completes commands, subcommands, flags, flag values and list kin
     [["jdo", "comp"], "complete completions"],
     [["jdo", "commit", "Report", "--d"], "--due"],
     [["jdo", "commit", "--to", ""], ""], // any name: nothing to offer
-    [["jdo", "list", ""], "stakeholders visions goals milestones commitments tasks inbox"],
+    [
+      ["jdo", "list", ""],
+      "stakeholders visions goals milestones commitments tasks cleanup-plans inbox",
+    ],
     [["jdo", "list", "goals", ""], ""],
-    [["jdo", "list", "--json", "c"], "commitments"],
+    [["jdo", "list", "--json", "co"], "commitments"],
     [["jdo", "list", "--status", "at"], "at_risk"],
     [["jdo", "stakeholder", "add", "Bob", "--type", ""], "person team organization self"],
     [["jdo", "--no-color", "sync", "n"], "now"],
@@ -239,6 +243,7 @@ Deno.test({
     const cases: [string, string[]][] = [
       ["jdo sync s", ["setup", "status"]],
       ["jdo list ", [
+        "cleanup-plans",
         "commitments",
         "goals",
         "inbox",

@@ -12,6 +12,8 @@ import {
   transition,
   type Verb,
 } from "../../domain/actions.ts";
+import { followStatusChange } from "../../domain/honor.ts";
+import { registerHonorCommands } from "./honor.ts";
 import { NEIGHBOUR_LIMIT, ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
 import {
   forEachRecordPage,
@@ -36,6 +38,7 @@ import {
   parseHours,
   parseInteger,
   printJson,
+  reportTransition,
   reportWrite,
   resolveArg,
   statusArg,
@@ -95,6 +98,10 @@ function listTable(
     stakeholder: ["TYPE", (r) => String(r.type)],
     inbox: ["CAPTURED", (r) => String(r.created_at).slice(0, 10)],
     task: ["COMMITMENT", (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)],
+    cleanup_plan: [
+      "COMMITMENT",
+      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id),
+    ],
   };
   const more = extra[def.name];
   const headers = [
@@ -107,7 +114,7 @@ function listTable(
     id(r),
     ...(more ? [more[1](r)] : []),
     ...(def.statuses ? [status(r)] : []),
-    truncate(safeLine(String(r[def.label])), 70),
+    truncate(safeLine(String(r[def.label] ?? "")), 70),
   ]);
   return { headers, rows, fit: { shrink: [headers.length - 1] } };
 }
@@ -400,7 +407,8 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
       await assertStakeholderNameFree(w, patch.name, String(row.id));
     }
     if (to !== undefined) patch.stakeholder_id = (await stakeholderByName(w, to)).id;
-    await w.update(def, String(row.id), patch);
+    const updated = await w.update(def, String(row.id), patch);
+    if (status !== undefined) await followStatusChange(w, def.name, updated, String(patch.status));
   });
   await reportWrite(
     ctx,
@@ -411,7 +419,7 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
   );
 }
 
-const VERB_HELP: Record<Verb, string> = {
+export const VERB_HELP: Record<Verb, string> = {
   start: "Mark a commitment, task or milestone as in progress",
   complete: "Complete a commitment, task or milestone (goal/vision: achieved; inbox: triaged)",
   "at-risk": "Warn that a commitment is at risk of missing its due date",
@@ -458,7 +466,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     await editRow(ctx, id, opts);
   });
 
-  for (const verb of ["start", "complete", "at-risk", "abandon"] as Verb[]) {
+  for (const verb of ["start", "complete"] as Verb[]) {
     program.command(verb)
       .description(VERB_HELP[verb])
       .argument("<id>", "item ID or prefix")
@@ -466,18 +474,10 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
       .action(async (id: string, opts: { json?: boolean }) => {
         const { def, row } = await resolveArg(ctx, id);
         const updated = await transition(await domainOf(ctx), verb, def, row);
-        await reportWrite(ctx, opts.json, def, String(row.id), (short) => {
-          const onTime = updated.completed_on_time === 0
-            ? " (late)"
-            : updated.completed_on_time === 1
-            ? " (on time)"
-            : "";
-          return `${def.name[0].toUpperCase()}${def.name.slice(1)} ${short} is now ${
-            String(updated.status).replace("_", " ")
-          }${onTime}`;
-        });
+        await reportTransition(ctx, opts.json, def, row, updated);
       });
   }
+  registerHonorCommands(program, ctx, VERB_HELP);
 
   program.command("delete")
     .description("Delete an item (its tasks or milestones go with it)")
