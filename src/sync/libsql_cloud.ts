@@ -1,6 +1,6 @@
 import { type Client, createClient, type InStatement, type ResultSet } from "@libsql/client";
 import { join } from "node:path";
-import { ensurePrivateDir } from "../config/paths.ts";
+import { ensurePrivateDir, privateFilesIn } from "../config/paths.ts";
 import { queryOne, queryRows } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
 import { groupsOfTable, q, type Row } from "../db/schema.ts";
@@ -290,6 +290,7 @@ export class LibsqlCloud implements CloudStore {
         );
         await this.#syncer.sync();
         this.#reader ??= createClient({ url: `file:${path}` });
+        await privateFilesIn(this.#options.replicaDir!);
         const seq = await queryOne(this.#reader, "SELECT value FROM _jdo_meta WHERE key = 'seq'");
         return Number(seq?.value ?? 0);
       } catch (error) {
