@@ -60,3 +60,26 @@ Deno.test({
     assert.equal(JSON.parse(await Deno.readTextFile(out)).inbox.length, 1);
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "sync disable --yes names the local changes that have not reached the cloud",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using a = await device("A");
+    assert.equal((await setup(a, server.url, token)).code, 0);
+    await a.ok(["capture", "one"]);
+    await a.ok(["capture", "two"]);
+    const refused = await a.run(["sync", "disable"]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /2 local changes have not reached the cloud yet/);
+    const off = await a.ok(["sync", "disable", "--yes"]);
+    assert.match(
+      off.stderr,
+      /^2 local changes have not reached the cloud yet; they stay on this device\.$/m,
+    );
+    const inbox = await a.json<unknown[]>(["list", "inbox", "--json"]);
+    assert.equal(inbox.length, 2, "they stay local");
+  },
+});

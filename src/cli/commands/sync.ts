@@ -7,6 +7,7 @@ import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { pushProgress } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
+import { readSyncState } from "../../sync/state.ts";
 import { type ConflictView, listConflicts, restoreConflict } from "../../sync/conflicts.ts";
 import type { SyncReport, SyncStatus } from "../../sync/service.ts";
 import { entity, type EntityName } from "../../db/schema.ts";
@@ -233,10 +234,19 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         ctx.io.out("Sync is already off; nothing to do.");
         return;
       }
+      const pending = (await readSyncState(await ctx.store())).pendingChanges;
+      const unsent = pending > 0
+        ? `${pending} local change${pending === 1 ? " has" : "s have"} not reached the cloud yet; ${
+          pending === 1 ? "it stays" : "they stay"
+        } on this device.`
+        : "";
+      if (unsent && (opts.yes || !ctx.io.stdinIsTty)) ctx.io.err(unsent);
       await confirmDestructive(ctx, {
         yes: opts.yes,
         action: "turn sync off",
-        question: "Turn sync off on this device? Local data stays; the token is removed.",
+        question: `${
+          unsent ? `${unsent} ` : ""
+        }Turn sync off on this device? Local data stays; the token is removed.`,
         defaultAnswer: true,
         cancelled: "Sync is still on",
       });
