@@ -201,6 +201,14 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   if (options.name !== undefined) await setDeviceName(await ctx.store(), options.name);
   let upload: ReturnType<typeof progressBar> | undefined;
   let report: SyncReport;
+  /** Nothing of a failed (or interrupted) first sync stays; an emptied device gets its data back. */
+  const undoFirstSync = async () => {
+    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
+    if (!setAside) return;
+    await ctx.close();
+    await replaceDatabase(setAside, ctx.paths.database);
+  };
+  const forgetUndo = ctx.interrupts.onInterrupt(undoFirstSync);
   try {
     report = await syncNow(ctx, {
       config,
@@ -214,15 +222,14 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     });
   } catch (error) {
     upload?.abort();
-    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
-    let hint = NOTHING_SAVED;
-    if (setAside) {
-      // --no-upload emptied this device for the cloud's data: put it back.
-      ctx.close();
-      await replaceDatabase(setAside, ctx.paths.database);
-      hint = `nothing was saved; this device's data was put back from ${setAside}`;
-    }
+    // --no-upload emptied this device for the cloud's data: it is put back.
+    await undoFirstSync();
+    const hint = setAside
+      ? `nothing was saved; this device's data was put back from ${setAside}`
+      : NOTHING_SAVED;
     throw error instanceof JdoError ? withHint(error, hint) : error;
+  } finally {
+    forgetUndo();
   }
   upload?.finish();
 

@@ -7,8 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startSqld } from "../helpers/sqld.ts";
-import { device, setup, syncNow } from "../helpers/device.ts";
+import { startFaultProxy } from "../helpers/fault_proxy.ts";
+import { startSplitProxy } from "../helpers/split_proxy.ts";
+import { type Device, device, exists, setup, sleep, syncNow } from "../helpers/device.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -81,5 +86,108 @@ Deno.test({
     );
     const inbox = await a.json<unknown[]>(["list", "inbox", "--json"]);
     assert.equal(inbox.length, 2, "they stay local");
+  },
+});
+
+/** Starts `jdo ARGS` as `dev` would, for a test that signals it. */
+function spawnJdo(dev: Device, args: string[], stdin?: string): Deno.ChildProcess {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (!/^(JDO_|TURSO_|NO_COLOR$|RUST_LOG$|INIT_CWD$)/.test(k)) env[k] = v;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args],
+    env: {
+      ...env,
+      JDO_HOME: dev.home,
+      JDO_TIMEZONE: "UTC",
+      NO_COLOR: "1",
+      JDO_SYNC_AUTO: "0",
+      JDO_KEYRING: "0",
+    },
+    clearEnv: true,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(stdin)).then(() => writer.close()).catch(() => {});
+  }
+  return child;
+}
+
+async function waitForFile(path: string, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await exists(path)) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function interrupted(child: Deno.ChildProcess) {
+  child.kill("SIGINT");
+  const out = await child.output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test({
+  ...opts,
+  name: "Ctrl-C during sync now: one line, the lock released, the next run finishes",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    await using proxy = await startFaultProxy(server.port);
+    const token = await server.token("rw");
+    await using a = await device("A");
+    assert.equal((await setup(a, proxy.url, token)).code, 0);
+    await a.ok(["capture", "made offline"]);
+    proxy.setMode("blackhole");
+    proxy.cutAll();
+    const lock = join(a.home, "sync.lock");
+    const child = spawnJdo(a, ["sync", "now"]);
+    await waitForFile(lock, "the sync lock");
+    const r = await interrupted(child);
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(
+      r.stderr.trim(),
+      "jdo: Interrupted; nothing lost — run `jdo sync now` to finish",
+    );
+    assert.equal(await exists(lock), false, "sync.lock released");
+
+    proxy.setMode("pass");
+    const next = await syncNow(a);
+    assert.deepEqual([next.ok, next.pushed], [true, 1]);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name:
+    "Ctrl-C during setup's upload: one line, nothing saved, no lock or replica left; a re-run works",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    await using proxy = startSplitProxy(server.port);
+    const token = await server.token("rw");
+    await using a = await device("A");
+    await a.ok(["capture", "local"]);
+    proxy.stall("replication");
+    const lock = join(a.home, "sync.lock");
+    const child = spawnJdo(
+      a,
+      ["sync", "setup", "--url", proxy.url, "--token-stdin", "--yes"],
+      `${token}\n`,
+    );
+    await waitForFile(lock, "the sync lock");
+    const r = await interrupted(child);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /^jdo: Interrupted; nothing was saved — run `jdo sync setup` again$/m);
+    assert.equal(await exists(lock), false, "sync.lock released");
+    assert.equal(await exists(join(a.home, "cloud")), false, "no half-made replica");
+    assert.equal(await exists(join(a.home, "auth.json")), false, "no token saved");
+
+    proxy.stall("replication", false);
+    const again = await setup(a, proxy.url, token);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /↑ 1 uploaded/);
   },
 });

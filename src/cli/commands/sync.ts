@@ -143,14 +143,18 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     }, command: Command) => {
       const given = (name: string) => command.getOptionValueSource(name) === "cli";
       const name = opts.name === undefined ? undefined : validDeviceName(opts.name);
-      const report = await runSetup(ctx, {
-        url: opts.url,
-        tokenStdin: opts.tokenStdin,
-        upload: given("upload") ? opts.upload : undefined,
-        backup: given("backup") ? opts.backup : undefined,
-        yes: opts.yes,
-        name,
-      });
+      const report = await ctx.interrupts.guard(
+        "Interrupted; nothing was saved — run `jdo sync setup` again",
+        () =>
+          runSetup(ctx, {
+            url: opts.url,
+            tokenStdin: opts.tokenStdin,
+            upload: given("upload") ? opts.upload : undefined,
+            backup: given("backup") ? opts.backup : undefined,
+            yes: opts.yes,
+            name,
+          }),
+      );
       const s = style(ctx.io.color);
       ctx.io.out(
         `${s.green("✓")} Sync is on: ↑ ${report.pushed} uploaded, ↓ ${report.pulled} downloaded${
@@ -205,7 +209,10 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       const bar = pushProgress(ctx.io, opts.json === true);
       const started = performance.now();
       try {
-        const report = await syncNow(ctx, { hooks: bar.hooks });
+        const report = await ctx.interrupts.guard(
+          "Interrupted; nothing lost — run `jdo sync now` to finish",
+          () => syncNow(ctx, { hooks: bar.hooks }),
+        );
         bar.finish();
         if (opts.json) printJson(ctx, report);
         else ctx.io.out(summary(report));
