@@ -44,11 +44,32 @@ You need a database URL and a token. With the Turso CLI (https://docs.turso.tech
 Any libSQL server works too (sqld): use its URL and a token it accepts.
 `;
 
+/**
+ * A TLS URL (libsql://, https://) aimed at a plain-HTTP server (a local sqld)
+ * ends in a cut connection: say so, and name the http:// URL for a local one.
+ */
+export function explainCutTls(error: unknown, url: string): unknown {
+  if (!(error instanceof JdoError) || !/the connection was cut$/.test(error.message)) return error;
+  const parsed = new URL(url);
+  if (parsed.protocol !== "libsql:" && parsed.protocol !== "https:") return error;
+  const local = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
+  const advice = local
+    ? `for a local sqld use http://${parsed.host}`
+    : "check the URL (turso db show --url <db>)";
+  return new JdoError(
+    error.code,
+    `${error.message} — ${parsed.protocol}// speaks TLS and the server may serve plain HTTP; ${advice}`,
+    { cause: error },
+  );
+}
+
 /** Checks everything before anything is saved: reachable, token, write access, schema. */
 export async function validateCloud(url: string, token: string): Promise<void> {
   const cloud = new LibsqlCloud({ url, token, requestTimeoutMs: 10_000 });
   try {
-    const info = await cloud.info();
+    const info = await cloud.info().catch((error) => {
+      throw explainCutTls(error, url);
+    });
     if (info.schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(info.schemaVersion);
     if (info.schemaVersion < LATEST_SCHEMA_VERSION) await cloud.migrate();
     await cloud.assertWritable();
@@ -58,7 +79,10 @@ export async function validateCloud(url: string, token: string): Promise<void> {
 }
 
 async function readToken(ctx: AppContext): Promise<string> {
-  const token = (await ctx.io.readStdin()).trim();
+  // At a terminal stdin would echo the token and wait for Ctrl-D: ask, hidden.
+  const token = ctx.io.stdinIsTty
+    ? (await ctx.prompter.password("Token (input hidden):")).trim()
+    : (await ctx.io.readStdin()).trim();
   if (!token) throw new JdoError("USAGE", "--token-stdin was given but stdin held no token");
   if (/\s/.test(token)) {
     throw new JdoError("USAGE", "The token on stdin contains spaces or several lines");
@@ -117,7 +141,8 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   let tokenFromEnv = false;
   if (interactive) {
     io.out(GUIDANCE);
-    let lastUrl = envUrl;
+    // A re-run offers the URL in use: Enter keeps it.
+    let lastUrl = envUrl || settings.turso_db_url || undefined;
     for (;;) {
       const rawUrl = options.url ?? await ctx.prompter.input("Database URL:", { default: lastUrl });
       let tokenInput: string;

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { startSqld } from "../helpers/sqld.ts";
 import { startFaultProxy } from "../helpers/fault_proxy.ts";
 import { startSplitProxy } from "../helpers/split_proxy.ts";
+import { inProcessJdo } from "../helpers/in_process.ts";
 import { type Device, device, exists, setup, sleep, syncNow } from "../helpers/device.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
@@ -189,5 +190,58 @@ Deno.test({
     const again = await setup(a, proxy.url, token);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /↑ 1 uploaded/);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "sync setup input mistakes: TLS against plain HTTP, no scheme, --token X",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using a = await device("A");
+    const host = server.url.replace("http://", "");
+    for (const scheme of ["libsql", "https"]) {
+      const r = await setup(a, `${scheme}://${host}`, token);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, new RegExp(`${scheme}:// speaks TLS.*use http://${host}`));
+    }
+    const bare = await setup(a, host, token);
+    assert.equal(bare.code, 2, bare.stderr);
+    assert.match(bare.stderr, new RegExp(`did you mean http://${host}\\?`));
+    const turso = await setup(a, "jdo-me.turso.io", token);
+    assert.match(turso.stderr, /did you mean libsql:\/\/jdo-me\.turso\.io\?/);
+
+    for (const args of [["--token", token], [`--token=${token}`]]) {
+      const r = await a.run(["sync", "setup", "--url", server.url, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--token-stdin.*JDO_TURSO_AUTH_TOKEN/);
+      assert.ok(!r.stderr.includes(token.slice(-20)), "the token is not echoed");
+    }
+    assert.equal(await exists(join(a.home, "settings.json")), false, "nothing saved");
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "sync setup re-run on a terminal offers the saved URL: Enter keeps it",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using jdo = await inProcessJdo();
+    const env = { JDO_KEYRING: "0" };
+    const first = await jdo.run(
+      ["sync", "setup", "--url", server.url, "--token-stdin", "--yes"],
+      { stdin: `${token}\n`, env },
+    );
+    assert.equal(first.code, 0, first.stderr);
+    // Replace? yes; Database URL: Enter; the token.
+    const again = await jdo.run(["sync", "setup"], { tty: true, answers: [true, "", token], env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(again.asked.slice(0, 2), [
+      `Sync is already set up with ${server.url}. Replace that configuration?`,
+      "Database URL:",
+    ]);
+    assert.match(again.stdout, /Sync is on/);
   },
 });

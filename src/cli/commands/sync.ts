@@ -1,6 +1,6 @@
 import { listDevices } from "../../sync/devices.ts";
 import { safeLine } from "../../output/safe_text.ts";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { pathExists } from "../../config/atomic_file.ts";
 import { JdoError } from "../../errors.ts";
@@ -133,7 +133,9 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--no-backup", "skip the backup")
     .option("--yes", "do not ask (replace an existing configuration)")
     .option("--name <name>", "this device's name in `jdo sync devices` (default: the host name)")
+    .addOption(new Option("--token <token>").hideHelp())
     .action(async (opts: {
+      token?: string;
       url?: string;
       tokenStdin?: boolean;
       upload?: boolean;
@@ -141,6 +143,14 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       yes?: boolean;
       name?: string;
     }, command: Command) => {
+      if (opts.token !== undefined) {
+        ctx.io.secrets.add(opts.token);
+        throw new JdoError(
+          "USAGE",
+          "The token is never taken from arguments (it would stay in your shell history): " +
+            'pipe it with --token-stdin (echo "$TOKEN" | jdo sync setup --url URL --token-stdin) or set JDO_TURSO_AUTH_TOKEN',
+        );
+      }
       const given = (name: string) => command.getOptionValueSource(name) === "cli";
       const name = opts.name === undefined ? undefined : validDeviceName(opts.name);
       const report = await ctx.interrupts.guard(
