@@ -378,6 +378,16 @@ ON CONFLICT(id) DO UPDATE SET name = excluded.name, jdo_version = excluded.jdo_v
     return results[1].rows.map((r) => deviceRecord(r as unknown as Row));
   }
 
+  /** Removes one device's row of the directory (`sync devices forget`); returns the rest. */
+  async deleteDevice(id: string): Promise<DeviceRecord[]> {
+    const results = await this.#call("write to the cloud database", () =>
+      this.#remote.batch([
+        { sql: "DELETE FROM _jdo_devices WHERE id = ?", args: [id] },
+        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+      ], "write"));
+    return results[1].rows.map((r) => deviceRecord(r as unknown as Row));
+  }
+
   /**
    * One atomic batch: bump the change sequence, upsert each table's rows with
    * one statement (guarded by version and watermark; RETURNING says which

@@ -245,3 +245,58 @@ Deno.test({
     assert.match(again.stdout, /Sync is on/);
   },
 });
+
+interface DevicesJson {
+  this_device: string;
+  this_device_last_sync_at: string | null;
+  devices: { id: string; name: string; last_sync_at: string }[];
+}
+
+Deno.test({
+  ...opts,
+  name: "sync devices forget ID: removes another device by id prefix, refuses this one",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using a = await device("A");
+    await using b = await device("B");
+    assert.equal((await setup(a, server.url, token, ["--name", "laptop"])).code, 0);
+    assert.equal((await setup(b, server.url, token, ["--name", "old phone"])).code, 0);
+    await syncNow(a);
+    const before = await a.json<DevicesJson>(["sync", "devices", "--json"]);
+    assert.deepEqual(before.devices.map((d) => d.name), ["laptop", "old phone"]);
+    const phone = before.devices.find((d) => d.name === "old phone")!;
+
+    const own = await a.run(["sync", "devices", "forget", before.this_device.slice(0, 6)]);
+    assert.equal(own.code, 2, own.stderr);
+    assert.match(own.stderr, /is this device/);
+    const unknown = await a.run(["sync", "devices", "forget", "zzzz"]);
+    assert.equal(unknown.code, 1, unknown.stderr);
+
+    const forgot = await a.ok(["sync", "devices", "forget", phone.id.slice(0, 6)]);
+    assert.match(forgot.stdout, /Forgot device "old phone"/);
+    const after = await a.json<DevicesJson>(["sync", "devices", "--json"]);
+    assert.deepEqual(after.devices.map((d) => d.name), ["laptop"]);
+    // Gone from the cloud's directory too: a third device never sees it.
+    await using c = await device("C");
+    assert.equal((await setup(c, server.url, token, ["--name", "desk"])).code, 0);
+    const seen = await c.json<DevicesJson>(["sync", "devices", "--json"]);
+    assert.deepEqual(seen.devices.map((d) => d.name), ["laptop", "desk"]);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "sync devices shows this device's own last sync from local state",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using a = await device("A");
+    assert.equal((await setup(a, server.url, token)).code, 0);
+    await a.ok(["capture", "one"]);
+    await syncNow(a); // the cloud's row is refreshed only every 15 minutes
+    const list = await a.json<DevicesJson>(["sync", "devices", "--json"]);
+    const status = await a.json<{ last_success_at: string }>(["sync", "status", "--json"]);
+    assert.equal(list.this_device_last_sync_at, status.last_success_at);
+  },
+});
