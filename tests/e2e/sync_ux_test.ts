@@ -79,7 +79,6 @@ Deno.test({
     await a.ok(["capture", "two"]);
     const refused = await a.run(["sync", "disable"]);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /2 local changes have not reached the cloud yet/);
     const off = await a.ok(["sync", "disable", "--yes"]);
     assert.match(
       off.stderr,
@@ -298,5 +297,28 @@ Deno.test({
     const list = await a.json<DevicesJson>(["sync", "devices", "--json"]);
     const status = await a.json<{ last_success_at: string }>(["sync", "status", "--json"]);
     assert.equal(list.this_device_last_sync_at, status.last_success_at);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "sync disable on a terminal asks with the count of changes not in the cloud",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using jdo = await inProcessJdo();
+    const env = { JDO_KEYRING: "0" };
+    const set = await jdo.run(
+      ["sync", "setup", "--url", server.url, "--token-stdin", "--yes"],
+      { stdin: `${token}\n`, env },
+    );
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal((await jdo.run(["capture", "unsent"], { env })).code, 0);
+    const off = await jdo.run(["sync", "disable"], { tty: true, answers: [true], env });
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(
+      off.asked[0],
+      /^1 local change has not reached the cloud yet; it stays on this device\. Turn sync off/,
+    );
   },
 });

@@ -317,7 +317,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
           pending === 1 ? "it stays" : "they stay"
         } on this device.`
         : "";
-      if (unsent && (opts.yes || !ctx.io.stdinIsTty)) ctx.io.err(unsent);
+      if (unsent && opts.yes) ctx.io.err(unsent);
       await confirmDestructive(ctx, {
         yes: opts.yes,
         action: "turn sync off",
