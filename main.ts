@@ -1,6 +1,18 @@
 // Entry point: build the context, run the command, exit with its code.
 // The native libSQL library reads RUST_LOG when it loads: keep it silent.
 if (!Deno.env.get("RUST_LOG")) Deno.env.set("RUST_LOG", "off");
+// Every file jdo (or the native libSQL library) creates is the user's alone,
+// whatever the shell's umask: 0600 files, 0700 directories.
+// Best effort: the compiled binary's narrower --allow-sys does not allow it
+// (and Deno has no descriptor for it); the chmods after each file is created
+// (database, replica files, backups) still apply there.
+if (Deno.build.os !== "windows") {
+  try {
+    (await import("node:process")).default.umask(0o077);
+  } catch {
+    // not allowed here
+  }
+}
 
 // `deno task start` runs jdo in the repository root; relative paths the user
 // typed (`export --out x.json`, `import PATH`, `db backup --out`, a relative

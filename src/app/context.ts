@@ -15,6 +15,7 @@ import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
 import { JdoError } from "../errors.ts";
 import type { Io } from "./io.ts";
 import type { Prompter } from "./prompter.ts";
+import { type Interrupts, signalInterrupts } from "./interrupt.ts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -34,6 +35,8 @@ export interface AppContext {
   readonly tokens: TokenVault;
   /** The program's own argv prefix to re-run jdo (for background sync). */
   readonly selfCommand: string[];
+  /** What Ctrl-C does during cloud work (see interrupt.ts). */
+  readonly interrupts: Interrupts;
   timeZone(): string;
   settings(): Promise<Settings>;
   /** Replace the cached settings after they were saved. */
@@ -55,6 +58,8 @@ export interface ContextOptions {
   selfCommand: string[];
   /** The keyring to use; null for none; default: the OS keyring where one can answer. */
   keyring?: SecretStore | null;
+  /** Ctrl-C handling; default: SIGINT listeners on this process. */
+  interrupts?: Interrupts;
 }
 
 export function createContext(options: ContextOptions): AppContext {
@@ -75,6 +80,7 @@ export function createContext(options: ContextOptions): AppContext {
     prompter: options.prompter,
     tokens: new TokenVault(keyring, authFileStore(paths.auth, TURSO_PROVIDER)),
     selfCommand: options.selfCommand,
+    interrupts: options.interrupts ?? signalInterrupts({ io: options.io }),
     timeZone() {
       if (zone) return zone;
       const wanted = options.env.JDO_TIMEZONE || systemTimeZone();

@@ -50,3 +50,24 @@ export async function ensurePrivateDir(path: string): Promise<void> {
     }
   }
 }
+
+/**
+ * Makes every file directly in `dir` readable only by the user: the native
+ * libSQL library creates the replica and its -wal, -shm and index files with
+ * the process umask (0644 under the usual 022).
+ */
+export async function privateFilesIn(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile) continue;
+      const path = join(dir, entry.name);
+      const info = await Deno.lstat(path).catch(() => undefined);
+      if (info?.mode != null && (info.mode & 0o077) !== 0) {
+        await Deno.chmod(path, 0o600).catch(() => {});
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}

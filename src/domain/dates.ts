@@ -458,3 +458,14 @@ function resolveMonthDay(
   }
   return { year: wall.year, month, day }; // not a real date: rejected later
 }
+
+/** An instant (ISO string) as "YYYY-MM-DD HH:MM" on the wall clock of `timeZone`. */
+export function localDateTime(iso: string, timeZone: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const w = wallClockAt(ms, timeZone);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${String(w.year).padStart(4, "0")}-${two(w.month)}-${two(w.day)} ${two(w.hour)}:${
+    two(w.minute)
+  }`;
+}

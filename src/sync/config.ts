@@ -41,6 +41,14 @@ export function canonicalUrl(url: string): string {
   return url.replace(/^ws:\/\//i, "http://").replace(/^wss:\/\//i, "https://");
 }
 
+/** For a URL typed without its scheme: the one it most likely needs. */
+function schemeHint(text: string): string {
+  if (text.includes("://") || !text) return "";
+  const host = text.split(/[/:]/, 1)[0];
+  const scheme = isLoopback(host) || host === "[" ? "http" : "libsql";
+  return ` — the URL needs a scheme: did you mean ${scheme}://${text}?`;
+}
+
 /**
  * Checks a database URL: libsql://, https:// and wss:// anywhere; http:// and
  * ws:// only on loopback. Credentials in the URL are refused (the token goes
@@ -53,9 +61,13 @@ export function validateCloudUrl(input: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new JdoError("USAGE", `Not a database URL: "${displayUrl(text)}"`);
+    throw new JdoError("USAGE", `Not a database URL: "${displayUrl(text)}"${schemeHint(text)}`);
   }
   const scheme = url.protocol.replace(/:$/, "");
+  // "localhost:8080" parses as the scheme "localhost:".
+  if (!text.includes("://") && !["libsql", "https", "wss", "http", "ws"].includes(scheme)) {
+    throw new JdoError("USAGE", `Not a database URL: "${displayUrl(text)}"${schemeHint(text)}`);
+  }
   if (!["libsql", "https", "wss", "http", "ws"].includes(scheme)) {
     throw new JdoError(
       "USAGE",

@@ -44,7 +44,33 @@ function parse(value: unknown): Record<string, unknown> | null {
   }
 }
 
+/** Columns of `kind` that hold JSON text: per-field versions and json fields. */
+function jsonColumns(kind: string): Set<string> {
+  const columns = new Set([FIELD_VERSIONS]);
+  if (isEntityName(kind)) {
+    for (const f of entity(kind).fields) if (f.type === "json") columns.add(f.name);
+  }
+  return columns;
+}
+
+/** A stored snapshot as an object whose JSON columns are objects too (no JSON in strings). */
+function snapshot(value: unknown, kind: string): Record<string, unknown> | null {
+  const parsed = parse(value);
+  if (!parsed) return parsed;
+  for (const column of jsonColumns(kind)) {
+    const text = parsed[column];
+    if (typeof text !== "string") continue;
+    try {
+      parsed[column] = JSON.parse(text);
+    } catch {
+      // Not JSON after all: keep the text.
+    }
+  }
+  return parsed;
+}
+
 function toView(r: Row): ConflictView {
+  const kind = String(r.entity);
   return {
     entity: String(r.entity),
     id: String(r.row_id),
@@ -52,14 +78,14 @@ function toView(r: Row): ConflictView {
     field: r.field === null ? null : String(r.field),
     kind: String(r.kind) as ConflictView["kind"],
     winner: String(r.winner),
-    kept: parse(r.kept_value),
-    lost: parse(r.lost_value),
+    kept: snapshot(r.kept_value, kind),
+    lost: snapshot(r.lost_value, kind),
     kept_version: r.kept_version === null ? null : String(r.kept_version),
     lost_version: r.lost_version === null ? null : String(r.lost_version),
     kept_device: r.kept_device === null ? null : String(r.kept_device),
     lost_device: r.lost_device === null ? null : String(r.lost_device),
-    local: parse(r.local_row) ?? {},
-    remote: parse(r.remote_row) ?? {},
+    local: snapshot(r.local_row, kind) ?? {},
+    remote: snapshot(r.remote_row, kind) ?? {},
     local_version: String(r.local_version),
     remote_version: String(r.remote_version),
     detected_by: String(r.detected_by),

@@ -6,6 +6,7 @@
  */
 import type { Row } from "../db/schema.ts";
 import type { Store, WallClock } from "../db/store.ts";
+import { JdoError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { writeSyncState } from "./state.ts";
 
@@ -144,6 +145,12 @@ export async function publishDevice(
   const devices = rowIsStale(current, entry, measured.serverTimeMs)
     ? await directory.recordDevice(entry)
     : measured.devices;
+  await saveLocalCopy(store, devices, clock);
+  return devices;
+}
+
+/** Replaces the local copy of the directory. */
+async function saveLocalCopy(store: Store, devices: DeviceRecord[], clock: WallClock) {
   await store.write(async (w) => {
     await w.tx.execute("DELETE FROM _sync_devices");
     for (const d of devices) {
@@ -154,7 +161,55 @@ export async function publishDevice(
     }
     await writeSyncState(w, { devices_refreshed_at: clock.now().toISOString() });
   });
-  return devices;
+}
+
+/** A directory rows can be removed from (LibsqlCloud). */
+export interface PrunableDirectory extends Pick<DeviceDirectory, "readDevices"> {
+  /** Removes one device's row; returns every row left. */
+  deleteDevice(id: string): Promise<DeviceRecord[]>;
+}
+
+/**
+ * `sync devices forget ID`: removes another device's row (by id or unique id
+ * prefix) from the cloud's directory and refreshes the local copy. This
+ * device is refused. A forgotten device that syncs again adds itself back.
+ */
+export async function forgetDevice(
+  store: Store,
+  directory: PrunableDirectory,
+  input: string,
+  clock: WallClock,
+): Promise<DeviceRecord> {
+  const prefix = input.trim().toLowerCase();
+  if (!prefix) throw new JdoError("USAGE", "Give the ID (or the start of it) of the device");
+  const { devices } = await directory.readDevices();
+  const matches = devices.filter((d) => d.id.toLowerCase().startsWith(prefix));
+  if (matches.length === 0) {
+    throw new JdoError(
+      "NOT_FOUND",
+      `No device in the cloud's list has an ID starting with "${input}"`,
+      {
+        hint: "List them with: jdo sync devices",
+      },
+    );
+  }
+  if (matches.length > 1) {
+    throw new JdoError(
+      "AMBIGUOUS_ID",
+      `The ID "${input}" matches ${matches.length} devices: ${
+        matches.map((d) => `${d.name} (${d.id})`).join(", ")
+      }. Use more characters.`,
+    );
+  }
+  const [device] = matches;
+  if (device.id === await store.deviceId()) {
+    throw new JdoError(
+      "USAGE",
+      `${device.id} is this device; it cannot forget itself (to stop syncing here: jdo sync disable)`,
+    );
+  }
+  await saveLocalCopy(store, await directory.deleteDevice(device.id), clock);
+  return device;
 }
 
 export interface DeviceList {

@@ -1,6 +1,6 @@
 import { type Client, createClient, type InStatement, type ResultSet } from "@libsql/client";
 import { join } from "node:path";
-import { ensurePrivateDir } from "../config/paths.ts";
+import { ensurePrivateDir, privateFilesIn } from "../config/paths.ts";
 import { queryOne, queryRows } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
 import { groupsOfTable, q, type Row } from "../db/schema.ts";
@@ -300,6 +300,7 @@ export class LibsqlCloud implements CloudStore {
         );
         await this.#syncer.sync();
         this.#reader ??= createClient({ url: `file:${path}` });
+        await privateFilesIn(this.#options.replicaDir!);
         const seq = await queryOne(this.#reader, "SELECT value FROM _jdo_meta WHERE key = 'seq'");
         return Number(seq?.value ?? 0);
       } catch (error) {
@@ -382,6 +383,16 @@ ON CONFLICT(id) DO UPDATE SET name = excluded.name, jdo_version = excluded.jdo_v
   last_sync_at = excluded.last_sync_at, clock_offset_ms = excluded.clock_offset_ms`,
           args: [device.id, device.name, device.jdoVersion, device.clockOffsetMs],
         },
+        `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
+      ], "write"));
+    return results[1].rows.map((r) => deviceRecord(r as unknown as Row));
+  }
+
+  /** Removes one device's row of the directory (`sync devices forget`); returns the rest. */
+  async deleteDevice(id: string): Promise<DeviceRecord[]> {
+    const results = await this.#call("write to the cloud database", () =>
+      this.#remote.batch([
+        { sql: "DELETE FROM _jdo_devices WHERE id = ?", args: [id] },
         `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
       ], "write"));
     return results[1].rows.map((r) => deviceRecord(r as unknown as Row));

@@ -140,6 +140,7 @@ export async function syncNow(
   const store = await ctx.store();
   const started = performance.now();
   const lock = await acquireSyncLock(ctx.paths.syncLock, options.lockWaitMs ?? 15_000);
+  const forgetLock = ctx.interrupts.onInterrupt(() => lock.release());
   const cloud = openCloud(ctx, config);
   try {
     await prepareCloud(ctx, store, cloud);
@@ -187,6 +188,7 @@ export async function syncNow(
   } finally {
     await cloud.close();
     await lock.release();
+    forgetLock();
   }
 }
 

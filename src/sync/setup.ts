@@ -48,13 +48,34 @@ Any libSQL server works too (sqld): use its URL and a token it accepts.
 `;
 
 /**
+ * A TLS URL (libsql://, https://) aimed at a plain-HTTP server (a local sqld)
+ * ends in a cut connection: say so, and name the http:// URL for a local one.
+ */
+export function explainCutTls(error: unknown, url: string): unknown {
+  if (!(error instanceof JdoError) || !/the connection was cut$/.test(error.message)) return error;
+  const parsed = new URL(url);
+  if (parsed.protocol !== "libsql:" && parsed.protocol !== "https:") return error;
+  const local = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
+  const advice = local
+    ? `for a local sqld use http://${parsed.host}`
+    : "check the URL (turso db show --url <db>)";
+  return new JdoError(
+    error.code,
+    `${error.message} — ${parsed.protocol}// speaks TLS and the server may serve plain HTTP; ${advice}`,
+    { cause: error },
+  );
+}
+
+/**
  * Checks everything before anything is saved: reachable, token, write access,
  * schema. Returns the cloud's id (null when it has none yet).
  */
 export async function validateCloud(url: string, token: string): Promise<string | null> {
   const cloud = new LibsqlCloud({ url, token, requestTimeoutMs: 10_000 });
   try {
-    let info = await cloud.info();
+    let info = await cloud.info().catch((error) => {
+      throw explainCutTls(error, url);
+    });
     if (info.schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(info.schemaVersion);
     if (info.schemaVersion < LATEST_SCHEMA_VERSION || !info.cloudId) {
       await cloud.migrate();
@@ -68,7 +89,10 @@ export async function validateCloud(url: string, token: string): Promise<string 
 }
 
 async function readToken(ctx: AppContext): Promise<string> {
-  const token = (await ctx.io.readStdin()).trim();
+  // At a terminal stdin would echo the token and wait for Ctrl-D: ask, hidden.
+  const token = ctx.io.stdinIsTty
+    ? (await ctx.prompter.password("Token (input hidden):")).trim()
+    : (await ctx.io.readStdin()).trim();
   if (!token) throw new JdoError("USAGE", "--token-stdin was given but stdin held no token");
   if (/\s/.test(token)) {
     throw new JdoError("USAGE", "The token on stdin contains spaces or several lines");
@@ -231,7 +255,8 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   let cloudId: string | null = null;
   if (interactive) {
     io.out(GUIDANCE);
-    let lastUrl = envUrl;
+    // A re-run offers the URL in use: Enter keeps it.
+    let lastUrl = envUrl || settings.turso_db_url || undefined;
     for (;;) {
       const rawUrl = options.url ?? await ctx.prompter.input("Database URL:", { default: lastUrl });
       let tokenInput: string;
@@ -286,6 +311,14 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   if (options.name !== undefined) await setDeviceName(await ctx.store(), options.name);
   let upload: ReturnType<typeof progressBar> | undefined;
   let report: SyncReport;
+  /** Nothing of a failed (or interrupted) first sync stays; an emptied device gets its data back. */
+  const undoFirstSync = async () => {
+    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
+    if (!setAside) return;
+    await ctx.close();
+    await replaceDatabase(setAside, ctx.paths.database);
+  };
+  const forgetUndo = ctx.interrupts.onInterrupt(undoFirstSync);
   try {
     report = await syncNow(ctx, {
       config,
@@ -299,15 +332,14 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     });
   } catch (error) {
     upload?.abort();
-    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
-    let hint = NOTHING_SAVED;
-    if (setAside) {
-      // --no-upload emptied this device for the cloud's data: put it back.
-      ctx.close();
-      await replaceDatabase(setAside, ctx.paths.database);
-      hint = `nothing was saved; this device's data was put back from ${setAside}`;
-    }
+    // --no-upload emptied this device for the cloud's data: it is put back.
+    await undoFirstSync();
+    const hint = setAside
+      ? `nothing was saved; this device's data was put back from ${setAside}`
+      : NOTHING_SAVED;
     throw error instanceof JdoError ? withHint(error, hint) : error;
+  } finally {
+    forgetUndo();
   }
   upload?.finish();
 

@@ -63,4 +63,9 @@ Deno.test("sync: the same stakeholder created on two offline devices ends as one
   // Converged: nothing left to send either way.
   const last = await syncNow(a);
   assert.deepEqual([last.pushed, last.pulled], [0, 0]);
+  // A de-duplicated stakeholder is not a conflict (issue 18, point 8).
+  for (const dev of [a, b]) {
+    const open = await dev.json<Row[]>(["sync", "conflicts", "--all", "--json"]);
+    assert.deepEqual(open, [], `${dev.name}: no conflict recorded for the merged Zelda`);
+  }
 });

@@ -104,6 +104,7 @@ Deno.test("completion tree mirrors commander: every command, flag and list kind"
   ]);
   const devices = sync.subcommands.find((n) => n.path[1] === "devices")!;
   assert.deepStrictEqual(devices.subcommands.map((n) => n.path.join(" ")), [
+    "sync devices forget",
     "sync devices rename",
   ]);
   assert(devices.flags.some((f) => f.long === "--json"), "sync devices lacks --json");
@@ -112,6 +113,7 @@ Deno.test("completion tree mirrors commander: every command, flag and list kind"
     assert(repair.flags.some((f) => f.long === flag), `sync repair lacks ${flag}`);
   }
   const setup = sync.subcommands.find((n) => n.path[1] === "setup")!;
+  assert(!setup.flags.some((f) => f.long === "--token"), "the refused --token is not offered");
   for (const flag of ["--url", "--token-stdin", "--no-upload", "--no-backup", "--yes", "--name"]) {
     assert(setup.flags.some((f) => f.long === flag), `sync setup lacks ${flag}`);
   }
@@ -177,6 +179,9 @@ Deno.test("bash completes commands, subcommands, flags, flag values and list kin
     [["jdo", "sync", ""], "setup status now disable repair devices conflicts"],
     [["jdo", "sync", "r"], "repair"],
     [["jdo", "sync", "devices", "r"], "rename"],
+    [["jdo", "sync", "devices", ""], "forget rename"],
+    [["jdo", "sync", "devices", "f"], "forget"],
+    [["jdo", "export", "--f"], "--force"],
     [["jdo", "sync", "repair", "--"], "--json --yes --no-color --help"],
     [["jdo", "cap"], "capture"],
     [["jdo", "comp"], "complete completions"],

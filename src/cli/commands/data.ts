@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
-import { writeFileAtomicStream } from "../../config/atomic_file.ts";
+import { pathExists, writeFileAtomicStream } from "../../config/atomic_file.ts";
 import { backupNow, inspectBackup, replaceDatabase, setAsideDatabase } from "../../db/backup.ts";
 import { migrateLocal, openDatabaseFile, schemaStatus } from "../../db/database.ts";
 import { ENTITIES } from "../../db/schema.ts";
@@ -45,7 +45,14 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
   program.command("export")
     .description("Write every live row of every kind as one JSON document")
     .option("--out <path>", "write to a file instead of stdout")
-    .action(async (opts: { out?: string }) => {
+    .option("--force", "overwrite the --out file if it exists")
+    .action(async (opts: { out?: string; force?: boolean }) => {
+      if (opts.out && !opts.force && await pathExists(opts.out)) {
+        throw new JdoError(
+          "USAGE",
+          `${opts.out} already exists; add --force to overwrite it`,
+        );
+      }
       const store = await ctx.store();
       if (!opts.out) {
         await writeExport(store, ctx.clock.now(), (lines) => ctx.io.out(lines));

@@ -1,15 +1,18 @@
 import { listDevices } from "../../sync/devices.ts";
 import { safeLine } from "../../output/safe_text.ts";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { pathExists } from "../../config/atomic_file.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { pushProgress } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
+import { readSyncState } from "../../sync/state.ts";
 import { type ConflictView, listConflicts, restoreConflict } from "../../sync/conflicts.ts";
 import type { SyncReport, SyncStatus } from "../../sync/service.ts";
-import { entity, type EntityName } from "../../db/schema.ts";
+import { entity, type EntityName, isEntityName } from "../../db/schema.ts";
+import type { Store } from "../../db/store.ts";
+import { localDateTime } from "../../domain/dates.ts";
 import { toRecord } from "../../domain/records.ts";
 import {
   deviceStatusLines,
@@ -66,8 +69,59 @@ function shown(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
+const short = (id: string) => id.slice(0, 6);
+
+/**
+ * Names for a conflict list: a row's title, the row a reference column
+ * points to, and a device's name; ids only where no name is known, shortened.
+ */
+class ConflictNames {
+  #labels = new Map<string, string | undefined>();
+  constructor(
+    readonly store: Store,
+    readonly devices: Map<string, string>,
+    readonly timeZone: string,
+  ) {}
+
+  async label(kind: string, id: string): Promise<string | undefined> {
+    if (!isEntityName(kind)) return undefined;
+    const key = `${kind}:${id}`;
+    if (!this.#labels.has(key)) {
+      const def = entity(kind);
+      const row = await this.store.one(
+        `SELECT ${def.label} AS label FROM ${def.table} WHERE id = ?`,
+        [id],
+      );
+      this.#labels.set(key, row?.label == null ? undefined : String(row.label));
+    }
+    return this.#labels.get(key);
+  }
+
+  /** `"Carol" (a1b2c3)` for a row, the short id alone when it has no title here. */
+  async row(kind: string, id: string): Promise<string> {
+    const label = await this.label(kind, id);
+    return label === undefined ? short(id) : `${JSON.stringify(label)} (${short(id)})`;
+  }
+
+  /** A field's value; a reference column's value is the row it points to. */
+  async value(kind: string, column: string, value: unknown): Promise<string> {
+    if (typeof value !== "string" || !isEntityName(kind)) return shown(value);
+    const link = entity(kind).parents.find((p) => p.column === column);
+    return link ? await this.row(link.entity, value) : shown(value);
+  }
+
+  device(id: string): string {
+    return this.devices.get(id) ?? short(id);
+  }
+
+  time(iso: string): string {
+    return localDateTime(iso, this.timeZone);
+  }
+}
+
 /** "kept X, lost Y" for each column of the lost field group (or of a lost row). */
-function describeChange(view: ConflictView): string[] {
+async function describeChange(view: ConflictView, names: ConflictNames): Promise<string[]> {
+  const value = (key: string, v: unknown) => names.value(view.entity, key, v);
   if (view.kind === "row" || !view.kept || !view.lost) {
     const loser = view.winner === "local" ? view.remote : view.local;
     const winner = view.winner === "local" ? view.local : view.remote;
@@ -75,30 +129,37 @@ function describeChange(view: ConflictView): string[] {
     for (const key of Object.keys({ ...loser, ...winner })) {
       if (["version", "updated_at", "_fv"].includes(key)) continue;
       if (JSON.stringify(loser[key]) !== JSON.stringify(winner[key])) {
-        lines.push(`    ${key}: kept ${shown(winner[key])}, lost ${shown(loser[key])}`);
+        lines.push(
+          `    ${key}: kept ${await value(key, winner[key])}, lost ${await value(key, loser[key])}`,
+        );
       }
     }
     return lines.length ? lines : ["    (same values, different versions)"];
   }
   if (view.kind === "delete") {
-    const lost = Object.entries(view.lost).map(([k, v]) => `${k} ${shown(v)}`).join(", ");
-    return [`    kept the delete, lost the edit: ${lost}`];
+    const lost: string[] = [];
+    for (const [k, v] of Object.entries(view.lost)) lost.push(`${k} ${await value(k, v)}`);
+    return [`    kept the delete, lost the edit: ${lost.join(", ")}`];
   }
-  return Object.keys(view.lost).map((key) =>
-    `    ${key}: kept ${shown(view.kept![key])}, lost ${shown(view.lost![key])}`
-  );
+  const lines: string[] = [];
+  for (const key of Object.keys(view.lost)) {
+    lines.push(
+      `    ${key}: kept ${await value(key, view.kept![key])}, lost ${await value(
+        key,
+        view.lost![key],
+      )}`,
+    );
+  }
+  return lines;
 }
 
-function conflictHeading(c: ConflictView, names: Map<string, string>): string {
-  const dev = (id: string) => names.has(id) ? `${names.get(id)} (${id})` : id;
-  const what = c.field
-    ? `${c.entity} ${c.id.slice(0, 8)} ${c.field}`
-    : `${c.entity} ${c.id.slice(0, 8)}`;
-  const state = c.resolved_at ? `restored ${c.resolved_at}` : "open";
+async function conflictHeading(c: ConflictView, names: ConflictNames): Promise<string> {
+  const what = `${c.entity} ${await names.row(c.entity, c.id)}${c.field ? ` ${c.field}` : ""}`;
+  const state = c.resolved_at ? `restored ${names.time(c.resolved_at)}` : "open";
   const devices = c.lost_device && c.kept_device
-    ? ` (lost on ${dev(c.lost_device)}, kept from ${dev(c.kept_device)})`
-    : ` (detected on ${dev(c.detected_by)})`;
-  return `${c.conflict_id.slice(0, 8)}  ${c.detected_at}  ${what}  ${state}${devices}`;
+    ? ` (lost on ${names.device(c.lost_device)}, kept from ${names.device(c.kept_device)})`
+    : ` (detected on ${names.device(c.detected_by)})`;
+  return `${short(c.conflict_id)}  ${names.time(c.detected_at)}  ${what}  ${state}${devices}`;
 }
 
 const TOKEN_SOURCE_TEXT: Record<string, string> = {
@@ -139,7 +200,9 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--no-backup", "skip the backup")
     .option("--yes", "do not ask (replace an existing configuration)")
     .option("--name <name>", "this device's name in `jdo sync devices` (default: the host name)")
+    .addOption(new Option("--token <token>").hideHelp())
     .action(async (opts: {
+      token?: string;
       url?: string;
       tokenStdin?: boolean;
       upload?: boolean;
@@ -148,17 +211,29 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       discardLocal?: boolean;
       name?: string;
     }, command: Command) => {
+      if (opts.token !== undefined) {
+        ctx.io.secrets.add(opts.token);
+        throw new JdoError(
+          "USAGE",
+          "The token is never taken from arguments (it would stay in your shell history): " +
+            'pipe it with --token-stdin (echo "$TOKEN" | jdo sync setup --url URL --token-stdin) or set JDO_TURSO_AUTH_TOKEN',
+        );
+      }
       const given = (name: string) => command.getOptionValueSource(name) === "cli";
       const name = opts.name === undefined ? undefined : validDeviceName(opts.name);
-      const report = await runSetup(ctx, {
-        url: opts.url,
-        tokenStdin: opts.tokenStdin,
-        upload: given("upload") ? opts.upload : undefined,
-        backup: given("backup") ? opts.backup : undefined,
-        yes: opts.yes,
-        discardLocal: opts.discardLocal,
-        name,
-      });
+      const report = await ctx.interrupts.guard(
+        "Interrupted; nothing was saved — run `jdo sync setup` again",
+        () =>
+          runSetup(ctx, {
+            url: opts.url,
+            tokenStdin: opts.tokenStdin,
+            upload: given("upload") ? opts.upload : undefined,
+            backup: given("backup") ? opts.backup : undefined,
+            yes: opts.yes,
+            discardLocal: opts.discardLocal,
+            name,
+          }),
+      );
       const s = style(ctx.io.color);
       ctx.io.out(
         `${s.green("✓")} Sync is on: ↑ ${report.pushed} uploaded, ↓ ${report.pulled} downloaded${
@@ -213,7 +288,10 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       const bar = pushProgress(ctx.io, opts.json === true);
       const started = performance.now();
       try {
-        const report = await syncNow(ctx, { hooks: bar.hooks });
+        const report = await ctx.interrupts.guard(
+          "Interrupted; nothing lost — run `jdo sync now` to finish",
+          () => syncNow(ctx, { hooks: bar.hooks }),
+        );
         bar.finish();
         if (opts.json) printJson(ctx, report);
         else ctx.io.out(summary(report));
@@ -242,10 +320,19 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         ctx.io.out("Sync is already off; nothing to do.");
         return;
       }
+      const pending = (await readSyncState(await ctx.store())).pendingChanges;
+      const unsent = pending > 0
+        ? `${pending} local change${pending === 1 ? " has" : "s have"} not reached the cloud yet; ${
+          pending === 1 ? "it stays" : "they stay"
+        } on this device.`
+        : "";
+      if (unsent && opts.yes) ctx.io.err(unsent);
       await confirmDestructive(ctx, {
         yes: opts.yes,
         action: "turn sync off",
-        question: "Turn sync off on this device? Local data stays; the token is removed.",
+        question: `${
+          unsent ? `${unsent} ` : ""
+        }Turn sync off on this device? Local data stays; the token is removed.`,
         defaultAnswer: true,
         cancelled: "Sync is still on",
       });
@@ -272,11 +359,15 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         return ctx.io.out(opts.all ? "No conflicts recorded." : "No open conflicts.");
       }
       const { devices } = await listDevices(store);
-      const names = new Map(devices.map((d) => [d.id, d.name]));
+      const names = new ConflictNames(
+        store,
+        new Map(devices.map((d) => [d.id, d.name])),
+        ctx.timeZone(),
+      );
       const lines: string[] = [];
       for (const c of list) {
-        lines.push(safeLine(conflictHeading(c, names)));
-        lines.push(...describeChange(c).map(safeLine));
+        lines.push(safeLine(await conflictHeading(c, names)));
+        lines.push(...(await describeChange(c, names)).map(safeLine));
       }
       if (list.some((c) => !c.resolved_at)) {
         lines.push("", "Bring a lost value back with: jdo sync conflicts restore CONFLICT_ID");
@@ -301,7 +392,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       }
       const c = result.conflict;
       ctx.io.out(
-        `Restored ${c.field ?? "the lost row"} of ${c.entity} ${c.id.slice(0, 8)}${
+        `Restored ${c.field ?? "the lost row"} of ${c.entity} ${short(c.id)}${
           result.undeleted ? " (brought the row back)" : ""
         }; it syncs as a new edit.`,
       );

@@ -1,6 +1,6 @@
 /**
  * The sync commands for keeping sync healthy over months: `sync repair` and
- * `sync devices` (with `sync devices rename`), plus the device lines of
+ * `sync devices` (with `sync devices rename` and `forget`), plus the device lines of
  * `sync status`.
  */
 import type { Command } from "commander";
@@ -15,10 +15,12 @@ import {
   CLOCK_SKEW_LIMIT_MS,
   describeDuration,
   describeOffset,
+  forgetDevice,
   listDevices,
   setDeviceName,
 } from "../../sync/devices.ts";
 import type { RepairReport } from "../../sync/repair.ts";
+import { readSyncState } from "../../sync/state.ts";
 import type { SyncStatus } from "../../sync/service.ts";
 import { printJson } from "../shared.ts";
 
@@ -104,7 +106,10 @@ export function registerDevicesCommand(sync: Command, ctx: AppContext): void {
     .option("--json", "print {refreshed_at, this_device, devices: [...]}")
     .action(async (opts: { json?: boolean }) => {
       const store = await ctx.store();
-      const list = await listDevices(store);
+      const copied = await listDevices(store);
+      // This device's own last sync is known here, whatever the copied list says.
+      const ownLast = (await readSyncState(store)).lastSuccessAt;
+      const list = { ...copied, this_device_last_sync_at: ownLast };
       if (opts.json) return printJson(ctx, list);
       const config = await resolveSyncConfig(ctx);
       if (list.devices.length === 0) {
@@ -124,7 +129,7 @@ export function registerDevicesCommand(sync: Command, ctx: AppContext): void {
           d.name,
           d.jdo_version,
           day(d.first_sync_at),
-          day(d.last_sync_at),
+          day(d.this_device && ownLast && ownLast > d.last_sync_at ? ownLast : d.last_sync_at),
           Math.abs(d.clock_offset_ms) > CLOCK_SKEW_LIMIT_MS ? s.red(`${clock} ⚠`) : clock,
         ];
       });
@@ -139,6 +144,24 @@ export function registerDevicesCommand(sync: Command, ctx: AppContext): void {
           list.refreshed_at ? ` (${list.refreshed_at}, ${age} ago)` : ""
         }.`,
       ].join("\n"));
+    });
+
+  devices.command("forget")
+    .description(
+      "Remove another device from the cloud's device list (it re-adds itself if it syncs)",
+    )
+    .argument("<id>", "the device's ID or the start of it")
+    .action(async (id: string) => {
+      const { openCloud, requireEnabled } = await import("../../sync/service.ts");
+      const config = await requireEnabled(ctx);
+      const store = await ctx.store();
+      const cloud = openCloud(ctx, config, 10_000);
+      try {
+        const gone = await forgetDevice(store, cloud, id, ctx.clock);
+        ctx.io.out(`Forgot device "${gone.name}" (${gone.id}); it is no longer listed.`);
+      } finally {
+        await cloud.close();
+      }
     });
 
   devices.command("rename")
