@@ -649,6 +649,18 @@ export async function pull(
 }
 
 /**
+ * A quick pull another caller read (a read command's catch-up): merged the
+ * same way as the sync's own, under the sync lock the caller holds.
+ */
+export async function mergeQuickChanges(
+  store: Store,
+  quick: QuickChanges,
+  watermark: number,
+): Promise<{ pulled: number; conflicts: ConflictRecord[] }> {
+  return await mergeQuick(store, quick, watermark);
+}
+
+/**
  * A small pull read in one request: the same per-row merge as pages from the
  * replica, with all tables in one local transaction and orphan repair,
  * same-name stakeholders and the watermark in a second one (the repairs are
