@@ -6,7 +6,7 @@
  */
 import type { AppContext } from "../app/context.ts";
 import { resolveSyncConfig } from "./config.ts";
-import { cloudViewAt, readSyncState } from "./state.ts";
+import { cloudViewAt, readSyncTimes } from "./state.ts";
 
 /** A view of the cloud younger than this is fresh: no network at all. */
 export const FRESH_WINDOW_MS = 60_000;
@@ -38,8 +38,7 @@ export async function catchUpIfStale(ctx: AppContext, commandPath: string[]): Pr
     const config = await resolveSyncConfig(ctx, { token: false });
     if (!config.enabled || !config.auto || !config.url) return;
     const store = await ctx.store();
-    const state = await readSyncState(store);
-    const viewAt = cloudViewAt(state);
+    const viewAt = cloudViewAt(await readSyncTimes(store));
     const age = viewAt ? ctx.clock.now().getTime() - Date.parse(viewAt) : Infinity;
     if (age < FRESH_WINDOW_MS) return;
     const { catchUp } = await import("./catch_up.ts");
