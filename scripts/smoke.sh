@@ -385,12 +385,13 @@ pass "automatic background sync after a write"
 stop_sqld
 ok "offline" "$A" capture Written offline
 [[ -z "$ERR" ]] || fail "offline" "an ordinary command printed an error while offline"
-ok "offline" "$A" sync status --json
+run "$A" sync status --json
+[[ $RC -eq 3 ]] || fail "offline" "sync status should exit 3 when the cloud is unreachable"
 has "offline" '"state": "offline"'
 has "offline" '"pending_changes": 1'
 run "$A" sync now
 [[ $RC -eq 3 ]] || fail "offline" "sync now should exit 3 when the cloud is unreachable"
-pass "offline: local writes work, sync now exits 3"
+pass "offline: local writes work, sync status and sync now exit 3"
 
 start_sqld "$SQLD_PORT"
 ok "back online" "$A" sync now --json
@@ -402,7 +403,8 @@ pass "back online: the queued change reaches device B"
 
 JDO_TURSO_AUTH_TOKEN="not-a-valid-token" run "$B" sync now
 [[ $RC -eq 3 ]] || fail "bad token" "sync now should exit 3 with a rejected token"
-JDO_TURSO_AUTH_TOKEN="not-a-valid-token" ok "bad token" "$B" sync status --json
+JDO_TURSO_AUTH_TOKEN="not-a-valid-token" run "$B" sync status --json
+[[ $RC -eq 3 ]] || fail "bad token" "sync status should exit 3 with a rejected token"
 has "bad token" '"state": "auth_error"'
 has "bad token" '"token_source": "env"'
 pass "bad token: sync now exits 3, status says auth_error"

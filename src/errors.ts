@@ -19,6 +19,7 @@ export type ErrorCode =
   | "SYNC_AUTH"
   | "SYNC_READ_ONLY"
   | "SYNC_NOT_LIBSQL"
+  | "SYNC_WRONG_CLOUD"
   | "SYNC_SCHEMA_MISMATCH"
   | "SYNC_BUSY"
   | "SYNC_FAILED"
@@ -36,6 +37,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   SYNC_AUTH: EXIT_SYNC,
   SYNC_READ_ONLY: EXIT_SYNC,
   SYNC_NOT_LIBSQL: EXIT_SYNC,
+  SYNC_WRONG_CLOUD: EXIT_SYNC,
 };
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
@@ -44,6 +46,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   SYNC_SCHEMA_MISMATCH: "Upgrade jdo on this device to sync with this database.",
   DB_TOO_NEW: "Upgrade jdo to open this database.",
   SYNC_DISABLED: "Try: jdo sync setup",
+  SYNC_WRONG_CLOUD: "To sync with that database instead, run: jdo sync setup --url URL",
 };
 
 export class JdoError extends Error {

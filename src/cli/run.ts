@@ -5,7 +5,9 @@ import { PromptCancelled } from "../app/prompter.ts";
 import { errorLine, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
 import { safeLine } from "../output/safe_text.ts";
 import { buildProgram, runProgram } from "./program.ts";
+import type { Command } from "commander";
 import { maybeSyncInBackground } from "../sync/background.ts";
+import { catchUpIfStale } from "../sync/freshness.ts";
 
 /**
  * Runs one jdo invocation and turns any error into a one-line message and an
@@ -13,7 +15,7 @@ import { maybeSyncInBackground } from "../sync/background.ts";
  */
 export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
   try {
-    await runProgram(buildProgram(ctx), argv);
+    await runProgram(withCatchUp(buildProgram(ctx), ctx), argv);
     await maybeSyncInBackground(ctx);
     return EXIT_OK;
   } catch (raw) {
@@ -35,6 +37,22 @@ export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
   } finally {
     await ctx.close();
   }
+}
+
+/**
+ * Before the first command action (after its options were checked): a stale
+ * view of the cloud catches up, within a bounded wait (src/sync/freshness.ts).
+ */
+function withCatchUp(program: Command, ctx: AppContext): Command {
+  let checked = false;
+  program.hook("preAction", async (_root, action) => {
+    if (checked) return;
+    checked = true;
+    const path: string[] = [];
+    for (let c: Command | null = action; c && c !== program; c = c.parent) path.unshift(c.name());
+    await catchUpIfStale(ctx, path);
+  });
+  return program;
 }
 
 function outputClosed(error: unknown): boolean {

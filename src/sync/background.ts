@@ -1,6 +1,7 @@
 import type { AppContext } from "../app/context.ts";
 import { JdoError } from "../errors.ts";
 import { resolveSyncConfig } from "./config.ts";
+import { wantsBackgroundSync } from "./freshness.ts";
 
 /** Marker left by a write whose background sync found another sync running. */
 export function pendingMarker(ctx: AppContext): string {
@@ -8,12 +9,14 @@ export function pendingMarker(ctx: AppContext): string {
 }
 
 /**
- * After a command that wrote data: start `jdo sync now --background` as a
- * detached process so the command returns at once. Never throws.
+ * After a command that wrote data, or whose catch-up with the cloud could not
+ * finish in time or left changes to send (freshness.ts): start `jdo sync now
+ * --background` as a detached process so the command returns at once. Never
+ * throws.
  */
 export async function maybeSyncInBackground(ctx: AppContext): Promise<void> {
   try {
-    if (!ctx.openedStore()?.wrote) return;
+    if (!ctx.openedStore()?.wrote && !wantsBackgroundSync(ctx)) return;
     const config = await resolveSyncConfig(ctx, { token: false });
     if (!config.enabled || !config.auto || !config.url) return;
     const [command, ...prefix] = ctx.selfCommand;

@@ -77,6 +77,12 @@ export interface CloudStore {
   info(prefetch?: QuickPrefetch): Promise<CloudInfo>;
   /** Creates or upgrades the cloud schema to this binary's version. */
   migrate(): Promise<void>;
+  /**
+   * Tables of the database that are not jdo's (another app's data): a
+   * database holding them is not one jdo created. Optional (memory stores
+   * hold only jdo's tables).
+   */
+  foreignTables?(): Promise<string[]>;
   /** Throws SYNC_READ_ONLY when the credentials cannot write. */
   assertWritable(): Promise<void>;
   /** Makes the latest cloud state readable; returns the highest change sequence. */

@@ -111,6 +111,22 @@ export function hostOf(input: string): string {
 }
 
 /**
+ * jdo's own environment variables for the cloud. The generic
+ * TURSO_DATABASE_URL / TURSO_AUTH_TOKEN, which many people keep set for other
+ * apps, are never read: they would point jdo at another app's database.
+ */
+export const ENV_URL = "JDO_TURSO_DB_URL";
+export const ENV_TOKEN = "JDO_TURSO_AUTH_TOKEN";
+
+export function envCloudUrl(env: AppContext["env"]): string | undefined {
+  return env[ENV_URL] || undefined;
+}
+
+export function envCloudToken(env: AppContext["env"]): string | undefined {
+  return env[ENV_TOKEN] || undefined;
+}
+
+/**
  * Settings and credentials resolved once; environment variables win over
  * files. With `token: false` the token stores are not read (commands that
  * only need to know whether sync is on never wait on a keyring).
@@ -121,8 +137,8 @@ export async function resolveSyncConfig(
 ): Promise<SyncConfig> {
   const settings = await ctx.settings();
   const env = ctx.env;
-  const envUrl = env.JDO_TURSO_DB_URL || env.TURSO_DATABASE_URL;
-  const envToken = env.JDO_TURSO_AUTH_TOKEN || env.TURSO_AUTH_TOKEN;
+  const envUrl = envCloudUrl(env);
+  const envToken = envCloudToken(env);
   let token: string | null = null;
   let tokenSource: TokenSource = "none";
   if (envToken) {

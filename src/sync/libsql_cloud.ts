@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ensurePrivateDir, privateFilesIn } from "../config/paths.ts";
 import { queryOne, queryRows } from "../db/database.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
-import { groupsOfTable, q, type Row } from "../db/schema.ts";
+import { ENTITIES, groupsOfTable, q, type Row } from "../db/schema.ts";
 import { bulkRowsJson } from "../db/bulk.ts";
 import { fieldMergeSql, someGroupNewer } from "../db/field_versions.ts";
 import { JdoError } from "../errors.ts";
@@ -232,6 +232,18 @@ export class LibsqlCloud implements CloudStore {
       () => this.#remote.batch(this.#quickStatements(tables, after), "read"),
     );
     return this.#quickAnswer(tables, results, started);
+  }
+
+  async foreignTables(): Promise<string[]> {
+    const rows = await this.#call("read the cloud database", () =>
+      queryRows(
+        this.#probe,
+        `SELECT name FROM sqlite_master WHERE type = 'table'
+           AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'libsql\\_%' ESCAPE '\\'
+           AND name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY name`,
+      ));
+    const ours = new Set(ENTITIES.map((e) => e.table));
+    return rows.map((r) => String(r.name)).filter((name) => !ours.has(name));
   }
 
   async migrate(): Promise<void> {

@@ -216,13 +216,14 @@ export async function pull(
 }
 
 /**
- * A small pull read in one request: the same per-row merge as pages from the
+ * A small pull read in one request (by the sync, or by a read command's
+ * catch-up under the sync lock): the same per-row merge as pages from the
  * replica, with all tables in one local transaction and orphan repair,
  * same-name stakeholders and the watermark in a second one (the repairs are
  * new local writes made after seeing the merged rows; a crash in between
  * re-merges, a no-op, and repairs again).
  */
-async function mergeQuick(
+export async function mergeQuick(
   store: Store,
   quick: QuickChanges,
   watermark: number,

@@ -205,12 +205,10 @@ export async function repairSync(
       rebuilt,
       duration_ms: Math.round(performance.now() - started),
     };
+    // A repair is a full sync: it counts as the last success.
+    const at = ctx.clock.now().toISOString();
     await store.write((w) =>
-      writeSyncState(w, {
-        last_sync_at: ctx.clock.now().toISOString(),
-        last_result: "ok",
-        last_error: null,
-      })
+      writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
     );
     await recordDevice(ctx, store, libsql);
     await appendLog(ctx.paths.log, "INFO", [
@@ -225,10 +223,12 @@ export async function repairSync(
       : new JdoError("SYNC_FAILED", `Repair failed: ${(error as Error).message}`, {
         cause: error,
       });
+    const at = ctx.clock.now().toISOString();
     await store.write((w) =>
       writeSyncState(w, {
-        last_sync_at: ctx.clock.now().toISOString(),
+        last_sync_at: at,
         last_result: jdoError.code,
+        last_failure_at: at,
         last_error: jdoError.message,
       })
     ).catch(() => {});

@@ -21,7 +21,7 @@ import {
   publishDevice,
   skewedDevices,
 } from "./devices.ts";
-import { readSyncState, writeSyncState } from "./state.ts";
+import { cloudViewAt, lastSuccessOf, readSyncState, writeSyncState } from "./state.ts";
 
 export interface SyncReport {
   ok: boolean;
@@ -33,7 +33,13 @@ export interface SyncReport {
   error_code?: string;
 }
 
-export type SyncStateName = "disabled" | "online" | "offline" | "auth_error" | "schema_mismatch";
+export type SyncStateName =
+  | "disabled"
+  | "online"
+  | "offline"
+  | "auth_error"
+  | "schema_mismatch"
+  | "wrong_cloud";
 
 export interface SyncStatus {
   enabled: boolean;
@@ -46,6 +52,9 @@ export interface SyncStatus {
   last_failure_at: string | null;
   /** The last failure's message. */
   last_error: string | null;
+  /** When this device last saw the cloud's data (a sync or a read's catch-up), and how long ago. */
+  cloud_view_at: string | null;
+  cloud_view_age_s: number | null;
   pending_changes: number;
   conflicts: number;
   device_id: string;
@@ -88,22 +97,32 @@ export async function requireEnabled(ctx: AppContext): Promise<SyncConfig> {
   if (!config.token) {
     throw new JdoError(
       "SYNC_AUTH",
-      "No cloud token found: none in the keyring or auth.json, and no token env var is set",
+      "No cloud token found: none in the keyring or auth.json, and JDO_TURSO_AUTH_TOKEN is not set",
     );
   }
   return config;
 }
 
 /**
- * Brings the cloud schema to this binary's version and makes sure the local
- * watermark belongs to this cloud; a different cloud means start over
- * (watermark 0, every row queued, replica rebuilt).
+ * Brings the cloud schema to this binary's version and makes sure the cloud
+ * is the one this device synced with. A device that synced before refuses,
+ * writing nothing, a database with another cloud id or without jdo's data
+ * (a URL, saved or from the environment, that leads elsewhere); any device
+ * refuses a database holding another app's tables. Only setup's first sync
+ * (`newCloud`, a database the user just chose) starts over with another
+ * cloud: watermark 0, every row queued, replica rebuilt.
  */
-export async function prepareCloud(ctx: AppContext, store: Store, cloud: CloudStore) {
+export async function prepareCloud(
+  ctx: AppContext,
+  store: Store,
+  cloud: CloudStore & { host?: string },
+  options: { newCloud?: boolean } = {},
+) {
   const state = await readSyncState(store);
   // The same request reads ahead what the pull will ask for.
   let info = await cloud.info({ tables: SYNCED.map((t) => t.table), after: state.watermark });
   if (info.schemaVersion > LATEST_SCHEMA_VERSION) throw schemaMismatch(info.schemaVersion);
+  await assertSameCloud(cloud, state.cloudId, info.cloudId, options.newCloud === true);
   if (info.schemaVersion < LATEST_SCHEMA_VERSION || !info.cloudId) {
     await cloud.migrate();
     info = await cloud.info();
@@ -113,6 +132,43 @@ export async function prepareCloud(ctx: AppContext, store: Store, cloud: CloudSt
     await resetForCloud(store, info.cloudId);
   }
   return info;
+}
+
+/** Refuses a database that is not the cloud this device synced with (see prepareCloud). */
+async function assertSameCloud(
+  cloud: CloudStore & { host?: string },
+  known: string | null,
+  found: string | null,
+  newCloud: boolean,
+): Promise<void> {
+  const where = `The database at ${cloud.host ?? "the sync URL"}`;
+  const untouched = "nothing was written to it";
+  if (known && found && known !== found && !newCloud) {
+    throw new JdoError(
+      "SYNC_WRONG_CLOUD",
+      `${where} is not the cloud this device synced with (cloud ${found.slice(0, 8)}, expected ${
+        known.slice(0, 8)
+      }); ${untouched}`,
+    );
+  }
+  if (found) return;
+  const foreign = await cloud.foreignTables?.() ?? [];
+  if (foreign.length > 0) {
+    throw new JdoError(
+      "SYNC_WRONG_CLOUD",
+      `${where} holds another app's tables (${foreign.slice(0, 3).join(", ")}${
+        foreign.length > 3 ? ", …" : ""
+      }), not jdo's data; ${untouched}`,
+    );
+  }
+  if (known && !newCloud) {
+    throw new JdoError(
+      "SYNC_WRONG_CLOUD",
+      `${where} holds no jdo data, but this device synced with cloud ${
+        known.slice(0, 8)
+      } before; ${untouched}`,
+    );
+  }
 }
 
 function conflictLines(conflicts: ConflictRecord[]): string[] {
@@ -143,7 +199,8 @@ export async function syncNow(
   const forgetLock = ctx.interrupts.onInterrupt(() => lock.release());
   const cloud = openCloud(ctx, config);
   try {
-    await prepareCloud(ctx, store, cloud);
+    // Only setup passes a configuration: the database the user just chose.
+    await prepareCloud(ctx, store, cloud, { newCloud: options.config !== undefined });
     const stats = await syncOnce(store, cloud, options.hooks);
     const at = ctx.clock.now().toISOString();
     await store.write((w) =>
@@ -219,6 +276,7 @@ const STATE_OF_CODE: Record<string, SyncStateName> = {
   SYNC_AUTH: "auth_error",
   SYNC_READ_ONLY: "auth_error",
   SYNC_SCHEMA_MISMATCH: "schema_mismatch",
+  SYNC_WRONG_CLOUD: "wrong_cloud",
 };
 
 /** Sync status with the cloud probed under a short timeout. */
@@ -232,6 +290,7 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
   }
   const store = await ctx.store();
   const state = await readSyncState(store);
+  const viewAt = cloudViewAt(state);
   const status: SyncStatus = {
     enabled: config.enabled,
     state: "disabled",
@@ -239,10 +298,14 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
     last_sync_at: state.lastSyncAt,
     last_result: state.lastResult,
     // Databases synced before these keys existed know only the last attempt.
-    last_success_at: state.lastSuccessAt ?? (state.lastResult === "ok" ? state.lastSyncAt : null),
+    last_success_at: lastSuccessOf(state),
     last_failure_at: state.lastFailureAt ??
       (state.lastResult && state.lastResult !== "ok" ? state.lastSyncAt : null),
     last_error: state.lastError,
+    cloud_view_at: viewAt,
+    cloud_view_age_s: viewAt
+      ? Math.max(0, Math.round((ctx.clock.now().getTime() - Date.parse(viewAt)) / 1000))
+      : null,
     pending_changes: state.pendingChanges,
     conflicts: state.conflicts,
     device_id: await store.deviceId(),
@@ -270,6 +333,14 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
   try {
     const info = await cloud.info();
     status.state = info.schemaVersion > LATEST_SCHEMA_VERSION ? "schema_mismatch" : "online";
+    if (state.cloudId && info.cloudId !== state.cloudId) {
+      status.state = "wrong_cloud";
+      status.state_detail = info.cloudId
+        ? `not the cloud this device synced with (cloud ${info.cloudId.slice(0, 8)}, expected ${
+          state.cloudId.slice(0, 8)
+        })`
+        : "holds no jdo data, but this device synced with another cloud";
+    }
   } catch (error) {
     const code = error instanceof JdoError ? error.code : "SYNC_FAILED";
     status.state = STATE_OF_CODE[code] ?? "offline";

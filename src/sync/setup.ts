@@ -9,6 +9,8 @@ import { progressBar } from "../output/progress.ts";
 import { backupNow, replaceDatabase } from "../db/backup.ts";
 import {
   displayUrl,
+  envCloudToken,
+  envCloudUrl,
   hostOf,
   resolveSyncConfig,
   type SyncConfig,
@@ -217,8 +219,8 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   const io = ctx.io;
   const s = style(io.color);
   const interactive = io.stdinIsTty && !options.tokenStdin;
-  const envToken = ctx.env.JDO_TURSO_AUTH_TOKEN || ctx.env.TURSO_AUTH_TOKEN;
-  const envUrl = ctx.env.JDO_TURSO_DB_URL || ctx.env.TURSO_DATABASE_URL;
+  const envToken = envCloudToken(ctx.env);
+  const envUrl = envCloudUrl(ctx.env);
   if (!interactive && !(options.url ?? envUrl)) {
     throw new JdoError(
       "USAGE",

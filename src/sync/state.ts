@@ -12,6 +12,8 @@ export interface SyncState {
   lastResult: string | null;
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
+  /** The last quick pull outside a full sync (a read command's catch-up). */
+  lastPullAt: string | null;
   /** The last failure's message (kept after a later success). */
   lastError: string | null;
   pendingChanges: number;
@@ -26,6 +28,7 @@ const KEYS = [
   "last_success_at",
   "last_failure_at",
   "last_error",
+  "last_pull_at",
 ];
 
 export async function readSyncState(store: Store): Promise<SyncState> {
@@ -47,9 +50,54 @@ export async function readSyncState(store: Store): Promise<SyncState> {
     lastSuccessAt: map.get("last_success_at") ?? null,
     lastFailureAt: map.get("last_failure_at") ?? null,
     lastError: map.get("last_error") ?? null,
+    lastPullAt: map.get("last_pull_at") ?? null,
     pendingChanges: Number(counts?.pending ?? 0),
     conflicts: Number(counts?.conflicts ?? 0),
   };
+}
+
+/** What cloudViewAt() needs. */
+export type SyncTimes = Pick<
+  SyncState,
+  "lastSyncAt" | "lastResult" | "lastSuccessAt" | "lastPullAt"
+>;
+
+/** The sync times alone: one indexed read, no count of the outbox (freshness checks). */
+export async function readSyncTimes(store: Store): Promise<SyncTimes> {
+  const rows = await store.query(
+    `SELECT key, value FROM _sync_state
+     WHERE key IN ('last_sync_at', 'last_result', 'last_success_at', 'last_pull_at')`,
+  );
+  const map = new Map(rows.map((r) => [String(r.key), r.value === null ? null : String(r.value)]));
+  return {
+    lastSyncAt: map.get("last_sync_at") ?? null,
+    lastResult: map.get("last_result") ?? null,
+    lastSuccessAt: map.get("last_success_at") ?? null,
+    lastPullAt: map.get("last_pull_at") ?? null,
+  };
+}
+
+/** The later of two ISO times (either may be missing). */
+export function laterOf(a: string | null, b: string | null): string | null {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+/**
+ * When this device last saw the cloud's data: its last successful sync or
+ * quick pull, whichever came later.
+ */
+export function cloudViewAt(state: SyncTimes): string | null {
+  return laterOf(lastSuccessOf(state), state.lastPullAt);
+}
+
+/**
+ * The last success. Repairs before last_success_at was kept by them left
+ * only last_sync_at with last_result "ok": the later of the two counts.
+ */
+export function lastSuccessOf(state: SyncTimes): string | null {
+  return laterOf(state.lastSuccessAt, state.lastResult === "ok" ? state.lastSyncAt : null);
 }
 
 export async function writeSyncState(

@@ -206,7 +206,7 @@ Deno.test("sync: a dead network fails sync in bounded time, never slows ordinary
   const report = JSON.parse(now.stdout);
   assert.equal(report.ok, false);
   assert.match(report.error, /reach/i);
-  assert.equal(st.code, 0, st.stderr);
+  assert.equal(st.code, 3, st.stderr);
   assert.ok(st.ms < WELL_BEFORE_MS, `sync status took ${st.ms} ms`);
   assert.equal(JSON.parse(st.stdout).state, "offline");
   for (const r of [list, capture]) {

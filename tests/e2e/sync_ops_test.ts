@@ -171,7 +171,8 @@ Deno.test({
     assert.ok(st.last_failure_at);
     assert.equal(st.last_sync_at, st.last_failure_at, "last_sync_at is the last attempt");
     assert.match(String(st.last_error), /connection refused/);
-    const text = await a.ok(["sync", "status"]);
+    const text = await a.run(["sync", "status"]);
+    assert.equal(text.code, 3, "the cloud cannot be reached: exit 3");
     assert.match(
       text.stdout,
       new RegExp(`Last fail: ${st.last_failure_at} \\(.*connection refused`),

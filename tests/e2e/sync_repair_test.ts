@@ -280,6 +280,7 @@ Deno.test("sync devices works offline from the local copy; repair offline fails 
   assert.equal(down.stderr.trim().split("\n").length, 1, down.stderr);
   const report = JSON.parse(down.stdout) as RepairJson;
   assert.deepEqual([report.ok, report.error_code], [false, "SYNC_UNREACHABLE"]);
-  const st = await a.json<{ last_result: string }>(["sync", "status", "--json"]);
-  assert.equal(st.last_result, "SYNC_UNREACHABLE");
+  const st = await a.run(["sync", "status", "--json"]);
+  assert.equal(st.code, 3, "status: the cloud cannot be reached");
+  assert.equal(JSON.parse(st.stdout).last_result, "SYNC_UNREACHABLE");
 });

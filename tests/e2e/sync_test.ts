@@ -516,8 +516,9 @@ Deno.test("sync: env token, two syncs at once, switching to another cloud", asyn
   assert.equal(rejected.code, 3, rejected.stderr);
   assert.match(rejected.stderr, /rejected the token/);
   assert.ok(!rejected.stderr.includes(stranger.split(".")[2]));
-  const badStatus = await a.json<{ state: string }>(["sync", "status", "--json"], bad);
-  assert.equal(badStatus.state, "auth_error");
+  const badStatus = await a.run(["sync", "status", "--json"], bad);
+  assert.equal(badStatus.code, 3, badStatus.stderr);
+  assert.equal(JSON.parse(badStatus.stdout).state, "auth_error");
 
   // Two syncs at once on one device: the second waits for the first.
   await a.ok(["capture", "queued"], env);

@@ -3,7 +3,7 @@ import { safeLine } from "../../output/safe_text.ts";
 import { type Command, Option } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { pathExists } from "../../config/atomic_file.ts";
-import { JdoError } from "../../errors.ts";
+import { type ErrorCode, JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { pushProgress } from "../../output/progress.ts";
 import { pendingMarker } from "../../sync/background.ts";
@@ -165,17 +165,48 @@ async function conflictHeading(c: ConflictView, names: ConflictNames): Promise<s
 const TOKEN_SOURCE_TEXT: Record<string, string> = {
   keyring: "keyring (the OS credential store)",
   auth_store: "auth store (auth.json)",
-  env: "env (JDO_TURSO_AUTH_TOKEN / TURSO_AUTH_TOKEN)",
+  env: "env (JDO_TURSO_AUTH_TOKEN)",
 };
 
-/** The last success and the last failure, each on its own line, newest first. */
+/**
+ * The last success, and the last failure while it is the newer of the two
+ * (once a sync or repair succeeds, the failure is history: `--json` still
+ * has it, dated).
+ */
 function lastSyncLines(status: SyncStatus): string[] {
   const success = `Last ok:   ${status.last_success_at ?? "never"}`;
-  if (!status.last_failure_at) return [success];
+  const failedLast = status.last_failure_at !== null && status.last_result !== "ok" &&
+    (!status.last_success_at ||
+      Date.parse(status.last_failure_at) >= Date.parse(status.last_success_at));
+  if (!failedLast) return [success];
   const failure = `Last fail: ${status.last_failure_at} (${
     status.last_error ?? status.last_result
   })`;
-  return status.last_result === "ok" ? [success, failure] : [failure, success];
+  return [failure, success];
+}
+
+/** "40 s old", "3 min old", "5 h old", "2 days old". */
+export function ageText(seconds: number): string {
+  if (seconds < 60) return `${seconds} s old`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min old`;
+  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)} h old`;
+  return `${Math.floor(seconds / 86_400)} days old`;
+}
+
+/**
+ * `sync status` exits 3 when the cloud cannot be reached, refuses the token
+ * or is not this device's cloud (as `gh auth status` does for a bad login);
+ * the output already says why, so the error itself prints nothing.
+ */
+const STATUS_FAILURE: Partial<Record<SyncStatus["state"], ErrorCode>> = {
+  offline: "SYNC_UNREACHABLE",
+  auth_error: "SYNC_AUTH",
+  wrong_cloud: "SYNC_WRONG_CLOUD",
+};
+
+function statusFailure(status: SyncStatus): JdoError | undefined {
+  const code = STATUS_FAILURE[status.state];
+  return code ? new JdoError(code, "", { hint: "" }) : undefined;
 }
 
 export function registerSyncCommands(program: Command, ctx: AppContext): void {
@@ -248,7 +279,12 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .action(async (opts: { json?: boolean }) => {
       const status = await syncStatus(ctx);
       for (const warning of status.warnings) ctx.io.err(`jdo: warning: ${warning}`);
-      if (opts.json) return printJson(ctx, status);
+      const failure = statusFailure(status);
+      if (opts.json) {
+        printJson(ctx, status);
+        if (failure) throw failure;
+        return;
+      }
       const s = style(ctx.io.color);
       if (!status.enabled) {
         ctx.io.out(`Sync: ${s.bold("off")} (local only). Turn it on with: jdo sync setup`);
@@ -260,16 +296,20 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         offline: s.yellow("offline"),
         auth_error: s.red("auth error"),
         schema_mismatch: s.red("schema mismatch (upgrade jdo)"),
+        wrong_cloud: s.red("wrong database"),
       };
       ctx.io.out([
         `Sync:      ${s.bold("on")} — ${stateText[status.state] ?? status.state}${
           status.state_detail ? ` (${status.state_detail})` : ""
         }`,
         `Database:  ${status.url} (${
-          status.url_source === "env" ? "from environment" : "settings.json"
+          status.url_source === "env" ? "from JDO_TURSO_DB_URL" : "settings.json"
         })`,
         `Token:     ${TOKEN_SOURCE_TEXT[status.token_source] ?? "missing"}`,
         ...lastSyncLines(status),
+        `Cloud view: ${
+          status.cloud_view_age_s === null ? "none yet" : ageText(status.cloud_view_age_s)
+        }`,
         `Pending:   ${status.pending_changes} local change${
           status.pending_changes === 1 ? "" : "s"
         }`,
@@ -277,6 +317,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         `Device:    ${status.device_id}`,
         ...deviceStatusLines(status, s),
       ].join("\n"));
+      if (failure) throw failure;
     });
 
   sync.command("now")
