@@ -22,7 +22,8 @@ import {
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
-import { dueLabel } from "../../output/due_label.ts";
+import { dueLabel, dueOnViewerClock, dueText } from "../../output/due_label.ts";
+import { wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
 import { safeLine, safeText } from "../../output/safe_text.ts";
 import { type Fit, naturalWidths, renderTable } from "../../output/table.ts";
@@ -33,6 +34,7 @@ import {
   datesOf,
   domainOf,
   dueArg,
+  existingDueTime,
   parseHours,
   parseInteger,
   printJson,
@@ -77,7 +79,7 @@ function listTable(
         : s.dim(due.text);
       return [
         id(r),
-        `${r.due_date} ${r.due_time}`,
+        dueOnViewerClock(r, dates.timeZone),
         marker,
         status(r),
         truncate(safeLine(String(r.stakeholder ?? "?")), 20),
@@ -93,7 +95,7 @@ function listTable(
   const extra: Partial<Record<string, [string, (r: JsonRecord) => string]>> = {
     milestone: ["TARGET", (r) => String(r.target_date)],
     stakeholder: ["TYPE", (r) => String(r.type)],
-    inbox: ["CAPTURED", (r) => String(r.created_at).slice(0, 10)],
+    inbox: ["CAPTURED", (r) => wallTimeIn(Date.parse(String(r.created_at)), dates.timeZone).date],
     task: ["COMMITMENT", (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)],
   };
   const more = extra[def.name];
@@ -385,15 +387,21 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
     );
   }
   const open = !["completed", "abandoned"].includes(String(patch.status ?? row.status));
-  const dueChanged = patch.due_date !== undefined || patch.due_time !== undefined;
-  // A closed commitment's date is history: correcting it into the past is no slip.
-  if (def.name === "commitment" && dueChanged && open) {
-    await confirmPastDue(
+  const dueChanged = def.name === "commitment" &&
+    (patch.due_date !== undefined || patch.due_time !== undefined);
+  if (dueChanged) {
+    // The commitment keeps its zone: the new date and time are read there.
+    const zone = String(row.timezone ?? ctx.timeZone());
+    const due = existingDueTime(
       ctx,
       String(patch.due_date ?? row.due_date),
       String(patch.due_time ?? row.due_time),
-      String(row.timezone ?? ctx.timeZone()),
+      zone,
     );
+    if (due.date !== (patch.due_date ?? row.due_date)) patch.due_date = due.date;
+    if (due.time !== (patch.due_time ?? row.due_time)) patch.due_time = due.time;
+    // A closed commitment's date is history: correcting it into the past is no slip.
+    if (open) await confirmPastDue(ctx, due.date, due.time, zone);
   }
   await d.store.write(async (w) => {
     if (typeof patch.name === "string" && def.name === "stakeholder") {
@@ -407,7 +415,10 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
     opts.json !== undefined,
     def,
     String(row.id),
-    (id) => `Updated ${def.name} ${id}`,
+    (id) =>
+      dueChanged
+        ? `Updated ${def.name} ${id}: due ${dueText({ ...row, ...patch }, ctx.timeZone())}`
+        : `Updated ${def.name} ${id}`,
   );
 }
 
