@@ -126,7 +126,10 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   let pages = 0;
   let shown = 0;
   let widths: number[] = [];
-  const total = await forEachRecordPage(store, def, options, async (records) => {
+  const total = await forEachRecordPage(store, def, {
+    ...options,
+    timeZone: ctx.timeZone(),
+  }, async (records) => {
     pages++;
     if (json) {
       // One stringify per page; the previous page is held back for its comma.
