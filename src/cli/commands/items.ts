@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
-import { ENTITIES, type EntityDef, type Row } from "../../db/schema.ts";
+import { ENTITIES, entity, type EntityDef, type Row } from "../../db/schema.ts";
 import {
   assertStakeholderNameFree,
   optionalText,
@@ -18,14 +18,14 @@ import {
   type JsonRecord,
   type ListOptions,
   loadRecord,
-  type Progress,
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { dueLabel, dueOnViewerClock, dueText } from "../../output/due_label.ts";
 import { wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
-import { safeLine, safeText } from "../../output/safe_text.ts";
+import { progressText, recordView } from "../../output/record_view.ts";
+import { safeLine } from "../../output/safe_text.ts";
 import { type Fit, naturalWidths, renderTable } from "../../output/table.ts";
 import { confirmDestructive } from "../confirm.ts";
 import {
@@ -164,40 +164,35 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   }
 }
 
-/** A goal's progress in words: "1 of 3 done (milestones and commitments)". */
-export function progressText(p: Progress): string {
-  if (p.total === 0) return "nothing to do yet (no milestones or commitments)";
-  return `${p.done} of ${p.total} done (milestones and commitments)`;
-}
+export { progressText };
 
-async function printRecord(ctx: AppContext, record: JsonRecord) {
+/** `jdo show` for a person: names for ids, times on the viewer's clock, no sync bookkeeping. */
+async function printRecord(ctx: AppContext, def: EntityDef, record: JsonRecord) {
+  const store = await ctx.store();
   const s = style(ctx.io.color);
-  const lines: string[] = [];
-  const indent = " ".repeat(19);
-  for (const [key, value] of Object.entries(record)) {
-    if (value === null || key === "tasks" || key === "milestones") continue;
-    const shown = key === "progress"
-      ? progressText(value as Progress)
-      : Array.isArray(value)
-      ? value.map((v) => safeLine(String(v))).join("; ")
-      : typeof value === "object"
-      ? safeLine(JSON.stringify(value))
-      : safeText(String(value)).replaceAll("\n", `\n${indent}`);
-    lines.push(`${s.bold(key.padEnd(18))} ${shown}`);
+  const names = new Map<string, string>();
+  for (const link of def.parents) {
+    const id = record[link.column];
+    if (typeof id !== "string") continue;
+    const parent = entity(link.entity);
+    const row = await store.one(
+      `SELECT ${parent.label} AS name FROM ${parent.table} WHERE id = ?`,
+      [
+        id,
+      ],
+    );
+    if (row) names.set(id, String(row.name));
   }
   const children = ["tasks", "milestones"].flatMap((key) =>
     (record[key] as JsonRecord[] | undefined) ?? []
   );
-  const shorts = await shortIds(await ctx.store(), children.map((c) => String(c.id)));
-  for (const key of ["tasks", "milestones"]) {
-    const list = record[key] as JsonRecord[] | undefined;
-    if (!list) continue;
-    lines.push(`${s.bold(key.padEnd(18))} ${list.length === 0 ? "none" : ""}`);
-    for (const c of list) {
-      const id = shorts.get(String(c.id)) ?? String(c.id);
-      lines.push(`  ${id}  ${String(c.status).padEnd(11)} ${safeLine(String(c.title))}`);
-    }
-  }
+  const ids = [String(record.id), ...names.keys(), ...children.map((c) => String(c.id))];
+  const lines = recordView(def, record, {
+    dates: datesOf(ctx),
+    shortIds: await shortIds(store, ids),
+    names,
+    bold: s.bold,
+  });
   ctx.io.out(lines.join("\n"));
 }
 
@@ -453,7 +448,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
       const { def, row } = await resolveArg(ctx, id);
       const record = await loadRecord(await ctx.store(), def, String(row.id));
       if (opts.json) printJson(ctx, record);
-      else await printRecord(ctx, record);
+      else await printRecord(ctx, def, record);
     });
 
   const edit = program.command("edit")
