@@ -103,12 +103,12 @@ export function progressText(p: Progress): string {
 export function recordView(def: EntityDef, record: JsonRecord, view: RecordViewOptions): string[] {
   const bold = view.bold ?? ((s: string) => s);
   const id = String(record.id);
-  const title = record[def.label];
-  const head = `${def.name[0].toUpperCase()}${def.name.slice(1)} ${view.shortIds.get(id) ?? id}`;
-  const lines = [bold(title ? `${head}: ${safeLine(String(title))}` : head)];
+  const lines = [
+    bold(`${def.name[0].toUpperCase()}${def.name.slice(1)} ${view.shortIds.get(id) ?? id}`),
+  ];
   const fields: [string, string][] = [];
   // What it is and when first, the bookkeeping times last.
-  const first = ["status", "stakeholder", "due_date"];
+  const first = [def.label, "status", "stakeholder", "due_date"];
   const last = ["created_at", "updated_at", "deleted_at"];
   const keys = [
     ...first.filter((k) => k in record),
@@ -117,7 +117,7 @@ export function recordView(def: EntityDef, record: JsonRecord, view: RecordViewO
   ];
   for (const key of keys) {
     const value = record[key];
-    if (HIDDEN.has(key) || key === def.label || value === null || value === undefined) continue;
+    if (HIDDEN.has(key) || value === null || value === undefined) continue;
     fields.push([labelOf(key), valueOf(key, record, view)]);
   }
   const width = Math.max(0, ...fields.map(([label]) => label.length)) + 2;

@@ -201,8 +201,8 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.deepEqual((shown2.tasks as Rec[]).map((t) => t.title), ["Draft outline"]);
   ok(shownText, "show");
   noEsc(shownText, "show");
-  assert.match(shownText.stdout, /deliverable\s+Write the report/);
-  assert.match(shownText.stdout, /stakeholder\s+Alice/);
+  assert.match(shownText.stdout, /^ {2}Deliverable\s+Write the report$/m);
+  assert.match(shownText.stdout, /^ {2}To\s+Alice$/m);
 
   // --- edit
   const edited = await runJson<Rec>(A, [

@@ -199,7 +199,10 @@ Deno.test("9: show reads like a person's view; --json keeps every field", async 
   await j.json(["task", "add", String(c.id), "Draft it", "--estimate", "2"]);
   const r = ok(await j.run(["show", String(c.id)], { env: { JDO_TIMEZONE: "Asia/Tokyo" } }), "");
   const out = r.stdout;
-  assert.match(out, /^Commitment [0-9a-f]{6,}: Write the report\n/);
+  assert.match(
+    out,
+    /^Commitment [0-9a-f]{6,}\n {2}Deliverable +Write the report\n {2}Status +pending\n/,
+  );
   assert.doesNotMatch(out, /[0-9a-f]{8}-[0-9a-f]{4}-/, "no UUIDs");
   assert.ok(!out.includes(String(c.version)), "no HLC version");
   assert.doesNotMatch(out, /\d{13}-\d{4}-/, "no HLC-shaped string");

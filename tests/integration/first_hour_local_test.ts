@@ -287,11 +287,11 @@ Deno.test("22: show GOAL prints progress in words; integrity with nothing comple
   await using j = await inProcessJdo();
   const goal = await j.json(["goal", "add", "Ship"]);
   const empty = ok(await j.run(["show", String(goal.id)]), "show empty goal");
-  assert.match(empty.stdout, /^progress +nothing to do yet/m);
+  assert.match(empty.stdout, /^ {2}Progress +nothing to do yet/m);
   await j.json(["milestone", "add", String(goal.id), "M1", "--target", "2026-07-01"]);
   await j.json(["commit", "C", "--to", "Al", "--due", "2026-07-01", "--goal", String(goal.id)]);
   const shown = ok(await j.run(["show", String(goal.id)]), "show goal");
-  assert.match(shown.stdout, /^progress +0 of 2 done \(milestones and commitments\)$/m);
+  assert.match(shown.stdout, /^ {2}Progress +0 of 2 done \(milestones and commitments\)$/m);
   assert.ok(!shown.stdout.includes('{"done"'), shown.stdout);
   assert.deepEqual((await j.json(["show", String(goal.id)])).progress, { done: 0, total: 2 });
 
