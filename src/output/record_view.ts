@@ -4,7 +4,8 @@
  * sync bookkeeping (`version`, the HLC). `show --json` prints the record as is.
  */
 import type { EntityDef } from "../db/schema.ts";
-import { type DateContext, wallTimeIn } from "../domain/dates.ts";
+import type { DateContext } from "../domain/dates.ts";
+import { localTime } from "./local_time.ts";
 import type { JsonRecord, Progress } from "../domain/records.ts";
 import { dueLabel, dueText } from "./due_label.ts";
 import { safeLine, safeText } from "./safe_text.ts";
@@ -58,14 +59,6 @@ const LABELS: Record<string, string> = {
 function labelOf(key: string): string {
   const words = LABELS[key] ?? key.replaceAll("_", " ");
   return words[0].toUpperCase() + words.slice(1);
-}
-
-/** An ISO instant on the viewer's clock: "2026-06-15 21:00". */
-export function localTime(iso: unknown, timeZone: string): string {
-  const ms = Date.parse(String(iso));
-  if (Number.isNaN(ms)) return safeLine(String(iso));
-  const at = wallTimeIn(ms, timeZone);
-  return `${at.date} ${at.time}`;
 }
 
 function valueOf(key: string, record: JsonRecord, view: RecordViewOptions): string {

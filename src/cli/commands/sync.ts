@@ -18,6 +18,7 @@ import {
   validDeviceName,
 } from "./sync_maintenance.ts";
 import { confirmDestructive } from "../confirm.ts";
+import { localTime } from "../../output/local_time.ts";
 import { parseLimit, printJson } from "../shared.ts";
 
 // The sync service loads @libsql/client: import it only when a sync command
@@ -108,10 +109,11 @@ const TOKEN_SOURCE_TEXT: Record<string, string> = {
 };
 
 /** The last success and the last failure, each on its own line, newest first. */
-function lastSyncLines(status: SyncStatus): string[] {
-  const success = `Last ok:   ${status.last_success_at ?? "never"}`;
+function lastSyncLines(status: SyncStatus, timeZone: string): string[] {
+  const at = (iso: string) => `${localTime(iso, timeZone)} ${timeZone}`;
+  const success = `Last ok:   ${status.last_success_at ? at(status.last_success_at) : "never"}`;
   if (!status.last_failure_at) return [success];
-  const failure = `Last fail: ${status.last_failure_at} (${
+  const failure = `Last fail: ${at(status.last_failure_at)} (${
     status.last_error ?? status.last_result
   })`;
   return status.last_result === "ok" ? [success, failure] : [failure, success];
@@ -194,7 +196,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
           status.url_source === "env" ? "from environment" : "settings.json"
         })`,
         `Token:     ${TOKEN_SOURCE_TEXT[status.token_source] ?? "missing"}`,
-        ...lastSyncLines(status),
+        ...lastSyncLines(status, ctx.timeZone()),
         `Pending:   ${status.pending_changes} local change${
           status.pending_changes === 1 ? "" : "s"
         }`,
