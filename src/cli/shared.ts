@@ -3,13 +3,16 @@ import { ENTITIES, entity, type EntityDef, type EntityName, type Row } from "../
 import type { Domain } from "../domain/actions.ts";
 import {
   type DateContext,
+  type DateOrder,
   type DateTime,
   daysBetween,
   InvalidDateError,
   loadDateParser,
   parseDateTime,
-  parseTime,
+  parseTimeOfDay,
+  skippedWallTime,
   todayIn,
+  type WallTime,
   zonedInstant,
 } from "../domain/dates.ts";
 import { plural } from "../output/plural.ts";
@@ -24,7 +27,35 @@ export async function domainOf(ctx: AppContext): Promise<Domain> {
 }
 
 export function datesOf(ctx: AppContext): DateContext {
-  return { now: ctx.clock.now(), timeZone: ctx.timeZone() };
+  const dateOrder = dateOrderOf(ctx.env.JDO_DATE_ORDER);
+  return { now: ctx.clock.now(), timeZone: ctx.timeZone(), ...(dateOrder ? { dateOrder } : {}) };
+}
+
+/** JDO_DATE_ORDER: how numeric dates (1/2/2027) read; unset, ambiguous ones are refused. */
+function dateOrderOf(value: string | undefined): DateOrder | undefined {
+  const wanted = value?.trim().toLowerCase();
+  if (!wanted) return undefined;
+  if (wanted === "mdy" || wanted === "dmy") return wanted;
+  throw new JdoError("CONFIG_INVALID", `JDO_DATE_ORDER must be mdy or dmy, not "${value}"`);
+}
+
+/**
+ * A due date and time that exists in the zone: a time skipped when the
+ * clocks go forward (02:30 on a spring-forward night) moves to the time it
+ * becomes (03:30), with a note on stderr saying so.
+ */
+export function existingDueTime(
+  ctx: AppContext,
+  date: string,
+  time: string,
+  timeZone: string,
+): WallTime {
+  const moved = skippedWallTime(date, time, timeZone);
+  if (!moved) return { date, time };
+  ctx.io.err(
+    `jdo: note: ${date} ${time} does not exist in ${timeZone} (the clocks go forward); due ${moved.date} ${moved.time} instead`,
+  );
+  return moved;
 }
 
 /** Parses --due: the date, and the time of day when the phrase names one ("tomorrow 3pm"). */
@@ -78,10 +109,10 @@ export async function confirmPastDue(
   ctx.io.err(`jdo: warning: ${what}; saved anyway`);
 }
 
-/** Parses --time (HH:MM), turning a bad value into a usage error naming it. */
+/** Parses --time (HH:MM, 3pm, noon, eod…), turning a bad value into a usage error naming it. */
 export function timeArg(value: string): string {
   try {
-    return parseTime(value);
+    return parseTimeOfDay(value);
   } catch (error) {
     throw new JdoError("USAGE", `--time: ${(error as Error).message}`);
   }

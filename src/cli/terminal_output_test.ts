@@ -116,7 +116,7 @@ Deno.test("control characters in user text are shown escaped in list, show, the 
   const synced = JSON.parse((await w.run(["list", "--json"])).out)
     .find((c: Record<string, unknown>) => String(c.deliverable).startsWith("Synced"));
   const shown = (await w.run(["show", String(synced.id)])).out;
-  assert.match(shown, /deliverable\s+Synced \^\[\[5mblink\^\[\[0m\ttab\n {19}line/);
+  assert.match(shown, / {2}Deliverable\s+Synced \^\[\[5mblink\^\[\[0m\ttab\n {15}line/);
 
   // JSON output keeps the data exactly.
   const json = JSON.parse((await w.run(["show", id, "--json"])).out);

@@ -19,10 +19,18 @@ export async function loadDateParser(): Promise<void> {
   chrono ??= await import("chrono-node");
 }
 
+/** How to read a numeric date like 1/2/2027: month first or day first. */
+export type DateOrder = "mdy" | "dmy";
+
 export interface DateContext {
   now: Date;
   /** IANA name, e.g. "America/New_York" */
   timeZone: string;
+  /**
+   * How to read 1/2/2027. Unset: a numeric date that reads as two different
+   * days is refused with both ISO forms suggested (never guessed).
+   */
+  dateOrder?: DateOrder;
 }
 
 export class InvalidDateError extends Error {
@@ -40,10 +48,8 @@ export class InvalidDateError extends Error {
 
 export class InvalidTimeError extends Error {
   readonly input: string;
-  constructor(input: string) {
-    super(
-      `Cannot understand the time "${input}": use 24-hour HH:MM, e.g. "09:30" or "17:00"`,
-    );
+  constructor(input: string, hint = `use 24-hour HH:MM, e.g. "09:30" or "17:00"`) {
+    super(`Cannot understand the time "${input}": ${hint}`);
     this.name = "InvalidTimeError";
     this.input = input;
   }
@@ -251,6 +257,56 @@ export function parseTime(input: string): string {
   return `${pad(hour, 2)}:${pad(minute, 2)}`;
 }
 
+/** Named times of day, as the original reads them ("eod" is 17:00). */
+const NAMED_TIMES: Record<string, string> = {
+  noon: "12:00",
+  midday: "12:00",
+  midnight: "00:00",
+  eod: "17:00",
+  "end of day": "17:00",
+  "end of the day": "17:00",
+};
+const CLOCK_12H = /^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?$/;
+/** A time of day at the end of a phrase: "3pm", "3:30 pm", "15:00", noon, midnight, eod, end of day. */
+const TIME_WORDS = String
+  .raw`\d{1,2}(?::\d{2})?\s*[ap]\.?m\.?|\d{1,2}:\d{2}|noon|midday|midnight|eod|end of (?:the )?day`;
+const TRAILING_TIME = new RegExp(String.raw`^(.*?)\s*\b((?:at|by|@)\s+)?(${TIME_WORDS})$`, "i");
+
+/** "HH:MM" for a time of day in any form the original reads, or undefined. */
+function readTimeOfDay(text: string): string | undefined {
+  const words = text.trim().toLowerCase().replace(/\s+/g, " ").replace(/^(?:at|by|@) /, "");
+  if (NAMED_TIMES[words]) return NAMED_TIMES[words];
+  const m = CLOCK_12H.exec(words);
+  if (m) {
+    const hour = Number(m[1]);
+    const minute = Number(m[2] ?? 0);
+    if (hour < 1 || hour > 12 || minute > 59) return undefined;
+    const h24 = (hour % 12) + (m[3] === "p" ? 12 : 0);
+    return `${pad(h24, 2)}:${pad(minute, 2)}`;
+  }
+  try {
+    return parseTime(words);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A time of day as `--time` takes it: 24-hour "HH:MM", "3pm", "3:30 pm",
+ * "noon", "midnight", "eod" / "end of day" (17:00), optionally after "at" or
+ * "by" ("by 5pm"). Returns "HH:MM"; throws InvalidTimeError naming the input.
+ */
+export function parseTimeOfDay(input: string): string {
+  const time = typeof input === "string" ? readTimeOfDay(input) : undefined;
+  if (time === undefined) {
+    throw new InvalidTimeError(
+      String(input),
+      `use HH:MM (24-hour), 3pm, 3:30pm, noon, midnight or eod`,
+    );
+  }
+  return time;
+}
+
 /**
  * The UTC instant of a wall-clock date+time "YYYY-MM-DD","HH:MM" in a zone.
  *
@@ -275,6 +331,34 @@ export function zonedInstant(
   );
   const instant = candidates.length > 0 ? Math.min(...candidates) : local - before; // in a gap
   return new Date(instant);
+}
+
+/** A wall-clock date and time in some zone. */
+export interface WallTime {
+  date: string;
+  /** "HH:MM" */
+  time: string;
+}
+
+/** The wall-clock date and time ("HH:MM") of an instant in a zone. */
+export function wallTimeIn(instant: Date | number, timeZone: string): WallTime {
+  const ms = typeof instant === "number" ? instant : instant.getTime();
+  const w = wallClockAt(Math.floor(ms / 60_000) * 60_000, timeZone);
+  return { date: formatYmd(w), time: `${pad(w.hour, 2)}:${pad(w.minute, 2)}` };
+}
+
+/**
+ * When a wall-clock time does not exist in the zone (skipped when the clocks
+ * go forward: 02:30 on a spring-forward night), the date and time it moves to
+ * (02:30 -> 03:30, as zonedInstant reads it); undefined when it exists.
+ */
+export function skippedWallTime(
+  date: string,
+  time: string,
+  timeZone: string,
+): WallTime | undefined {
+  const moved = wallTimeIn(zonedInstant(date, time, timeZone), timeZone);
+  return moved.date === date && moved.time === parseTime(time) ? undefined : moved;
 }
 
 // ---------------------------------------------------------------------------
@@ -317,31 +401,83 @@ export interface DateTime {
  * Returns a calendar date "YYYY-MM-DD" in ctx.timeZone, or throws
  * InvalidDateError. Weekday names and month-day phrases resolve forward
  * (friday = the next Friday, or today if today is Friday; "jan 17" = the next
- * Jan 17 on or after today). "next friday" follows chrono-node: the Friday of
- * next week. "last friday" is the most recent Friday before today.
+ * Jan 17 on or after today). "next friday" is, as in the original jdo, the
+ * first Friday after today ("next saturday" on a Friday is tomorrow). "last
+ * friday" is the most recent Friday before today.
  */
 export function parseDate(input: string, ctx: DateContext): string {
   return parseDateTime(input, ctx).date;
 }
 
+/** Phrases that name no day; refused with a hint, as the original does. */
+const VAGUE = new Set([
+  "soon",
+  "later",
+  "asap",
+  "eventually",
+  "sometime",
+  "someday",
+  "whenever",
+  "next week",
+  "this week",
+  "next month",
+  "this month",
+  "next year",
+  "this year",
+]);
+const VAGUE_HINT = 'name a day, e.g. "next monday", "jan 17" or "2031-03-14"';
+const NUMERIC_DATE = /^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}|\d{2}))?$/;
+
+/** The phrase without harmless lead-in words ("by friday" -> "friday"). */
+function withoutLeadIn(words: string): string {
+  return words.replace(/^(?:this coming|due on|due by|on|by|due|coming|upcoming) /, "");
+}
+
 /**
  * Like parseDate, and also returns the time of day a phrase names
- * ("tomorrow 3pm" → 15:00, "friday at 9:30" → 09:30). Rejects impossible
- * dates ("dec 32", "2026-02-30"), a month without a day ("march"), and dates
- * more than MAX_YEARS_FROM_TODAY years from today.
+ * ("tomorrow 3pm" → 15:00, "friday at 9:30" → 09:30, "dec 20 by 5pm",
+ * "friday eod" → 17:00, "tomorrow noon"). Rejects impossible dates ("dec 32",
+ * "2026-02-30"), a month without a day ("march"), vague phrases ("soon",
+ * "next week"), a bare time ("5pm": which day?), a numeric date that reads as
+ * two days (1/2/2027) unless ctx.dateOrder says how, and dates more than
+ * MAX_YEARS_FROM_TODAY years from today.
  */
 export function parseDateTime(input: string, ctx: DateContext): DateTime {
   if (typeof input !== "string") throw new InvalidDateError(String(input));
   const text = input.trim();
   if (text === "") throw new InvalidDateError(input);
+  const words = withoutLeadIn(normalizeWords(text));
+  if (VAGUE.has(words)) {
+    throw new InvalidDateError(input, `it is too vague; ${VAGUE_HINT}`);
+  }
+
+  const trailing = TRAILING_TIME.exec(text);
+  const trailingTime = trailing ? readTimeOfDay(trailing[3]) : undefined;
+  if (trailing && trailingTime !== undefined) {
+    const datePart = trailing[1].trim();
+    if (ALLOWED_PREFIXES.has(normalizeWords(datePart)) || /^(at|@)$/i.test(datePart)) {
+      throw new InvalidDateError(
+        input,
+        `a time of day needs a day too, e.g. "today ${trailing[3].trim()}" or "2031-03-14 ${
+          trailing[3].trim()
+        }"`,
+      );
+    }
+    const day = parseDateTime(datePart, ctx);
+    if (day.time !== undefined) throw new InvalidDateError(input);
+    return { date: day.date, time: trailingTime };
+  }
 
   const wall = wallClockAt(nowMs(ctx), ctx.timeZone);
   const today = daysFromCivil(wall);
   let found: { ymd: Ymd; time?: string } | undefined;
+  const numeric = NUMERIC_DATE.exec(text);
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
     const ymd = parseIso(text);
     if (!ymd) throw new InvalidDateError(input, "there is no such day in the calendar");
     found = { ymd };
+  } else if (numeric) {
+    found = { ymd: resolveNumeric(numeric, input, ctx.dateOrder, wall, today) };
   } else {
     found = resolveNatural(text, input, wall, today);
     if (!found) throw new InvalidDateError(input);
@@ -354,6 +490,54 @@ export function parseDateTime(input: string, ctx: DateContext): DateTime {
     );
   }
   return time === undefined ? { date: formatYmd(ymd) } : { date: formatYmd(ymd), time };
+}
+
+/**
+ * A numeric date (1/2/2027, 25.12.2027, 12/25): the reading ctx.dateOrder
+ * names; unset, the only reading that is a real day, and a refusal naming
+ * both ISO forms when it reads as two different days.
+ */
+function resolveNumeric(
+  m: RegExpExecArray,
+  input: string,
+  order: DateOrder | undefined,
+  wall: WallClock,
+  today: number,
+): Ymd {
+  const [first, second] = [Number(m[1]), Number(m[2])];
+  const year = m[3] === undefined
+    ? undefined
+    : m[3].length === 2
+    ? 2000 + Number(m[3])
+    : Number(m[3]);
+  const place = (month: number, day: number): Ymd =>
+    year === undefined ? resolveMonthDay(month, day, wall, today) : { year, month, day };
+  const readings = {
+    mdy: place(first, second),
+    dmy: place(second, first),
+  };
+  if (order) {
+    if (!isRealDate(readings[order])) {
+      throw new InvalidDateError(
+        input,
+        `there is no such day (read ${
+          order === "mdy" ? "month first" : "day first"
+        }, as JDO_DATE_ORDER=${order} says)`,
+      );
+    }
+    return readings[order];
+  }
+  const real = (["mdy", "dmy"] as const).filter((o) => isRealDate(readings[o]));
+  if (real.length === 0) throw new InvalidDateError(input, "there is no such day in the calendar");
+  if (real.length === 2 && first !== second) {
+    throw new InvalidDateError(
+      input,
+      `it could be ${formatYmd(readings.mdy)} (month first) or ${
+        formatYmd(readings.dmy)
+      } (day first); write YYYY-MM-DD, or set JDO_DATE_ORDER=mdy or dmy`,
+    );
+  }
+  return readings[real[0]];
 }
 
 function resolveNatural(
@@ -436,7 +620,13 @@ function resolveWeekday(
     const back = (((weekdayOf(civilFromDays(today)) - weekday) % 7) + 7) % 7;
     return civilFromDays(today - (back === 0 ? 7 : back));
   }
-  // "next friday" / "friday next week": keep chrono's (week-based) answer.
+  // "next friday", as the original reads it: the first Friday after today
+  // (on a Friday, a week ahead; "next saturday" on a Friday is tomorrow).
+  if (/\bnext (mon|tue|wed|thu|fri|sat|sun)/.test(words)) {
+    const ahead = (((weekday - weekdayOf(civilFromDays(today))) % 7) + 7) % 7;
+    return civilFromDays(today + (ahead === 0 ? 7 : ahead));
+  }
+  // "friday next week": keep chrono's (week-based) answer.
   if (/\bnext\b/.test(words)) return fieldsOf(start);
   // Plain or "this": on or after today (chrono skips today itself).
   const ahead = (((weekday - weekdayOf(civilFromDays(today))) % 7) + 7) % 7;

@@ -10,8 +10,11 @@ import {
   parseDate,
   parseDateTime,
   parseTime,
+  parseTimeOfDay,
+  skippedWallTime,
   systemTimeZone,
   todayIn,
+  wallTimeIn,
   zonedInstant,
 } from "./dates.ts";
 import { loadDateParser } from "./dates.ts";
@@ -175,12 +178,36 @@ Deno.test("parseDate resolves a weekday to today when today is that weekday", ()
   assertEquals(parseDate("thursday", BERLIN), "2026-12-03");
 });
 
-Deno.test("parseDate resolves 'next <weekday>' to that day of next week", () => {
+Deno.test("parseDate resolves 'next <weekday>' to the first such day after today, as the original", () => {
   assertEquals(parseDate("next monday", LA), "2026-11-30");
   assertEquals(parseDate("next monday", BERLIN), "2026-11-30");
   assertEquals(parseDate("Next Monday", LA), "2026-11-30");
-  assertEquals(parseDate("next friday", LA), "2026-12-04");
+  // Thursday in LA: the coming Friday is tomorrow.
+  assertEquals(parseDate("next friday", LA), "2026-11-27");
+  // Friday in Berlin: not today, a week ahead.
   assertEquals(parseDate("next friday", BERLIN), "2026-12-04");
+  // "friday next week" keeps meaning the Friday of next week.
+  assertEquals(parseDate("friday next week", LA), "2026-12-04");
+});
+
+Deno.test("parseDate: 'next saturday' on a Friday is tomorrow; 'this <weekday>' may be today", () => {
+  // The original's own examples: Tuesday 2025-12-16 and Friday 2025-12-19 (UTC).
+  const tuesday = { now: new Date("2025-12-16T12:00:00Z"), timeZone: "UTC" };
+  const friday = { now: new Date("2025-12-19T12:00:00Z"), timeZone: "UTC" };
+  assertEquals(parseDate("next Friday", tuesday), "2025-12-19");
+  assertEquals(parseDate("next Monday", tuesday), "2025-12-22");
+  assertEquals(parseDate("this Friday", friday), "2025-12-19");
+  assertEquals(parseDate("next saturday", friday), "2025-12-20");
+  assertEquals(parseDate("next sat", friday), "2025-12-20");
+  assertEquals(parseDate("next friday", friday), "2025-12-26");
+  // From a Monday, every "next <day>" lands within the following seven days.
+  const monday = { now: new Date("2025-01-06T12:00:00Z"), timeZone: "UTC" };
+  for (
+    const day of ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+  ) {
+    const got = parseDate(`next ${day}`, monday);
+    assert(got > "2025-01-06" && got <= "2025-01-13", `next ${day}: ${got}`);
+  }
 });
 
 Deno.test("parseDate resolves 'last <weekday>' to the most recent one before today", () => {
@@ -666,7 +693,6 @@ Deno.test("parseDate rejects a month-name phrase whose day does not exist (dec 3
   assertEquals(parseDate("dec 31", LA), "2026-12-31");
   // Relative phrases without a day keep chrono's day (today's).
   assertEquals(parseDate("in a month", LA), "2026-12-26");
-  assertEquals(parseDate("next year", LA), "2027-11-26");
 });
 
 Deno.test("parseDateTime returns the time a phrase names, and none otherwise", () => {
@@ -685,4 +711,129 @@ Deno.test("parseDate rejects years more than 100 years from today", () => {
   }
   assertEquals(parseDate("1927-01-01", LA), "1927-01-01");
   assertEquals(parseDate("2126-11-26", LA), "2126-11-26");
+});
+
+// --- issue 19: the original's phrases ------------------------------------------
+
+Deno.test("parseDate refuses vague phrases with a hint to name a day", () => {
+  for (
+    const input of [
+      "next week",
+      "soon",
+      "later",
+      "ASAP",
+      "eventually",
+      "sometime",
+      "next month",
+      "next year",
+      "by next week",
+    ]
+  ) {
+    const err = assertThrows(() => parseDate(input, LA), InvalidDateError, "too vague");
+    assert(err.message.includes(`"${input}"`), err.message);
+    assert(err.message.includes("name a day"), err.message);
+  }
+});
+
+Deno.test("parseDateTime reads 'by 5pm', eod, end of day, noon and midnight after a day", () => {
+  // The original's example: Tuesday 2025-12-16.
+  const tuesday = { now: new Date("2025-12-16T12:00:00Z"), timeZone: "UTC" };
+  assertEquals(parseDateTime("December 20 by 5pm", tuesday), { date: "2025-12-20", time: "17:00" });
+  assertEquals(parseDateTime("tomorrow at 3pm", tuesday), { date: "2025-12-17", time: "15:00" });
+  assertEquals(parseDateTime("tomorrow by 5pm", tuesday), { date: "2025-12-17", time: "17:00" });
+  assertEquals(parseDateTime("friday EOD", tuesday), { date: "2025-12-19", time: "17:00" });
+  assertEquals(parseDateTime("friday end of day", tuesday), { date: "2025-12-19", time: "17:00" });
+  assertEquals(parseDateTime("2031-03-14 at noon", tuesday), { date: "2031-03-14", time: "12:00" });
+  assertEquals(parseDateTime("2031-03-14 midnight", tuesday), {
+    date: "2031-03-14",
+    time: "00:00",
+  });
+  assertEquals(parseDateTime("2031-03-14 3:30 pm", tuesday), { date: "2031-03-14", time: "15:30" });
+  assertEquals(parseDateTime("2031-03-14 12am", tuesday), { date: "2031-03-14", time: "00:00" });
+  // A time alone names no day.
+  for (const input of ["5pm", "by 5pm", "eod", "noon", "midnight"]) {
+    assertThrows(() => parseDateTime(input, tuesday), InvalidDateError, "needs a day too");
+  }
+});
+
+Deno.test("parseTimeOfDay takes --time in the original's forms and names a bad input", () => {
+  const cases: [string, string][] = [
+    ["15:00", "15:00"],
+    ["9:05", "09:05"],
+    ["3pm", "15:00"],
+    ["3 pm", "15:00"],
+    ["3:30pm", "15:30"],
+    ["12pm", "12:00"],
+    ["12am", "00:00"],
+    ["by 5pm", "17:00"],
+    ["at 9am", "09:00"],
+    ["EOD", "17:00"],
+    ["end of day", "17:00"],
+    ["noon", "12:00"],
+    ["midnight", "00:00"],
+  ];
+  for (const [input, want] of cases) assertEquals(parseTimeOfDay(input), want, input);
+  for (const input of ["xyzzy", "", "13pm", "0am", "25:00", "9", "3:75pm"]) {
+    const err = assertThrows(() => parseTimeOfDay(input), InvalidTimeError);
+    assert(err.message.includes(`"${input}"`), err.message);
+  }
+});
+
+Deno.test("parseTimeOfDay reads every 12-hour clock time as its 24-hour twin", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), (h, m) => {
+      const twelve = `${h % 12 === 0 ? 12 : h % 12}:${String(m).padStart(2, "0")}${
+        h < 12 ? "am" : "pm"
+      }`;
+      assertEquals(
+        parseTimeOfDay(twelve),
+        `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`,
+      );
+    }),
+  );
+});
+
+Deno.test("parseDate refuses a numeric date that reads as two days, suggesting both ISO forms", () => {
+  const err = assertThrows(() => parseDate("1/2/2027", LA), InvalidDateError);
+  assert(err.message.includes("2027-01-02") && err.message.includes("2027-02-01"), err.message);
+  assert(err.message.includes("JDO_DATE_ORDER"), err.message);
+  assertThrows(() => parseDate("1.2.2027", LA), InvalidDateError, "YYYY-MM-DD");
+  // One reading only: no doubt (the original's 12/25/2025 among them).
+  assertEquals(parseDate("12/25/2025", LA), "2025-12-25");
+  assertEquals(parseDate("25/12/2027", LA), "2027-12-25");
+  assertEquals(parseDate("3/3/2027", LA), "2027-03-03");
+  // No year: the next such day on or after today (LA: 2026-11-26).
+  assertEquals(parseDate("12/25", LA), "2026-12-25");
+  assertThrows(() => parseDate("13/13/2027", LA), InvalidDateError, "no such day");
+});
+
+Deno.test("parseDate follows an explicit day order for numeric dates", () => {
+  const mdy = { ...LA, dateOrder: "mdy" as const };
+  const dmy = { ...LA, dateOrder: "dmy" as const };
+  assertEquals(parseDate("1/2/2027", mdy), "2027-01-02");
+  assertEquals(parseDate("1/2/2027", dmy), "2027-02-01");
+  assertEquals(parseDate("1.2.27", dmy), "2027-02-01");
+  assertThrows(() => parseDate("25/12/2027", mdy), InvalidDateError, "JDO_DATE_ORDER=mdy");
+  assertEquals(parseDateTime("1/2/2027 by 5pm", dmy), { date: "2027-02-01", time: "17:00" });
+});
+
+Deno.test("skippedWallTime names where a time in a spring-forward gap moves, and nothing else", () => {
+  assertEquals(skippedWallTime("2027-03-14", "02:30", "America/New_York"), {
+    date: "2027-03-14",
+    time: "03:30",
+  });
+  assertEquals(skippedWallTime("2027-03-28", "02:00", "Europe/Berlin"), {
+    date: "2027-03-28",
+    time: "03:00",
+  });
+  assertEquals(skippedWallTime("2027-03-14", "03:30", "America/New_York"), undefined);
+  assertEquals(skippedWallTime("2027-11-07", "01:30", "America/New_York"), undefined); // repeated, exists
+  assertEquals(skippedWallTime("2027-03-14", "02:30", "UTC"), undefined);
+});
+
+Deno.test("wallTimeIn shows an instant on the viewer's clock", () => {
+  const instant = new Date("2026-11-28T01:00:00Z");
+  assertEquals(wallTimeIn(instant, "America/Los_Angeles"), { date: "2026-11-27", time: "17:00" });
+  assertEquals(wallTimeIn(instant, "Asia/Tokyo"), { date: "2026-11-28", time: "10:00" });
+  assertEquals(wallTimeIn(instant.getTime(), "UTC"), { date: "2026-11-28", time: "01:00" });
 });

@@ -6,8 +6,8 @@
  */
 import { type DateContext, todayIn, zonedInstant } from "./dates.ts";
 
-/** The due time of a commitment made without one. */
-export const DEFAULT_DUE_TIME = "17:00";
+/** The due time of a commitment made without one: 09:00, as the original jdo. */
+export const DEFAULT_DUE_TIME = "09:00";
 
 /** The fields of a commitment that fix its due instant (a row or a record). */
 export interface DueFields {

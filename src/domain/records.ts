@@ -1,5 +1,6 @@
 import { entity, type EntityDef, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
+import { dueInstantMs } from "./due.ts";
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -56,6 +57,44 @@ export interface ListOptions {
   status?: string;
   /** At most this many rows (SQL LIMIT). */
   limit?: number;
+  /** The zone a commitment made without one is read in (the viewer's; default UTC). */
+  timeZone?: string;
+}
+
+/**
+ * Commitments are listed by their absolute due instant (each one's due date
+ * and time in its own zone). SQL orders them by wall-clock due date and time,
+ * and an instant is never more than MAX_ZONE_AHEAD_MS before its wall-clock
+ * time read as UTC (real offsets stay within +14 h), so once the rows read
+ * have reached wall-clock time W, every row still to come is due after
+ * W - MAX_ZONE_AHEAD_MS: whatever is due before that can be sorted and
+ * written. The rows held back cover at most a day of due times.
+ */
+const MAX_ZONE_AHEAD_MS = 24 * 3_600_000;
+
+interface Timed {
+  record: JsonRecord;
+  at: number;
+}
+
+function byDueInstant(a: Timed, b: Timed): number {
+  return a.at - b.at ||
+    String(a.record.created_at).localeCompare(String(b.record.created_at)) ||
+    String(a.record.id).localeCompare(String(b.record.id));
+}
+
+function timed(records: JsonRecord[], zone: string | undefined): Timed[] {
+  return records.map((record) => ({ record, at: dueInstantMs(record, zone ?? "UTC") }));
+}
+
+/** A wall-clock due date and time read as if it were UTC (ms). */
+function wallAsUtcMs(record: JsonRecord): number {
+  return Date.parse(`${record.due_date}T${record.due_time}:00Z`);
+}
+
+/** Commitments in due-instant order, whatever zones they were made in. */
+export function sortByDueInstant(records: JsonRecord[], zone?: string): JsonRecord[] {
+  return timed(records, zone).sort(byDueInstant).map((t) => t.record);
 }
 
 function statusesOf(def: EntityDef, options: ListOptions): readonly string[] | null {
@@ -99,7 +138,11 @@ export async function listRecords(
       `SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`,
       [...statuses],
     );
-    return rows.map((row) => withExtras(def, row));
+    const records = rows.map((row) => withExtras(def, row));
+    if (def.name !== "commitment" || records.length < n) {
+      return def.name === "commitment" ? sortByDueInstant(records, options.timeZone) : records;
+    }
+    return await firstByDueInstant(store, def, options, records, n);
   }
   const { where, args } = filterOf(def, options);
   const limit = options.limit === undefined
@@ -109,7 +152,35 @@ export async function listRecords(
     `${selectOf(def)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
     args,
   );
-  return rows.map((row) => withExtras(def, row));
+  const records = rows.map((row) => withExtras(def, row));
+  if (def.name !== "commitment") return records;
+  if (options.limit === undefined || records.length < options.limit) {
+    return sortByDueInstant(records, options.timeZone);
+  }
+  return await firstByDueInstant(store, def, options, records, options.limit);
+}
+
+/**
+ * The first `n` commitments by due instant, given the first `n` by wall-clock
+ * due time: any other one due sooner has a wall-clock time within
+ * MAX_ZONE_AHEAD_MS after the n-th instant, so only those are read too.
+ */
+async function firstByDueInstant(
+  store: Store,
+  def: EntityDef,
+  options: ListOptions,
+  firstByWallClock: JsonRecord[],
+  n: number,
+): Promise<JsonRecord[]> {
+  const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
+  const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
+  const [date, time] = [bound.slice(0, 10), bound.slice(11, 16)];
+  const { where, args } = filterOf(def, options);
+  const rows = await store.query(
+    `${selectOf(def)} WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`,
+    [...args, date, date, time],
+  );
+  return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);
 }
 
 /**
@@ -136,14 +207,34 @@ export async function forEachRecordPage(
   // "+c.status": walk the order's index (commitments_due) instead of sorting
   // every row of the status index.
   const filter = where.replace("c.status IN", "+c.status IN");
-  return await store.reading((cursor) =>
-    cursor.pages(
-      `${selectOf(def)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`,
-      args,
-      (rows) => onPage(rows.map((row) => withExtras(def, row))),
-      pageSize,
-    )
+  const sql = `${selectOf(def)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`;
+  if (def.name !== "commitment") {
+    return await store.reading((cursor) =>
+      cursor.pages(sql, args, (rows) => onPage(rows.map((row) => withExtras(def, row))), pageSize)
+    );
+  }
+  // Rows come in wall-clock order; each is written once no row still to come can be due sooner.
+  let held: Timed[] = [];
+  const ready: JsonRecord[] = [];
+  const release = async (before: number, last: boolean) => {
+    held.sort(byDueInstant);
+    const cut = held.findIndex((t) => t.at >= before);
+    const out = cut === -1 ? held : held.slice(0, cut);
+    held = cut === -1 ? [] : held.slice(cut);
+    for (const t of out) ready.push(t.record);
+    while (ready.length >= pageSize || (last && ready.length > 0)) {
+      await onPage(ready.splice(0, pageSize));
+    }
+  };
+  const total = await store.reading((cursor) =>
+    cursor.pages(sql, args, async (rows) => {
+      const records = rows.map((row) => withExtras(def, row));
+      held.push(...timed(records, options.timeZone));
+      await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
+    }, pageSize)
   );
+  await release(Infinity, true);
+  return total;
 }
 
 /** How many rows listRecords would return (one count(*) query). */

@@ -1,5 +1,5 @@
-import { type DateContext, daysBetween } from "../domain/dates.ts";
-import { dueInstantMs, todayForDue } from "../domain/due.ts";
+import { type DateContext, daysBetween, todayIn, wallTimeIn } from "../domain/dates.ts";
+import { type DueFields, dueInstantMs, dueZone } from "../domain/due.ts";
 import type { JsonRecord } from "../domain/records.ts";
 
 export interface DueLabel {
@@ -9,13 +9,36 @@ export interface DueLabel {
 }
 
 /**
+ * When a commitment is due, on the viewer's clock (`viewerZone`): its due
+ * instant (its date and time in its own zone) as "YYYY-MM-DD HH:MM" there.
+ */
+export function dueOnViewerClock(commitment: DueFields, viewerZone: string): string {
+  const at = wallTimeIn(dueInstantMs(commitment, viewerZone), viewerZone);
+  return `${at.date} ${at.time}`;
+}
+
+/**
+ * The due time for a person: on the viewer's clock, followed by the
+ * commitment's own date, time and zone when that zone is not the viewer's
+ * ("2026-11-28 01:00 (2026-11-27 17:00 America/Los_Angeles)").
+ */
+export function dueText(commitment: DueFields, viewerZone: string): string {
+  const here = dueOnViewerClock(commitment, viewerZone);
+  const zone = dueZone(commitment, viewerZone);
+  if (zone === viewerZone) return here;
+  return `${here} (${commitment.due_date} ${commitment.due_time} ${zone})`;
+}
+
+/**
  * "overdue 2d" / "overdue" / "today" / "tomorrow" / "in N days" for a
- * commitment. Days are counted on the commitment's own calendar (its zone),
- * and "overdue" means its due instant has passed, so the label always agrees
+ * commitment, on the viewer's calendar: days from the viewer's today to the
+ * day the due instant falls on in the viewer's zone (the date `list` shows),
+ * and "overdue" means the due instant has passed, so the label always agrees
  * with complete's on-time check whatever zone the viewer is in.
  */
 export function dueLabel(commitment: JsonRecord, dates: DateContext): DueLabel {
-  const days = daysBetween(todayForDue(commitment, dates), String(commitment.due_date));
+  const dueDay = wallTimeIn(dueInstantMs(commitment, dates.timeZone), dates.timeZone).date;
+  const days = daysBetween(todayIn(dates), dueDay);
   const passed = dueInstantMs(commitment, dates.timeZone) < dates.now.getTime();
   if (passed) {
     return days < 0 ? { text: `overdue ${-days}d`, level: 2 } : { text: "overdue", level: 2 };

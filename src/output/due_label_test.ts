@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dueLabel } from "./due_label.ts";
+import { dueLabel, dueOnViewerClock, dueText } from "./due_label.ts";
 
 const dates = { now: new Date("2026-11-27T18:00:00Z"), timeZone: "UTC" };
 const commitment = (due_date: string, due_time: string) => ({
@@ -34,7 +34,7 @@ Deno.test("dueLabel: the due time is read in the commitment's own zone", () => {
   assert.deepEqual(dueLabel(ny, dates), { text: "today", level: 1 });
 });
 
-Deno.test("dueLabel: a viewer in another zone sees the commitment's own calendar", () => {
+Deno.test("dueLabel: a viewer in another zone sees the same instant", () => {
   // Due today 17:00 in Los Angeles (01:00Z next day); at 00:11Z 49 minutes remain.
   const la = { due_date: "2026-11-27", due_time: "17:00", timezone: "America/Los_Angeles" };
   const at = new Date("2026-11-28T00:11:00Z");
@@ -54,4 +54,28 @@ Deno.test("dueLabel: a viewer in another zone sees the commitment's own calendar
   const tokyo = { due_date: "2026-11-29", due_time: "09:00", timezone: "Asia/Tokyo" };
   const evening = { now: new Date("2026-11-28T02:00:00Z"), timeZone: "America/Los_Angeles" };
   assert.deepEqual(dueLabel(tokyo, evening), { text: "tomorrow", level: 0 });
+});
+
+Deno.test("dueLabel counts days on the viewer's calendar, the day the DUE column shows", () => {
+  // Due Friday 20:00 in Los Angeles = Saturday 04:00Z; a UTC viewer on Friday 18:00Z.
+  const la = { due_date: "2026-11-27", due_time: "20:00", timezone: "America/Los_Angeles" };
+  const utcFriday = { now: new Date("2026-11-27T18:00:00Z"), timeZone: "UTC" };
+  assert.equal(dueOnViewerClock(la, "UTC"), "2026-11-28 04:00");
+  assert.deepEqual(dueLabel(la, utcFriday), { text: "tomorrow", level: 0 });
+  // The same moment in Los Angeles (10:00 on Friday): today.
+  assert.deepEqual(dueLabel(la, { ...utcFriday, timeZone: "America/Los_Angeles" }), {
+    text: "today",
+    level: 1,
+  });
+});
+
+Deno.test("dueText shows the viewer's clock, and the commitment's own when its zone differs", () => {
+  const la = { due_date: "2026-11-27", due_time: "17:00", timezone: "America/Los_Angeles" };
+  assert.equal(dueText(la, "America/Los_Angeles"), "2026-11-27 17:00");
+  assert.equal(
+    dueText(la, "Asia/Tokyo"),
+    "2026-11-28 10:00 (2026-11-27 17:00 America/Los_Angeles)",
+  );
+  // A row made without a zone is read in the viewer's.
+  assert.equal(dueText({ due_date: "2031-03-14", due_time: "09:00" }, "UTC"), "2031-03-14 09:00");
 });

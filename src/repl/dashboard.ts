@@ -4,7 +4,7 @@ import type { DateContext } from "../domain/dates.ts";
 import { shortIds, truncate } from "../domain/ids.ts";
 import { integrityOf } from "../domain/integrity_query.ts";
 import { countRecords, goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
-import { dueLabel } from "../output/due_label.ts";
+import { dueLabel, dueOnViewerClock } from "../output/due_label.ts";
 import { style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { safeLine } from "../output/safe_text.ts";
 import { renderTable } from "../output/table.ts";
@@ -32,7 +32,10 @@ export async function renderDashboard(
   const s = style(color);
   // Counts and the first rows only: the cost does not grow with the tables.
   const active = await countRecords(store, entity("commitment"));
-  const shownCommitments = await listRecords(store, entity("commitment"), { limit });
+  const shownCommitments = await listRecords(store, entity("commitment"), {
+    limit,
+    timeZone: dates.timeZone,
+  });
   const goals = await listRecords(store, entity("goal"), { limit });
   const inbox = await countRecords(store, entity("inbox"));
   const report = await integrityOf(store, dates.now, dates.timeZone);
@@ -69,7 +72,7 @@ export async function renderDashboard(
       return [
         ` ${i + 1}.`,
         s.dim(shorts.get(String(r.id)) ?? ""),
-        `${r.due_date} ${r.due_time}`,
+        dueOnViewerClock(r, dates.timeZone),
         marker,
         `${what[i].deliverable} ${what[i].to}`,
       ];

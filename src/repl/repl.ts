@@ -328,6 +328,7 @@ async function listedIds(ctx: AppContext, list: Command): Promise<string[]> {
   const records = await listRecords(await ctx.store(), def, {
     all: opts.all,
     status: opts.status?.replace("-", "_"),
+    timeZone: ctx.timeZone(),
   });
   return records.map((record) => String(record.id));
 }

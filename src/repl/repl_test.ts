@@ -72,7 +72,7 @@ Deno.test("runRepl: dashboard, /commit, /list, /N, hints and errors, then /exit"
     assert.match(out, /Committed [0-9a-f]{6}: "Second thing" to Bob/);
     assert.match(out, /Ship report[\s\S]*Second thing/, "/list shows both, soonest first");
     assert.match(out, new RegExp(pickHint(2).replace(/[/…]/g, ".")));
-    assert.match(out, /deliverable\s+Second thing/, "/2 shows the second listed commitment");
+    assert.match(out, /Deliverable\s+Second thing/, "/2 shows the second listed commitment");
     assert.ok(out.includes(TEXT_HINT));
     assert.ok(out.includes(NO_SYNC));
     assert.doesNotMatch(out, /Never/, "lines after /exit are not run");
@@ -115,7 +115,7 @@ Deno.test("runRepl: /1 picks from the dashboard; end of input runs queued lines,
   try {
     const out = s.io.stdout();
     assert.match(out, /1 active commitment /);
-    assert.match(out, /deliverable\s+Ship report/);
+    assert.match(out, /Deliverable\s+Ship report/);
     assert.match(out, /\/commit TEXT/, "/help ran after an error");
     assert.match(s.io.stderr(), /^jdo: /m);
   } finally {

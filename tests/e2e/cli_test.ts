@@ -144,7 +144,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   ok(plain, "commit");
   assert.match(
     plain.stdout,
-    /^Committed [0-9a-f]{6,}: "Plain output" to Alice, due 2030-06-01 17:00\n$/,
+    /^Committed [0-9a-f]{6,}: "Plain output" to Alice, due 2030-06-01 09:00\n$/,
   );
   const plainId = /Committed ([0-9a-f]+)/.exec(plain.stdout)![1];
   // "alice" is the existing stakeholder Alice, not a new one.
@@ -201,8 +201,8 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.deepEqual((shown2.tasks as Rec[]).map((t) => t.title), ["Draft outline"]);
   ok(shownText, "show");
   noEsc(shownText, "show");
-  assert.match(shownText.stdout, /deliverable\s+Write the report/);
-  assert.match(shownText.stdout, /stakeholder\s+Alice/);
+  assert.match(shownText.stdout, /^ {2}Deliverable\s+Write the report$/m);
+  assert.match(shownText.stdout, /^ {2}To\s+Alice$/m);
 
   // --- edit
   const edited = await runJson<Rec>(A, [
@@ -600,9 +600,9 @@ Deno.test("import: a JSON array of commitments twice imports once; a bad item im
   assert.deepEqual(
     list.map((c) => [c.deliverable, c.stakeholder, c.due_date, c.due_time, c.status]),
     [
-      ["Alpha", "Dana", "2030-03-01", "17:00", "pending"],
+      ["Alpha", "Dana", "2030-03-01", "09:00", "pending"],
       ["Beta", "Dana", "2030-03-02", "08:15", "pending"],
-      ["Gamma", "Eli", "2030-03-03", "17:00", "in_progress"],
+      ["Gamma", "Eli", "2030-03-03", "09:00", "in_progress"],
     ],
   );
   const stakeholders = await runJson<Rec[]>(H, ["list", "stakeholders", "--json"]);

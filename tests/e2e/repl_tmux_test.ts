@@ -83,8 +83,8 @@ Deno.test({
       // 5. /1 shows the first commitment of the last list in full.
       await tmux.type("/1");
       const picked = await tmux.waitFor("/1 to answer", (s) => answered(s, "/1"));
-      assert.match(picked, new RegExp(`^deliverable\\s+${first}$`, "m"));
-      assert.match(picked, /^status\s+pending$/m);
+      assert.match(picked, new RegExp(`^ {2}Deliverable\\s+${first}$`, "m"));
+      assert.match(picked, /^ {2}Status\s+pending$/m);
 
       // 6. An unknown command is a one-line error; the REPL still answers.
       await tmux.type("/bogus");

@@ -5,6 +5,8 @@
  * files jdo cannot read are named. Real jdo processes against a real sqld.
  */
 import assert from "node:assert/strict";
+import { localTime } from "../../src/output/local_time.ts";
+import { TEST_TIMEZONE } from "../helpers/test_clock.ts";
 import { join } from "node:path";
 import { startSqld } from "../helpers/sqld.ts";
 import { startSplitProxy } from "../helpers/split_proxy.ts";
@@ -32,6 +34,9 @@ function remarks(stderr: string): string[] {
   const line = stderr.split("\n").find((l) => l.startsWith("jdo:")) ?? "";
   return line.match(/\([^()]*\)/g) ?? [];
 }
+
+/** An instant as `sync status` shows it: on the test world's clock, with the zone. */
+const onTestClock = (iso: unknown) => `${localTime(iso, TEST_TIMEZONE)} ${TEST_TIMEZONE}`;
 
 Deno.test({
   ...opts,
@@ -175,9 +180,15 @@ Deno.test({
     assert.equal(text.code, 3, "the cloud cannot be reached: exit 3");
     assert.match(
       text.stdout,
-      new RegExp(`Last fail: ${st.last_failure_at} \\(.*connection refused`),
+      new RegExp(`Last fail: ${onTestClock(st.last_failure_at)} \\(.*connection refused`),
     );
-    assert.match(text.stdout, new RegExp(`Last ok: +${success}`));
+    // Times on the viewer's clock (JDO_TIMEZONE), naming the zone.
+    assert.match(text.stdout, new RegExp(`Last ok: +${onTestClock(success)}\n`));
+    const tokyo = await a.ok(["sync", "status"], { env: { JDO_TIMEZONE: "Asia/Tokyo" } });
+    assert.match(
+      tokyo.stdout,
+      new RegExp(`Last ok: +${localTime(success, "Asia/Tokyo")} Asia/Tokyo`),
+    );
     assert.match(text.stdout, /Token: +auth store/);
 
     await server.restart();

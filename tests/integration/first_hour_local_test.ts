@@ -77,7 +77,7 @@ Deno.test("6: a time in the --due phrase sets the due time unless --time is give
   const b = await j.json(["commit", "B", "--to", "Al", "--due", "tomorrow 3pm", "--time", "09:00"]);
   assert.equal(b.due_time, "09:00", "--time wins");
   const c = await commitment(j, "tomorrow");
-  assert.equal(c.due_time, "17:00", "no time in the phrase: the default");
+  assert.equal(c.due_time, "09:00", "no time in the phrase: the default (09:00, as the original)");
   const edited = await j.json(["edit", String(c.id), "--due", "friday at 10:30"]);
   assert.equal(edited.due_date, "2026-06-19");
   assert.equal(edited.due_time, "10:30");
@@ -101,25 +101,17 @@ Deno.test("6: a due date in the past warns off a terminal and asks on one", asyn
   assert.match(past.stdout, /^Committed /);
   assert.equal(
     past.stderr,
-    "jdo: warning: the due date 2026-06-01 17:00 is in the past (14 days ago); saved anyway\n",
+    "jdo: warning: the due date 2026-06-01 09:00 is in the past (14 days ago); saved anyway\n",
   );
-  const today = await j.run([
-    "commit",
-    "Earlier",
-    "--to",
-    "Al",
-    "--due",
-    "today",
-    "--time",
-    "09:00",
-  ]);
-  assert.match(today.stderr, /in the past \(earlier today\)/);
-  const future = await j.run(["commit", "Fine", "--to", "Al", "--due", "today"]);
+  // The default due time, 09:00, has passed at 12:00.
+  const today = await j.run(["commit", "Earlier", "--to", "Al", "--due", "today"]);
+  assert.match(today.stderr, /2026-06-15 09:00 is in the past \(earlier today\)/);
+  const future = await j.run(["commit", "Fine", "--to", "Al", "--due", "today", "--time", "17:00"]);
   assert.equal(future.stderr, "", "17:00 today is still ahead at 12:00");
   // edit: the same rule.
   const c = await commitment(j);
   const edit = ok(await j.run(["edit", String(c.id), "--due", "yesterday"]), "edit into the past");
-  assert.match(edit.stderr, /^jdo: warning: the due date 2026-06-14 17:00 is in the past/);
+  assert.match(edit.stderr, /^jdo: warning: the due date 2026-06-14 09:00 is in the past/);
   assert.equal(
     (await j.run(["edit", String(c.id), "--notes", "n"])).stderr,
     "",
@@ -137,7 +129,7 @@ Deno.test("6: a due date in the past warns off a terminal and asks on one", asyn
   assert.equal(no.code, 1, show(no));
   assert.match(no.stderr, /Nothing saved/);
   assert.deepEqual(no.asked, [
-    "The due date 2026-06-01 17:00 is in the past (14 days ago). Save it anyway?",
+    "The due date 2026-06-01 09:00 is in the past (14 days ago). Save it anyway?",
   ]);
   const yes = await j.run(["commit", "Asked", "--to", "Al", "--due", "2026-06-01"], {
     tty: true,
@@ -163,7 +155,7 @@ Deno.test("7: stakeholder names are unique regardless of case; commit --to print
   ok(await j.run(["stakeholder", "add", "Élodie"]), "non-ASCII");
   fails(await j.run(["stakeholder", "add", "éLODIE"]), 1, /"Élodie" already exists/, "é/É");
   const commit = ok(await j.run(["commit", "Deck", "--to", "ALICE", "--due", "2026-07-01"]), "");
-  assert.match(commit.stdout, /to Alice, due 2026-07-01 17:00/);
+  assert.match(commit.stdout, /to Alice, due 2026-07-01 09:00/);
   const people = await j.json<Rec[]>(["list", "stakeholders"]);
   assert.deepEqual(people.map((p) => p.name).sort(), ["Alice", "Élodie"]);
   // Renaming onto another's name is refused; a change of case of one's own name is not.
@@ -298,11 +290,11 @@ Deno.test("22: show GOAL prints progress in words; integrity with nothing comple
   await using j = await inProcessJdo();
   const goal = await j.json(["goal", "add", "Ship"]);
   const empty = ok(await j.run(["show", String(goal.id)]), "show empty goal");
-  assert.match(empty.stdout, /^progress +nothing to do yet/m);
+  assert.match(empty.stdout, /^ {2}Progress +nothing to do yet/m);
   await j.json(["milestone", "add", String(goal.id), "M1", "--target", "2026-07-01"]);
   await j.json(["commit", "C", "--to", "Al", "--due", "2026-07-01", "--goal", String(goal.id)]);
   const shown = ok(await j.run(["show", String(goal.id)]), "show goal");
-  assert.match(shown.stdout, /^progress +0 of 2 done \(milestones and commitments\)$/m);
+  assert.match(shown.stdout, /^ {2}Progress +0 of 2 done \(milestones and commitments\)$/m);
   assert.ok(!shown.stdout.includes('{"done"'), shown.stdout);
   assert.deepEqual((await j.json(["show", String(goal.id)])).progress, { done: 0, total: 2 });
 

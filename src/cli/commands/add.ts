@@ -16,6 +16,7 @@ import {
   dateArg,
   domainOf,
   dueArg,
+  existingDueTime,
   parseHours,
   parseInteger,
   reportWrite,
@@ -43,7 +44,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
     .argument("<deliverable...>", "what you will deliver")
     .requiredOption("--to <name>", "stakeholder (created as a person when new)")
     .requiredOption("--due <when>", "due date: YYYY-MM-DD, tomorrow, friday, in 3 days…")
-    .option("--time <HH:MM>", "due time (default 17:00)")
+    .option("--time <time>", "due time: HH:MM, 3pm, noon, midnight, eod (default 09:00)")
     .option("--goal <id>", "goal this serves")
     .option("--milestone <id>", "milestone this belongs to")
     .option("--notes <text>", "notes")
@@ -59,17 +60,23 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
     }) => {
       const due = await dueArg(ctx, opts.due, "--due");
       // --time wins over a time named in the --due phrase ("tomorrow 3pm").
-      const dueTime = opts.time === undefined ? due.time ?? DEFAULT_DUE_TIME : timeArg(opts.time);
+      const wanted = opts.time === undefined ? due.time ?? DEFAULT_DUE_TIME : timeArg(opts.time);
       const goal = opts.goal ? (await resolveArg(ctx, opts.goal, ["goal"])).row : undefined;
       const milestone = opts.milestone
         ? (await resolveArg(ctx, opts.milestone, ["milestone"])).row
         : undefined;
-      await confirmPastDue(ctx, due.date, dueTime, ctx.timeZone());
+      const { date: dueDate, time: dueTime } = existingDueTime(
+        ctx,
+        due.date,
+        wanted,
+        ctx.timeZone(),
+      );
+      await confirmPastDue(ctx, dueDate, dueTime, ctx.timeZone());
       const d = await domainOf(ctx);
       const row = await addCommitment(d, {
         deliverable: words.join(" "),
         stakeholder: opts.to,
-        dueDate: due.date,
+        dueDate,
         dueTime,
         goalId: (goal?.id as string | undefined) ??
           (milestone?.goal_id as string | undefined) ?? null,

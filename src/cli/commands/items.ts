@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
-import { ENTITIES, type EntityDef, type Row } from "../../db/schema.ts";
+import { ENTITIES, entity, type EntityDef, type Row } from "../../db/schema.ts";
 import {
   assertStakeholderNameFree,
   optionalText,
@@ -20,13 +20,14 @@ import {
   type JsonRecord,
   type ListOptions,
   loadRecord,
-  type Progress,
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
-import { dueLabel } from "../../output/due_label.ts";
+import { dueLabel, dueOnViewerClock, dueText } from "../../output/due_label.ts";
+import { wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
-import { safeLine, safeText } from "../../output/safe_text.ts";
+import { progressText, recordView } from "../../output/record_view.ts";
+import { safeLine } from "../../output/safe_text.ts";
 import { type Fit, naturalWidths, renderTable } from "../../output/table.ts";
 import { confirmDestructive } from "../confirm.ts";
 import {
@@ -35,6 +36,7 @@ import {
   datesOf,
   domainOf,
   dueArg,
+  existingDueTime,
   parseHours,
   parseInteger,
   printJson,
@@ -80,7 +82,7 @@ function listTable(
         : s.dim(due.text);
       return [
         id(r),
-        `${r.due_date} ${r.due_time}`,
+        dueOnViewerClock(r, dates.timeZone),
         marker,
         status(r),
         truncate(safeLine(String(r.stakeholder ?? "?")), 20),
@@ -96,7 +98,7 @@ function listTable(
   const extra: Partial<Record<string, [string, (r: JsonRecord) => string]>> = {
     milestone: ["TARGET", (r) => String(r.target_date)],
     stakeholder: ["TYPE", (r) => String(r.type)],
-    inbox: ["CAPTURED", (r) => String(r.created_at).slice(0, 10)],
+    inbox: ["CAPTURED", (r) => wallTimeIn(Date.parse(String(r.created_at)), dates.timeZone).date],
     task: ["COMMITMENT", (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)],
     cleanup_plan: [
       "COMMITMENT",
@@ -131,7 +133,10 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   let pages = 0;
   let shown = 0;
   let widths: number[] = [];
-  const total = await forEachRecordPage(store, def, options, async (records) => {
+  const total = await forEachRecordPage(store, def, {
+    ...options,
+    timeZone: ctx.timeZone(),
+  }, async (records) => {
     pages++;
     if (json) {
       // One stringify per page; the previous page is held back for its comma.
@@ -166,40 +171,35 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   }
 }
 
-/** A goal's progress in words: "1 of 3 done (milestones and commitments)". */
-export function progressText(p: Progress): string {
-  if (p.total === 0) return "nothing to do yet (no milestones or commitments)";
-  return `${p.done} of ${p.total} done (milestones and commitments)`;
-}
+export { progressText };
 
-async function printRecord(ctx: AppContext, record: JsonRecord) {
+/** `jdo show` for a person: names for ids, times on the viewer's clock, no sync bookkeeping. */
+async function printRecord(ctx: AppContext, def: EntityDef, record: JsonRecord) {
+  const store = await ctx.store();
   const s = style(ctx.io.color);
-  const lines: string[] = [];
-  const indent = " ".repeat(19);
-  for (const [key, value] of Object.entries(record)) {
-    if (value === null || key === "tasks" || key === "milestones") continue;
-    const shown = key === "progress"
-      ? progressText(value as Progress)
-      : Array.isArray(value)
-      ? value.map((v) => safeLine(String(v))).join("; ")
-      : typeof value === "object"
-      ? safeLine(JSON.stringify(value))
-      : safeText(String(value)).replaceAll("\n", `\n${indent}`);
-    lines.push(`${s.bold(key.padEnd(18))} ${shown}`);
+  const names = new Map<string, string>();
+  for (const link of def.parents) {
+    const id = record[link.column];
+    if (typeof id !== "string") continue;
+    const parent = entity(link.entity);
+    const row = await store.one(
+      `SELECT ${parent.label} AS name FROM ${parent.table} WHERE id = ?`,
+      [
+        id,
+      ],
+    );
+    if (row) names.set(id, String(row.name));
   }
   const children = ["tasks", "milestones"].flatMap((key) =>
     (record[key] as JsonRecord[] | undefined) ?? []
   );
-  const shorts = await shortIds(await ctx.store(), children.map((c) => String(c.id)));
-  for (const key of ["tasks", "milestones"]) {
-    const list = record[key] as JsonRecord[] | undefined;
-    if (!list) continue;
-    lines.push(`${s.bold(key.padEnd(18))} ${list.length === 0 ? "none" : ""}`);
-    for (const c of list) {
-      const id = shorts.get(String(c.id)) ?? String(c.id);
-      lines.push(`  ${id}  ${String(c.status).padEnd(11)} ${safeLine(String(c.title))}`);
-    }
-  }
+  const ids = [String(record.id), ...names.keys(), ...children.map((c) => String(c.id))];
+  const lines = recordView(def, record, {
+    dates: datesOf(ctx),
+    shortIds: await shortIds(store, ids),
+    names,
+    bold: s.bold,
+  });
   ctx.io.out(lines.join("\n"));
 }
 
@@ -392,15 +392,21 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
     );
   }
   const open = !["completed", "abandoned"].includes(String(patch.status ?? row.status));
-  const dueChanged = patch.due_date !== undefined || patch.due_time !== undefined;
-  // A closed commitment's date is history: correcting it into the past is no slip.
-  if (def.name === "commitment" && dueChanged && open) {
-    await confirmPastDue(
+  const dueChanged = def.name === "commitment" &&
+    (patch.due_date !== undefined || patch.due_time !== undefined);
+  if (dueChanged) {
+    // The commitment keeps its zone: the new date and time are read there.
+    const zone = String(row.timezone ?? ctx.timeZone());
+    const due = existingDueTime(
       ctx,
       String(patch.due_date ?? row.due_date),
       String(patch.due_time ?? row.due_time),
-      String(row.timezone ?? ctx.timeZone()),
+      zone,
     );
+    if (due.date !== (patch.due_date ?? row.due_date)) patch.due_date = due.date;
+    if (due.time !== (patch.due_time ?? row.due_time)) patch.due_time = due.time;
+    // A closed commitment's date is history: correcting it into the past is no slip.
+    if (open) await confirmPastDue(ctx, due.date, due.time, zone);
   }
   await d.store.write(async (w) => {
     if (typeof patch.name === "string" && def.name === "stakeholder") {
@@ -415,7 +421,10 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
     opts.json !== undefined,
     def,
     String(row.id),
-    (id) => `Updated ${def.name} ${id}`,
+    (id) =>
+      dueChanged
+        ? `Updated ${def.name} ${id}: due ${dueText({ ...row, ...patch }, ctx.timeZone())}`
+        : `Updated ${def.name} ${id}`,
   );
 }
 
@@ -447,7 +456,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
       const { def, row } = await resolveArg(ctx, id);
       const record = await loadRecord(await ctx.store(), def, String(row.id));
       if (opts.json) printJson(ctx, record);
-      else await printRecord(ctx, record);
+      else await printRecord(ctx, def, record);
     });
 
   const edit = program.command("edit")

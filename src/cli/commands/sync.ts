@@ -21,6 +21,7 @@ import {
   validDeviceName,
 } from "./sync_maintenance.ts";
 import { confirmDestructive } from "../confirm.ts";
+import { localTime } from "../../output/local_time.ts";
 import { parseLimit, printJson } from "../shared.ts";
 
 // The sync service loads @libsql/client: import it only when a sync command
@@ -171,15 +172,16 @@ const TOKEN_SOURCE_TEXT: Record<string, string> = {
 /**
  * The last success, and the last failure while it is the newer of the two
  * (once a sync or repair succeeds, the failure is history: `--json` still
- * has it, dated).
+ * has it, dated). Times on the viewer's clock.
  */
-function lastSyncLines(status: SyncStatus): string[] {
-  const success = `Last ok:   ${status.last_success_at ?? "never"}`;
+function lastSyncLines(status: SyncStatus, timeZone: string): string[] {
+  const at = (iso: string) => `${localTime(iso, timeZone)} ${timeZone}`;
+  const success = `Last ok:   ${status.last_success_at ? at(status.last_success_at) : "never"}`;
   const failedLast = status.last_failure_at !== null && status.last_result !== "ok" &&
     (!status.last_success_at ||
       Date.parse(status.last_failure_at) >= Date.parse(status.last_success_at));
   if (!failedLast) return [success];
-  const failure = `Last fail: ${status.last_failure_at} (${
+  const failure = `Last fail: ${at(status.last_failure_at!)} (${
     status.last_error ?? status.last_result
   })`;
   return [failure, success];
@@ -306,7 +308,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
           status.url_source === "env" ? "from JDO_TURSO_DB_URL" : "settings.json"
         })`,
         `Token:     ${TOKEN_SOURCE_TEXT[status.token_source] ?? "missing"}`,
-        ...lastSyncLines(status),
+        ...lastSyncLines(status, ctx.timeZone()),
         `Cloud view: ${
           status.cloud_view_age_s === null ? "none yet" : ageText(status.cloud_view_age_s)
         }`,

@@ -3,6 +3,7 @@
  * `sync devices` (with `sync devices rename` and `forget`), plus the device lines of
  * `sync status`.
  */
+import { localTime } from "../../output/local_time.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { JdoError } from "../../errors.ts";
@@ -96,8 +97,9 @@ export function registerRepairCommand(sync: Command, ctx: AppContext): void {
     });
 }
 
-function day(iso: string): string {
-  return iso.replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, " UTC");
+/** A device's sync time on the viewer's clock. */
+function day(iso: string, timeZone: string): string {
+  return localTime(iso, timeZone);
 }
 
 export function registerDevicesCommand(sync: Command, ctx: AppContext): void {
@@ -128,8 +130,11 @@ export function registerDevicesCommand(sync: Command, ctx: AppContext): void {
           d.id,
           d.name,
           d.jdo_version,
-          day(d.first_sync_at),
-          day(d.this_device && ownLast && ownLast > d.last_sync_at ? ownLast : d.last_sync_at),
+          day(d.first_sync_at, ctx.timeZone()),
+          day(
+            d.this_device && ownLast && ownLast > d.last_sync_at ? ownLast : d.last_sync_at,
+            ctx.timeZone(),
+          ),
           Math.abs(d.clock_offset_ms) > CLOCK_SKEW_LIMIT_MS ? s.red(`${clock} ⚠`) : clock,
         ];
       });
@@ -137,7 +142,15 @@ export function registerDevicesCommand(sync: Command, ctx: AppContext): void {
         ? describeDuration(ctx.clock.now().getTime() - Date.parse(list.refreshed_at))
         : "";
       ctx.io.out([
-        renderTable(["", "ID", "NAME", "JDO", "FIRST SYNC", "LAST SYNC", "CLOCK VS CLOUD"], rows),
+        renderTable([
+          "",
+          "ID",
+          "NAME",
+          "JDO",
+          `FIRST SYNC (${ctx.timeZone()})`,
+          "LAST SYNC",
+          "CLOCK VS CLOUD",
+        ], rows),
         "",
         `${list.devices.length} device${list.devices.length === 1 ? "" : "s"}; * is this one. ` +
         `List copied from the cloud at this device's last sync${

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { entity, type Row } from "../db/schema.ts";
+import { addDays } from "./dates.ts";
+import { dueInstantMs } from "./due.ts";
+import { forEachRecordPage, type JsonRecord, listRecords } from "./records.ts";
+import { openTempStore } from "../../tests/helpers/temp_store.ts";
+
+const ZONES = [
+  null,
+  "UTC",
+  "America/Los_Angeles",
+  "Asia/Tokyo",
+  "Pacific/Kiritimati",
+  "Pacific/Pago_Pago",
+  "Asia/Kolkata",
+];
+
+const commitment = fc.record({
+  dayOffset: fc.integer({ min: -2, max: 2 }),
+  time: fc.constantFrom("00:00", "02:30", "09:00", "13:45", "20:00", "23:59"),
+  zone: fc.constantFrom(...ZONES),
+});
+
+/** Ascending by due instant (ties in any order the test does not look at). */
+function assertByInstant(records: JsonRecord[], viewer: string, what: string) {
+  const at = records.map((r) => dueInstantMs(r, viewer));
+  for (let i = 1; i < at.length; i++) {
+    assert.ok(at[i - 1] <= at[i], `${what}: row ${i} is due before row ${i - 1}`);
+  }
+}
+
+Deno.test("list and the dashboard order commitments by due instant, whatever zone each was made in", async () => {
+  await using t = await openTempStore();
+  const stakeholder = await t.store.write((w) =>
+    w.insert(entity("stakeholder"), { name: "Alex", type: "person" })
+  );
+  const def = entity("commitment");
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(commitment, { minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 1, max: 7 }),
+      fc.constantFrom("UTC", "America/Los_Angeles", "Asia/Tokyo"),
+      async (list, pageSize, viewer) => {
+        await t.client.execute("DELETE FROM commitments");
+        const rows: Row[] = list.map((c, i) => ({
+          deliverable: `c${i}`,
+          stakeholder_id: stakeholder.id,
+          due_date: addDays("2031-03-14", c.dayOffset),
+          due_time: c.time,
+          timezone: c.zone,
+          status: "pending",
+        }));
+        await t.store.write((w) => w.insertMany(def, rows));
+        const streamed: JsonRecord[] = [];
+        const total = await forEachRecordPage(t.store, def, { timeZone: viewer }, (page) => {
+          assert.ok(page.length <= pageSize);
+          streamed.push(...page);
+        }, pageSize);
+        assert.equal(total, list.length);
+        assert.equal(new Set(streamed.map((r) => r.id)).size, list.length, "each row once");
+        assertByInstant(streamed, viewer, "list");
+        const all = await listRecords(t.store, def, { timeZone: viewer });
+        assert.deepEqual(all.map((r) => r.id), streamed.map((r) => r.id), "same order both ways");
+        const limit = Math.min(pageSize, list.length);
+        const first = await listRecords(t.store, def, { limit, timeZone: viewer });
+        assert.deepEqual(first.map((r) => r.id), all.slice(0, limit).map((r) => r.id), "dashboard");
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
