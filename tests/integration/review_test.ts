@@ -22,6 +22,7 @@ Deno.test("review lists what is due by date, and recording a review moves the ne
   const dropped = await j.json(["goal", "add", "Dropped", "--review", "7"]);
   await j.json(["abandon", String(dropped.id), "--yes"]);
   assert.equal(weekly.next_review_date, "2026-06-22");
+  assert.equal(monthly.next_review_date, "2026-07-15");
   assert.equal(vision.next_review_date, "2026-09-13");
   assert.equal(never.next_review_date, null);
 
