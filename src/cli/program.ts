@@ -10,6 +10,8 @@ import { registerReportCommands } from "./commands/report.ts";
 import { registerHome } from "./commands/home.ts";
 import { registerSyncCommands } from "./commands/sync.ts";
 import { registerCompletionsCommand } from "./commands/completions.ts";
+import { registerTriageCommand } from "./commands/triage.ts";
+import { registerReviewCommand } from "./commands/review.ts";
 import { closest } from "./suggest.ts";
 import type { CommandRunner } from "../repl/repl.ts";
 
@@ -41,6 +43,8 @@ export function buildProgram(ctx: AppContext): Command {
   registerReportCommands(program, ctx);
   registerDataCommands(program, ctx);
   registerSyncCommands(program, ctx);
+  registerTriageCommand(program, ctx);
+  registerReviewCommand(program, ctx);
   registerCompletionsCommand(program, ctx);
   deferRequiredOptions(program);
   return program;
