@@ -8,6 +8,7 @@ import { restoreForSync } from "../../sync/restore.ts";
 import { readSyncState } from "../../sync/state.ts";
 import { importStream, writeExport } from "../../domain/transfer.ts";
 import { oneChunk } from "../../domain/json_stream.ts";
+import { isSqliteFile, type NotImported, readPythonJdo } from "../../domain/python_import.ts";
 import { JdoError } from "../../errors.ts";
 import { kindCount, plural } from "../../output/plural.ts";
 import { progressBar } from "../../output/progress.ts";
@@ -17,11 +18,22 @@ import { datesOf, printJson } from "../shared.ts";
 /** From this size on (~10,000 rows), an import rebuilds the local indexes once at the end. */
 const BULK_IMPORT_BYTES = 4_000_000;
 
-/** The import's text as a stream of chunks: a file is read piece by piece. */
+/**
+ * The import's text as a stream of chunks: a file is read piece by piece. A
+ * Python jdo database (an SQLite file) is read into an export document first.
+ */
 async function openInput(
   ctx: AppContext,
   path: string,
-): Promise<{ chunks: AsyncIterable<string>; size: number }> {
+): Promise<{ chunks: AsyncIterable<string>; size: number; notImported?: NotImported }> {
+  if (path !== "-" && await isSqliteFile(path)) {
+    const original = await readPythonJdo(path);
+    return {
+      chunks: oneChunk(original.document),
+      size: original.rows * 400,
+      notImported: original.notImported,
+    };
+  }
   if (path === "-") {
     const text = await ctx.io.readStdin();
     return { chunks: oneChunk(text), size: text.length };
@@ -79,7 +91,9 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
     });
 
   program.command("import")
-    .description("Load an export, or a JSON array of commitments (idempotent, all-or-nothing)")
+    .description(
+      "Load an export, a JSON array of commitments, or a Python jdo database (idempotent, all-or-nothing)",
+    )
     .argument("<path>", "file to read, or - for stdin")
     .option("--undelete", "bring back items of the file that were deleted here")
     .option("--json", "print {imported, skipped, deleted_here, restored, by_kind} as JSON")
@@ -106,6 +120,7 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
           deleted_here: result.deleted,
           restored: result.restored,
           by_kind: result.byKind,
+          ...(input.notImported ? { not_imported: input.notImported } : {}),
         });
       }
       const kinds = Object.entries(result.byKind)
@@ -120,6 +135,8 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
           : []),
       ];
       ctx.io.out(parts.join("; "));
+      const left = Object.entries(input.notImported ?? {}).map(([kind, n]) => `${n} ${kind}`);
+      if (left.length) ctx.io.err(`Not imported (jdo has no place for them): ${left.join(", ")}`);
     });
 
   const db = program.command("db").description(
