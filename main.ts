@@ -1,4 +1,34 @@
 // Entry point: build the context, run the command, exit with its code.
+
+// `jdo --version` and `jdo --help` need no command tree: answered before the
+// big imports (src/cli/fast_path.ts), with commander's own text.
+import { fastAnswer } from "./src/cli/fast_path.ts";
+{
+  const answer = fastAnswer(Deno.args, terminalColumns() ?? 80);
+  if (answer !== null) {
+    const bytes = new TextEncoder().encode(answer.trimEnd() + "\n");
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += Deno.stdout.writeSync(bytes.subarray(written));
+      }
+    } catch (error) {
+      // The reader went away (`jdo --help | head -1`): end quietly, as gh does.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    }
+    Deno.exit(0);
+  }
+}
+
+/** The width commander lays help out in: the terminal's, none for a pipe. */
+function terminalColumns(): number | undefined {
+  if (!Deno.stdout.isTerminal()) return undefined;
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined;
+  }
+}
+
 // The native libSQL library reads RUST_LOG when it loads: keep it silent.
 if (!Deno.env.get("RUST_LOG")) Deno.env.set("RUST_LOG", "off");
 // Every file jdo (or the native libSQL library) creates is the user's alone,
