@@ -1,4 +1,35 @@
 // Entry point: build the context, run the command, exit with its code.
+
+// `jdo --version` and `jdo --help` need no command tree: answered before the
+// big imports (src/cli/fast_path.ts), with commander's own text.
+import { fastAnswer } from "./src/cli/fast_path.ts";
+import type { runMain as RunMain } from "./src/app/entry.ts";
+{
+  const answer = fastAnswer(Deno.args, terminalColumns() ?? 80);
+  if (answer !== null) {
+    const bytes = new TextEncoder().encode(answer.trimEnd() + "\n");
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += Deno.stdout.writeSync(bytes.subarray(written));
+      }
+    } catch (error) {
+      // The reader went away (`jdo --help | head -1`): end quietly, as gh does.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    }
+    Deno.exit(0);
+  }
+}
+
+/** The width commander lays help out in: the terminal's, none for a pipe. */
+function terminalColumns(): number | undefined {
+  if (!Deno.stdout.isTerminal()) return undefined;
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined;
+  }
+}
+
 // The native libSQL library reads RUST_LOG when it loads: keep it silent.
 if (!Deno.env.get("RUST_LOG")) Deno.env.set("RUST_LOG", "off");
 // Every file jdo (or the native libSQL library) creates is the user's alone,
@@ -14,41 +45,10 @@ if (Deno.build.os !== "windows") {
   }
 }
 
-// `deno task start` runs jdo in the repository root; relative paths the user
-// typed (`export --out x.json`, `import PATH`, `db backup --out`, a relative
-// JDO_HOME) mean the directory they typed them in, which deno task passes as
-// INIT_CWD. Only then: an INIT_CWD left by some other tool is ignored.
-const { startedByDenoTask } = await import("./src/app/init_cwd.ts");
-const initCwd = Deno.env.get("INIT_CWD");
-if (initCwd && startedByDenoTask(new URL(".", import.meta.url), Deno.build.standalone)) {
-  try {
-    Deno.chdir(initCwd);
-  } catch {
-    // The directory is gone: stay where deno task put us.
-  }
-}
-
-const { createContext } = await import("./src/app/context.ts");
-const { denoIo } = await import("./src/app/io.ts");
-const { terminalPrompter } = await import("./src/app/prompter.ts");
-const { offsetClock, systemClock } = await import("./src/db/store.ts");
-const { runJdo } = await import("./src/cli/run.ts");
-
-const env = Deno.env.toObject();
-// Tests only. JDO_TEST_WORLD_OFFSET_MS moves the whole test world: this
-// device's clock and the cloud's as read from here (so a test written for a
-// fixed "now" runs the same at any hour). JDO_TEST_CLOCK_OFFSET_MS moves this
-// device's clock alone (a device whose clock is wrong).
-const world = Number(env.JDO_TEST_WORLD_OFFSET_MS ?? 0) || 0;
-const offset = world + (Number(env.JDO_TEST_CLOCK_OFFSET_MS ?? 0) || 0);
-const ctx = createContext({
-  env,
-  io: denoIo(env, Deno.args.includes("--no-color")),
-  clock: offset ? offsetClock(offset) : systemClock,
-  cloudClockOffsetMs: world,
-  prompter: terminalPrompter(),
-  selfCommand: Deno.build.standalone
-    ? [Deno.execPath()]
-    : [Deno.execPath(), "run", "-A", "--quiet", new URL(import.meta.url).pathname],
-});
-Deno.exit(await runJdo(ctx, Deno.args));
+// The rest of jdo. The specifier is a variable on purpose: Deno prepares every
+// module a literal import() names (and the npm packages they use) before the
+// first line runs, which --version and --help must not pay for.
+// scripts/compile.ts --includes src/app/entry.ts for the binary.
+const ENTRY = "./src/app/entry.ts";
+const { runMain }: { runMain: typeof RunMain } = await import(ENTRY);
+Deno.exit(await runMain(new URL(import.meta.url)));

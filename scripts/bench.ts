@@ -26,6 +26,7 @@
  * --latency-runs 11, --local-runs 5, --upload-chunks 1000,5000,10000,20000,
  * --big (adds 1,000,000 rows to upload/download and the peak-RSS rows; not in the default run),
  * --only list,upload,download,incremental,latency,memory,local, --json-out FILE.
+ * --startup runs the start-up pairs instead (scripts/bench_startup.ts).
  */
 import { parseArgs } from "node:util";
 import { cpus, totalmem } from "node:os";
@@ -63,6 +64,12 @@ const ROW_NAMES = [
   "local",
 ] as const;
 type RowName = typeof ROW_NAMES[number];
+
+// `deno task bench --startup`: the start-up pairs of issue 20 (scripts/bench_startup.ts).
+if (Deno.args.includes("--startup")) {
+  await (await import("./bench_startup.ts")).benchStartup(Deno.args);
+  Deno.exit(0);
+}
 
 const { values: flags } = parseArgs({
   args: Deno.args,

@@ -231,6 +231,9 @@ async function compile(target: Target, stagingDir: string, denortBin?: string): 
     "--frozen",
     "--node-modules-dir=none",
     "--exclude-unused-npm",
+    // Loaded by main.ts through a variable specifier (kept off the fast path).
+    "--include",
+    "src/app/entry.ts",
     // Loaded with `new Worker(new URL(...))`, which compile does not follow.
     "--include",
     "src/sync/replica_worker.ts",

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeDataset } from "../../scripts/bench_lib.ts";
+import { fastAnswer } from "../../src/cli/fast_path.ts";
 import { MAIN, runJdo, runJson, tempHome } from "../helpers/cli.ts";
 import { clockAtEnv } from "../helpers/test_clock.ts";
 
@@ -85,6 +86,25 @@ Deno.test("--version, --help and completions never load libSQL (they run without
     stderr: "piped",
   }).output();
   assert.notEqual(list.code, 0);
+});
+
+Deno.test("--version and --help load no npm package: they run with --no-npm, commander's text", async () => {
+  await using t = await tempHome();
+  for (const args of [["--version"], ["-V"], ["--help"], ["-h"], ["help"]]) {
+    const run = (flags: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", ...flags, "--allow-env", "--allow-read", MAIN, ...args],
+        env: { JDO_HOME: t.home, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const fast = await run(["--no-npm"]);
+    const stderr = new TextDecoder().decode(fast.stderr);
+    assert.equal(fast.code, 0, `jdo ${args.join(" ")} with --no-npm: ${stderr}`);
+    assert.equal(stderr, "");
+    // The fast answer, which src/cli/fast_path_test.ts holds to commander's text.
+    assert.equal(new TextDecoder().decode(fast.stdout), fastAnswer(args, 80)!.trimEnd() + "\n");
+  }
 });
 
 Deno.test("due labels and complete's on-time check read the due date in the commitment's zone", async () => {

@@ -1,0 +1,19 @@
+// deno-lint-ignore-file no-console
+/**
+ * Start-up baseline (`deno task bench --startup`): the best program for "print
+ * every live commitment as JSON" — built-in node:sqlite, SQLite builds the JSON.
+ * Usage: live_json.ts DB_PATH
+ */
+import { DatabaseSync } from "node:sqlite";
+
+const db = new DatabaseSync(Deno.args[0]);
+const { json } = db.prepare(
+  `SELECT json_group_array(json_object('id', c.id, 'deliverable', c.deliverable,
+     'stakeholder', s.name, 'due_date', c.due_date, 'due_time', c.due_time,
+     'status', c.status, 'created_at', c.created_at, 'updated_at', c.updated_at)) AS json
+   FROM (SELECT * FROM commitments WHERE deleted_at IS NULL
+           AND status NOT IN ('completed', 'abandoned') ORDER BY due_date, due_time) c
+   JOIN stakeholders s ON s.id = c.stakeholder_id`,
+).get() as { json: string };
+console.log(json);
+db.close();

@@ -1,0 +1,190 @@
+// deno-lint-ignore-file no-console
+/**
+ * Start-up benchmark (`deno task bench --startup`, issue 20): every row runs
+ * jdo and its baseline alternately (ABAB…, so drift on a shared machine hits
+ * both), and reports the median wall time of each and the ratio of medians
+ * against the issue's bar. The baselines are the best programs for the same
+ * job (scripts/baselines/), run with the same `deno run` flags as jdo.
+ *
+ * The database holds 1,000 commitments to 50 stakeholders (bench_lib's
+ * dataset), JDO_TIMEZONE=UTC, no TTY, automatic sync off.
+ *
+ * Flags: --runs 15 (pairs per row), --only version,help,show,… (row keys),
+ * --json-out FILE.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { V8_FLAGS } from "./compile.ts";
+import { cleanEnv, jdoEnv, jdoOk, MAIN, makeDataset, median, renderTable } from "./bench_lib.ts";
+
+const BASELINES = new URL("./baselines/", import.meta.url);
+const baseline = (name: string) => new URL(name, BASELINES).pathname;
+
+interface Row {
+  key: string;
+  label: string;
+  jdo: string[];
+  baselineLabel: string;
+  baseline: string[];
+  bar: number;
+}
+
+/** `deno run -A --quiet <V8 flags> FILE ARGS`, timed from spawn to exit. */
+async function timedRun(file: string, args: string[], env: Record<string, string>) {
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", ...V8_FLAGS, file, ...args],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - started;
+  if (out.code !== 0) {
+    throw new Error(
+      `${file} ${args.join(" ")} exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return ms;
+}
+
+export async function benchStartup(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      startup: { type: "boolean" },
+      runs: { type: "string", default: "15" },
+      only: { type: "string" },
+      "json-out": { type: "string" },
+    },
+  });
+  const runs = Number(values.runs);
+  const only = values.only ? new Set(values.only.split(",")) : null;
+
+  const root = await Deno.makeTempDir({ prefix: "jdo-bench-startup-" });
+  try {
+    const home = join(root, "home");
+    const data = join(root, "data.json");
+    await Deno.writeTextFile(data, makeDataset(1000).json);
+    await jdoOk(home, ["import", data]);
+    const listed = JSON.parse((await jdoOk(home, ["list", "--json"])).stdout);
+    const first = (Array.isArray(listed) ? listed : listed.commitments ?? listed.items)[0];
+    const id = String(first.id).slice(0, 8);
+    const db = join(home, "jdo.db");
+    const oneRow = [baseline("one_row.ts"), db, id];
+    const liveJson = [baseline("live_json.ts"), db];
+    const empty = baseline("empty.ts");
+
+    const rows: Row[] = [
+      {
+        key: "version",
+        label: "--version",
+        jdo: ["--version"],
+        baselineLabel: "empty --version",
+        baseline: [empty, "--version"],
+        bar: 1.3,
+      },
+      {
+        key: "help",
+        label: "--help",
+        jdo: ["--help"],
+        baselineLabel: "empty --help",
+        baseline: [empty, "--help"],
+        bar: 1.3,
+      },
+      {
+        key: "show",
+        label: `show ${id}`,
+        jdo: ["show", id],
+        baselineLabel: "one row",
+        baseline: oneRow,
+        bar: 1.5,
+      },
+      {
+        key: "integrity",
+        label: "integrity",
+        jdo: ["integrity"],
+        baselineLabel: "one row",
+        baseline: oneRow,
+        bar: 1.5,
+      },
+      {
+        key: "capture",
+        label: "capture …",
+        jdo: ["capture", "Call", "the", "bank"],
+        baselineLabel: "one row",
+        baseline: oneRow,
+        bar: 1.5,
+      },
+      {
+        key: "dashboard",
+        label: "dashboard (no TTY)",
+        jdo: [],
+        baselineLabel: "one row",
+        baseline: oneRow,
+        bar: 1.5,
+      },
+      {
+        key: "list-json",
+        label: "list --json (1k)",
+        jdo: ["list", "--json"],
+        baselineLabel: "live JSON",
+        baseline: liveJson,
+        bar: 1.3,
+      },
+      {
+        key: "list",
+        label: "list (1k)",
+        jdo: ["list"],
+        baselineLabel: "live JSON",
+        baseline: liveJson,
+        bar: 1.5,
+      },
+      {
+        key: "commit",
+        label: "commit … --due tomorrow",
+        jdo: ["commit", "Send", "it", "--to", "Alex", "--due", "tomorrow"],
+        baselineLabel: "one row",
+        baseline: oneRow,
+        bar: 2,
+      },
+    ].filter((r) => !only || only.has(r.key));
+
+    const env = jdoEnv(home);
+    const baseEnv = cleanEnv({ RUST_LOG: "off" });
+    const results = [];
+    const table: string[][] = [];
+    for (const row of rows) {
+      const a: number[] = [];
+      const b: number[] = [];
+      // One warm-up pair (disk cache, Deno's module cache), not counted.
+      await timedRun(MAIN, row.jdo, env);
+      await timedRun(row.baseline[0], row.baseline.slice(1), baseEnv);
+      for (let i = 0; i < runs; i++) {
+        a.push(await timedRun(MAIN, row.jdo, env));
+        b.push(await timedRun(row.baseline[0], row.baseline.slice(1), baseEnv));
+      }
+      const ratio = median(a) / median(b);
+      const verdict = ratio <= row.bar ? "meets" : "over";
+      results.push({ key: row.key, jdoMs: median(a), baselineMs: median(b), ratio, bar: row.bar });
+      table.push([
+        row.label,
+        `${median(a).toFixed(0)} ms`,
+        `${row.baselineLabel} ${median(b).toFixed(0)} ms`,
+        `${ratio.toFixed(2)}×`,
+        `≤ ${row.bar}× ${verdict}`,
+      ]);
+      console.error(`${row.label}: ${ratio.toFixed(2)}×`);
+    }
+    console.log(`Start-up, ${runs} interleaved pairs per row, medians (deno ${Deno.version.deno})`);
+    console.log(renderTable(["jdo", "jdo median", "baseline median", "ratio", "bar"], table));
+    if (values["json-out"]) {
+      await Deno.writeTextFile(values["json-out"], JSON.stringify(results, null, 2) + "\n");
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+if (import.meta.main) await benchStartup(Deno.args);
