@@ -106,7 +106,7 @@ export const TOP_HELP: TopHelp = {
         ],
         [
           "import [options] <path>",
-          "Load an export, or a JSON array of commitments (idempotent, all-or-nothing)",
+          "Load an export, a JSON array of commitments, or a Python jdo database (idempotent, all-or-nothing)",
         ],
         [
           "db",
@@ -115,6 +115,14 @@ export const TOP_HELP: TopHelp = {
         [
           "sync",
           "Cloud sync with a Turso/libSQL database: setup, status, now, disable, repair, devices, conflicts",
+        ],
+        [
+          "triage [options] [id]",
+          "Turn inbox items into commitments, goals, visions, milestones or tasks",
+        ],
+        [
+          "review [options] [id]",
+          "List goals and visions due for review, or record a review of one",
         ],
         [
           "completions <shell>",
