@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { device, setup, status, syncNow } from "../helpers/device.ts";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
+import { TEST_TIMEZONE } from "../helpers/test_clock.ts";
+import { localTime } from "../../src/output/local_time.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -142,7 +144,8 @@ Deno.test({
     assert.match(String(st.last_error), /connection refused/, "the failure keeps its own message");
     const text = await a.ok(["sync", "status"]);
     assert.doesNotMatch(text.stdout, /Last fail/);
-    assert.match(text.stdout, new RegExp(`^Last ok: +${st.last_success_at}$`, "m"));
+    const lastOk = `${localTime(st.last_success_at, TEST_TIMEZONE)} ${TEST_TIMEZONE}`;
+    assert.match(text.stdout, new RegExp(`^Last ok: +${lastOk}$`, "m"));
   },
 });
 

@@ -184,7 +184,8 @@ Deno.test({
     );
     // Times on the viewer's clock (JDO_TIMEZONE), naming the zone.
     assert.match(text.stdout, new RegExp(`Last ok: +${onTestClock(success)}\n`));
-    const tokyo = await a.ok(["sync", "status"], { env: { JDO_TIMEZONE: "Asia/Tokyo" } });
+    const tokyo = await a.run(["sync", "status"], { env: { JDO_TIMEZONE: "Asia/Tokyo" } });
+    assert.equal(tokyo.code, 3, "still unreachable: exit 3");
     assert.match(
       tokyo.stdout,
       new RegExp(`Last ok: +${localTime(success, "Asia/Tokyo")} Asia/Tokyo`),
