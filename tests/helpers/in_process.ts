@@ -4,6 +4,7 @@
  * settable clock and scripted prompt answers. Much faster than tests/helpers/cli.ts
  * for checks that do not need a real terminal or a separate process.
  */
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createContext } from "../../src/app/context.ts";
 import { captureIo } from "../../src/app/io.ts";
@@ -79,4 +80,23 @@ export async function inProcessJdo(
     },
     [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }).catch(() => {}),
   };
+}
+
+/** A result as an assertion message shows it. */
+export function showResult(r: InProcessResult): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** Asserts exit 0; returns the result. */
+export function assertOk(r: InProcessResult, what: string): InProcessResult {
+  assert.equal(r.code, 0, `${what}: ${showResult(r)}`);
+  return r;
+}
+
+/** Asserts a failure: the exit code, nothing on stdout, one line on stderr matching `message`. */
+export function assertFails(r: InProcessResult, code: number, message: RegExp, what: string): void {
+  assert.equal(r.code, code, `${what}: expected exit ${code}; ${showResult(r)}`);
+  assert.equal(r.stdout, "", `${what}: ${showResult(r)}`);
+  assert.equal(r.stderr.trimEnd().split("\n").length, 1, `${what}: one line; ${showResult(r)}`);
+  assert.match(r.stderr, message, `${what}: ${showResult(r)}`);
 }

@@ -4,25 +4,14 @@
  * process (tests/helpers/in_process.ts), each test at a moment it pins.
  */
 import assert from "node:assert/strict";
-import { type InProcessJdo, inProcessJdo, type InProcessResult } from "../helpers/in_process.ts";
+import {
+  assertFails as fails,
+  assertOk as ok,
+  type InProcessJdo,
+  inProcessJdo,
+} from "../helpers/in_process.ts";
 
 type Rec = Record<string, unknown>;
-
-function show(r: InProcessResult): string {
-  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
-
-function ok(r: InProcessResult, what: string): InProcessResult {
-  assert.equal(r.code, 0, `${what}: ${show(r)}`);
-  return r;
-}
-
-function fails(r: InProcessResult, code: number, message: RegExp, what: string): void {
-  assert.equal(r.code, code, `${what}: expected exit ${code}; ${show(r)}`);
-  assert.equal(r.stdout, "", `${what}: ${show(r)}`);
-  assert.equal(r.stderr.trimEnd().split("\n").length, 1, `${what}: one line; ${show(r)}`);
-  assert.match(r.stderr, message, `${what}: ${show(r)}`);
-}
 
 const commit = (j: InProcessJdo, due: string, more: string[] = [], env?: Record<string, string>) =>
   j.json(["commit", "Report", "--to", "Alice", "--due", due, ...more], env ? { env } : undefined);

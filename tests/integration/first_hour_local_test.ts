@@ -4,27 +4,18 @@
  * against a private JDO_HOME, with a fixed clock (Monday 2026-06-15 12:00 UTC).
  */
 import assert from "node:assert/strict";
+import {
+  assertFails as fails,
+  assertOk as ok,
+  type InProcessJdo,
+  inProcessJdo,
+  showResult as show,
+} from "../helpers/in_process.ts";
 import { join } from "node:path";
-import { type InProcessJdo, inProcessJdo, type InProcessResult } from "../helpers/in_process.ts";
 
 type Rec = Record<string, unknown>;
 
-function show(r: InProcessResult): string {
-  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
-
-function ok(r: InProcessResult, what: string): InProcessResult {
-  assert.equal(r.code, 0, `${what}: ${show(r)}`);
-  return r;
-}
-
 /** An error: the exit code, nothing on stdout, one line on stderr matching `message`. */
-function fails(r: InProcessResult, code: number, message: RegExp, what: string): void {
-  assert.equal(r.code, code, `${what}: expected exit ${code}; ${show(r)}`);
-  assert.equal(r.stdout, "", `${what}: ${show(r)}`);
-  assert.equal(r.stderr.trimEnd().split("\n").length, 1, `${what}: one line; ${show(r)}`);
-  assert.match(r.stderr, message, `${what}: ${show(r)}`);
-}
 
 async function commitment(j: InProcessJdo, due = "2026-07-01", to = "Alice"): Promise<Rec> {
   return await j.json(["commit", "Report", "--to", to, "--due", due]);

@@ -5,16 +5,11 @@
  * plan follows what the user does. In process, with a fixed clock.
  */
 import assert from "node:assert/strict";
-import { type InProcessJdo, inProcessJdo, type InProcessResult } from "../helpers/in_process.ts";
+import { assertOk as ok, type InProcessJdo, inProcessJdo } from "../helpers/in_process.ts";
 
 type Rec = Record<string, unknown>;
 type Shown = Rec & { tasks: Rec[]; cleanup_plan?: Rec };
 const NOW = "2031-03-01T12:00:00.000Z";
-
-function ok(r: InProcessResult, what: string): InProcessResult {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r;
-}
 
 async function setup(j: InProcessJdo, to = "Dave"): Promise<Rec> {
   const c = await j.json(["commit", "Quarterly report", "--to", to, "--due", "2031-03-14"]);

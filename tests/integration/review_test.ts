@@ -5,13 +5,9 @@
  * days). In-process, the clock set explicitly (tests/helpers/in_process.ts).
  */
 import assert from "node:assert/strict";
-import { inProcessJdo, type InProcessResult } from "../helpers/in_process.ts";
+import { inProcessJdo, showResult as show } from "../helpers/in_process.ts";
 
 type Rec = Record<string, unknown>;
-
-function show(r: InProcessResult): string {
-  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
 
 Deno.test("review lists what is due by date, and recording a review moves the next date", async () => {
   await using j = await inProcessJdo("2026-06-15T12:00:00Z");

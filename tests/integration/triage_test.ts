@@ -4,13 +4,9 @@
  * In-process with a fixed clock (tests/helpers/in_process.ts).
  */
 import assert from "node:assert/strict";
-import { type InProcessJdo, inProcessJdo, type InProcessResult } from "../helpers/in_process.ts";
+import { type InProcessJdo, inProcessJdo, showResult as show } from "../helpers/in_process.ts";
 
 type Rec = Record<string, unknown>;
-
-function show(r: InProcessResult): string {
-  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
 
 async function capture(j: InProcessJdo, text: string, at: string): Promise<Rec> {
   j.clock.set(new Date(at));
