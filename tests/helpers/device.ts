@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SyncReport } from "../../src/sync/service.ts";
-import { testClockEnv } from "./test_clock.ts";
+import { jdoTestEnv } from "./cli.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = join(REPO_ROOT, "main.ts");
@@ -48,9 +48,6 @@ export interface Device extends AsyncDisposable {
   ok(args: string[], options?: DeviceRunOptions): Promise<DeviceResult>;
 }
 
-// Variables of the developer's shell that would change jdo's behaviour.
-const STRIPPED = /^(JDO_|TURSO_|NO_COLOR$|FORCE_COLOR$|RUST_LOG$|INIT_CWD$|COLUMNS$)/;
-
 const FORBIDDEN_STDERR: [RegExp, string][] = [
   [/^\s{4}at /m, "a stack trace"],
   [/ERROR tower|tower_http|hyper::|libsql_replication|libsql::/, "a native library log line"],
@@ -67,22 +64,6 @@ export function assertCleanStderr(label: string, stderr: string): void {
   }
 }
 
-function baseEnv(home: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(Deno.env.toObject())) {
-    if (!STRIPPED.test(k)) env[k] = v;
-  }
-  // JDO_KEYRING=0: tokens go to the device's auth.json, never the developer's keyring.
-  return {
-    ...env,
-    JDO_HOME: home,
-    ...testClockEnv(), // the test world's clock and zone, never the machine's
-    NO_COLOR: "1",
-    JDO_SYNC_AUTO: "0",
-    JDO_KEYRING: "0",
-  };
-}
-
 export async function device(
   name: string,
   options: { env?: Record<string, string | undefined> } = {},
@@ -96,7 +77,7 @@ export async function device(
     env: { ...options.env },
     transcript,
     async run(args, opts = {}) {
-      const env = baseEnv(home);
+      const env = jdoTestEnv(home);
       for (const [k, v] of Object.entries({ ...dev.env, ...opts.env })) {
         if (v === undefined) delete env[k];
         else env[k] = v;
