@@ -194,7 +194,10 @@ export function nextAfter(p: Pattern, after: string): string {
  * returns false or the series ends.
  */
 export function walkSeries(s: Schedule, visit: (date: string, index: number) => boolean): void {
-  let date = nextAfter(s, plusDays(s.start_date, -1));
+  // The first date on or after the start that fits the pattern: the interval
+  // counts from there (the original steps from the day before creation with
+  // the interval, so "every 2 days" made today started tomorrow).
+  let date = nextAfter({ ...s, interval: 1 }, plusDays(s.start_date, -1));
   for (let index = 0;; index++) {
     if (s.end_type === "after_count" && index >= (s.end_after_count ?? 0)) return;
     if (s.end_type === "by_date" && s.end_by_date !== null && date > s.end_by_date) return;

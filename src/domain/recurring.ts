@@ -328,4 +328,20 @@ export async function templateState(
   return { instances: Number(row?.n ?? 0), next: nextOccurrence(s, from) };
 }
 
+/** The columns a schedule is stored in. */
+export function scheduleColumns(s: Schedule): Row {
+  return {
+    recurrence_type: s.recurrence_type,
+    interval: s.interval,
+    days_of_week: s.days_of_week === null ? null : JSON.stringify(s.days_of_week),
+    day_of_month: s.day_of_month,
+    week_of_month: s.week_of_month,
+    month_of_year: s.month_of_year,
+    start_date: s.start_date,
+    end_type: s.end_type,
+    end_after_count: s.end_after_count,
+    end_by_date: s.end_by_date,
+  };
+}
+
 export type { Pattern };

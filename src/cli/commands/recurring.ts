@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { entity, type Row } from "../../db/schema.ts";
 import { stakeholderByName } from "../../domain/actions.ts";
+import { addRecurring, setRecurringStatus } from "../../domain/recurring_actions.ts";
 import { optionalText, requireText } from "../../domain/input.ts";
 import { shortIds, truncate } from "../../domain/ids.ts";
 import { type JsonRecord, toRecord } from "../../domain/records.ts";
@@ -19,7 +20,7 @@ import {
 import {
   assertSchedule,
   generateDue,
-  generateNext,
+  scheduleColumns,
   scheduleOf,
   type TaskTemplate,
   templateState,
@@ -218,21 +219,6 @@ async function endFromFlags(ctx: AppContext, flags: PatternFlags, s: Schedule): 
   }
 }
 
-function scheduleColumns(s: Schedule): Row {
-  return {
-    recurrence_type: s.recurrence_type,
-    interval: s.interval,
-    days_of_week: s.days_of_week === null ? null : JSON.stringify(s.days_of_week),
-    day_of_month: s.day_of_month,
-    week_of_month: s.week_of_month,
-    month_of_year: s.month_of_year,
-    start_date: s.start_date,
-    end_type: s.end_type,
-    end_after_count: s.end_after_count,
-    end_by_date: s.end_by_date,
-  };
-}
-
 function tasksArg(titles: string[]): string {
   const list: TaskTemplate[] = titles.map((t, i) => ({
     title: requireText(t, "task title"),
@@ -368,23 +354,14 @@ export function registerRecurringCommand(program: Command, ctx: AppContext): voi
         ? String((await resolveArg(ctx, opts.goal, ["goal"])).row.id)
         : null;
       const notes = optionalText(opts.notes, "notes");
-      const d = await domainOf(ctx);
-      const { template, first } = await d.store.write(async (w) => {
-        const stakeholder = await stakeholderByName(w, opts.to);
-        const template = await w.insert(RECURRING, {
-          deliverable,
-          stakeholder_id: stakeholder.id,
-          goal_id: goalId,
-          due_time: time,
-          timezone: dates.timeZone,
-          ...scheduleColumns(s),
-          task_templates: tasksArg(opts.task ?? []),
-          notes,
-          status: "active",
-        });
-        // As the original: the first instance at once, however far ahead.
-        const first = await generateNext(w, template, d.dates(), true);
-        return { template, first };
+      const { template, first } = await addRecurring(await domainOf(ctx), {
+        deliverable,
+        stakeholder: opts.to,
+        schedule: s,
+        dueTime: time,
+        goalId,
+        notes,
+        tasks: (opts.task ?? []).map((title) => ({ title })),
       });
       const id = String(template.id);
       const firstId = first ? String(first.commitment.id) : null;
@@ -519,14 +496,7 @@ export function registerRecurringCommand(program: Command, ctx: AppContext): voi
       .option("--json", "print the recurring commitment as JSON")
       .action(async (idArg: string, opts: { json?: boolean }) => {
         const { row } = await resolveArg(ctx, idArg, ["recurring"]);
-        if (row.status === status) {
-          throw new JdoError("INVALID_INPUT", `This recurring commitment is already ${status}`);
-        }
-        const d = await domainOf(ctx);
-        await d.store.write(async (w) => {
-          const updated = await w.update(RECURRING, String(row.id), { status });
-          if (status === "active") await generateNext(w, updated, d.dates());
-        });
+        await setRecurringStatus(await domainOf(ctx), row, status);
         await reportTemplate(
           ctx,
           opts.json,
