@@ -232,37 +232,65 @@ export async function generateOccurrence(
  * generation window (`anyWindow`: whenever it falls, for a new template's
  * first instance).
  */
+/**
+ * The occurrence a template would generate now (see generateNext), or null:
+ * paused or deleted, an open instance, nothing left in the series or in the
+ * window. Reads only.
+ */
+async function dueOccurrenceFrom(
+  r: Store | Writer,
+  template: Row,
+  dates: DateContext,
+  anyWindow: boolean,
+): Promise<{ occurrence: string; schedule: Schedule } | null> {
+  if (template.status !== "active" || template.deleted_at !== null) return null;
+  const id = String(template.id);
+  const state = await r.one(
+    `SELECT max(due_date) AS last,
+       count(CASE WHEN deleted_at IS NULL AND status IN (${
+      OPEN.map(() => "?").join(", ")
+    }) THEN 1 END) AS open
+     FROM commitments WHERE recurring_id = ?`,
+    [...OPEN, id],
+  );
+  if (Number(state?.open ?? 0) > 0) return null;
+  const today = todayOf(template, dates);
+  let from = today;
+  if (state?.last && plusDays(String(state.last), 1) > from) {
+    from = plusDays(String(state.last), 1);
+  }
+  const schedule = scheduleOf(template);
+  const occurrence = nextOccurrence(schedule, from);
+  if (occurrence === null) return null;
+  if (!anyWindow && occurrence > windowEnd(schedule.recurrence_type, today)) return null;
+  return { occurrence, schedule };
+}
+
+/**
+ * The original's rule, one open instance at a time: when an active template
+ * has no open instance, its next occurrence — the first of the series on or
+ * after today and after every instance it already has (missed occurrences
+ * are skipped, not generated late) — is generated once it falls within the
+ * generation window (`anyWindow`: whenever it falls, for a new template's
+ * first instance).
+ */
 export async function generateNext(
   w: Writer,
   template: Row,
   dates: DateContext,
   anyWindow = false,
 ): Promise<Generated | null> {
-  if (template.status !== "active" || template.deleted_at !== null) return null;
-  const id = String(template.id);
-  const open = await w.one(
-    `SELECT id FROM commitments WHERE recurring_id = ? AND deleted_at IS NULL
-     AND status IN (${OPEN.map(() => "?").join(", ")}) LIMIT 1`,
-    [id, ...OPEN],
-  );
-  if (open) return null;
-  const last = await w.one(
-    "SELECT max(due_date) AS d FROM commitments WHERE recurring_id = ?",
-    [id],
-  );
-  const today = todayOf(template, dates);
-  let from = today;
-  if (last?.d && plusDays(String(last.d), 1) > from) from = plusDays(String(last.d), 1);
-  const s = scheduleOf(template);
-  const horizon = windowEnd(s.recurrence_type, today);
+  const due = await dueOccurrenceFrom(w, template, dates, anyWindow);
+  if (!due) return null;
+  const horizon = windowEnd(due.schedule.recurrence_type, todayOf(template, dates));
   // An occurrence already here under its id (its instance moved to another
   // due date) is passed over: a few tries find the next one.
-  for (let tries = 0; tries < 8; tries++) {
-    const occurrence = nextOccurrence(s, from);
-    if (occurrence === null || (!anyWindow && occurrence > horizon)) return null;
+  let occurrence: string | null = due.occurrence;
+  for (let tries = 0; tries < 8 && occurrence !== null; tries++) {
+    if (!anyWindow && occurrence > horizon) return null;
     const made = await generateOccurrence(w, template, occurrence, dates);
     if (made) return made;
-    from = plusDays(occurrence, 1);
+    occurrence = nextOccurrence(due.schedule, plusDays(occurrence, 1));
   }
   return null;
 }
@@ -271,12 +299,18 @@ export async function generateNext(
 export async function generateDue(d: Domain): Promise<Generated[]> {
   const store = d.store;
   const active = await store.query(
-    "SELECT id FROM recurring_commitments WHERE status = 'active' AND deleted_at IS NULL",
+    "SELECT * FROM recurring_commitments WHERE status = 'active' AND deleted_at IS NULL",
   );
-  if (active.length === 0) return [];
+  // Reads first: a list with nothing due takes no write lock.
+  const due: string[] = [];
+  for (const template of active) {
+    if (await dueOccurrenceFrom(store, template, d.dates(), false)) due.push(String(template.id));
+  }
+  if (due.length === 0) return [];
   return await store.write(async (w) => {
     const out: Generated[] = [];
-    for (const { id } of active) {
+    for (const id of due) {
+      // Read again inside the transaction: another process may have generated it meanwhile.
       const template = await w.one("SELECT * FROM recurring_commitments WHERE id = ?", [id]);
       if (!template) continue;
       const made = await generateNext(w, template, d.dates());
