@@ -12,6 +12,7 @@ import { registerSyncCommands } from "./commands/sync.ts";
 import { registerCompletionsCommand } from "./commands/completions.ts";
 import { registerTriageCommand } from "./commands/triage.ts";
 import { registerReviewCommand } from "./commands/review.ts";
+import { registerRecurringCommand } from "./commands/recurring.ts";
 import { closest } from "./suggest.ts";
 import type { CommandRunner } from "../repl/repl.ts";
 
@@ -45,6 +46,7 @@ export function buildProgram(ctx: AppContext): Command {
   registerSyncCommands(program, ctx);
   registerTriageCommand(program, ctx);
   registerReviewCommand(program, ctx);
+  registerRecurringCommand(program, ctx);
   registerCompletionsCommand(program, ctx);
   deferRequiredOptions(program);
   return program;

@@ -125,6 +125,10 @@ export const TOP_HELP: TopHelp = {
           "List goals and visions due for review, or record a review of one",
         ],
         [
+          "recurring",
+          "Recurring commitments: add, list, show, edit, pause, resume, delete",
+        ],
+        [
           "completions <shell>",
           "Print a shell completion script (bash, zsh or fish)",
         ],

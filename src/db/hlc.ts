@@ -62,6 +62,18 @@ export function observe(state: HlcState, remoteVersion: string): HlcState {
   return state;
 }
 
+/**
+ * Generated versions (src/domain/recurring.ts): rows every device makes
+ * identically carry a version with wall time 0 — below every real write, so
+ * any edit a person makes wins over a generated value — then "~" and what
+ * orders two generations of one row.
+ */
+export const GENERATED_PREFIX = "0000000000000-0000-~";
+
+export function isGeneratedVersion(version: string | null | undefined): boolean {
+  return typeof version === "string" && version.startsWith(GENERATED_PREFIX);
+}
+
 /** A device id: 12 lowercase hex characters. */
 export function newDeviceId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));

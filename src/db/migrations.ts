@@ -87,7 +87,7 @@ export const SYNCED_TABLES_V1 = [
 ];
 
 /** Every synced table as of the latest migration. */
-export const SYNCED_TABLES = [...SYNCED_TABLES_V1, "cleanup_plans"];
+export const SYNCED_TABLES = [...SYNCED_TABLES_V1, "cleanup_plans", "recurring_commitments"];
 
 const CONFLICTS_V1 = `CREATE TABLE IF NOT EXISTS _sync_conflicts (
   id TEXT PRIMARY KEY NOT NULL,
@@ -141,8 +141,8 @@ function everyGroupAt(groups: readonly string[]): string {
 
 /** Tables, and columns of older tables, that later migrations added: migration 2 predates them. */
 const ADDED_AFTER_V2 = {
-  tables: new Set(["cleanup_plans"]),
-  columns: new Set(["is_notification_task"]),
+  tables: new Set(["cleanup_plans", "recurring_commitments"]),
+  columns: new Set(["is_notification_task", "recurring_id"]),
 };
 
 function perFieldVersions(target: Target): string[] {
@@ -226,6 +226,47 @@ function honorYourWord(target: Target): string[] {
   ];
 }
 
+/**
+ * Migration 5: recurring commitments. The templates are a synced table like
+ * the others, their task templates a JSON column (copied whole into each
+ * instance, merged as one field); commitments learn which template made them.
+ * Self-contained: it depends on no migration after 4.
+ */
+function recurringCommitments(target: Target): string[] {
+  const cloudExtra = target === "cloud" ? ",\n  _seq INTEGER NOT NULL DEFAULT 0,\n  _by TEXT" : "";
+  return [
+    `CREATE TABLE IF NOT EXISTS recurring_commitments (${COMMON},
+  deliverable TEXT NOT NULL,
+  stakeholder_id TEXT NOT NULL REFERENCES stakeholders(id) DEFERRABLE INITIALLY DEFERRED,
+  goal_id TEXT REFERENCES goals(id) DEFERRABLE INITIALLY DEFERRED,
+  due_time TEXT NOT NULL,
+  timezone TEXT,
+  recurrence_type TEXT NOT NULL CHECK (recurrence_type IN ('daily','weekly','monthly','yearly')),
+  interval INTEGER NOT NULL,
+  days_of_week TEXT,
+  day_of_month INTEGER,
+  week_of_month INTEGER,
+  month_of_year INTEGER,
+  start_date TEXT NOT NULL,
+  end_type TEXT NOT NULL CHECK (end_type IN ('never','after_count','by_date')),
+  end_after_count INTEGER,
+  end_by_date TEXT,
+  task_templates TEXT,
+  notes TEXT,
+  status TEXT NOT NULL CHECK (status IN ('active','paused')),
+  ${FIELD_VERSIONS} TEXT${cloudExtra})`,
+    target === "cloud"
+      ? `CREATE INDEX IF NOT EXISTS recurring_commitments_seq ON recurring_commitments(_seq, id)`
+      : `CREATE INDEX IF NOT EXISTS recurring_commitments_stakeholder ON recurring_commitments(stakeholder_id)`,
+    `ALTER TABLE commitments ADD COLUMN recurring_id TEXT REFERENCES recurring_commitments(id) DEFERRABLE INITIALLY DEFERRED`,
+    // Rows written before: the new field's group at the row's version, like migration 4 did.
+    `UPDATE commitments SET ${FIELD_VERSIONS} = json_set(coalesce(${FIELD_VERSIONS}, '{}'), '$.recurring_id', version)`,
+    ...(target === "local"
+      ? [`CREATE INDEX IF NOT EXISTS commitments_recurring ON commitments(recurring_id)`]
+      : []),
+  ];
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -281,6 +322,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: "cleanup plans, notification tasks",
     statements: honorYourWord,
+  },
+  {
+    version: 5,
+    name: "recurring commitments",
+    statements: recurringCommitments,
   },
 ];
 

@@ -10,6 +10,7 @@ export type EntityName =
   | "commitment"
   | "task"
   | "cleanup_plan"
+  | "recurring"
   | "inbox";
 
 export type FieldType = "text" | "int" | "real" | "bool" | "json";
@@ -132,6 +133,52 @@ export const ENTITIES: readonly EntityDef[] = [
     parents: [{ column: "goal_id", entity: "goal", onDelete: "cascade" }],
   },
   {
+    // Since migration 5: a template that generates commitments on a schedule.
+    name: "recurring",
+    table: "recurring_commitments",
+    plural: "recurring",
+    label: "deliverable",
+    fields: [
+      text("deliverable", true),
+      text("stakeholder_id", true),
+      text("goal_id"),
+      text("due_time", true),
+      text("timezone"),
+      text("recurrence_type", true),
+      { name: "interval", type: "int", required: true },
+      { name: "days_of_week", type: "json" },
+      { name: "day_of_month", type: "int" },
+      { name: "week_of_month", type: "int" },
+      { name: "month_of_year", type: "int" },
+      text("start_date", true),
+      text("end_type", true),
+      { name: "end_after_count", type: "int" },
+      text("end_by_date"),
+      { name: "task_templates", type: "json" },
+      text("notes"),
+      text("status", true),
+    ],
+    statuses: ["active", "paused"],
+    // The schedule merges as one unit: a merged pattern is always one that
+    // some device wrote whole (a weekly type never meets a monthly day).
+    linked: [
+      "recurrence_type",
+      "interval",
+      "days_of_week",
+      "day_of_month",
+      "week_of_month",
+      "month_of_year",
+      "start_date",
+      "end_type",
+      "end_after_count",
+      "end_by_date",
+    ],
+    parents: [
+      { column: "stakeholder_id", entity: "stakeholder", onDelete: "restrict" },
+      { column: "goal_id", entity: "goal", onDelete: "nullify" },
+    ],
+  },
+  {
     name: "commitment",
     table: "commitments",
     plural: "commitments",
@@ -149,6 +196,8 @@ export const ENTITIES: readonly EntityDef[] = [
       text("completed_at"),
       { name: "completed_on_time", type: "bool" },
       text("marked_at_risk_at"),
+      // Since migration 5: the recurring commitment this one is an instance of.
+      text("recurring_id"),
     ],
     statuses: ["pending", "in_progress", "at_risk", "completed", "abandoned"],
     linked: ["status", "completed_at", "completed_on_time", "marked_at_risk_at"],
@@ -156,6 +205,8 @@ export const ENTITIES: readonly EntityDef[] = [
       { column: "stakeholder_id", entity: "stakeholder", onDelete: "restrict" },
       { column: "goal_id", entity: "goal", onDelete: "nullify" },
       { column: "milestone_id", entity: "milestone", onDelete: "nullify" },
+      // Deleting the template keeps its instances, as the original does.
+      { column: "recurring_id", entity: "recurring", onDelete: "nullify" },
     ],
   },
   {

@@ -260,6 +260,31 @@ export class Writer {
   }
 
   /**
+   * Inserts rows that every device making them makes identically (recurring
+   * instances): each row comes complete with its timestamps and its version,
+   * which every group takes. They are queued for sync as edits of no group,
+   * so meeting the same row from elsewhere is no conflict.
+   */
+  async insertGenerated(def: EntityDef, list: Row[]): Promise<Row[]> {
+    const columns = columnsOf(def);
+    const rows = list.map((fields) => {
+      const row: Row = {};
+      for (const column of columns) row[column] = fields[column] ?? null;
+      row[FIELD_VERSIONS] = JSON.stringify(
+        Object.fromEntries(groupsOf(def).map((g) => [g.name, row.version])),
+      );
+      return row;
+    });
+    await this.tx.execute({
+      sql: bulkUpsertSql({ table: def.table, columns, onConflict: "error" }),
+      args: [bulkRowsJson(columns, rows)],
+    });
+    for (const r of rows) await this.enqueue(def.name, String(r.id), String(r.version), {});
+    if (rows.length > 0) this.changed = true;
+    return rows;
+  }
+
+  /**
    * Changes some columns of a live row. Only the groups whose values really
    * change get the new version (an edit of the notes leaves the due date's
    * version alone, so a concurrent change of the due date elsewhere

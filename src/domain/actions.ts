@@ -4,6 +4,7 @@ import { JdoError } from "../errors.ts";
 import { addDays, todayIn } from "./dates.ts";
 import { DEFAULT_DUE_TIME, dueInstantMs } from "./due.ts";
 import { followStatusChange } from "./honor.ts";
+import { followInstanceClosed } from "./recurring.ts";
 import { type Domain, optionalText, requireText } from "./input.ts";
 
 export { DEFAULT_DUE_TIME };
@@ -281,6 +282,9 @@ export function transition(d: Domain, verb: Verb, def: EntityDef, row: Row): Pro
   return d.store.write(async (w) => {
     const updated = await w.update(def, String(row.id), statusPatch(d, def, row, status));
     await followStatusChange(w, def.name, updated, status);
+    if (def.name === "commitment" && FINAL.has(status)) {
+      await followInstanceClosed(w, updated, d.dates());
+    }
     return updated;
   });
 }

@@ -13,6 +13,8 @@
 import type { Client, Row as SqlRow } from "@libsql/client";
 import { JdoError } from "../errors.ts";
 import { EXPORT_FORMAT } from "./transfer.ts";
+import { DEFAULT_DUE_TIME } from "./due.ts";
+import { LAST_WEEK, type Pattern, patternProblem } from "./recurrence.ts";
 
 const SQLITE_HEADER = "SQLite format 3\0";
 
@@ -107,6 +109,7 @@ async function readTables(client: Client, path: string): Promise<PythonJdoDocume
     visions: (await all("visions")).map((r) => m.vision(r)),
     goals: (await all("goals")).map((r) => m.goal(r)),
     milestones: (await all("milestones")).map((r) => m.milestone(r)),
+    recurring: (await all("recurring_commitments")).map((r) => m.recurring(r)),
     commitments: (await all("commitments")).map((r) => m.commitment(r)),
     tasks: (await all("tasks")).map((r) => m.task(r)),
     "cleanup-plans": (await all("cleanup_plans")).map((r) => m.cleanupPlan(r)),
@@ -116,7 +119,6 @@ async function readTables(client: Client, path: string): Promise<PythonJdoDocume
   const skip = (kind: string, n: number) => {
     if (n > 0) notImported[kind] = n;
   };
-  skip("recurring commitments", (await all("recurring_commitments")).length);
   skip("task history entries", (await all("task_history")).length);
   skip("unfinished drafts", drafts.length - triage.length);
   const rows = Object.values(doc).reduce<number>(
@@ -307,6 +309,58 @@ class Mapper {
       completed_at: this.instant(r.completed_at, `${what} completed_at`),
       completed_on_time: this.bool(r.completed_on_time),
       marked_at_risk_at: this.instant(r.marked_at_risk_at, `${what} marked_at_risk_at`),
+      recurring_id: this.uuid(r.recurring_commitment_id, `${what} recurring_commitment_id`),
+    };
+  }
+
+  /**
+   * A recurring commitment template. The original has no start date: its
+   * series starts on the day the template was made. Its "5th week" means the
+   * last; sub-tasks of task templates become a checklist in the scope.
+   */
+  recurring(r: Source) {
+    const { id, what, created_at } = this.#base(r, "recurring commitment");
+    const week = this.num(r.week_of_month);
+    const days = r.days_of_week === null ? null : this.list(r.days_of_week).map(Number);
+    const schedule = {
+      recurrence_type: this.enumValue(r.recurrence_type, `${what} recurrence_type`),
+      interval: this.num(r.interval) ?? 1,
+      days_of_week: days,
+      day_of_month: this.num(r.day_of_month),
+      week_of_month: week === 5 ? LAST_WEEK : week,
+      month_of_year: this.num(r.month_of_year),
+    };
+    const problem = patternProblem(schedule as Pattern);
+    if (problem) this.#fail(what, problem);
+    const tasks = this.list(r.task_templates)
+      .filter((t): t is Record<string, unknown> => typeof t === "object" && t !== null)
+      .map((t, i) => {
+        const subTasks = Array.isArray(t.sub_tasks)
+          ? t.sub_tasks.map((st) => `- [ ] ${String(st?.description ?? "")}`)
+          : [];
+        const scope = typeof t.scope === "string" ? t.scope : null;
+        return {
+          title: String(t.title ?? ""),
+          scope: subTasks.length ? [scope ?? "", ...subTasks].join("\n").trim() : scope,
+          order: typeof t.order === "number" ? t.order : i + 1,
+        };
+      });
+    return {
+      id,
+      created_at,
+      deliverable: this.text(r.deliverable_template),
+      stakeholder_id: this.uuid(r.stakeholder_id, `${what} stakeholder_id`),
+      goal_id: this.uuid(r.goal_id, `${what} goal_id`),
+      due_time: this.clock(r.due_time, `${what} due_time`) ?? DEFAULT_DUE_TIME,
+      timezone: this.text(r.timezone),
+      ...schedule,
+      start_date: created_at?.slice(0, 10) ?? null,
+      end_type: this.enumValue(r.end_type, `${what} end_type`) ?? "never",
+      end_after_count: this.num(r.end_after_count),
+      end_by_date: this.day(r.end_by_date, `${what} end_by_date`),
+      task_templates: tasks,
+      notes: this.text(r.notes),
+      status: this.enumValue(r.status, `${what} status`),
     };
   }
 

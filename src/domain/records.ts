@@ -38,6 +38,7 @@ const ACTIVE: Record<string, readonly string[] | null> = {
   task: ["pending", "in_progress"],
   inbox: ["open"],
   cleanup_plan: ["planned", "in_progress"],
+  recurring: null,
   stakeholder: null,
 };
 
@@ -49,6 +50,7 @@ const ORDER: Record<string, string> = {
   task: 'c.commitment_id, c."order", c.created_at',
   inbox: "c.created_at",
   cleanup_plan: "c.created_at",
+  recurring: "c.created_at",
   stakeholder: "lower(c.name)",
 };
 

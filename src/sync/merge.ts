@@ -7,6 +7,7 @@
 import { DELETED_GROUP, FIELD_VERSIONS, type FieldGroup, type Row } from "../db/schema.ts";
 import { CONFLICT_ENTITY, type Writer } from "../db/store.ts";
 import { authorOf, mergeRows, parseFieldVersions } from "../db/field_versions.ts";
+import { isGeneratedVersion } from "../db/hlc.ts";
 import type { SkewSeen } from "./clock_skew.ts";
 import {
   conflictKnown,
@@ -66,6 +67,8 @@ export function lostValues(
     if (g.name === DELETED_GROUP && deleted(mine) && deleted(remote)) continue; // both deleted
     if (sameGroupValue(mine, remote, g)) continue; // the same value: nothing lost
     const remoteWins = remoteV[g.name] > mineV[g.name];
+    // A generated value (a recurring instance as made) is nobody's edit: nothing lost.
+    if (isGeneratedVersion(remoteWins ? mineV[g.name] : remoteV[g.name])) continue;
     out.push({
       group: g,
       kind: "field",
@@ -83,6 +86,7 @@ export function lostValues(
     for (const g of groups) {
       if (g.name === DELETED_GROUP || !editedHere(g.name)) continue;
       if (out.some((l) => l.group === g && l.winner === "remote")) continue;
+      if (isGeneratedVersion(mineV[g.name])) continue;
       out.push({
         group: g,
         kind: "delete",
@@ -100,6 +104,7 @@ export function lostValues(
         continue;
       }
       if (out.some((l) => l.group === g && l.winner === "local")) continue;
+      if (isGeneratedVersion(remoteV[g.name])) continue;
       out.push({
         group: g,
         kind: "delete",

@@ -3,12 +3,12 @@
  * can each create "Zelda"; after a pull both rows are live. This merges them:
  * the oldest row (smallest created_at, then smallest id) survives on every
  * device alike, keeps notes or contact details only a duplicate had, every
- * live commitment of the others moves to it, and the others are tombstoned. Each fix is an ordinary versioned write, so the
+ * live commitment (and recurring commitment) of the others moves to it, and the others are tombstoned. Each fix is an ordinary versioned write, so the
  * devices converge on the same single Zelda.
  *
  * A unique index is not possible: sync creates such pairs transiently.
  */
-import { entity, type Row } from "../db/schema.ts";
+import { ENTITIES, entity, q, type Row } from "../db/schema.ts";
 import type { Writer } from "../db/store.ts";
 import { stakeholderKey } from "../domain/actions.ts";
 
@@ -38,7 +38,9 @@ export async function mergeDuplicateStakeholders(w: Writer): Promise<number> {
     else groups.set(key, [row]);
   }
   const stakeholders = entity("stakeholder");
-  const commitments = entity("commitment");
+  const referrers = ENTITIES.flatMap((def) =>
+    def.parents.filter((p) => p.entity === "stakeholder").map((p) => ({ def, column: p.column }))
+  );
   let merged = 0;
   for (const group of groups.values()) {
     if (group.length < 2) continue;
@@ -52,13 +54,15 @@ export async function mergeDuplicateStakeholders(w: Writer): Promise<number> {
     }
     if (Object.keys(fill).length > 0) await w.update(stakeholders, String(survivor.id), fill);
     for (const other of others) {
-      // Move references first: the stakeholder link is "restrict".
-      const refs = await w.query(
-        "SELECT id FROM commitments WHERE stakeholder_id = ? AND deleted_at IS NULL",
-        [other.id],
-      );
-      for (const ref of refs) {
-        await w.update(commitments, String(ref.id), { stakeholder_id: survivor.id });
+      // Move references first (commitments, recurring commitments): the link is "restrict".
+      for (const { def, column } of referrers) {
+        const refs = await w.query(
+          `SELECT id FROM ${def.table} WHERE ${q(column)} = ? AND deleted_at IS NULL`,
+          [other.id],
+        );
+        for (const ref of refs) {
+          await w.update(def, String(ref.id), { [column]: survivor.id });
+        }
       }
       merged += await w.tombstone(stakeholders, String(other.id)) > 0 ? 1 : 0;
     }

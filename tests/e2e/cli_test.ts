@@ -292,7 +292,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.equal(exported.stdout, "");
   assert.match(
     exported.stderr,
-    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goal, 0 milestones, 1 commitment, 0 tasks, 0 cleanup plans, 1 inbox item\n$/,
+    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goal, 0 milestones, 0 recurring commitments, 1 commitment, 0 tasks, 0 cleanup plans, 1 inbox item\n$/,
   );
   if (POSIX) assert.equal(mode(await Deno.stat(exportPath)), 0o600);
   const doc = JSON.parse(await Deno.readTextFile(exportPath)) as Rec;
@@ -342,6 +342,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
     visions: 0,
     goals: 1,
     milestones: 0,
+    recurring: 0,
     commitments: 1,
     tasks: 0,
     "cleanup-plans": 0,
@@ -438,6 +439,7 @@ Deno.test("exit codes: 0 ok, 1 failure, 2 usage; every error is one line without
     visions: 0,
     goals: 0,
     milestones: 0,
+    recurring: 0,
     commitments: 2,
     tasks: 0,
     "cleanup-plans": 0,
@@ -664,6 +666,7 @@ Deno.test("import: a JSON array of commitments twice imports once; a bad item im
     visions: 0,
     goals: 0,
     milestones: 0,
+    recurring: 0,
     commitments: 3,
     tasks: 0,
     "cleanup-plans": 0,

@@ -262,13 +262,13 @@ const BY_KIND = {
   visions: 1,
   goals: 1,
   milestones: 1,
+  recurring: 1,
   commitments: 3,
   tasks: 2,
   "cleanup-plans": 1,
   inbox: 1,
 };
 const NOT_IMPORTED = {
-  "recurring commitments": 1,
   "task history entries": 1,
   "unfinished drafts": 1,
 };
@@ -281,7 +281,7 @@ Deno.test("import of a Python jdo database: every kind, mapped fields, idempoten
 
   const first = await runJson<Rec>(t.home, ["import", file, "--json"]);
   assert.deepEqual(first, {
-    imported: 13,
+    imported: 14,
     skipped: 0,
     deleted_here: 0,
     restored: 0,
@@ -341,6 +341,20 @@ Deno.test("import of a Python jdo database: every kind, mapped fields, idempoten
     true,
     null,
   ]);
+  // The recurring template keeps its id and pattern; its instance keeps the link.
+  assert.equal(done.recurring_id, dashed(RECURRING));
+  const weekly = byId(doc, "recurring", RECURRING);
+  assert.deepEqual(
+    [
+      weekly.deliverable,
+      weekly.recurrence_type,
+      weekly.days_of_week,
+      weekly.status,
+      weekly.end_type,
+    ],
+    ["Weekly report", "weekly", [0], "active", "never"],
+  );
+  assert.deepEqual([weekly.due_time, weekly.timezone], ["09:00", "America/New_York"]);
   const self = byId(doc, "commitments", C_SELF);
   assert.deepEqual([self.status, self.due_time, self.completed_on_time], [
     "in_progress",
@@ -373,8 +387,8 @@ Deno.test("import of a Python jdo database: every kind, mapped fields, idempoten
   // Again: the original ids are kept, so nothing is added; the text form counts per kind.
   const again = await runJdo(t.home, ["import", file]);
   assert.deepEqual(again.code, 0, again.stderr);
-  assert.match(again.stdout, /^Imported 0 items; 13 already present$/m);
-  assert.match(again.stderr, /Not imported \(jdo has no place for them\): 1 recurring commitments/);
+  assert.match(again.stdout, /^Imported 0 items; 14 already present$/m);
+  assert.match(again.stderr, /Not imported \(jdo has no place for them\): 1 task history entries/);
   const after = await runJson<Doc>(t.home, ["export"]);
   for (const [kind, n] of Object.entries(BY_KIND)) assert.deepEqual(after[kind].length, n, kind);
 });
@@ -385,7 +399,10 @@ Deno.test("import of a Python jdo database prints a count per kind", async () =>
   await buildOriginalDb(file);
   const r = await runJdo(t.home, ["import", file]);
   assert.deepEqual(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^Imported 13 items \(3 stakeholders, 1 vision, 1 goal, .*1 inbox/m);
+  assert.match(
+    r.stdout,
+    /^Imported 14 items \(3 stakeholders, 1 vision, 1 goal, 1 milestone, 1 recurring commitment, 3 commitments, .*1 inbox/m,
+  );
 });
 
 Deno.test("import of a Python jdo database is all-or-nothing on a bad row", async () => {

@@ -14,6 +14,11 @@ import {
   type Row,
 } from "../../src/db/schema.ts";
 import { addCommitment, addTask, capture, remove, transition } from "../../src/domain/actions.ts";
+import { isGeneratedVersion } from "../../src/db/hlc.ts";
+import { todayIn } from "../../src/domain/dates.ts";
+import { plusDays, type Schedule } from "../../src/domain/recurrence.ts";
+import { generateDue } from "../../src/domain/recurring.ts";
+import { addRecurring, setRecurringStatus } from "../../src/domain/recurring_actions.ts";
 import { JdoError } from "../../src/errors.ts";
 import type { CloudStore } from "../../src/sync/cloud_store.ts";
 import { syncOnce } from "../../src/sync/engine.ts";
@@ -42,7 +47,14 @@ export type OpKind =
   | "sync"
   | "restore"
   | "fault"
-  | "lag";
+  | "lag"
+  // Recurring commitments: add a template, generate what is due, edit or
+  // pause/resume a template, let a day pass.
+  | "recur"
+  | "generate"
+  | "recur-edit"
+  | "recur-clash"
+  | "day";
 
 export interface Op {
   kind: OpKind;
@@ -65,6 +77,8 @@ export interface Write {
   device: number;
   /** The merge groups this write set (their field version is this write's). */
   groups: readonly string[];
+  /** Made by generation (a recurring instance as every device makes it): nobody's edit. */
+  generated?: boolean;
   /** Versions of the same row this write was built on (transitively). */
   past: ReadonlySet<string>;
 }
@@ -94,6 +108,10 @@ export class SyncWorld {
   engineWrites = 0;
   /** Conflicts restored by the restore op. */
   restored = 0;
+  /** Recurring instances generated anywhere: commitment id → "template|occurrence date". */
+  readonly occurrences = new Map<string, string>();
+  /** Instance id → the devices that generated it (each on its own). */
+  readonly generatedBy = new Map<string, Set<string>>();
   #syncing = false;
   /** Per device: "table:id" → the version last seen there. */
   readonly seen: Map<string, string>[];
@@ -124,6 +142,10 @@ export class SyncWorld {
 
   async run(op: Op, step: number): Promise<void> {
     this.advance(op.advance);
+    if (op.kind === "day") {
+      this.advance(DAY_MS + (op.pick % 7) * 3_600_000);
+      return void this.log.push(`#${step} a day passes`);
+    }
     const d = op.device % this.devices.length;
     const dev = this.devices[d];
     const label = `#${step} ${dev.sim.name} ${op.kind}`;
@@ -134,6 +156,7 @@ export class SyncWorld {
       return;
     }
     if (op.kind === "clash") return await this.clash(d, op, label);
+    if (op.kind === "recur-clash") return await this.recurClash(d, op, label);
     if (op.kind === "restore") return await this.restore(d, op, label);
     try {
       const what = await this.command(dev.sim, op);
@@ -210,6 +233,30 @@ export class SyncWorld {
         const n = await remove(d, target.def, String(target.row.id));
         return `${target.def.name} ${target.row.id} (${n} rows)`;
       }
+      case "recur": {
+        const { template, first } = await addRecurring(d, {
+          deliverable: text,
+          stakeholder: STAKEHOLDERS[op.arg % STAKEHOLDERS.length],
+          schedule: scheduleFor(op, todayIn(d.dates())),
+          tasks: op.arg % 2 ? [{ title: `${text} task` }] : [],
+        });
+        return `recurring ${template.id} first ${first?.commitment.due_date ?? "none"}`;
+      }
+      case "generate": {
+        const made = await generateDue(d);
+        return `generated ${made.map((g) => g.commitment.due_date).join(",") || "nothing"}`;
+      }
+      case "recur-edit": {
+        const target = await this.#pick(sim, ["recurring"], op.pick);
+        if (!target) return "no recurring commitment";
+        const patch = recurringPatch(target.row, text, op.arg);
+        if (patch.status === "active" && target.row.status === "paused") {
+          await setRecurringStatus(d, target.row, "active");
+        } else {
+          await sim.store.write((w) => w.update(target.def, String(target.row.id), patch));
+        }
+        return `recurring ${target.row.id} ${JSON.stringify(patch)}`;
+      }
       default:
         throw new Error(`not a command: ${op.kind}`);
     }
@@ -261,6 +308,34 @@ export class SyncWorld {
   }
 
   /**
+   * Every device that has the template device `d` picks closes its open
+   * instance (complete or abandon), which generates the next one, before any
+   * of them syncs: the same occurrence generated on several devices offline.
+   */
+  async recurClash(d: number, op: Op, label: string): Promise<void> {
+    const target = await this.#pick(this.devices[d].sim, ["recurring"], op.pick);
+    if (!target) return void this.log.push(`${label} no recurring commitment`);
+    const commitments = entity("commitment");
+    for (let i = 0; i < this.devices.length; i++) {
+      const sim = this.devices[(d + i) % this.devices.length].sim;
+      const open = await sim.store.one(
+        `SELECT * FROM commitments WHERE recurring_id = ? AND deleted_at IS NULL
+         AND status IN ('pending','in_progress','at_risk') ORDER BY due_date LIMIT 1`,
+        [target.row.id],
+      );
+      if (!open) {
+        const made = await generateDue(sim.domain);
+        this.log.push(`${label} ${sim.name} generated ${made.length}`);
+        continue;
+      }
+      const verb = (op.arg + i) % 3 === 0 ? "abandon" : "complete";
+      await transition(sim.domain, verb, commitments, open);
+      this.log.push(`${label} ${sim.name} ${verb} ${open.id} (${open.due_date})`);
+      this.advance(op.advance % 7);
+    }
+  }
+
+  /**
    * Sees every committed write of device `d` (called after each store.write).
    * A row whose field versions changed either merged remote writes (its
    * knowledge grows by those writes and their pasts) or was written here: a
@@ -273,20 +348,36 @@ export class SyncWorld {
     const seen = this.seen[d];
     for (const [k, fvJson] of await versionsOf(sim.client)) {
       if (seen.get(k) === fvJson) continue;
+      const before = seen.get(k);
       seen.set(k, fvJson);
+      if (before === undefined && !this.#syncing && k.startsWith("commitments:")) {
+        // A new row a command made here at a generated version: this device generated it.
+        if (Object.values(JSON.parse(fvJson) as Record<string, string>).some(isGeneratedVersion)) {
+          const id = k.slice("commitments:".length);
+          const by = this.generatedBy.get(id) ?? new Set<string>();
+          by.add(sim.name);
+          this.generatedBy.set(id, by);
+        }
+      }
       const fv: Record<string, string> = JSON.parse(fvJson);
       const [table, id] = k.split(":");
       const knowledge = this.knowledge[d].get(k) ?? new Set<string>();
       const fresh = [...new Set(Object.values(fv))].filter((v) => !this.writes.has(v));
       for (const version of fresh) {
-        assert.equal(
-          version.substring(19),
-          sim.deviceId,
-          `${sim.name} holds ${k} at version ${version}, which nobody wrote`,
-        );
+        const generated = isGeneratedVersion(version);
+        if (!generated) {
+          assert.equal(
+            version.substring(19),
+            sim.deviceId,
+            `${sim.name} holds ${k} at version ${version}, which nobody wrote`,
+          );
+        }
         const row = await sim.store.one(`SELECT * FROM ${table} WHERE id = ?`, [id]);
         assert.ok(row);
         const groups = Object.keys(fv).filter((g) => fv[g] === version);
+        if (generated && table === "commitments") {
+          this.occurrences.set(id, `${row.recurring_id}|${row.due_date}`);
+        }
         this.writes.set(version, {
           table,
           id,
@@ -295,6 +386,7 @@ export class SyncWorld {
           device: d,
           groups,
           past: new Set(knowledge),
+          generated,
         });
         if (this.#syncing) this.engineWrites++;
       }
@@ -444,6 +536,8 @@ export class SyncWorld {
     }
     const lost: { write: Write; group: string; kind: "field" | "delete" }[] = [];
     for (const w of this.writes.values()) {
+      // A generated value that another generation or an edit replaced was nobody's edit.
+      if (w.generated) continue;
       const groups = finals.get(key(w.table, w.id))!;
       const deletion = groups.get("deleted_at")!;
       const deleted = deletion.row.deleted_at !== null;
@@ -476,6 +570,23 @@ export class SyncWorld {
       }
     }
     return lost;
+  }
+
+  /**
+   * Occurrences of a recurring commitment generated as more than one row
+   * (on one device or several): "template|date" → the ids. Empty when
+   * every occurrence, however many devices generated it, is one instance.
+   */
+  duplicateOccurrences(): Map<string, string[]> {
+    const byOccurrence = new Map<string, Set<string>>();
+    for (const [id, occurrence] of this.occurrences) {
+      const ids = byOccurrence.get(occurrence) ?? new Set<string>();
+      ids.add(id);
+      byOccurrence.set(occurrence, ids);
+    }
+    return new Map(
+      [...byOccurrence].filter(([, ids]) => ids.size > 1).map(([k, ids]) => [k, [...ids]]),
+    );
   }
 
   /**
@@ -594,6 +705,39 @@ function patchFor(def: EntityDef, text: string, arg: number): Row {
   };
   const options = patches[def.name];
   return options[arg % options.length];
+}
+
+const DAY_MS = 86_400_000;
+
+/** A schedule for the recur op: daily, weekly or monthly, sometimes with an end. */
+function scheduleFor(op: Op, today: string): Schedule {
+  const kinds = ["daily", "weekly", "monthly"] as const;
+  const type = kinds[op.pick % 3];
+  return {
+    recurrence_type: type,
+    interval: 1 + (op.arg % 2),
+    days_of_week: type === "weekly" ? [op.arg % 7, (op.arg + 3) % 7] : null,
+    day_of_month: type === "monthly" ? 1 + (op.pick % 31) : null,
+    week_of_month: null,
+    month_of_year: null,
+    start_date: today,
+    end_type: op.arg === 4 ? "after_count" : op.arg === 5 ? "by_date" : "never",
+    end_after_count: op.arg === 4 ? 3 : null,
+    end_by_date: op.arg === 5 ? plusDays(today, 10) : null,
+  };
+}
+
+/** Edits of a template: its text, its pause state, its schedule, its tasks. */
+function recurringPatch(row: Row, text: string, arg: number): Row {
+  const patches: Row[] = [
+    { deliverable: text },
+    { status: row.status === "active" ? "paused" : "active" },
+    { notes: text },
+    { interval: Number(row.interval) === 1 ? 2 : 1 },
+    { task_templates: JSON.stringify([{ title: text, order: 1 }]) },
+    { due_time: `1${arg}:30` },
+  ];
+  return patches[arg % patches.length];
 }
 
 function entityOfTable(table: string): EntityDef {

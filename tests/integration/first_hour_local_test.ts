@@ -263,7 +263,7 @@ Deno.test("22: counts use the singular for one", async () => {
   const status = ok(await k.run(["db", "status"]), "db status");
   assert.match(
     status.stdout,
-    /Rows: +1 stakeholder, 0 visions, 0 goals, 0 milestones, 1 commitment, 1 task, 0 cleanup plans, 0 inbox items/,
+    /Rows: +1 stakeholder, 0 visions, 0 goals, 0 milestones, 0 recurring commitments, 1 commitment, 1 task, 0 cleanup plans, 0 inbox items/,
   );
   const t2 = await k.json(["task", "add", String(c.id), "T2"]);
   assert.ok(t2.id);

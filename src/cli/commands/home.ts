@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { renderDashboard } from "../../repl/dashboard.ts";
 import type { CommandRunner } from "../../repl/repl.ts";
-import { datesOf } from "../shared.ts";
+import { generateDue } from "../../domain/recurring.ts";
+import { datesOf, domainOf } from "../shared.ts";
 
 /** `jdo` with no command: the REPL on a terminal, the dashboard once otherwise. */
 export function registerHome(program: Command, ctx: AppContext, commands: CommandRunner): void {
@@ -15,6 +16,7 @@ export function registerHome(program: Command, ctx: AppContext, commands: Comman
       await runRepl(ctx, commands, sync);
       return;
     }
+    await generateDue(await domainOf(ctx));
     const dashboard = await renderDashboard(
       await ctx.store(),
       datesOf(ctx),

@@ -13,6 +13,7 @@ import {
   type Verb,
 } from "../../domain/actions.ts";
 import { followStatusChange } from "../../domain/honor.ts";
+import { followInstanceClosed, generateDue } from "../../domain/recurring.ts";
 import { registerHonorCommands } from "./honor.ts";
 import { NEIGHBOUR_LIMIT, ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
 import {
@@ -415,6 +416,9 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
     if (to !== undefined) patch.stakeholder_id = (await stakeholderByName(w, to)).id;
     const updated = await w.update(def, String(row.id), patch);
     if (status !== undefined) await followStatusChange(w, def.name, updated, String(patch.status));
+    if (def.name === "commitment" && ["completed", "abandoned"].includes(String(patch.status))) {
+      await followInstanceClosed(w, updated, d.dates());
+    }
   });
   await reportWrite(
     ctx,
@@ -445,6 +449,8 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .action(async (kind: string, opts: { all?: boolean; status?: string; json?: boolean }) => {
       const def = kindOf(kind);
       const status = opts.status === undefined ? undefined : statusArg(def, opts.status);
+      // Viewing commitments generates the recurring instances now due (as the original).
+      if (def.name === "commitment") await generateDue(await domainOf(ctx));
       await printList(ctx, def, { all: opts.all, status }, opts.json === true);
     });
 
