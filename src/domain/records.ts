@@ -1,6 +1,7 @@
 import { entity, type EntityDef, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import { dueInstantMs } from "./due.ts";
+import { goalRollup, ROLLUP_COLUMN, rollupOf } from "./time.ts";
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -114,7 +115,7 @@ function filterOf(def: EntityDef, options: ListOptions): { where: string; args: 
 
 function selectOf(def: EntityDef): string {
   return def.name === "commitment"
-    ? "SELECT c.*, s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id"
+    ? `SELECT c.*, s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id`
     : `SELECT c.* FROM ${def.table} c`;
 }
 
@@ -250,7 +251,11 @@ export async function countRecords(
 
 function withExtras(def: EntityDef, row: Row): JsonRecord {
   const record = toRecord(def, row);
-  if (def.name === "commitment") record.stakeholder = row.stakeholder ?? null;
+  if (def.name === "commitment") {
+    record.stakeholder = row.stakeholder ?? null;
+    // Hours estimated, remaining and done over its tasks (issue 19, point 5).
+    if ("_time" in row) record.time = rollupOf(row._time);
+  }
   return record;
 }
 
@@ -261,10 +266,7 @@ export async function loadRecord(
   id: string,
 ): Promise<JsonRecord> {
   const rows = def.name === "commitment"
-    ? await store.query(
-      "SELECT c.*, s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE c.id = ?",
-      [id],
-    )
+    ? await store.query(`${selectOf(def)} WHERE c.id = ?`, [id])
     : await store.query(`SELECT * FROM ${def.table} WHERE id = ?`, [id]);
   const record = withExtras(def, rows[0]);
   if (def.name === "commitment") {
@@ -286,6 +288,7 @@ export async function loadRecord(
     );
     record.milestones = milestones.map((m) => toRecord(entity("milestone"), m));
     record.progress = await goalProgress(store, id);
+    record.time = await goalRollup(store, id);
   }
   return record;
 }
