@@ -115,7 +115,7 @@ export async function taskHistory(
 ): Promise<Row[]> {
   const [column, id] = "taskId" in of ? ["task_id", of.taskId] : ["commitment_id", of.commitmentId];
   return await r.query(
-    `SELECT * FROM task_history WHERE ${column} = ? AND deleted_at IS NULL ORDER BY created_at, id`,
+    `SELECT * FROM task_history WHERE ${column} = ? AND deleted_at IS NULL ORDER BY created_at, version, id`,
     [id],
   );
 }

@@ -124,7 +124,7 @@ export async function commitmentVelocity(store: Store, now: Date): Promise<Veloc
  */
 export function overcommitWarning(v: Velocity): string | null {
   if (v.created <= v.completed) return null;
-  return `Note: you've created ${v.created} commitment${
+  return `you've created ${v.created} commitment${
     v.created === 1 ? "" : "s"
   } this week but only completed ${v.completed}. Are you overcommitting?`;
 }

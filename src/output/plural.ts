@@ -10,5 +10,6 @@ export function kindCount(
 ): string {
   if (def.name === "inbox") return plural(count, "inbox item");
   if (def.name === "cleanup_plan") return plural(count, "cleanup plan");
+  if (def.name === "task_event") return plural(count, "task history entry", "task history entries");
   return plural(count, def.name, def.plural);
 }

@@ -99,7 +99,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
             stakeholder?.name ?? opts.to.trim()
           }, due ${row.due_date} ${row.due_time}`,
       );
-      noteIfOvercommitting(ctx, velocity, opts.json);
+      noteIfOvercommitting(ctx, velocity);
     });
 
   program.command("goal").description("Manage goals")

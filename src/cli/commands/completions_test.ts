@@ -130,6 +130,7 @@ Deno.test("completion tree mirrors commander: every command, flag and list kind"
     "commitments",
     "tasks",
     "cleanup-plans",
+    "task-history",
     "inbox",
   ]);
 });
@@ -139,7 +140,10 @@ for (const [shell, generate] of Object.entries(GENERATORS)) {
     const script = generate(program());
     for (const name of TOP_LEVEL) assert.match(script, new RegExp(`\\b${name}\\b`), name);
     includes(script, shell === "fish" ? "-l 'due'" : "--due");
-    includes(script, "stakeholders visions goals milestones commitments tasks cleanup-plans inbox");
+    includes(
+      script,
+      "stakeholders visions goals milestones commitments tasks cleanup-plans task-history inbox",
+    );
   });
 }
 
@@ -189,7 +193,7 @@ Deno.test("bash completes commands, subcommands, flags, flag values and list kin
     [["jdo", "commit", "--to", ""], ""], // any name: nothing to offer
     [
       ["jdo", "list", ""],
-      "stakeholders visions goals milestones commitments tasks cleanup-plans inbox",
+      "stakeholders visions goals milestones commitments tasks cleanup-plans task-history inbox",
     ],
     [["jdo", "list", "goals", ""], ""],
     [["jdo", "list", "--json", "co"], "commitments"],
@@ -255,6 +259,7 @@ Deno.test({
         "milestones",
         "stakeholders",
         "tasks",
+        "task-history",
         "visions",
       ]],
       ["jdo list goals ", []],

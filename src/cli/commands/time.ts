@@ -62,12 +62,12 @@ export async function velocityNow(ctx: AppContext): Promise<Velocity> {
 
 /**
  * After a commitment is made: the original's coaching note when more were
- * made than kept this week. Part of the human report; --json output stays
- * the record alone.
+ * made than kept this week. On stderr, like jdo's other notes, so that
+ * stdout stays the result a script reads.
  */
-export function noteIfOvercommitting(ctx: AppContext, before: Velocity, json?: boolean): void {
+export function noteIfOvercommitting(ctx: AppContext, before: Velocity): void {
   const note = overcommitWarning(before);
-  if (note && !json) ctx.io.out(note);
+  if (note) ctx.io.err(`jdo: note: ${note}`);
 }
 
 const EVENT_WORDS: Record<string, string> = {
