@@ -323,7 +323,7 @@ Deno.test("time: in-progress work due within two days and untouched for 24 hours
   j.clock.set(Date.parse("2031-03-03T12:00:00Z"));
   const dash = ok(await j.run([]), "dashboard").stdout;
   assert.match(dash, /Stalled \(in progress, due soon, nothing done for 24 h\): 1\n/);
-  assert.match(dash, /Stalled report → Dave  last activity 2031-03-01 09:00/);
+  assert.match(dash, /Stalled report → Dave {2}last activity 2031-03-01 09:00/);
   const section = dash.slice(dash.indexOf("Stalled ("));
   for (const c of [busy, later, waiting]) {
     assert.doesNotMatch(section.split("\n\n")[0], new RegExp(String(c.deliverable)));
