@@ -1,4 +1,4 @@
-import { entity, type EntityDef, type Row } from "../db/schema.ts";
+import { entity, type EntityDef, type EntityName, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import { dueInstantMs } from "./due.ts";
 import { goalRollup, ROLLUP_COLUMN, rollupOf } from "./time.ts";
@@ -31,7 +31,7 @@ function parseJsonList(value: string | number | null): unknown {
   }
 }
 
-const ACTIVE: Record<string, readonly string[] | null> = {
+const ACTIVE: Record<EntityName, readonly string[] | null> = {
   commitment: ["pending", "in_progress", "at_risk"],
   goal: ["active", "on_hold"],
   vision: ["active"],
@@ -40,9 +40,10 @@ const ACTIVE: Record<string, readonly string[] | null> = {
   inbox: ["open"],
   cleanup_plan: ["planned", "in_progress"],
   stakeholder: null,
+  task_event: null,
 };
 
-const ORDER: Record<string, string> = {
+const ORDER: Record<EntityName, string> = {
   commitment: "c.due_date, c.due_time, c.created_at",
   goal: "c.created_at",
   vision: "c.created_at",
@@ -51,6 +52,7 @@ const ORDER: Record<string, string> = {
   inbox: "c.created_at",
   cleanup_plan: "c.created_at",
   stakeholder: "lower(c.name)",
+  task_event: "c.created_at, c.version",
 };
 
 export interface ListOptions {

@@ -198,6 +198,10 @@ Deno.test("time: history records skips, abandons and the notification task; it o
   assert.match(table.stdout, /^WHEN +TASK +EVENT +STATUS +DETAILS/);
   assert.match(table.stdout, /Dropped midway +abandoned +in progress → skipped +est\. 4 h/);
 
+  const listed = ok(await j.run(["list", "task-history"]), "list task-history");
+  assert.match(listed.stdout, /^ID +WHEN +EVENT_TYPE\n/);
+  assert.equal((await j.json<Rec[]>(["list", "task-history"])).length, all.length);
+
   // As in the original, the history stays when the task (or commitment) is deleted.
   ok(await j.run(["delete", String(dropped.id), "--yes"]), "delete the task");
   assert.equal((await history(j, c.id)).length, all.length);

@@ -28,6 +28,7 @@ import { style } from "../../output/colors.ts";
 import { dueLabel, dueOnViewerClock, dueText } from "../../output/due_label.ts";
 import { wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
+import { localTime } from "../../output/local_time.ts";
 import { progressText, recordView } from "../../output/record_view.ts";
 import { safeLine } from "../../output/safe_text.ts";
 import { type Fit, naturalWidths, renderTable } from "../../output/table.ts";
@@ -106,6 +107,7 @@ function listTable(
       "COMMITMENT",
       (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id),
     ],
+    task_event: ["WHEN", (r) => localTime(r.created_at, dates.timeZone)],
   };
   const more = extra[def.name];
   const headers = [
