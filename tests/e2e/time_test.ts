@@ -12,7 +12,8 @@ import { startSqld } from "../helpers/sqld.ts";
 import { type Device, device, type Row, setup, syncNow } from "../helpers/device.ts";
 import { clockAtEnv } from "../helpers/test_clock.ts";
 
-const at = (iso: string) => ({ env: clockAtEnv(iso) });
+// Times on the viewer's clock are read in UTC here, whatever zone the suite runs jdo in.
+const at = (iso: string) => ({ env: { ...clockAtEnv(iso), JDO_TIMEZONE: "UTC" } });
 
 Deno.test("time (CLI): scope, --actual, history, roll-ups, the overcommitting note and the stalled risk", async () => {
   await using dev = await device("laptop");
