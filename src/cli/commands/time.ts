@@ -70,15 +70,6 @@ export function noteIfOvercommitting(ctx: AppContext, before: Velocity): void {
   if (note) ctx.io.err(`jdo: note: ${note}`);
 }
 
-const EVENT_WORDS: Record<string, string> = {
-  created: "created",
-  started: "started",
-  completed: "completed",
-  skipped: "skipped",
-  abandoned: "abandoned",
-  reopened: "reopened",
-};
-
 /** `jdo task history ID`: a task's events, or those of every task of a commitment. */
 export function registerTaskHistoryCommand(task: Command, ctx: AppContext): void {
   task.command("history")
@@ -131,7 +122,7 @@ export function registerTaskHistoryCommand(task: Command, ctx: AppContext): void
         return [
           localTime(e.created_at, zone),
           ...taskCell,
-          EVENT_WORDS[String(e.event_type)] ?? String(e.event_type),
+          String(e.event_type),
           change,
           detail,
         ];
