@@ -87,7 +87,12 @@ export const SYNCED_TABLES_V1 = [
 ];
 
 /** Every synced table as of the latest migration. */
-export const SYNCED_TABLES = [...SYNCED_TABLES_V1, "cleanup_plans", "recurring_commitments"];
+export const SYNCED_TABLES = [
+  ...SYNCED_TABLES_V1,
+  "cleanup_plans",
+  "recurring_commitments",
+  "task_history",
+];
 
 const CONFLICTS_V1 = `CREATE TABLE IF NOT EXISTS _sync_conflicts (
   id TEXT PRIMARY KEY NOT NULL,
@@ -141,8 +146,8 @@ function everyGroupAt(groups: readonly string[]): string {
 
 /** Tables, and columns of older tables, that later migrations added: migration 2 predates them. */
 const ADDED_AFTER_V2 = {
-  tables: new Set(["cleanup_plans", "recurring_commitments"]),
-  columns: new Set(["is_notification_task", "recurring_id"]),
+  tables: new Set(["cleanup_plans", "recurring_commitments", "task_history"]),
+  columns: new Set(["is_notification_task", "recurring_id", "actual_hours_category"]),
 };
 
 function perFieldVersions(target: Target): string[] {
@@ -267,6 +272,40 @@ function recurringCommitments(target: Target): string[] {
   ];
 }
 
+/**
+ * Migration 6: time tracking. The task history is a synced table like the
+ * others (bookkeeping columns, per-field versions, and on the cloud the
+ * change sequence and author); tasks record how the time taken compared with
+ * the estimate.
+ */
+function timeTracking(target: Target): string[] {
+  const cloudExtra = target === "cloud" ? ",\n  _seq INTEGER NOT NULL DEFAULT 0,\n  _by TEXT" : "";
+  const hours = "'much_shorter','shorter','on_target','longer','much_longer'";
+  const statuses = "'pending','in_progress','completed','skipped'";
+  return [
+    `CREATE TABLE IF NOT EXISTS task_history (${COMMON},
+  task_id TEXT NOT NULL,
+  commitment_id TEXT NOT NULL,
+  event_type TEXT NOT NULL CHECK (event_type IN ('created','started','completed','skipped','abandoned','reopened')),
+  previous_status TEXT CHECK (previous_status IN (${statuses})),
+  new_status TEXT NOT NULL CHECK (new_status IN (${statuses})),
+  estimated_hours REAL,
+  actual_hours_category TEXT CHECK (actual_hours_category IN (${hours})),
+  notes TEXT,
+  ${FIELD_VERSIONS} TEXT${cloudExtra})`,
+    ...(target === "cloud"
+      ? [`CREATE INDEX IF NOT EXISTS task_history_seq ON task_history(_seq, id)`]
+      : [
+        `CREATE INDEX IF NOT EXISTS task_history_task ON task_history(task_id, created_at)`,
+        `CREATE INDEX IF NOT EXISTS task_history_commitment ON task_history(commitment_id, created_at)`,
+        `CREATE INDEX IF NOT EXISTS task_history_event ON task_history(event_type, created_at)`,
+      ]),
+    `ALTER TABLE tasks ADD COLUMN actual_hours_category TEXT CHECK (actual_hours_category IN (${hours}))`,
+    // Rows written before: the new field's group at the row's version, like migration 4 did.
+    `UPDATE tasks SET ${FIELD_VERSIONS} = json_set(coalesce(${FIELD_VERSIONS}, '{}'), '$.actual_hours_category', version)`,
+  ];
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -327,6 +366,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: "recurring commitments",
     statements: recurringCommitments,
+  },
+  {
+    version: 6,
+    name: "task history, actual hours",
+    statements: timeTracking,
   },
 ];
 

@@ -11,6 +11,7 @@ export type EntityName =
   | "task"
   | "cleanup_plan"
   | "recurring"
+  | "task_event"
   | "inbox";
 
 export type FieldType = "text" | "int" | "real" | "bool" | "json";
@@ -223,6 +224,8 @@ export const ENTITIES: readonly EntityDef[] = [
       text("status", true),
       // Since migration 4: the "Notify <stakeholder>" task that marking at risk adds.
       { name: "is_notification_task", type: "bool" },
+      // Since migration 6: how the time taken compared with the estimate (ACTUAL_HOURS_CATEGORIES).
+      text("actual_hours_category"),
     ],
     statuses: ["pending", "in_progress", "completed", "skipped"],
     parents: [
@@ -250,6 +253,27 @@ export const ENTITIES: readonly EntityDef[] = [
       { column: "commitment_id", entity: "commitment", onDelete: "cascade" },
       { column: "notification_task_id", entity: "task", onDelete: "nullify" },
     ],
+  },
+  {
+    // Since migration 6: the task history, one entry per task event, never
+    // changed once written. No parent link: like the original's, it outlives
+    // the task (and the commitment) it is about.
+    name: "task_event",
+    table: "task_history",
+    plural: "task-history",
+    label: "event_type",
+    fields: [
+      text("task_id", true),
+      text("commitment_id", true),
+      text("event_type", true),
+      text("previous_status"),
+      text("new_status", true),
+      { name: "estimated_hours", type: "real" },
+      text("actual_hours_category"),
+      text("notes"),
+    ],
+    statuses: null,
+    parents: [],
   },
   {
     name: "inbox",

@@ -6,6 +6,7 @@ import { DEFAULT_DUE_TIME, dueInstantMs } from "./due.ts";
 import { followStatusChange } from "./honor.ts";
 import { followInstanceClosed } from "./recurring.ts";
 import { type Domain, optionalText, requireText } from "./input.ts";
+import { type ActualHoursCategory, logTaskCreated, logTaskStatusChange } from "./task_history.ts";
 
 export { DEFAULT_DUE_TIME };
 export { type Domain, optionalText, requireText };
@@ -196,14 +197,17 @@ export function addTask(
       `SELECT coalesce(max("order"), 0) AS n FROM tasks WHERE commitment_id = ? AND deleted_at IS NULL`,
       [commitmentId],
     );
-    return await w.insert(entity("task"), {
+    const task = await w.insert(entity("task"), {
       commitment_id: commitmentId,
       title: clean,
-      scope: optionalText(scope, "scope"),
+      // As in the original, a task's scope ("what done means") defaults to its title.
+      scope: optionalText(scope, "scope") ?? clean,
       order: Number(last?.n ?? 0) + 1,
       estimated_hours: estimate ?? null,
       status: "pending",
     });
+    await logTaskCreated(w, task);
+    return task;
   });
 }
 
@@ -257,10 +261,42 @@ export function statusPatch(d: Domain, def: EntityDef, row: Row, status: string)
     patch.completed_at = null;
     patch.completed_on_time = null;
   }
+  // A reopened task's actual hours belong to the completion it no longer has.
+  if (def.name === "task" && status !== "completed" && row.actual_hours_category) {
+    patch.actual_hours_category = null;
+  }
   return patch;
 }
 
-export function transition(d: Domain, verb: Verb, def: EntityDef, row: Row): Promise<Row> {
+/** What completing a task may record besides its status. */
+export interface TransitionExtra {
+  /** How the time taken compared with the estimate (a task with an estimate only). */
+  actual?: ActualHoursCategory;
+}
+
+/**
+ * Refuses an actual-hours category where the original has none to record:
+ * on anything but completing a task that has an estimate.
+ */
+export function assertActualApplies(verb: Verb, def: EntityDef, row: Row): void {
+  if (verb !== "complete" || def.name !== "task") {
+    throw new JdoError("USAGE", "--actual applies only to completing a task");
+  }
+  if (row.estimated_hours === null || row.estimated_hours === undefined) {
+    throw new JdoError(
+      "USAGE",
+      "--actual needs a task with an estimate (set one with jdo edit ID --estimate HOURS)",
+    );
+  }
+}
+
+export function transition(
+  d: Domain,
+  verb: Verb,
+  def: EntityDef,
+  row: Row,
+  extra: TransitionExtra = {},
+): Promise<Row> {
   const status = TRANSITIONS[verb][def.name];
   if (!status) {
     const kinds = Object.keys(TRANSITIONS[verb]).join(", ");
@@ -279,11 +315,17 @@ export function transition(d: Domain, verb: Verb, def: EntityDef, row: Row): Pro
       `Cannot ${verb} this ${def.name}: it is ${row.status}; use jdo edit --status to reopen it`,
     );
   }
+  if (extra.actual !== undefined) assertActualApplies(verb, def, row);
   return d.store.write(async (w) => {
-    const updated = await w.update(def, String(row.id), statusPatch(d, def, row, status));
+    const patch = statusPatch(d, def, row, status);
+    if (extra.actual !== undefined) patch.actual_hours_category = extra.actual;
+    const updated = await w.update(def, String(row.id), patch);
     await followStatusChange(w, def.name, updated, status);
     if (def.name === "commitment" && FINAL.has(status)) {
       await followInstanceClosed(w, updated, d.dates());
+    }
+    if (def.name === "task") {
+      await logTaskStatusChange(w, updated, String(row.status), { actual: extra.actual });
     }
     return updated;
   });

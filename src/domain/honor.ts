@@ -10,6 +10,7 @@ import { entity, type Row } from "../db/schema.ts";
 import type { Writer } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
 import { type Domain, optionalText } from "./input.ts";
+import { logTaskCreated, logTaskStatusChange } from "./task_history.ts";
 
 const commitmentDef = entity("commitment");
 const taskDef = entity("task");
@@ -126,9 +127,11 @@ export function markAtRisk(d: Domain, commitment: Row, input: AtRiskInput): Prom
         status: "pending",
         is_notification_task: 1,
       });
+      await logTaskCreated(w, task);
     } else if (task.status === "skipped") {
       // At risk again after a recovery that needed no notification: it is needed now.
       task = await w.update(taskDef, String(task.id), { status: "pending" });
+      await logTaskStatusChange(w, task, "skipped");
     }
     let plan = await planOf(w, id);
     if (!plan) {
@@ -179,10 +182,12 @@ export function recoverCommitment(
     let stillNeeded = false;
     if (task && OPEN_TASK.has(String(task.status))) {
       if (resolved) {
+        const previous = String(task.status);
         task = await w.update(taskDef, String(task.id), {
           status: "skipped",
           scope: `${task.scope ?? ""}\n\n[Skipped: situation resolved]`.trimStart(),
         });
+        await logTaskStatusChange(w, task, previous, { notes: "Situation resolved" });
       } else stillNeeded = true;
     }
     return {

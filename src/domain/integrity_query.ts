@@ -7,6 +7,7 @@ import {
   type AffectingCommitment,
   type AtRiskFacts,
   buildReport,
+  type EstimateFacts,
   type IntegrityReport,
   MAX_AFFECTING,
   PERIOD_DAYS,
@@ -97,12 +98,31 @@ export async function integrityOf(
     plans,
     weeks,
     lastAbandonedAt: lastAbandoned ? Date.parse(String(lastAbandoned)) : null,
-    // No actual-hours categories are recorded yet: accuracy keeps its clean slate.
-    estimates: [],
+    estimates: await completedEstimates(store, iso(nowMs - ESTIMATE_DAYS * DAY_MS)),
     current: await periodCounts(periodStart, null),
     previous: await periodCounts(previousStart, periodStart),
     affecting: await affectingCommitments(store, iso(nowMs - AFFECTING_DAYS * DAY_MS)),
   }, nowMs);
+}
+
+/** How far back estimation accuracy looks (the original's 90 days). */
+const ESTIMATE_DAYS = 90;
+
+/**
+ * Completions recorded in the task history since `since` that had an
+ * estimate and an actual-hours category (the task_history_event index).
+ */
+async function completedEstimates(store: Store, since: string): Promise<EstimateFacts[]> {
+  const rows = await store.query(
+    `SELECT actual_hours_category AS category, created_at FROM task_history
+     WHERE event_type = 'completed' AND created_at >= ? AND ${LIVE}
+       AND estimated_hours IS NOT NULL AND actual_hours_category IS NOT NULL`,
+    [since],
+  );
+  return rows.map((r) => ({
+    category: String(r.category),
+    completedAt: Date.parse(String(r.created_at)),
+  }));
 }
 
 /**

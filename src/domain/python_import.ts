@@ -113,13 +113,13 @@ async function readTables(client: Client, path: string): Promise<PythonJdoDocume
     commitments: (await all("commitments")).map((r) => m.commitment(r)),
     tasks: (await all("tasks")).map((r) => m.task(r)),
     "cleanup-plans": (await all("cleanup_plans")).map((r) => m.cleanupPlan(r)),
+    "task-history": (await all("task_history")).map((r) => m.taskEvent(r)),
     inbox: triage.map((r) => m.inboxItem(r)),
   };
   const notImported: NotImported = {};
   const skip = (kind: string, n: number) => {
     if (n > 0) notImported[kind] = n;
   };
-  skip("task history entries", (await all("task_history")).length);
   skip("unfinished drafts", drafts.length - triage.length);
   const rows = Object.values(doc).reduce<number>(
     (n, v) => n + (Array.isArray(v) ? v.length : 0),
@@ -383,6 +383,30 @@ class Mapper {
       estimated_hours: this.num(r.estimated_hours),
       status: this.enumValue(r.status, `${what} status`),
       is_notification_task: this.bool(r.is_notification_task) ?? false,
+      actual_hours_category: this.enumValue(
+        r.actual_hours_category ?? null,
+        `${what} actual_hours_category`,
+      ),
+    };
+  }
+
+  /** A task history entry: the same event, kept even when its task is gone (as there). */
+  taskEvent(r: Source) {
+    const { id, what, created_at } = this.#base(r, "task history entry");
+    return {
+      id,
+      created_at,
+      task_id: this.uuid(r.task_id, `${what} task_id`),
+      commitment_id: this.uuid(r.commitment_id, `${what} commitment_id`),
+      event_type: this.enumValue(r.event_type, `${what} event_type`),
+      previous_status: this.enumValue(r.previous_status ?? null, `${what} previous_status`),
+      new_status: this.enumValue(r.new_status, `${what} new_status`),
+      estimated_hours: this.num(r.estimated_hours),
+      actual_hours_category: this.enumValue(
+        r.actual_hours_category ?? null,
+        `${what} actual_hours_category`,
+      ),
+      notes: this.text(r.notes),
     };
   }
 

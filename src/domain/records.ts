@@ -1,6 +1,7 @@
-import { entity, type EntityDef, type Row } from "../db/schema.ts";
+import { entity, type EntityDef, type EntityName, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import { dueInstantMs } from "./due.ts";
+import { goalRollup, ROLLUP_COLUMN, rollupOf } from "./time.ts";
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ function parseJsonList(value: string | number | null): unknown {
   }
 }
 
-const ACTIVE: Record<string, readonly string[] | null> = {
+const ACTIVE: Record<EntityName, readonly string[] | null> = {
   commitment: ["pending", "in_progress", "at_risk"],
   goal: ["active", "on_hold"],
   vision: ["active"],
@@ -40,9 +41,10 @@ const ACTIVE: Record<string, readonly string[] | null> = {
   cleanup_plan: ["planned", "in_progress"],
   recurring: null,
   stakeholder: null,
+  task_event: null,
 };
 
-const ORDER: Record<string, string> = {
+const ORDER: Record<EntityName, string> = {
   commitment: "c.due_date, c.due_time, c.created_at",
   goal: "c.created_at",
   vision: "c.created_at",
@@ -52,6 +54,7 @@ const ORDER: Record<string, string> = {
   cleanup_plan: "c.created_at",
   recurring: "c.created_at",
   stakeholder: "lower(c.name)",
+  task_event: "c.created_at, c.version",
 };
 
 export interface ListOptions {
@@ -116,7 +119,7 @@ function filterOf(def: EntityDef, options: ListOptions): { where: string; args: 
 
 function selectOf(def: EntityDef): string {
   return def.name === "commitment"
-    ? "SELECT c.*, s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id"
+    ? `SELECT c.*, s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id`
     : `SELECT c.* FROM ${def.table} c`;
 }
 
@@ -252,7 +255,11 @@ export async function countRecords(
 
 function withExtras(def: EntityDef, row: Row): JsonRecord {
   const record = toRecord(def, row);
-  if (def.name === "commitment") record.stakeholder = row.stakeholder ?? null;
+  if (def.name === "commitment") {
+    record.stakeholder = row.stakeholder ?? null;
+    // Hours estimated, remaining and done over its tasks (issue 19, point 5).
+    if ("_time" in row) record.time = rollupOf(row._time);
+  }
   return record;
 }
 
@@ -263,10 +270,7 @@ export async function loadRecord(
   id: string,
 ): Promise<JsonRecord> {
   const rows = def.name === "commitment"
-    ? await store.query(
-      "SELECT c.*, s.name AS stakeholder FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE c.id = ?",
-      [id],
-    )
+    ? await store.query(`${selectOf(def)} WHERE c.id = ?`, [id])
     : await store.query(`SELECT * FROM ${def.table} WHERE id = ?`, [id]);
   const record = withExtras(def, rows[0]);
   if (def.name === "commitment") {
@@ -288,6 +292,7 @@ export async function loadRecord(
     );
     record.milestones = milestones.map((m) => toRecord(entity("milestone"), m));
     record.progress = await goalProgress(store, id);
+    record.time = await goalRollup(store, id);
   }
   return record;
 }

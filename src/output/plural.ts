@@ -11,5 +11,6 @@ export function kindCount(
   if (def.name === "inbox") return plural(count, "inbox item");
   if (def.name === "cleanup_plan") return plural(count, "cleanup plan");
   if (def.name === "recurring") return plural(count, "recurring commitment");
+  if (def.name === "task_event") return plural(count, "task history entry", "task history entries");
   return plural(count, def.name, def.plural);
 }

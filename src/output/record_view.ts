@@ -9,6 +9,7 @@ import { localTime } from "./local_time.ts";
 import type { JsonRecord, Progress } from "../domain/records.ts";
 import { dueLabel, dueText } from "./due_label.ts";
 import { safeLine, safeText } from "./safe_text.ts";
+import { rollupText, type TimeRollup } from "../domain/time.ts";
 
 export interface RecordViewOptions {
   dates: DateContext;
@@ -53,6 +54,8 @@ const LABELS: Record<string, string> = {
   next_review_date: "Next review",
   target_date: "Target",
   estimated_hours: "Estimate",
+  actual_hours_category: "Actual time",
+  time: "Hours",
   contact_info: "Contact",
 };
 
@@ -80,6 +83,8 @@ function valueOf(key: string, record: JsonRecord, view: RecordViewOptions): stri
   if (key === "progress") return progressText(value as Progress);
   if (key === "review_interval_days") return `${value} days`;
   if (key === "estimated_hours") return `${value} h`;
+  if (key === "actual_hours_category") return String(value).replace("_", " ");
+  if (key === "time") return rollupText(value as TimeRollup) ?? "";
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (Array.isArray(value)) return value.map((v) => safeLine(String(v))).join("; ");
   if (typeof value === "object") return safeLine(JSON.stringify(value));
@@ -111,6 +116,8 @@ export function recordView(def: EntityDef, record: JsonRecord, view: RecordViewO
   for (const key of keys) {
     const value = record[key];
     if (HIDDEN.has(key) || value === null || value === undefined) continue;
+    // Hours only once some task has an estimate.
+    if (key === "time" && rollupText(value as TimeRollup) === null) continue;
     fields.push([labelOf(key), valueOf(key, record, view)]);
   }
   const width = Math.max(0, ...fields.map(([label]) => label.length)) + 2;

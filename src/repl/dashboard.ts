@@ -4,6 +4,8 @@ import type { DateContext } from "../domain/dates.ts";
 import { shortIds, truncate } from "../domain/ids.ts";
 import { integrityOf } from "../domain/integrity_query.ts";
 import { countRecords, goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
+import { stalledCommitments } from "../domain/time.ts";
+import { localTime } from "../output/local_time.ts";
 import { dueLabel, dueOnViewerClock } from "../output/due_label.ts";
 import { style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { safeLine } from "../output/safe_text.ts";
@@ -13,6 +15,9 @@ export function progressBarText(done: number, total: number, width = 10): string
   const filled = total === 0 ? 0 : Math.round((done / total) * width);
   return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`;
 }
+
+/** Stalled commitments listed by name (the original shows five of each risk). */
+const STALLED_SHOWN = 5;
 
 export interface Dashboard {
   text: string;
@@ -39,7 +44,11 @@ export async function renderDashboard(
   const goals = await listRecords(store, entity("goal"), { limit });
   const inbox = await countRecords(store, entity("inbox"));
   const report = await integrityOf(store, dates.now, dates.timeZone);
-  const shorts = await shortIds(store, [...shownCommitments, ...goals].map((r) => String(r.id)));
+  const stalled = await stalledCommitments(store, dates.now, dates.timeZone);
+  const shorts = await shortIds(
+    store,
+    [...shownCommitments, ...goals, ...stalled].map((r) => String(r.id)),
+  );
   const lines: string[] = [];
   lines.push(
     `${s.bold("jdo")}  ${active} active commitment${active === 1 ? "" : "s"} · integrity ${
@@ -87,6 +96,23 @@ export async function renderDashboard(
     );
     if (active > limit) {
       lines.push(s.dim(`  … and ${active - limit} more (jdo list)`));
+    }
+  }
+  if (stalled.length > 0) {
+    // The original's "stalled" risk: in progress, due within two days, untouched for a day.
+    lines.push("");
+    lines.push(
+      s.yellow(s.bold(`Stalled (in progress, due soon, nothing done for 24 h): ${stalled.length}`)),
+    );
+    for (const c of stalled.slice(0, STALLED_SHOWN)) {
+      lines.push(
+        `  ${s.dim(shorts.get(c.id) ?? "")}  ${truncate(safeLine(c.deliverable), 50)} → ${
+          truncate(safeLine(c.stakeholder || "?"), 20)
+        }  ${s.dim(`last activity ${localTime(c.last_activity_at, dates.timeZone)}`)}`,
+      );
+    }
+    if (stalled.length > STALLED_SHOWN) {
+      lines.push(s.dim(`  … and ${stalled.length - STALLED_SHOWN} more`));
     }
   }
   lines.push("");

@@ -84,6 +84,7 @@ function comparable(doc: Rec): Record<string, Rec[]> {
       "milestones",
       "commitments",
       "tasks",
+      "task-history",
       "inbox",
     ]
   ) {
@@ -292,7 +293,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.equal(exported.stdout, "");
   assert.match(
     exported.stderr,
-    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goal, 0 milestones, 0 recurring commitments, 1 commitment, 0 tasks, 0 cleanup plans, 1 inbox item\n$/,
+    /^Exported to .*export\.json: 3 stakeholders, 0 visions, 1 goal, 0 milestones, 0 recurring commitments, 1 commitment, 0 tasks, 0 cleanup plans, 1 task history entry, 1 inbox item\n$/,
   );
   if (POSIX) assert.equal(mode(await Deno.stat(exportPath)), 0o600);
   const doc = JSON.parse(await Deno.readTextFile(exportPath)) as Rec;
@@ -304,7 +305,8 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
   assert.equal(rowsA.commitments[0].status, "completed");
   assert.deepEqual(rowsA.stakeholders.map((s) => s.name).sort(), ["Alice", "Bob", "Carol"]);
   const n = total(rowsA);
-  assert.equal(n, 6);
+  // The deleted task's history stays (as in the original): one "created" entry.
+  assert.equal(n, 7);
 
   // --- import into a second, fresh home: the same rows
   const imported = await runJson<Rec>(b.home, ["import", exportPath, "--json"]);
@@ -313,7 +315,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
     skipped: 0,
     deleted_here: 0,
     restored: 0,
-    by_kind: { stakeholders: 3, goals: 1, commitments: 1, inbox: 1 },
+    by_kind: { stakeholders: 3, goals: 1, commitments: 1, "task-history": 1, inbox: 1 },
   });
   const docB = await runJson<Rec>(b.home, ["export"]);
   assert.deepEqual(comparable(docB), rowsA);
@@ -346,6 +348,7 @@ Deno.test("flow: create → list → show → edit → complete → delete → e
     commitments: 1,
     tasks: 0,
     "cleanup-plans": 0,
+    "task-history": 1,
     inbox: 1,
   });
 });
@@ -443,6 +446,7 @@ Deno.test("exit codes: 0 ok, 1 failure, 2 usage; every error is one line without
     commitments: 2,
     tasks: 0,
     "cleanup-plans": 0,
+    "task-history": 0,
     inbox: 0,
   });
   // Success paths exit 0.
@@ -670,6 +674,7 @@ Deno.test("import: a JSON array of commitments twice imports once; a bad item im
     commitments: 3,
     tasks: 0,
     "cleanup-plans": 0,
+    "task-history": 0,
     inbox: 0,
   }, "nothing from a failed import was kept (no Frank, no Gina, no Delta, no inbox item)");
 });

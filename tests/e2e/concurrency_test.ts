@@ -20,7 +20,12 @@ function checkAll(results: { label: string; r: JdoResult }[]): void {
   );
   for (const { label, r } of results) {
     assert.ok(!/locked|busy/i.test(r.stderr), `${label}: ${r.stderr}`);
-    assert.equal(r.stderr, "", `${label} printed on stderr: ${r.stderr}`);
+    // The overcommitting note (many made, none kept this week) is expected; nothing else.
+    const stderr = r.stderr.replace(
+      /^jdo: note: you've created .* Are you overcommitting\?\n/m,
+      "",
+    );
+    assert.equal(stderr, "", `${label} printed on stderr: ${r.stderr}`);
   }
 }
 

@@ -246,6 +246,7 @@ async function buildOriginalDb(path: string, opts: { goalStatus?: string } = {})
       event_type: "STARTED",
       previous_status: "PENDING",
       new_status: "IN_PROGRESS",
+      estimated_hours: 2.5,
       created_at: T0,
     });
   } finally {
@@ -266,10 +267,10 @@ const BY_KIND = {
   commitments: 3,
   tasks: 2,
   "cleanup-plans": 1,
+  "task-history": 1,
   inbox: 1,
 };
 const NOT_IMPORTED = {
-  "task history entries": 1,
   "unfinished drafts": 1,
 };
 
@@ -281,7 +282,7 @@ Deno.test("import of a Python jdo database: every kind, mapped fields, idempoten
 
   const first = await runJson<Rec>(t.home, ["import", file, "--json"]);
   assert.deepEqual(first, {
-    imported: 14,
+    imported: 15,
     skipped: 0,
     deleted_here: 0,
     restored: 0,
@@ -381,14 +382,36 @@ Deno.test("import of a Python jdo database: every kind, mapped fields, idempoten
     ["Send part now", "Offer a call"],
     dashed(T_NOTIFY),
   ]);
+  assert.equal(work.actual_hours_category, null);
+  const event = byId(doc, "task-history", id(90));
+  assert.deepEqual(
+    [
+      event.task_id,
+      event.commitment_id,
+      event.event_type,
+      event.previous_status,
+      event.new_status,
+      event.estimated_hours,
+      event.created_at,
+    ],
+    [
+      dashed(T_WORK),
+      dashed(C_AT_RISK),
+      "started",
+      "pending",
+      "in_progress",
+      2.5,
+      "2030-11-02T10:20:30.456Z",
+    ],
+  );
   const inbox = byId(doc, "inbox", DRAFT_TRIAGE);
   assert.deepEqual([inbox.text, inbox.status], ["call the dentist", "open"]);
 
   // Again: the original ids are kept, so nothing is added; the text form counts per kind.
   const again = await runJdo(t.home, ["import", file]);
   assert.deepEqual(again.code, 0, again.stderr);
-  assert.match(again.stdout, /^Imported 0 items; 14 already present$/m);
-  assert.match(again.stderr, /Not imported \(jdo has no place for them\): 1 task history entries/);
+  assert.match(again.stdout, /^Imported 0 items; 15 already present$/m);
+  assert.match(again.stderr, /Not imported \(jdo has no place for them\): 1 unfinished drafts/);
   const after = await runJson<Doc>(t.home, ["export"]);
   for (const [kind, n] of Object.entries(BY_KIND)) assert.deepEqual(after[kind].length, n, kind);
 });
@@ -401,7 +424,7 @@ Deno.test("import of a Python jdo database prints a count per kind", async () =>
   assert.deepEqual(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^Imported 14 items \(3 stakeholders, 1 vision, 1 goal, 1 milestone, 1 recurring commitment, 3 commitments, .*1 inbox/m,
+    /^Imported 15 items \(3 stakeholders, 1 vision, 1 goal, 1 milestone, 1 recurring commitment, 3 commitments, .*1 inbox/m,
   );
 });
 

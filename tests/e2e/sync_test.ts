@@ -158,9 +158,10 @@ Deno.test("sync: upload, second device, edits both ways, delete propagation", as
       b.json<Row>(["capture", "idea from B", "--json"]),
     ]);
     const first = await syncNow(a);
-    assert.deepEqual([first.ok, first.pushed, first.pulled], [true, 3, 0]); // c1 edit + 2 tasks
+    // c1 edit + 2 tasks + their 2 task history entries ("created")
+    assert.deepEqual([first.ok, first.pushed, first.pulled], [true, 5, 0]);
     const second = await syncNow(b);
-    assert.deepEqual([second.pushed, second.pulled, second.conflicts], [2, 3, 0]);
+    assert.deepEqual([second.pushed, second.pulled, second.conflicts], [2, 5, 0]);
     assert.deepEqual([(await syncNow(a)).pulled, (await syncNow(b)).pulled], [2, 0]);
 
     for (const dev of [a, b]) {

@@ -23,6 +23,7 @@ import {
   resolveArg,
   timeArg,
 } from "../shared.ts";
+import { noteIfOvercommitting, registerTaskHistoryCommand, velocityNow } from "./time.ts";
 
 interface JsonFlag {
   json?: boolean;
@@ -73,6 +74,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
       );
       await confirmPastDue(ctx, dueDate, dueTime, ctx.timeZone());
       const d = await domainOf(ctx);
+      const velocity = await velocityNow(ctx);
       const row = await addCommitment(d, {
         deliverable: words.join(" "),
         stakeholder: opts.to,
@@ -97,6 +99,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
             stakeholder?.name ?? opts.to.trim()
           }, due ${row.due_date} ${row.due_time}`,
       );
+      noteIfOvercommitting(ctx, velocity);
     });
 
   program.command("goal").description("Manage goals")
@@ -207,8 +210,8 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
       );
     });
 
-  program.command("task").description("Manage tasks")
-    .command("add")
+  const task = program.command("task").description("Manage tasks");
+  task.command("add")
     .description("Add a task to a commitment")
     .argument("<commitment-id>", "the commitment")
     .argument("<title...>", "task title")
@@ -239,6 +242,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
         (id) => `Added task ${id}: ${row.title}`,
       );
     });
+  registerTaskHistoryCommand(task, ctx);
 
   program.command("stakeholder").description("Manage stakeholders")
     .command("add")

@@ -131,6 +131,7 @@ Deno.test("completion tree mirrors commander: every command, flag and list kind"
     "commitments",
     "tasks",
     "cleanup-plans",
+    "task-history",
     "inbox",
   ]);
 });
@@ -142,7 +143,7 @@ for (const [shell, generate] of Object.entries(GENERATORS)) {
     includes(script, shell === "fish" ? "-l 'due'" : "--due");
     includes(
       script,
-      "stakeholders visions goals milestones recurring commitments tasks cleanup-plans inbox",
+      "stakeholders visions goals milestones recurring commitments tasks cleanup-plans task-history inbox",
     );
   });
 }
@@ -193,7 +194,7 @@ Deno.test("bash completes commands, subcommands, flags, flag values and list kin
     [["jdo", "commit", "--to", ""], ""], // any name: nothing to offer
     [
       ["jdo", "list", ""],
-      "stakeholders visions goals milestones recurring commitments tasks cleanup-plans inbox",
+      "stakeholders visions goals milestones recurring commitments tasks cleanup-plans task-history inbox",
     ],
     [["jdo", "list", "goals", ""], ""],
     [["jdo", "list", "--json", "co"], "commitments"],
@@ -260,6 +261,7 @@ Deno.test({
         "recurring",
         "stakeholders",
         "tasks",
+        "task-history",
         "visions",
       ]],
       ["jdo list goals ", []],

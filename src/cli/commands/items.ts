@@ -14,6 +14,8 @@ import {
 } from "../../domain/actions.ts";
 import { followStatusChange } from "../../domain/honor.ts";
 import { followInstanceClosed, generateDue } from "../../domain/recurring.ts";
+import { logTaskStatusChange, parseActualHours } from "../../domain/task_history.ts";
+import { askActualHours } from "./time.ts";
 import { registerHonorCommands } from "./honor.ts";
 import { NEIGHBOUR_LIMIT, ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
 import {
@@ -27,6 +29,7 @@ import { style } from "../../output/colors.ts";
 import { dueLabel, dueOnViewerClock, dueText } from "../../output/due_label.ts";
 import { wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
+import { localTime } from "../../output/local_time.ts";
 import { progressText, recordView } from "../../output/record_view.ts";
 import { safeLine } from "../../output/safe_text.ts";
 import { type Fit, naturalWidths, renderTable } from "../../output/table.ts";
@@ -105,6 +108,7 @@ function listTable(
       "COMMITMENT",
       (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id),
     ],
+    task_event: ["WHEN", (r) => localTime(r.created_at, dates.timeZone)],
   };
   const more = extra[def.name];
   const headers = [
@@ -373,6 +377,10 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
     const { time } = await dueArg(ctx, due, "--due");
     if (time !== undefined) patch.due_time = time;
   }
+  // A task's scope is never empty: cleared, it is the title again (as when it was added).
+  if (def.name === "task" && "scope" in patch && patch.scope === null) {
+    patch.scope = patch.title ?? row.title;
+  }
   if (typeof patch.parent_goal_id === "string") {
     await assertNoGoalCycle(ctx, String(row.id), patch.parent_goal_id);
   }
@@ -418,6 +426,9 @@ async function editRow(ctx: AppContext, idArg: string, opts: EditOptions) {
     if (status !== undefined) await followStatusChange(w, def.name, updated, String(patch.status));
     if (def.name === "commitment" && ["completed", "abandoned"].includes(String(patch.status))) {
       await followInstanceClosed(w, updated, d.dates());
+    }
+    if (status !== undefined && def.name === "task") {
+      await logTaskStatusChange(w, updated, String(row.status));
     }
   });
   await reportWrite(
@@ -481,17 +492,32 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     await editRow(ctx, id, opts);
   });
 
-  for (const verb of ["start", "complete"] as Verb[]) {
-    program.command(verb)
-      .description(VERB_HELP[verb])
-      .argument("<id>", "item ID or prefix")
-      .option("--json", "print the changed item as JSON")
-      .action(async (id: string, opts: { json?: boolean }) => {
-        const { def, row } = await resolveArg(ctx, id);
-        const updated = await transition(await domainOf(ctx), verb, def, row);
-        await reportTransition(ctx, opts.json, def, row, updated);
-      });
-  }
+  program.command("start")
+    .description(VERB_HELP.start)
+    .argument("<id>", "item ID or prefix")
+    .option("--json", "print the changed item as JSON")
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { def, row } = await resolveArg(ctx, id);
+      const updated = await transition(await domainOf(ctx), "start", def, row);
+      await reportTransition(ctx, opts.json, def, row, updated);
+    });
+
+  program.command("complete")
+    .description(VERB_HELP.complete)
+    .argument("<id>", "item ID or prefix")
+    .option(
+      "--actual <category>",
+      "task with an estimate: time taken against it (much_shorter, shorter, on_target, longer, much_longer)",
+    )
+    .option("--json", "print the changed item as JSON")
+    .action(async (id: string, opts: { actual?: string; json?: boolean }) => {
+      const { def, row } = await resolveArg(ctx, id);
+      const actual = opts.actual === undefined
+        ? await askActualHours(ctx, def, row)
+        : parseActualHours(opts.actual);
+      const updated = await transition(await domainOf(ctx), "complete", def, row, { actual });
+      await reportTransition(ctx, opts.json, def, row, updated);
+    });
   registerHonorCommands(program, ctx, VERB_HELP);
 
   program.command("delete")
