@@ -37,6 +37,10 @@ import { FAST_COMMANDS } from "../src/cli/fast_commands.ts";
 export const LAZY_MODULES = [
   "src/app/entry.ts",
   "src/cli/run.ts",
+  "src/sync/catch_up.ts",
+  "src/db/libsql_packages.ts",
+  "src/domain/chrono.ts",
+  "src/app/inquirer.ts",
   ...new Set(Object.values(FAST_COMMANDS).map((c) => join("src/cli", c.module))),
 ];
 

@@ -1,10 +1,14 @@
 import type { Client, InArgs, InStatement, ResultSet, Transaction } from "@libsql/client";
-import { dirname } from "node:path";
+import { dirname } from "../config/file_path.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.ts";
 import type { Row } from "./schema.ts";
 import { openNodeSqlite } from "./node_sqlite.ts";
+import type * as LibsqlPackages from "./libsql_packages.ts";
+
+/** A variable specifier (src/db/libsql_packages.ts says why). */
+export const LIBSQL_PACKAGES = "./libsql_packages.ts";
 
 /** Anything that can run SQL: a client or an open transaction. */
 export interface Executor {
@@ -113,7 +117,7 @@ export async function openDatabaseFile(
       client = await openNodeSqlite(path, BUSY_TIMEOUT_MS);
     } else {
       // Loaded on first use: commands that need no database never load libSQL.
-      const { createClient } = await import("@libsql/client");
+      const { createClient }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
       client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS, concurrency: 1 });
     }
     const mode = await client.execute("PRAGMA journal_mode");

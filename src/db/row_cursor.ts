@@ -3,12 +3,14 @@ import { JdoError } from "../errors.ts";
 import {
   BUSY_TIMEOUT_MS,
   type Executor,
+  LIBSQL_PACKAGES,
   normalise,
   queryRows,
   type SqliteEngine,
   sqliteMessage,
 } from "./database.ts";
 import type { Row } from "./schema.ts";
+import type * as LibsqlPackages from "./libsql_packages.ts";
 
 /** Rows of a long read, handed over a page at a time. */
 export type OnPage = (rows: Row[]) => void | Promise<void>;
@@ -111,7 +113,7 @@ async function openCursorDatabase(path: string, engine: SqliteEngine): Promise<C
     };
   }
   // Loaded on first use, like @libsql/client: most commands never need it.
-  const { default: Database } = await import("libsql");
+  const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   return {
     exec: (sql) => db.exec(sql),

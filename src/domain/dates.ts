@@ -9,10 +9,11 @@
  * This module has no side effects at import time.
  */
 import type * as Chrono from "chrono-node";
+import type * as ChronoParser from "./chrono.ts";
 
 // chrono-node costs ~40 ms to load and most commands never parse a phrase:
 // it is loaded on demand by loadDateParser(), which callers await first.
-let chrono: typeof Chrono | undefined;
+let chrono: typeof ChronoParser | undefined;
 
 /** Days from today of the phrases read without chrono. */
 const CASUAL_DAYS = new Map([["today", 0], ["tomorrow", 1]]);
@@ -30,7 +31,9 @@ export class DateParserNotLoaded extends Error {
 
 /** Loads the natural-language date parser; await it before parseDate(). */
 export async function loadDateParser(): Promise<void> {
-  chrono ??= await import("chrono-node");
+  // A variable specifier (src/db/libsql_packages.ts says why).
+  const CHRONO = "./chrono.ts";
+  chrono ??= await import(CHRONO) as typeof ChronoParser;
 }
 
 /** How to read a numeric date like 1/2/2027: month first or day first. */
