@@ -114,7 +114,14 @@ Deno.test("the fast path's commands load no npm package: commander and libSQL st
   const run = (args: string[], env: Record<string, string> = {}) =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "--quiet", "--no-npm", "-A", MAIN, ...args],
-      env: { JDO_HOME: t.home, NO_COLOR: "1", JDO_TIMEZONE: "UTC", JDO_SYNC_AUTO: "0", ...env },
+      env: {
+        JDO_HOME: t.home,
+        NO_COLOR: "1",
+        JDO_TIMEZONE: "UTC",
+        JDO_SYNC_AUTO: "0",
+        ...clockAtEnv("2026-11-27T18:00:00Z"),
+        ...env,
+      },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
