@@ -31,6 +31,18 @@
 import { parseArgs } from "node:util";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FAST_COMMANDS } from "../src/cli/fast_commands.ts";
+
+/** Modules main.ts reaches only through variable specifiers: `deno compile` must --include them. */
+export const LAZY_MODULES = [
+  "src/app/entry.ts",
+  "src/cli/run.ts",
+  "src/sync/catch_up.ts",
+  "src/db/libsql_packages.ts",
+  "src/domain/chrono.ts",
+  "src/app/inquirer.ts",
+  ...new Set(Object.values(FAST_COMMANDS).map((c) => join("src/cli", c.module))),
+];
 
 export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const DIST = join(REPO_ROOT, "dist");
@@ -231,9 +243,9 @@ async function compile(target: Target, stagingDir: string, denortBin?: string): 
     "--frozen",
     "--node-modules-dir=none",
     "--exclude-unused-npm",
-    // Loaded by main.ts through a variable specifier (kept off the fast path).
-    "--include",
-    "src/app/entry.ts",
+    // Loaded through variable specifiers (kept off the fast path): main.ts's
+    // entry, the command tree, the fast commands' modules.
+    ...LAZY_MODULES.flatMap((module) => ["--include", module]),
     // Loaded with `new Worker(new URL(...))`, which compile does not follow.
     "--include",
     "src/sync/replica_worker.ts",

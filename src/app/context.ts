@@ -9,7 +9,12 @@ import {
   TokenVault,
   TURSO_PROVIDER,
 } from "../config/secret_store.ts";
-import { closeDatabase, ensureLocalIndexes, openWorkingDatabase } from "../db/database.ts";
+import {
+  closeDatabase,
+  ensureLocalIndexes,
+  openWorkingDatabase,
+  type SqliteEngine,
+} from "../db/database.ts";
 import { Store, type WallClock } from "../db/store.ts";
 import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
 import { JdoError } from "../errors.ts";
@@ -42,6 +47,12 @@ export interface AppContext {
   /** Replace the cached settings after they were saved. */
   setSettings(settings: Settings): void;
   store(): Promise<Store>;
+  /**
+   * The SQLite library store() opens jdo.db with (default libSQL); only
+   * before the store is opened. node:sqlite only in processes that never
+   * sync (src/cli/fast_commands.ts decides).
+   */
+  useSqliteEngine(engine: SqliteEngine): void;
   /** The store if it was opened by this process, without opening it. */
   openedStore(): Store | undefined;
   /** Closes the database, emptying its WAL first (see closeDatabase). */
@@ -68,6 +79,7 @@ export function createContext(options: ContextOptions): AppContext {
   let store: Store | undefined;
   let client: Client | undefined;
   let zone: string | undefined;
+  let engine: SqliteEngine = "libsql";
   const keyring = options.keyring === undefined
     ? keyringWanted(options.env) ? osKeyring(`turso:${paths.home}`) : undefined
     : options.keyring ?? undefined;
@@ -103,7 +115,7 @@ export function createContext(options: ContextOptions): AppContext {
     },
     async store() {
       if (store) return store;
-      client = await openWorkingDatabase(paths.database, () => options.clock.now());
+      client = await openWorkingDatabase(paths.database, () => options.clock.now(), engine);
       try {
         await ensureLocalIndexes(client);
       } catch (error) {
@@ -111,8 +123,12 @@ export function createContext(options: ContextOptions): AppContext {
         client = undefined;
         throw error;
       }
-      store = new Store(client, options.clock, paths.database);
+      store = new Store(client, options.clock, paths.database, engine);
       return store;
+    },
+    useSqliteEngine(wanted) {
+      if (client && wanted !== engine) throw new Error("the database is open already");
+      engine = wanted;
     },
     openedStore: () => store,
     async close() {

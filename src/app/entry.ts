@@ -3,6 +3,8 @@
  * `deno task start` was started from, the context, the command, the exit code.
  */
 
+import type { runJdo as RunJdo } from "../cli/run.ts";
+
 /** Runs jdo for `Deno.args`; `mainUrl` is main.ts (for the REPL's own command line). */
 export async function runMain(mainUrl: URL): Promise<number> {
   // `deno task start` runs jdo in the repository root; relative paths the user
@@ -23,7 +25,7 @@ export async function runMain(mainUrl: URL): Promise<number> {
   const { denoIo } = await import("./io.ts");
   const { terminalPrompter } = await import("./prompter.ts");
   const { offsetClock, systemClock } = await import("../db/store.ts");
-  const { runJdo } = await import("../cli/run.ts");
+  const { runFast } = await import("../cli/fast_commands.ts");
 
   const env = Deno.env.toObject();
   // Tests only. JDO_TEST_WORLD_OFFSET_MS moves the whole test world: this
@@ -42,5 +44,13 @@ export async function runMain(mainUrl: URL): Promise<number> {
       ? [Deno.execPath()]
       : [Deno.execPath(), "run", "-A", "--quiet", mainUrl.pathname],
   });
+  // The commands typed all day run without commander (src/cli/fast_commands.ts);
+  // the rest, and anything unusual in their argv, through the command tree.
+  const fast = await runFast(ctx, Deno.args);
+  if (fast !== null) return fast;
+  // A variable specifier, like main.ts's: Deno would otherwise prepare the
+  // whole command tree before the fast path runs (scripts/compile.ts --includes it).
+  const RUN = "../cli/run.ts";
+  const { runJdo }: { runJdo: typeof RunJdo } = await import(RUN);
   return await runJdo(ctx, Deno.args);
 }

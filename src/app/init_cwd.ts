@@ -1,4 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { urlToPath } from "../config/file_path.ts";
 
 function real(path: string): string | undefined {
   try {
@@ -15,6 +15,6 @@ function real(path: string): string | undefined {
  */
 export function startedByDenoTask(repoRoot: URL, standalone: boolean): boolean {
   if (standalone) return false;
-  const root = real(fileURLToPath(repoRoot));
+  const root = real(urlToPath(repoRoot));
   return root !== undefined && root === real(Deno.cwd());
 }

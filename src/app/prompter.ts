@@ -1,3 +1,5 @@
+import type * as Inquirer from "./inquirer.ts";
+
 /** Questions asked on a terminal; tests script the answers. */
 export interface Prompter {
   input(message: string, options?: { default?: string }): Promise<string>;
@@ -24,7 +26,9 @@ async function guard<T>(question: () => Promise<T>): Promise<T> {
 
 /** Prompts on the real terminal, loaded only when a prompt is needed. */
 export function terminalPrompter(): Prompter {
-  const lib = () => import("@inquirer/prompts");
+  // A variable specifier (src/db/libsql_packages.ts says why).
+  const INQUIRER = "./inquirer.ts";
+  const lib = (): Promise<typeof Inquirer> => import(INQUIRER);
   return {
     input: async (message, options) => {
       const { input } = await lib();

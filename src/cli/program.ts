@@ -52,7 +52,8 @@ export function buildProgram(ctx: AppContext): Command {
   return program;
 }
 
-const REQUIRED = " (required)";
+/** Appended to the help of each required option (src/cli/command_grammar.ts reads it). */
+export const REQUIRED = " (required)";
 
 /**
  * Marks every required option "(required)" in the help, and checks them only

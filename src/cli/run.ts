@@ -1,42 +1,16 @@
 import type { AppContext } from "../app/context.ts";
-import { explainFileError } from "../app/file_errors.ts";
-import { OutputClosed } from "../app/io.ts";
-import { PromptCancelled } from "../app/prompter.ts";
-import { errorLine, EXIT_OK, exitCodeFor, JdoError } from "../errors.ts";
-import { safeLine } from "../output/safe_text.ts";
 import { buildProgram, runProgram } from "./program.ts";
 import type { Command } from "commander";
-import { maybeSyncInBackground } from "../sync/background.ts";
 import { catchUpIfStale } from "../sync/freshness.ts";
+import { settle } from "./outcome.ts";
 
 /**
- * Runs one jdo invocation and turns any error into a one-line message and an
- * exit code. This is the only place that decides exit codes.
+ * Runs one jdo invocation through the whole command tree (commander): every
+ * command, help, suggestions. Errors become one line and an exit code
+ * (src/cli/outcome.ts).
  */
-export async function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
-  try {
-    await runProgram(withCatchUp(buildProgram(ctx), ctx), argv);
-    await maybeSyncInBackground(ctx);
-    return EXIT_OK;
-  } catch (raw) {
-    // The reader of stdout has gone (`jdo list | head -1`): end quietly, as gh does.
-    if (outputClosed(raw)) {
-      await maybeSyncInBackground(ctx).catch(() => {});
-      return EXIT_OK;
-    }
-    const error = raw instanceof PromptCancelled
-      ? new JdoError("CANCELLED", "Cancelled")
-      : explainFileError(raw, ctx.paths.database);
-    if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
-      ctx.io.err(error.stack ?? String(error));
-      if (error.cause instanceof Error) ctx.io.err(`Caused by: ${error.cause.stack}`);
-    }
-    const line = errorLine(error);
-    if (line) ctx.io.err(safeLine(`jdo: ${line}`));
-    return exitCodeFor(error);
-  } finally {
-    await ctx.close();
-  }
+export function runJdo(ctx: AppContext, argv: string[]): Promise<number> {
+  return settle(ctx, () => runProgram(withCatchUp(buildProgram(ctx), ctx), argv));
 }
 
 /**
@@ -53,11 +27,4 @@ function withCatchUp(program: Command, ctx: AppContext): Command {
     await catchUpIfStale(ctx, path);
   });
   return program;
-}
-
-function outputClosed(error: unknown): boolean {
-  for (let e = error; e instanceof Error; e = e.cause) {
-    if (e instanceof OutputClosed) return true;
-  }
-  return false;
 }

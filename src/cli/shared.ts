@@ -4,6 +4,7 @@ import type { Domain } from "../domain/actions.ts";
 import {
   type DateContext,
   type DateOrder,
+  DateParserNotLoaded,
   type DateTime,
   daysBetween,
   InvalidDateError,
@@ -60,9 +61,15 @@ export function existingDueTime(
 
 /** Parses --due: the date, and the time of day when the phrase names one ("tomorrow 3pm"). */
 export async function dueArg(ctx: AppContext, input: string, flag: string): Promise<DateTime> {
-  await loadDateParser();
   try {
-    return parseDateTime(input, datesOf(ctx));
+    try {
+      return parseDateTime(input, datesOf(ctx));
+    } catch (error) {
+      // Most dates are read without chrono-node; load it only for a phrase that needs it.
+      if (!(error instanceof DateParserNotLoaded)) throw error;
+      await loadDateParser();
+      return parseDateTime(input, datesOf(ctx));
+    }
   } catch (error) {
     if (error instanceof InvalidDateError) {
       throw new JdoError("INVALID_DATE", `${flag}: ${error.message}`);

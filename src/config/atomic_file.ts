@@ -1,4 +1,4 @@
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./file_path.ts";
 
 /** Writes a file through a temp file + rename so readers never see half of it. */
 export async function writeFileAtomic(

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "./file_path.ts";
 
 export interface Paths {
   home: string;

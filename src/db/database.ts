@@ -1,9 +1,14 @@
 import type { Client, InArgs, InStatement, ResultSet, Transaction } from "@libsql/client";
-import { dirname } from "node:path";
+import { dirname } from "../config/file_path.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.ts";
 import type { Row } from "./schema.ts";
+import { openNodeSqlite } from "./node_sqlite.ts";
+import type * as LibsqlPackages from "./libsql_packages.ts";
+
+/** A variable specifier (src/db/libsql_packages.ts says why). */
+export const LIBSQL_PACKAGES = "./libsql_packages.ts";
 
 /** Anything that can run SQL: a client or an open transaction. */
 export interface Executor {
@@ -36,6 +41,14 @@ export async function inTransaction<T>(
 }
 
 export const BUSY_TIMEOUT_MS = 15_000;
+
+/**
+ * Which SQLite library a process opens the working database with: libSQL
+ * (@libsql/client, and the `libsql` package for long reads) wherever the
+ * process may sync, node:sqlite for the local-only commands of the fast path
+ * (src/cli/fast_commands.ts). Never both in one process (docs/DESIGN.md).
+ */
+export type SqliteEngine = "libsql" | "node";
 
 export async function queryRows(
   ex: Executor,
@@ -88,18 +101,25 @@ export function sqliteMessage(error: unknown): string {
  * The busy timeout is the client's `timeout` option, which the client
  * applies to every connection it opens.
  */
-export async function openDatabaseFile(path: string): Promise<Client> {
+export async function openDatabaseFile(
+  path: string,
+  engine: SqliteEngine = "libsql",
+): Promise<Client> {
   // Create a missing directory private; never chmod an existing one (JDO_DATABASE_PATH
   // may point into a shared directory such as /tmp or the current directory).
   const dir = dirname(path);
   if (!(await Deno.stat(dir).then((info) => info.isDirectory, () => false))) {
     await ensurePrivateDir(dir);
   }
-  // Loaded on first use: commands that need no database never load libSQL.
-  const { createClient } = await import("@libsql/client");
   let client: Client;
   try {
-    client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS, concurrency: 1 });
+    if (engine === "node") {
+      client = await openNodeSqlite(path, BUSY_TIMEOUT_MS);
+    } else {
+      // Loaded on first use: commands that need no database never load libSQL.
+      const { createClient }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
+      client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS, concurrency: 1 });
+    }
     const mode = await client.execute("PRAGMA journal_mode");
     if (String(mode.rows[0]?.[0]).toLowerCase() !== "wal") {
       await client.execute("PRAGMA journal_mode=WAL");
@@ -201,8 +221,12 @@ export async function migrateLocal(
  * The working database at `path`, opened, migrated and in its local shape
  * (the keyed outbox); closed again when any of that fails.
  */
-export async function openWorkingDatabase(path: string, now: () => Date): Promise<Client> {
-  const client = await openDatabaseFile(path);
+export async function openWorkingDatabase(
+  path: string,
+  now: () => Date,
+  engine: SqliteEngine = "libsql",
+): Promise<Client> {
+  const client = await openDatabaseFile(path, engine);
   try {
     await migrateLocal(client, now);
     await ensureKeyedOutbox(client);

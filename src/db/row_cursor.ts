@@ -1,7 +1,16 @@
 import type { InArgs } from "@libsql/client";
 import { JdoError } from "../errors.ts";
-import { BUSY_TIMEOUT_MS, type Executor, normalise, queryRows, sqliteMessage } from "./database.ts";
+import {
+  BUSY_TIMEOUT_MS,
+  type Executor,
+  LIBSQL_PACKAGES,
+  normalise,
+  queryRows,
+  type SqliteEngine,
+  sqliteMessage,
+} from "./database.ts";
 import type { Row } from "./schema.ts";
+import type * as LibsqlPackages from "./libsql_packages.ts";
 
 /** Rows of a long read, handed over a page at a time. */
 export type OnPage = (rows: Row[]) => void | Promise<void>;
@@ -28,12 +37,11 @@ export interface RowCursor {
 export async function withRowCursor<T>(
   path: string,
   fn: (cursor: RowCursor) => Promise<T>,
+  engine: SqliteEngine = "libsql",
 ): Promise<T> {
-  // Loaded on first use, like @libsql/client: most commands never need it.
-  const { default: Database } = await import("libsql");
-  let db: InstanceType<typeof Database>;
+  let db: CursorDatabase;
   try {
-    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db = await openCursorDatabase(path, engine);
     db.exec("PRAGMA query_only = 1");
     db.exec("BEGIN");
   } catch (error) {
@@ -43,7 +51,7 @@ export async function withRowCursor<T>(
     async pages(sql, args, onPage, pageSize) {
       let rows: Iterator<unknown>;
       try {
-        rows = db.prepare(sql).iterate(args as unknown[]);
+        rows = db.prepare(sql).iterate(...(args as unknown[]));
       } catch (error) {
         throw dbError("Cannot read the database", error);
       }
@@ -75,6 +83,46 @@ export async function withRowCursor<T>(
     }
     db.close();
   }
+}
+
+/** What a cursor needs of a connection; both `libsql` and node:sqlite have it. */
+interface CursorDatabase {
+  exec(sql: string): unknown;
+  prepare(sql: string): { iterate(...args: unknown[]): Iterator<unknown> };
+  close(): unknown;
+}
+
+async function openCursorDatabase(path: string, engine: SqliteEngine): Promise<CursorDatabase> {
+  if (engine === "node") {
+    // node:sqlite's iterate() ends quietly when a step fails (Deno 2.9), which
+    // would cut a list short without a word: its statements are read whole
+    // (all() throws), then paged. The fast path's reads are short; the long
+    // ones (export, sync) run on libSQL.
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    return {
+      exec: (sql) => db.exec(sql),
+      prepare: (sql) => {
+        const statement = db.prepare(sql);
+        return {
+          iterate: (...args) =>
+            statement.all(...args as (string | number | null)[])[Symbol.iterator](),
+        };
+      },
+      close: () => db.close(),
+    };
+  }
+  // Loaded on first use, like @libsql/client: most commands never need it.
+  const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const statement = db.prepare(sql);
+      return { iterate: (...args) => statement.iterate(args) };
+    },
+    close: () => db.close(),
+  };
 }
 
 /** A cursor over an open transaction: each statement's rows are read at once, then paged. */

@@ -2,7 +2,13 @@ import type { Client, InArgs } from "@libsql/client";
 import { JdoError } from "../errors.ts";
 import { formatVersion, type HlcState, newDeviceId, observe, tick } from "./hlc.ts";
 import { bulkRowsJson, bulkUpsertSql } from "./bulk.ts";
-import { type Executor, inTransaction, queryOne, queryRows } from "./database.ts";
+import {
+  type Executor,
+  inTransaction,
+  queryOne,
+  queryRows,
+  type SqliteEngine,
+} from "./database.ts";
 import { executorCursor, type RowCursor, withRowCursor } from "./row_cursor.ts";
 import {
   columnsOf,
@@ -45,7 +51,12 @@ export class Store {
   #active?: Executor;
 
   /** `path` is the database file `client` has open (long reads open their own connection). */
-  constructor(readonly client: Client, readonly clock: WallClock, readonly path: string) {}
+  constructor(
+    readonly client: Client,
+    readonly clock: WallClock,
+    readonly path: string,
+    readonly engine: SqliteEngine = "libsql",
+  ) {}
 
   /** Whether this process committed any write (drives automatic sync). */
   get wrote(): boolean {
@@ -68,7 +79,7 @@ export class Store {
    */
   reading<T>(fn: (cursor: RowCursor) => Promise<T>): Promise<T> {
     const active = this.#active;
-    return active ? fn(executorCursor(active)) : withRowCursor(this.path, fn);
+    return active ? fn(executorCursor(active)) : withRowCursor(this.path, fn, this.engine);
   }
 
   async deviceId(): Promise<string> {

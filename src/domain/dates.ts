@@ -9,14 +9,31 @@
  * This module has no side effects at import time.
  */
 import type * as Chrono from "chrono-node";
+import type * as ChronoParser from "./chrono.ts";
 
 // chrono-node costs ~40 ms to load and most commands never parse a phrase:
 // it is loaded on demand by loadDateParser(), which callers await first.
-let chrono: typeof Chrono | undefined;
+let chrono: typeof ChronoParser | undefined;
+
+/** Days from today of the phrases read without chrono. */
+const CASUAL_DAYS = new Map([["today", 0], ["tomorrow", 1]]);
+
+/**
+ * parseDate()/parseDateTime() met a phrase only chrono-node reads, before
+ * loadDateParser(): load it and ask again (ISO dates, numeric dates, today
+ * and tomorrow never need it).
+ */
+export class DateParserNotLoaded extends Error {
+  constructor() {
+    super("parseDate() needs `await loadDateParser()` first");
+  }
+}
 
 /** Loads the natural-language date parser; await it before parseDate(). */
 export async function loadDateParser(): Promise<void> {
-  chrono ??= await import("chrono-node");
+  // A variable specifier (src/db/libsql_packages.ts says why).
+  const CHRONO = "./chrono.ts";
+  chrono ??= await import(CHRONO) as typeof ChronoParser;
 }
 
 /** How to read a numeric date like 1/2/2027: month first or day first. */
@@ -188,8 +205,22 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return fmt;
 }
 
-/** The wall-clock fields of an instant in a zone. */
+/**
+ * The wall-clock fields of an instant in a zone. UTC is plain arithmetic:
+ * the first Intl.DateTimeFormat of a process costs 20–30 ms (issue 20).
+ */
 function wallClockAt(epochMs: number, timeZone: string): WallClock {
+  if (timeZone === "UTC") {
+    const d = new Date(Math.floor(epochMs / 1000) * 1000); // Intl drops milliseconds
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+    };
+  }
   const fields: Record<string, string> = {};
   for (const part of formatterFor(timeZone).formatToParts(epochMs)) {
     fields[part.type] = part.value;
@@ -228,6 +259,8 @@ export function assertTimeZone(name: string): string {
   if (typeof name !== "string" || name.trim() === "") {
     throw new Error(`Unknown time zone "${name}"`);
   }
+  // UTC needs no Intl (see wallClockAt).
+  if (name.toUpperCase() === "UTC") return "UTC";
   // Normalise case ("utc" -> "UTC") but never swap in a different zone's
   // name (some engines resolve "EST" to "America/Panama").
   const resolved = formatterFor(name).resolvedOptions().timeZone;
@@ -552,7 +585,11 @@ function resolveNatural(
   reference.setFullYear(wall.year, wall.month - 1, wall.day);
   reference.setHours(wall.hour, wall.minute, wall.second, 0);
 
-  if (!chrono) throw new Error("parseDate() needs `await loadDateParser()` first");
+  // The two phrases typed most need no parser (chrono-node costs ~40 ms to
+  // load); dates_test.ts holds them to chrono's reading.
+  const casual = CASUAL_DAYS.get(normalizeWords(text));
+  if (casual !== undefined) return { ymd: civilFromDays(today + casual) };
+  if (!chrono) throw new DateParserNotLoaded();
   const results = chrono.parse(text, reference, { forwardDate: true });
   if (results.length !== 1) return undefined;
   const [result] = results;

@@ -837,3 +837,48 @@ Deno.test("wallTimeIn shows an instant on the viewer's clock", () => {
   assertEquals(wallTimeIn(instant, "Asia/Tokyo"), { date: "2026-11-28", time: "10:00" });
   assertEquals(wallTimeIn(instant.getTime(), "UTC"), { date: "2026-11-28", time: "01:00" });
 });
+
+Deno.test("UTC without Intl: the same wall times, instants and names as Intl's Etc/UTC", () => {
+  // Etc/UTC goes through Intl.DateTimeFormat; "UTC" is arithmetic (issue 20).
+  fc.assert(
+    fc.property(
+      fc.integer({ min: Date.parse("0001-01-02T00:00:00Z"), max: Date.UTC(9999, 11, 30) }),
+      (ms) => {
+        nodeAssert.deepEqual(wallTimeIn(ms, "UTC"), wallTimeIn(ms, "Etc/UTC"));
+        nodeAssert.equal(
+          todayIn({ now: new Date(ms), timeZone: "UTC" }),
+          todayIn({ now: new Date(ms), timeZone: "Etc/UTC" }),
+        );
+        const { date, time } = wallTimeIn(ms, "Etc/UTC");
+        nodeAssert.equal(
+          zonedInstant(date, time, "UTC").getTime(),
+          zonedInstant(date, time, "Etc/UTC").getTime(),
+        );
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  nodeAssert.equal(assertTimeZone("utc"), "UTC");
+  nodeAssert.equal(assertTimeZone("UTC"), "UTC");
+});
+
+Deno.test("today and tomorrow, read without chrono-node, are chrono's days at every hour", async () => {
+  await loadDateParser();
+  // "by …" is read by chrono (an allowed lead-in); the bare word is not (issue 20).
+  fc.assert(
+    fc.property(
+      fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2060, 0, 1) }),
+      fc.constantFrom("UTC", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12"),
+      fc.constantFrom("today", "tomorrow", "Tomorrow", " today "),
+      (ms, timeZone, word) => {
+        const ctx = { now: new Date(ms), timeZone };
+        nodeAssert.deepEqual(parseDateTime(word, ctx), parseDateTime(`by ${word}`, ctx));
+        nodeAssert.deepEqual(
+          parseDateTime(`${word} 3pm`, ctx),
+          parseDateTime(`by ${word} 3pm`, ctx),
+        );
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});

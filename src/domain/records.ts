@@ -1,3 +1,4 @@
+import { collate } from "./collate.ts";
 import { entity, type EntityDef, type EntityName, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import { dueInstantMs } from "./due.ts";
@@ -84,8 +85,8 @@ interface Timed {
 
 function byDueInstant(a: Timed, b: Timed): number {
   return a.at - b.at ||
-    String(a.record.created_at).localeCompare(String(b.record.created_at)) ||
-    String(a.record.id).localeCompare(String(b.record.id));
+    collate(String(a.record.created_at), String(b.record.created_at)) ||
+    collate(String(a.record.id), String(b.record.id));
 }
 
 function timed(records: JsonRecord[], zone: string | undefined): Timed[] {

@@ -78,9 +78,9 @@ Deno.test("--version, --help and completions never load libSQL (they run without
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, `jdo ${args.join(" ")}: ${stderr}`);
   }
-  // The check has teeth: a command that opens the database needs FFI.
+  // The check has teeth: a command that opens the database with libSQL needs FFI.
   const list = await new Deno.Command(Deno.execPath(), {
-    args: [...noFfi, "list"],
+    args: [...noFfi, "db", "status"],
     env: { JDO_HOME: t.home, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -105,6 +105,47 @@ Deno.test("--version and --help load no npm package: they run with --no-npm, com
     // The fast answer, which src/cli/fast_path_test.ts holds to commander's text.
     assert.equal(new TextDecoder().decode(fast.stdout), fastAnswer(args, 80)!.trimEnd() + "\n");
   }
+});
+
+Deno.test("the fast path's commands load no npm package: commander and libSQL stay unloaded", async () => {
+  await using t = await tempHome();
+  // Run as main.ts runs them, but with --no-npm: any npm import (commander,
+  // @libsql/client, chrono-node) fails the command.
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--no-npm", "-A", MAIN, ...args],
+      env: {
+        JDO_HOME: t.home,
+        NO_COLOR: "1",
+        JDO_TIMEZONE: "UTC",
+        JDO_SYNC_AUTO: "0",
+        ...clockAtEnv("2026-11-27T18:00:00Z"),
+        ...env,
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const ok = async (args: string[]) => {
+    const out = await run(args);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `jdo ${args.join(" ")} with --no-npm: ${stderr}`);
+    assert.equal(stderr, "", args.join(" "));
+    return new TextDecoder().decode(out.stdout);
+  };
+  await ok(["capture", "Call", "the", "bank"]);
+  const made = JSON.parse(
+    await ok(["commit", "Send", "it", "--to", "Alex", "--due", "2030-01-02", "--json"]),
+  );
+  assert.match(await ok(["show", made.id.slice(0, 8)]), /Send it/);
+  assert.match(await ok(["list"]), /Send it/);
+  assert.equal(JSON.parse(await ok(["list", "--json"])).length, 1);
+  assert.match(await ok(["integrity"]), /Integrity/);
+  assert.match(await ok([]), /1 active commitment/);
+  // The check has teeth: the command tree (here: a typo) loads commander.
+  const typo = await run(["lst"]);
+  assert.notEqual(typo.code, 0);
+  assert.doesNotMatch(new TextDecoder().decode(typo.stderr), /did you mean/);
 });
 
 Deno.test("due labels and complete's on-time check read the due date in the commitment's zone", async () => {

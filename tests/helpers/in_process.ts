@@ -10,6 +10,7 @@ import { createContext } from "../../src/app/context.ts";
 import { captureIo } from "../../src/app/io.ts";
 import { scriptedPrompter } from "../../src/app/prompter.ts";
 import { runJdo } from "../../src/cli/run.ts";
+import { runFast } from "../../src/cli/fast_commands.ts";
 import type { WallClock } from "../../src/db/store.ts";
 import { manualClock } from "./temp_store.ts";
 
@@ -19,6 +20,8 @@ export interface InProcessResult {
   stderr: string;
   /** The questions the command asked (only when `tty`). */
   asked: string[];
+  /** Whether the fast path ran it (only with `fast`). */
+  ranFast: boolean;
 }
 
 export interface InProcessOptions {
@@ -28,6 +31,11 @@ export interface InProcessOptions {
   answers?: (string | boolean)[];
   stdin?: string;
   env?: Record<string, string>;
+  /**
+   * Run as main.ts does: the fast path (src/cli/fast_commands.ts) when it
+   * takes the argv, else the command tree. Default: the command tree only.
+   */
+  fast?: boolean;
 }
 
 /** A private JDO_HOME and a clock shared by every command run in it. */
@@ -63,8 +71,15 @@ export async function inProcessJdo(
       prompter,
       selfCommand: [],
     });
-    const code = await runJdo(ctx, args);
-    return { code, stdout: io.stdout(), stderr: io.stderr(), asked: prompter.asked };
+    const fast = options.fast ? await runFast(ctx, args) : null;
+    const code = fast ?? await runJdo(ctx, args);
+    return {
+      code,
+      stdout: io.stdout(),
+      stderr: io.stderr(),
+      asked: prompter.asked,
+      ranFast: fast !== null,
+    };
   };
   return {
     home,

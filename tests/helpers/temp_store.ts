@@ -1,6 +1,6 @@
 import type { Client } from "@libsql/client";
 import { join } from "node:path";
-import { openWorkingDatabase } from "../../src/db/database.ts";
+import { openWorkingDatabase, type SqliteEngine } from "../../src/db/database.ts";
 import { Store, type WallClock } from "../../src/db/store.ts";
 import { testClock } from "./test_clock.ts";
 
@@ -19,8 +19,9 @@ export interface TempStore extends AsyncDisposable {
 export async function openTempStore(clock: WallClock = testClock): Promise<TempStore> {
   const dir = await Deno.makeTempDir({ prefix: "jdo-test-" });
   const path = join(dir, "jdo.db");
-  const client = await openWorkingDatabase(path, () => clock.now());
-  const store = new Store(client, clock, path);
+  const engine = testEngine();
+  const client = await openWorkingDatabase(path, () => clock.now(), engine);
+  const store = new Store(client, clock, path, engine);
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -29,6 +30,14 @@ export async function openTempStore(clock: WallClock = testClock): Promise<TempS
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   return { store, client, dir, path, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * The SQLite library test stores open: libSQL, or node:sqlite with
+ * JDO_TEST_SQLITE=node (the store tests pass on both: docs/DESIGN.md).
+ */
+export function testEngine(): SqliteEngine {
+  return Deno.env.get("JDO_TEST_SQLITE") === "node" ? "node" : "libsql";
 }
 
 /** A clock that returns a fixed, settable instant. */

@@ -29,16 +29,74 @@ interface JsonFlag {
   json?: boolean;
 }
 
+interface CommitFlags {
+  to: string;
+  due: string;
+  time?: string;
+  goal?: string;
+  milestone?: string;
+  notes?: string;
+  json?: boolean;
+}
+
+/** `jdo capture TEXT…` (also on the fast path: src/cli/fast_commands.ts). */
+export async function captureAction(ctx: AppContext, words: string[], opts: JsonFlag) {
+  const row = await capture(await domainOf(ctx), words.join(" "));
+  await reportWrite(ctx, opts.json, entity("inbox"), String(row.id), (id) => `Captured ${id}`);
+}
+
+/** `jdo commit DELIVERABLE… --to NAME --due WHEN` (also on the fast path). */
+export async function commitAction(ctx: AppContext, words: string[], opts: CommitFlags) {
+  const due = await dueArg(ctx, opts.due, "--due");
+  // --time wins over a time named in the --due phrase ("tomorrow 3pm").
+  const wanted = opts.time === undefined ? due.time ?? DEFAULT_DUE_TIME : timeArg(opts.time);
+  const goal = opts.goal ? (await resolveArg(ctx, opts.goal, ["goal"])).row : undefined;
+  const milestone = opts.milestone
+    ? (await resolveArg(ctx, opts.milestone, ["milestone"])).row
+    : undefined;
+  const { date: dueDate, time: dueTime } = existingDueTime(
+    ctx,
+    due.date,
+    wanted,
+    ctx.timeZone(),
+  );
+  await confirmPastDue(ctx, dueDate, dueTime, ctx.timeZone());
+  const d = await domainOf(ctx);
+  const velocity = await velocityNow(ctx);
+  const row = await addCommitment(d, {
+    deliverable: words.join(" "),
+    stakeholder: opts.to,
+    dueDate,
+    dueTime,
+    goalId: (goal?.id as string | undefined) ??
+      (milestone?.goal_id as string | undefined) ?? null,
+    milestoneId: (milestone?.id as string | undefined) ?? null,
+    notes: opts.notes,
+  });
+  // The stored name, which may differ in case from --to ("ALICE" files under Alice).
+  const stakeholder = await d.store.one("SELECT name FROM stakeholders WHERE id = ?", [
+    row.stakeholder_id,
+  ]);
+  await reportWrite(
+    ctx,
+    opts.json,
+    entity("commitment"),
+    String(row.id),
+    (id) =>
+      `Committed ${id}: "${row.deliverable}" to ${
+        stakeholder?.name ?? opts.to.trim()
+      }, due ${row.due_date} ${row.due_time}`,
+  );
+  noteIfOvercommitting(ctx, velocity);
+}
+
 /** `commit`, `capture` and the `<kind> add` commands. */
 export function registerAddCommands(program: Command, ctx: AppContext): void {
   program.command("capture")
     .description("Add an inbox item")
     .argument("<text...>", "what to remember")
     .option("--json", "print the new item as JSON")
-    .action(async (words: string[], opts: JsonFlag) => {
-      const row = await capture(await domainOf(ctx), words.join(" "));
-      await reportWrite(ctx, opts.json, entity("inbox"), String(row.id), (id) => `Captured ${id}`);
-    });
+    .action((words: string[], opts: JsonFlag) => captureAction(ctx, words, opts));
 
   program.command("commit")
     .description("Make a commitment: a deliverable, to someone, by a date")
@@ -50,57 +108,7 @@ export function registerAddCommands(program: Command, ctx: AppContext): void {
     .option("--milestone <id>", "milestone this belongs to")
     .option("--notes <text>", "notes")
     .option("--json", "print the new commitment as JSON")
-    .action(async (words: string[], opts: {
-      to: string;
-      due: string;
-      time?: string;
-      goal?: string;
-      milestone?: string;
-      notes?: string;
-      json?: boolean;
-    }) => {
-      const due = await dueArg(ctx, opts.due, "--due");
-      // --time wins over a time named in the --due phrase ("tomorrow 3pm").
-      const wanted = opts.time === undefined ? due.time ?? DEFAULT_DUE_TIME : timeArg(opts.time);
-      const goal = opts.goal ? (await resolveArg(ctx, opts.goal, ["goal"])).row : undefined;
-      const milestone = opts.milestone
-        ? (await resolveArg(ctx, opts.milestone, ["milestone"])).row
-        : undefined;
-      const { date: dueDate, time: dueTime } = existingDueTime(
-        ctx,
-        due.date,
-        wanted,
-        ctx.timeZone(),
-      );
-      await confirmPastDue(ctx, dueDate, dueTime, ctx.timeZone());
-      const d = await domainOf(ctx);
-      const velocity = await velocityNow(ctx);
-      const row = await addCommitment(d, {
-        deliverable: words.join(" "),
-        stakeholder: opts.to,
-        dueDate,
-        dueTime,
-        goalId: (goal?.id as string | undefined) ??
-          (milestone?.goal_id as string | undefined) ?? null,
-        milestoneId: (milestone?.id as string | undefined) ?? null,
-        notes: opts.notes,
-      });
-      // The stored name, which may differ in case from --to ("ALICE" files under Alice).
-      const stakeholder = await d.store.one("SELECT name FROM stakeholders WHERE id = ?", [
-        row.stakeholder_id,
-      ]);
-      await reportWrite(
-        ctx,
-        opts.json,
-        entity("commitment"),
-        String(row.id),
-        (id) =>
-          `Committed ${id}: "${row.deliverable}" to ${
-            stakeholder?.name ?? opts.to.trim()
-          }, due ${row.due_date} ${row.due_time}`,
-      );
-      noteIfOvercommitting(ctx, velocity);
-    });
+    .action((words: string[], opts: CommitFlags) => commitAction(ctx, words, opts));
 
   program.command("goal").description("Manage goals")
     .command("add")

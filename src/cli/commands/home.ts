@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
-import { renderDashboard } from "../../repl/dashboard.ts";
 import type { CommandRunner } from "../../repl/repl.ts";
-import { generateDue } from "../../domain/recurring.ts";
-import { datesOf, domainOf } from "../shared.ts";
+import { printDashboard } from "./dashboard.ts";
 
 /** `jdo` with no command: the REPL on a terminal, the dashboard once otherwise. */
 export function registerHome(program: Command, ctx: AppContext, commands: CommandRunner): void {
@@ -16,14 +14,6 @@ export function registerHome(program: Command, ctx: AppContext, commands: Comman
       await runRepl(ctx, commands, sync);
       return;
     }
-    await generateDue(await domainOf(ctx));
-    const dashboard = await renderDashboard(
-      await ctx.store(),
-      datesOf(ctx),
-      ctx.io.color,
-      10,
-      ctx.io.columns(),
-    );
-    ctx.io.out(dashboard.text);
+    await printDashboard(ctx);
   });
 }

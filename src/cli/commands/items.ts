@@ -450,6 +450,33 @@ export const VERB_HELP: Record<Verb, string> = {
   abandon: "Abandon a commitment, goal or vision (task: skipped; milestone: missed)",
 };
 
+interface ListFlags {
+  all?: boolean;
+  status?: string;
+  json?: boolean;
+}
+
+/** `jdo list [kind]` (also on the fast path: src/cli/fast_commands.ts). */
+export async function listAction(ctx: AppContext, kind: string, opts: ListFlags): Promise<void> {
+  const def = kindOf(kind);
+  const status = opts.status === undefined ? undefined : statusArg(def, opts.status);
+  // Viewing commitments generates the recurring instances now due (as the original).
+  if (def.name === "commitment") await generateDue(await domainOf(ctx));
+  await printList(ctx, def, { all: opts.all, status }, opts.json === true);
+}
+
+/** `jdo show ID` (also on the fast path). */
+export async function showAction(
+  ctx: AppContext,
+  id: string,
+  opts: { json?: boolean },
+): Promise<void> {
+  const { def, row } = await resolveArg(ctx, id);
+  const record = await loadRecord(await ctx.store(), def, String(row.id));
+  if (opts.json) printJson(ctx, record);
+  else await printRecord(ctx, def, record);
+}
+
 export function registerItemCommands(program: Command, ctx: AppContext): void {
   program.command("list")
     .description(`List items (default: active commitments, soonest due first)`)
@@ -457,24 +484,13 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .option("--all", "include completed, abandoned and other closed items")
     .option("--status <status>", "only items with this status")
     .option("--json", "print a JSON array")
-    .action(async (kind: string, opts: { all?: boolean; status?: string; json?: boolean }) => {
-      const def = kindOf(kind);
-      const status = opts.status === undefined ? undefined : statusArg(def, opts.status);
-      // Viewing commitments generates the recurring instances now due (as the original).
-      if (def.name === "commitment") await generateDue(await domainOf(ctx));
-      await printList(ctx, def, { all: opts.all, status }, opts.json === true);
-    });
+    .action((kind: string, opts: ListFlags) => listAction(ctx, kind, opts));
 
   program.command("show")
     .description("Show one item by ID (any unique prefix of 4+ characters)")
     .argument("<id>", "item ID or prefix")
     .option("--json", "print a JSON object")
-    .action(async (id: string, opts: { json?: boolean }) => {
-      const { def, row } = await resolveArg(ctx, id);
-      const record = await loadRecord(await ctx.store(), def, String(row.id));
-      if (opts.json) printJson(ctx, record);
-      else await printRecord(ctx, def, record);
-    });
+    .action((id: string, opts: { json?: boolean }) => showAction(ctx, id, opts));
 
   const edit = program.command("edit")
     .description("Change fields of an item")

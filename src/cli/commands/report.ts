@@ -57,12 +57,15 @@ export function registerReportCommands(program: Command, ctx: AppContext): void 
       "How reliably you keep your word: on time 35%, notification 25%, cleanup 25%, estimation 10%, streak bonus",
     )
     .option("--json", "print every component as a JSON object")
-    .action(async (opts: { json?: boolean }) => {
-      const store = await ctx.store();
-      const report = await integrityOf(store, ctx.clock.now(), ctx.timeZone());
-      if (opts.json) return printJson(ctx, report);
-      const s = style(ctx.io.color);
-      const shorts = await shortIds(store, report.affecting.map((a) => a.id));
-      ctx.io.out(lines(report, shorts, s.bold).join("\n"));
-    });
+    .action((opts: { json?: boolean }) => integrityAction(ctx, opts));
+}
+
+/** `jdo integrity` (also on the fast path: src/cli/fast_commands.ts). */
+export async function integrityAction(ctx: AppContext, opts: { json?: boolean }): Promise<void> {
+  const store = await ctx.store();
+  const report = await integrityOf(store, ctx.clock.now(), ctx.timeZone());
+  if (opts.json) return printJson(ctx, report);
+  const s = style(ctx.io.color);
+  const shorts = await shortIds(store, report.affecting.map((a) => a.id));
+  ctx.io.out(lines(report, shorts, s.bold).join("\n"));
 }

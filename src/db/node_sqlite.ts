@@ -1,0 +1,221 @@
+/**
+ * The working database through `node:sqlite` (built into Deno), for commands
+ * that only read and write jdo.db (issue 20): loading @libsql/client costs
+ * ~40 ms before the first query, node:sqlite nothing. It answers the part of
+ * @libsql/client's `Client` that the local code uses (execute, transaction,
+ * batch, executeMultiple, close), with the same result shapes: rows readable
+ * by column name and by index, numbers as numbers, text as text.
+ *
+ * Never in a process that syncs: two SQLite engines on one file in one
+ * process lose each other's POSIX locks (docs/DESIGN.md, "Two engines").
+ */
+import type {
+  Client,
+  InArgs,
+  InStatement,
+  InValue,
+  ResultSet,
+  Row,
+  Transaction,
+  TransactionMode,
+} from "@libsql/client";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+type Bindable = null | number | bigint | string | Uint8Array;
+
+/** Opens `path` (created when absent) with a busy timeout; throws SQLite's own errors. */
+export async function openNodeSqlite(path: string, busyTimeoutMs: number): Promise<Client> {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+  return new NodeSqliteClient(db) as unknown as Client;
+}
+
+class NodeSqliteClient {
+  #statements = new Map<string, StatementSync>();
+  #open = true;
+
+  constructor(readonly db: DatabaseSync) {}
+
+  get closed(): boolean {
+    return !this.#open;
+  }
+
+  get protocol(): string {
+    return "file";
+  }
+
+  execute(stmt: InStatement | string, args?: InArgs): Promise<ResultSet> {
+    try {
+      return Promise.resolve(this.run(stmt, args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  run(stmt: InStatement | string, extra?: InArgs): ResultSet {
+    const sql = typeof stmt === "string" ? stmt : stmt.sql;
+    const args = typeof stmt === "string" ? extra : stmt.args ?? extra;
+    const prepared = this.#prepare(sql);
+    const columns = prepared.columns().map((c) => c.name);
+    if (columns.length === 0) {
+      const { changes, lastInsertRowid } = runWith(prepared, args);
+      return resultSet([], [], Number(changes), BigInt(lastInsertRowid));
+    }
+    // (Missing from the Node types some workers check against; Deno has it.)
+    (prepared as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+    const values = allWith(prepared, args) as unknown as unknown[][];
+    return resultSet(columns, values.map((v) => libsqlRow(columns, v)), 0, undefined);
+  }
+
+  #prepare(sql: string): StatementSync {
+    let prepared = this.#statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      // Schema statements (CREATE, ALTER, PRAGMA…) are prepared once each; the
+      // cache is for the few queries a command repeats.
+      if (this.#statements.size < 200) this.#statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  async batch(stmts: (InStatement | string)[], mode: TransactionMode = "deferred") {
+    const tx = await this.transaction(mode);
+    try {
+      const results: ResultSet[] = [];
+      for (const stmt of stmts) results.push(await tx.execute(stmt as InStatement));
+      await tx.commit();
+      return results;
+    } finally {
+      tx.close();
+    }
+  }
+
+  executeMultiple(sql: string): Promise<void> {
+    try {
+      this.db.exec(sql);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  transaction(mode: TransactionMode = "write"): Promise<Transaction> {
+    try {
+      this.db.exec(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let done = false;
+    const end = (sql: string) => {
+      if (done) return;
+      done = true;
+      this.db.exec(sql);
+    };
+    const tx = {
+      execute: (stmt: InStatement) => this.execute(stmt),
+      batch: async (stmts: InStatement[]) => {
+        const results: ResultSet[] = [];
+        for (const stmt of stmts) results.push(await this.execute(stmt));
+        return results;
+      },
+      executeMultiple: (sql: string) => this.executeMultiple(sql),
+      commit: () => {
+        try {
+          end("COMMIT");
+          return Promise.resolve();
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      rollback: () => {
+        try {
+          end("ROLLBACK");
+          return Promise.resolve();
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      close: () => {
+        if (!done && this.db.isTransaction) {
+          try {
+            end("ROLLBACK");
+          } catch {
+            // The connection is closing anyway.
+          }
+        }
+        done = true;
+      },
+      get closed() {
+        return done;
+      },
+    };
+    return Promise.resolve(tx as unknown as Transaction);
+  }
+
+  sync(): Promise<undefined> {
+    return Promise.reject(new Error("node:sqlite has no embedded replica"));
+  }
+
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#statements.clear();
+    this.db.close();
+  }
+}
+
+function bindable(value: InValue): Bindable {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.valueOf();
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return value as Bindable;
+}
+
+function runWith(statement: StatementSync, args: InArgs | undefined) {
+  if (args === undefined) return statement.run();
+  if (Array.isArray(args)) return statement.run(...args.map(bindable));
+  return statement.run(named(args));
+}
+
+function allWith(statement: StatementSync, args: InArgs | undefined) {
+  if (args === undefined) return statement.all();
+  if (Array.isArray(args)) return statement.all(...args.map(bindable));
+  return statement.all(named(args));
+}
+
+function named(args: Record<string, InValue>): Record<string, Bindable> {
+  const out: Record<string, Bindable> = {};
+  for (const [key, value] of Object.entries(args)) out[key] = bindable(value);
+  return out;
+}
+
+/** A row as @libsql/client hands it out: values by index and by column name. */
+function libsqlRow(columns: string[], values: unknown[]): Row {
+  const row: Record<string | number, unknown> = {};
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    Object.defineProperty(row, i, { value, enumerable: false });
+    if (!(columns[i] in row)) {
+      Object.defineProperty(row, columns[i], { value, enumerable: true });
+    }
+  }
+  Object.defineProperty(row, "length", { value: values.length, enumerable: false });
+  return row as unknown as Row;
+}
+
+function resultSet(
+  columns: string[],
+  rows: Row[],
+  rowsAffected: number,
+  lastInsertRowid: bigint | undefined,
+): ResultSet {
+  return {
+    columns,
+    columnTypes: columns.map(() => ""),
+    rows,
+    rowsAffected,
+    lastInsertRowid,
+    toJSON: () => ({ columns, rows, rowsAffected }),
+  };
+}
