@@ -18,6 +18,8 @@ export interface SyncState {
   lastError: string | null;
   pendingChanges: number;
   conflicts: number;
+  /** The cloud's end-to-end check record as last seen (null: a plain cloud, or never synced). */
+  encryption: string | null;
 }
 
 const KEYS = [
@@ -29,6 +31,7 @@ const KEYS = [
   "last_failure_at",
   "last_error",
   "last_pull_at",
+  "e2e",
 ];
 
 export async function readSyncState(store: Store): Promise<SyncState> {
@@ -53,6 +56,7 @@ export async function readSyncState(store: Store): Promise<SyncState> {
     lastPullAt: map.get("last_pull_at") ?? null,
     pendingChanges: Number(counts?.pending ?? 0),
     conflicts: Number(counts?.conflicts ?? 0),
+    encryption: map.get("e2e") ?? null,
   };
 }
 

@@ -1,0 +1,69 @@
+/**
+ * What an end-to-end encrypted cloud holds besides jdo's tables: one table of
+ * sealed rows for every synced kind, and triggers that refuse plain rows in
+ * the plain tables once the cloud is encrypted (a device without the key, or
+ * an older jdo, then fails its push instead of uploading plain text).
+ *
+ * Why one table of sealed rows and not the synced tables themselves: their
+ * NOT NULL, CHECK and FOREIGN KEY constraints are on columns that are now
+ * inside the ciphertext. Why not one sealed table per kind: every kind holds
+ * the same five columns, so one table (keyed by kind and id, indexed by kind
+ * and change sequence) is one statement to create and one query shape to
+ * read, and adding a kind later costs nothing in the cloud.
+ */
+import { SYNCED_TABLES } from "../db/migrations.ts";
+
+export const SEALED_TABLE = "_jdo_rows";
+
+/** The _jdo_meta key holding the check record (present: the cloud is encrypted). */
+export const E2E_META_KEY = "e2e";
+
+export const REFUSED_PLAIN = "jdo: end-to-end encrypted cloud, plain rows refused";
+
+export const E2E_SCHEMA: string[] = [
+  `CREATE TABLE IF NOT EXISTS ${SEALED_TABLE} (
+  tbl TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  _fv TEXT,
+  data TEXT NOT NULL,
+  _seq INTEGER NOT NULL,
+  _by TEXT,
+  PRIMARY KEY (tbl, id)
+)`,
+  `CREATE INDEX IF NOT EXISTS ${SEALED_TABLE}_seq ON ${SEALED_TABLE} (tbl, _seq, id)`,
+  ...SYNCED_TABLES.flatMap((table) =>
+    (["INSERT", "UPDATE"] as const).map((op) =>
+      `CREATE TRIGGER IF NOT EXISTS _jdo_e2e_${op.toLowerCase()}_${table}
+BEFORE ${op} ON ${table}
+WHEN EXISTS (SELECT 1 FROM _jdo_meta WHERE key = '${E2E_META_KEY}')
+BEGIN SELECT RAISE(ABORT, '${REFUSED_PLAIN}'); END`
+    )
+  ),
+];
+
+/**
+ * Upsert of one table's sealed rows (arguments: table, device, rows JSON of
+ * [id, version, _fv, data], watermark, device). The cloud cannot merge what
+ * it cannot read: a row replaces the cloud's only when it is newer or equal
+ * in every field group and newer in one (a device that merged the cloud's
+ * row holds such a row), and when the device has seen the cloud row's last
+ * change or made it. Anything else is refused: the device pulls, merges and
+ * pushes again.
+ */
+export function sealedUpsertSql(): string {
+  const seq = "(SELECT CAST(value AS INTEGER) FROM _jdo_meta WHERE key = 'seq')";
+  const group = (of: string) => `coalesce(json_extract(${of}._fv, '$."' || c.key || '"'), '')`;
+  const t = SEALED_TABLE;
+  return `INSERT INTO ${t} (tbl, id, version, _fv, data, _seq, _by)
+SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+  json_extract(value, '$[3]'), ${seq}, ?
+FROM json_each(?) WHERE true
+ON CONFLICT (tbl, id) DO UPDATE SET version = excluded.version, _fv = excluded._fv,
+  data = excluded.data, _seq = excluded._seq, _by = excluded._by
+WHERE (CASE WHEN excluded._fv IS NULL OR ${t}._fv IS NULL THEN excluded.version > ${t}.version
+  ELSE NOT EXISTS (SELECT 1 FROM json_each(${t}._fv) c WHERE c.value > ${group("excluded")})
+   AND EXISTS (SELECT 1 FROM json_each(excluded._fv) c WHERE c.value > ${group(t)}) END)
+  AND (${t}._seq <= ? OR ${t}._by = ?)
+RETURNING id`;
+}
