@@ -14,6 +14,7 @@ import { SYNCED, type SyncHooks } from "./synced.ts";
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { EncryptingCloud } from "./encrypting_cloud.ts";
 import { findSyncKey, type KeySource } from "./e2e_keys.ts";
+import type { DataKey } from "./e2e_key.ts";
 import { acquireSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
 import {
@@ -412,6 +413,26 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
     await cloud.close();
   }
   return status;
+}
+
+/**
+ * Proves `key` against the cloud's check record before it is saved (`sync
+ * key import`): "e2e" when it opens it, "off" for a plain cloud, "disabled"
+ * when sync is not set up here. A wrong key throws SYNC_KEY_WRONG.
+ */
+export async function checkKeyAgainstCloud(
+  ctx: AppContext,
+  key: DataKey,
+): Promise<"e2e" | "off" | "disabled"> {
+  const config = await resolveSyncConfig(ctx);
+  if (!config.enabled || !config.url || !config.token) return "disabled";
+  const cloud = openCloud(ctx, { ...config, key }, STATUS_PROBE_MS * 2);
+  try {
+    await cloud.info();
+    return cloud.mode === "e2e" ? "e2e" : "off";
+  } finally {
+    await cloud.close();
+  }
 }
 
 /** What `sync disable` still has to undo on this device; empty when sync is fully off. */
