@@ -25,6 +25,13 @@ export function classifyCloudError(error: unknown, host: string, action: string)
   if (error instanceof JdoError) return error;
   const status = statusOf(error);
   const text = detail(error);
+  if (/jdo: encryption was turned off/.test(text)) {
+    return new JdoError(
+      "SYNC_FAILED",
+      `End-to-end encryption was turned off for ${host} meanwhile; the next sync sends the rows in the clear`,
+      { cause: error },
+    );
+  }
   if (/jdo: end-to-end encrypted/.test(text)) {
     // The cloud's triggers refused plain rows: another device turned encryption on.
     return new JdoError(

@@ -20,7 +20,32 @@ export const E2E_META_KEY = "e2e";
 
 export const REFUSED_PLAIN = "jdo: end-to-end encrypted cloud, plain rows refused";
 
+export const REFUSED_SEALED = "jdo: encryption was turned off, sealed rows refused";
+
+/** Sealed rows refused once encryption is off (a device still sealing retries in the clear). */
+const SEALED_REFUSAL: string[] = (["INSERT", "UPDATE"] as const).map((op) =>
+  `CREATE TRIGGER IF NOT EXISTS _jdo_e2e_off_${op.toLowerCase()}
+BEFORE ${op} ON _jdo_rows
+WHEN NOT EXISTS (SELECT 1 FROM _jdo_meta WHERE key = 'e2e')
+BEGIN SELECT RAISE(ABORT, '${REFUSED_SEALED}'); END`
+);
+
+/**
+ * `sync encrypt off`, one batch: the check record goes, plain rows are
+ * accepted again, sealed ones refused (they are deleted once every row is
+ * back in the clear).
+ */
+export const E2E_OFF: string[] = [
+  ...SEALED_REFUSAL,
+  ...SYNCED_TABLES.flatMap((table) =>
+    ["insert", "update"].map((op) => `DROP TRIGGER IF EXISTS _jdo_e2e_${op}_${table}`)
+  ),
+  "DELETE FROM _jdo_meta WHERE key = 'e2e'",
+];
+
 export const E2E_SCHEMA: string[] = [
+  "DROP TRIGGER IF EXISTS _jdo_e2e_off_insert",
+  "DROP TRIGGER IF EXISTS _jdo_e2e_off_update",
   `CREATE TABLE IF NOT EXISTS ${SEALED_TABLE} (
   tbl TEXT NOT NULL,
   id TEXT NOT NULL,

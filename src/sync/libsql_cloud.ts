@@ -343,6 +343,26 @@ export class LibsqlCloud implements SealedRowStore {
     return rows.length > 0;
   }
 
+  /** Runs statements in one write batch (`sync encrypt on|off`, `sync key rotate`). */
+  async writeBatch(statements: InStatement[]): Promise<void> {
+    await this.#call("write to the cloud database", () => this.#remote.batch(statements, "write"));
+  }
+
+  /** Every plain table emptied (children first): encrypt on, once every row is sealed. */
+  async dropPlainRows(): Promise<void> {
+    await this.writeBatch([...SYNCED_TABLES].reverse().map((t) => `DELETE FROM ${t}`));
+  }
+
+  /** New names for devices of the directory (sealed, or back in the clear). */
+  async renameDevices(names: Map<string, string>): Promise<void> {
+    await this.writeBatch(
+      [...names].map(([id, name]) => ({
+        sql: "UPDATE _jdo_devices SET name = ? WHERE id = ?",
+        args: [name, id],
+      })),
+    );
+  }
+
   async enableEncryption(record: string): Promise<string> {
     const results = await this.#call("write to the cloud database", () =>
       this.#remote.batch([

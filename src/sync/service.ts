@@ -24,7 +24,13 @@ import {
   publishDevice,
   skewedDevices,
 } from "./devices.ts";
-import { cloudViewAt, lastSuccessOf, readSyncState, writeSyncState } from "./state.ts";
+import {
+  cloudViewAt,
+  lastSuccessOf,
+  pendingSwitch,
+  readSyncState,
+  writeSyncState,
+} from "./state.ts";
 
 export interface SyncReport {
   ok: boolean;
@@ -232,6 +238,14 @@ export async function syncNow(
   const forgetLock = ctx.interrupts.onInterrupt(() => lock.release());
   const cloud = openCloud(ctx, config);
   try {
+    const half = await pendingSwitch(store);
+    if (half) {
+      const command = half === "rotate" ? "jdo sync key rotate" : `jdo sync encrypt ${half}`;
+      throw new JdoError(
+        "SYNC_FAILED",
+        `\`${command}\` stopped before it finished; run it again to finish (sync waits until then)`,
+      );
+    }
     // Only setup passes a configuration: the database the user just chose.
     await prepareCloud(ctx, store, cloud, { newCloud: options.config !== undefined });
     const stats = await syncOnce(store, cloud, options.hooks);

@@ -116,3 +116,14 @@ export async function writeSyncState(
     });
   }
 }
+
+/** _sync_state's marker of a half-done `sync encrypt on|off` or `sync key rotate`. */
+export const SWITCH_KEY = "e2e_switch";
+
+export type SwitchKind = "on" | "off" | "rotate";
+
+/** The switch left half done on this device, if any (`sync now` refuses meanwhile). */
+export async function pendingSwitch(store: Store): Promise<SwitchKind | null> {
+  const row = await store.one("SELECT value FROM _sync_state WHERE key = ?", [SWITCH_KEY]);
+  return row?.value ? String(row.value) as SwitchKind : null;
+}

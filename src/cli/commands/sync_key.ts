@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { JdoError } from "../../errors.ts";
+import { confirmDestructive } from "../confirm.ts";
 import type { style } from "../../output/colors.ts";
 import type { SyncStatus } from "../../sync/service.ts";
 
@@ -29,9 +30,68 @@ export function encryptionLines(status: SyncStatus, s: ReturnType<typeof style>)
   return [`Encryption: ${text}`];
 }
 
+/** Prints a new key's phrase once, with what it is for. */
+function showPhrase(ctx: AppContext, phrase: string, keyId: string): void {
+  ctx.io.out(
+    `Recovery phrase of the new encryption key (key ${keyId.slice(0, 4)}…):\n\n  ${phrase}\n\n` +
+      "Write it down: every other device needs it (jdo sync key import), and without it and\n" +
+      "this device nobody can read the cloud's copy. `jdo sync key show` prints it again.",
+  );
+}
+
 export function registerKeyCommands(sync: Command, ctx: AppContext): void {
+  const encrypt = sync.command("encrypt")
+    .description("Turn end-to-end encryption of an existing cloud on or off");
+  encrypt.command("on")
+    .description(
+      "Seal every row in the cloud under a new key (resumable; other devices pause until they import it)",
+    )
+    .option("--key-file <path>", "use the key whose recovery phrase is in this file")
+    .option("--yes", "do not ask")
+    .action(async (opts: { keyFile?: string; yes?: boolean }) => {
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "encrypt the cloud",
+        question:
+          "Encrypt every row in the cloud? Other devices stop syncing until they import the key.",
+        defaultAnswer: true,
+        cancelled: "The cloud is unchanged",
+      });
+      const { encryptOn, BACKUP_WARNING } = await import("../../sync/encryption_switch.ts");
+      const report = await ctx.interrupts.guard(
+        "Interrupted; run `jdo sync encrypt on` again to finish",
+        () => encryptOn(ctx, { keyFile: opts.keyFile, show: (p, id) => showPhrase(ctx, p, id) }),
+      );
+      ctx.io.out(
+        `✓ The cloud is end-to-end encrypted (key ${
+          report.key_id!.slice(0, 4)
+        }…): ${report.rows} rows sealed.`,
+      );
+      ctx.io.err(`Other devices: jdo sync key import --key-file PATH. ${BACKUP_WARNING}`);
+    });
+  encrypt.command("off")
+    .description("Store the cloud's rows in the clear again (resumable)")
+    .option("--yes", "do not ask")
+    .action(async (opts: { yes?: boolean }) => {
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "turn encryption off",
+        question: "Store every row in the cloud in the clear, readable by the provider?",
+        defaultAnswer: false,
+        cancelled: "The cloud stays encrypted",
+      });
+      const { encryptOff } = await import("../../sync/encryption_switch.ts");
+      const report = await ctx.interrupts.guard(
+        "Interrupted; run `jdo sync encrypt off` again to finish",
+        () => encryptOff(ctx),
+      );
+      ctx.io.out(
+        `✓ Encryption is off: ${report.rows} rows are in the clear (the cloud can read them).`,
+      );
+    });
+
   const key = sync.command("key")
-    .description("The end-to-end encryption key: show its recovery phrase, import it");
+    .description("The end-to-end encryption key: show its recovery phrase, import it, rotate it");
 
   key.command("show")
     .description("Print the recovery phrase of this device's encryption key")
@@ -50,6 +110,26 @@ export function registerKeyCommands(sync: Command, ctx: AppContext): void {
       }
       ctx.io.out(found.key.phrase);
       ctx.io.err(`Key ${found.key.id.slice(0, 4)}… (anyone with these words can read the cloud)`);
+    });
+
+  key.command("rotate")
+    .description("Re-seal every row under a new key (other devices need the new phrase)")
+    .option("--yes", "do not ask")
+    .action(async (opts: { yes?: boolean }) => {
+      await confirmDestructive(ctx, {
+        yes: opts.yes,
+        action: "rotate the key",
+        question: "Make a new key and re-seal every row? Other devices need the new phrase.",
+        defaultAnswer: true,
+        cancelled: "The key is unchanged",
+      });
+      const { rotateKey, BACKUP_WARNING } = await import("../../sync/encryption_switch.ts");
+      const report = await ctx.interrupts.guard(
+        "Interrupted; run `jdo sync key rotate` again to finish",
+        () => rotateKey(ctx, { show: (p, id) => showPhrase(ctx, p, id) }),
+      );
+      ctx.io.out(`✓ New key ${report.key_id!.slice(0, 4)}…: ${report.rows} rows re-sealed.`);
+      ctx.io.err(`Other devices: jdo sync key import --key-file PATH. ${BACKUP_WARNING}`);
     });
 
   key.command("import")
