@@ -92,3 +92,14 @@ WHERE (CASE WHEN excluded._fv IS NULL OR ${t}._fv IS NULL THEN excluded.version 
   AND (${t}._seq <= ? OR ${t}._by = ?)
 RETURNING id`;
 }
+
+/**
+ * Which pushed rows the cloud now holds at exactly their version and field
+ * versions (arguments: rows JSON, table): those just written, and replays of
+ * a push whose answer was lost. The outbox lets them go; equal versions are
+ * equal rows whatever the nonce.
+ */
+export const SEALED_HELD_SQL = `SELECT r.id FROM ${SEALED_TABLE} r
+JOIN json_each(?) j ON r.id = json_extract(j.value, '$[0]')
+WHERE r.tbl = ? AND r.version = json_extract(j.value, '$[1]')
+  AND r._fv IS json_extract(j.value, '$[2]')`;

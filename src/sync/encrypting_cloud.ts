@@ -111,14 +111,14 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
    * Makes an empty cloud encrypted under `key` (setup --encrypt). A cloud
    * that has a key already keeps it: the key given must then be that one.
    */
-  async enable(key: DataKey): Promise<void> {
+  async enable(key: DataKey, options: { withData?: boolean } = {}): Promise<void> {
     const info = await this.#inner.info();
     if (!info.cloudId) throw new Error("enable() before the cloud schema exists");
-    if (!info.encryption && await this.#inner.hasPlainRows()) {
+    if (!options.withData && !info.encryption && await this.#inner.hasPlainRows()) {
       throw new JdoError(
         "USAGE",
         "This cloud already holds plain (unencrypted) data; setup --encrypt needs an empty cloud",
-        { hint: "Set up without --encrypt, then turn encryption on for the existing cloud" },
+        { hint: "Set up without --encrypt, then run: jdo sync encrypt on" },
       );
     }
     const record = await this.#inner.enableEncryption(makeCheckRecord(key, info.cloudId));

@@ -54,6 +54,15 @@ export const BACKUP_WARNING =
   "the rows until their retention ends; for a cloud with no old copies, set up a new database " +
   "with jdo sync setup --encrypt.";
 
+/**
+ * Tests only: JDO_TEST_SWITCH_CRASH=N kills this process (SIGKILL, no
+ * clean-up) when the switch reaches step N, so a test can stop it at each
+ * step and prove that running it again finishes the job.
+ */
+function crashPoint(ctx: AppContext, step: number): void {
+  if (ctx.env.JDO_TEST_SWITCH_CRASH === String(step)) Deno.kill(Deno.pid, "SIGKILL");
+}
+
 async function mark(store: Store, kind: SwitchKind | null): Promise<void> {
   await store.write((w) => writeSyncState(w, { [SWITCH_KEY]: kind }));
 }
@@ -138,18 +147,30 @@ export async function encryptOn(
       );
     }
     await mark(store, "on");
+    crashPoint(ctx, 1);
     if (cloud.mode === "off") {
       await syncOnce(store, cloud);
+      crashPoint(ctx, 2);
       if (fresh) options.show(key.phrase, key.id);
       // Kept before the cloud depends on it.
       if (ctx.env.JDO_SYNC_KEY === undefined) ctx.io.err(await saveSyncKey(ctx, key));
-      await cloud.enable(key);
-      // Rows others pushed in the clear before the triggers: merged here first.
-      await pull(store, inner, {});
+      crashPoint(ctx, 3);
+      await cloud.enable(key, { withData: true });
+      crashPoint(ctx, 4);
     }
+    // Rows others pushed in the clear before the triggers (none once the
+    // plain tables are emptied): merged here first. The watermark stays, so
+    // the sealed pull still reads every sealed row since it.
+    const { watermark } = await readSyncState(store);
+    await pull(store, inner, {});
+    await store.write((w) => writeSyncState(w, { watermark: String(watermark) }));
+    crashPoint(ctx, 5);
     const rows = await uploadEverything(store, cloud);
+    crashPoint(ctx, 6);
     await inner.dropPlainRows();
+    crashPoint(ctx, 7);
     await rewriteDeviceNames(cloud, inner, info.cloudId!, key);
+    crashPoint(ctx, 8);
     await prepareCloud(ctx, store, cloud); // status learns the cloud's record
     await mark(store, null);
     await appendLog(

@@ -23,7 +23,13 @@ import type {
   RowVersion,
   SealedRowStore,
 } from "./cloud_store.ts";
-import { E2E_META_KEY, E2E_SCHEMA, SEALED_TABLE, sealedUpsertSql } from "./e2e_schema.ts";
+import {
+  E2E_META_KEY,
+  E2E_SCHEMA,
+  SEALED_HELD_SQL,
+  SEALED_TABLE,
+  sealedUpsertSql,
+} from "./e2e_schema.ts";
 import { QUICK_PULL_LIMIT } from "./cloud_store.ts";
 import {
   DEVICE_FIELDS,
@@ -305,18 +311,17 @@ export class LibsqlCloud implements SealedRowStore {
       byTable.set(table, list);
     }
     const tables = [...byTable.keys()];
+    const json = tables.map((table) =>
+      JSON.stringify(byTable.get(table)!.map((r) => [r.id, r.version, r._fv, r.data]))
+    );
     const statements: InStatement[] = [
       "UPDATE _jdo_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'",
-      ...tables.map((table) => ({
+      ...tables.map((table, i) => ({
         sql: sealedUpsertSql(),
-        args: [
-          table,
-          deviceId,
-          JSON.stringify(byTable.get(table)!.map((r) => [r.id, r.version, r._fv, r.data])),
-          watermark,
-          deviceId,
-        ],
+        args: [table, deviceId, json[i], watermark, deviceId],
       })),
+      // Held whole now (written here, or an earlier push of the same version): accepted.
+      ...tables.map((table, i) => ({ sql: SEALED_HELD_SQL, args: [json[i], table] })),
       "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
     ];
     const results = await this.#call(
@@ -324,7 +329,7 @@ export class LibsqlCloud implements SealedRowStore {
       () => this.#remote.batch(statements, "write"),
     );
     const applied = new Set<string>();
-    results.slice(1, -1).forEach((result, i) => {
+    results.slice(1 + tables.length, -1).forEach((result, i) => {
       for (const r of result.rows) applied.add(`${tables[i]}:${r.id}`);
     });
     return {

@@ -258,6 +258,8 @@ export class MemoryCloud {
         return true;
       }
       const current = history[history.length - 1];
+      // Held whole already (a replayed push): accepted, unchanged.
+      if (current.row.version === fields.version && current.row._fv === fields._fv) return true;
       const seen = current.seq <= watermark || current.by === deviceId;
       if (!seen || !dominates(fields, current.row)) return false;
       history.push({ seq, row: fields, by: deviceId });
