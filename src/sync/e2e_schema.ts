@@ -97,9 +97,9 @@ RETURNING id`;
  * Which pushed rows the cloud now holds at exactly their version and field
  * versions (arguments: rows JSON, table): those just written, and replays of
  * a push whose answer was lost. The outbox lets them go; equal versions are
- * equal rows whatever the nonce.
+ * equal rows whatever the nonce. (CROSS JOIN: the pushed rows drive the
+ * loop, each one a primary-key lookup, never a scan of the table per row.)
  */
-export const SEALED_HELD_SQL = `SELECT r.id FROM ${SEALED_TABLE} r
-JOIN json_each(?) j ON r.id = json_extract(j.value, '$[0]')
-WHERE r.tbl = ? AND r.version = json_extract(j.value, '$[1]')
-  AND r._fv IS json_extract(j.value, '$[2]')`;
+export const SEALED_HELD_SQL = `SELECT r.id FROM json_each(?) j CROSS JOIN ${SEALED_TABLE} r
+WHERE r.tbl = ? AND r.id = json_extract(j.value, '$[0]')
+  AND r.version = json_extract(j.value, '$[1]') AND r._fv IS json_extract(j.value, '$[2]')`;
