@@ -372,9 +372,10 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
     status.state_detail = "No token found";
     return status;
   }
-  let found: Awaited<ReturnType<typeof findSyncKey>>;
+  let found: Awaited<ReturnType<typeof findSyncKey>> = { source: "none" };
   try {
-    found = await findSyncKey(ctx);
+    // The REPL's prompt asks without a probe: a plain cloud costs it no keyring call.
+    if (probe || state.encryption) found = await findSyncKey(ctx);
   } catch (error) {
     found = { source: "none" };
     warnings.push((error as Error).message);
