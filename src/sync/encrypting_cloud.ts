@@ -13,7 +13,10 @@
  * encrypted cloud offers no replicaFile(): the engine then merges the opened
  * rows page by page.
  */
-import type { Row } from "../db/schema.ts";
+import type { Client } from "@libsql/client";
+import { bulkRowsJson } from "../db/bulk.ts";
+import { MIGRATIONS, MIGRATIONS_TABLE, SYNCED_TABLES } from "../db/migrations.ts";
+import { q, type Row } from "../db/schema.ts";
 import { JdoError } from "../errors.ts";
 import type {
   CloudInfo,
@@ -44,6 +47,9 @@ import {
 } from "./e2e_envelope.ts";
 import type { DataKey } from "./e2e_key.ts";
 
+/** Rows read from the replica per step while the opened copy is filled. */
+const OPEN_PAGE = 5_000;
+
 type Inner = SealedRowStore & Partial<DeviceDirectory & PrunableDirectory> & { host?: string };
 
 export type EncryptionMode = "e2e" | "off";
@@ -56,10 +62,16 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
   #cloudId: string | null = null;
   #keyId: string | null = null;
 
-  constructor(inner: Inner, key: DataKey | undefined) {
+  /** Where the opened copy of the replica is kept (cloud/), when the inner store has a replica. */
+  #openedPath?: string;
+  #opened?: Client;
+  #openedReady = false;
+
+  constructor(inner: Inner, key: DataKey | undefined, options: { openedPath?: string } = {}) {
     this.#inner = inner;
     this.#key = key;
     this.host = inner.host;
+    this.#openedPath = options.openedPath;
   }
 
   /** The store under this layer. */
@@ -138,8 +150,77 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
     return this.#inner.assertWritable();
   }
 
-  snapshot(): Promise<number> {
-    return this.#inner.snapshot();
+  async snapshot(): Promise<number> {
+    const upTo = await this.#inner.snapshot();
+    if (this.#mode === "e2e" && this.#openedPath && this.#inner.replicaFile?.()) {
+      await this.#fillOpened(upTo);
+    }
+    return upTo;
+  }
+
+  /**
+   * The opened copy: a SQLite file beside the replica holding the cloud's
+   * tables with every sealed row opened, filled from the replica up to
+   * `upTo` (only what arrived since the last fill). The engine then merges
+   * from it set-based, as from a plain replica: a first download is one
+   * decryption per row and a few statements, not a merge page by page. It
+   * is as private as the working database (the device is trusted) and is
+   * removed with cloud/.
+   */
+  async #fillOpened(upTo: number): Promise<void> {
+    const path = this.#openedPath!;
+    if (!this.#opened) {
+      const { createClient } = await import("@libsql/client");
+      this.#opened = createClient({ url: `file:${path}` });
+      const exists = await this.#opened.execute(
+        "SELECT count(*) AS n FROM sqlite_master WHERE name = '_jdo_meta'",
+      );
+      if (Number(exists.rows[0].n) === 0) {
+        const statements: string[] = [MIGRATIONS_TABLE];
+        for (const m of MIGRATIONS) statements.push(...m.statements("cloud"));
+        await this.#opened.batch(statements, "write");
+      }
+    }
+    const client = this.#opened;
+    const meta = await client.execute(
+      "SELECT key, value FROM _jdo_meta WHERE key IN ('opened_seq', 'opened_cloud')",
+    );
+    const values = new Map(meta.rows.map((r) => [String(r.key), String(r.value)]));
+    let from = Number(values.get("opened_seq") ?? 0);
+    if (values.get("opened_cloud") !== undefined && values.get("opened_cloud") !== this.#cloudId) {
+      from = 0;
+    }
+    if (from < upTo) {
+      const tx = await client.transaction("write");
+      try {
+        for (const t of SYNCED_TABLES) {
+          let cursor: Cursor = { seq: from, id: "~" };
+          for (;;) {
+            const page = await this.#inner.sealedChanges(t, cursor, upTo, OPEN_PAGE);
+            if (page.length === 0) break;
+            const rows = this.#open(t, page);
+            const columns = Object.keys(rows[0]);
+            await tx.execute({
+              sql: `INSERT OR REPLACE INTO ${t} (${columns.map(q).join(", ")})
+SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FROM json_each(?)`,
+              args: [bulkRowsJson(columns, rows)],
+            });
+            const last = page[page.length - 1];
+            cursor = { seq: Number(last._seq), id: String(last.id) };
+            if (page.length < OPEN_PAGE) break;
+          }
+        }
+        await tx.execute({
+          sql: `INSERT OR REPLACE INTO _jdo_meta (key, value)
+VALUES ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
+          args: [String(upTo), this.#cloudId, String(upTo)],
+        });
+        await tx.commit();
+      } finally {
+        tx.close();
+      }
+    }
+    this.#openedReady = true;
   }
 
   #open(table: string, rows: Row[]): Row[] {
@@ -201,7 +282,8 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
   }
 
   replicaFile(): string | undefined {
-    return this.#sealed ? undefined : this.#inner.replicaFile?.();
+    if (!this.#sealed) return this.#inner.replicaFile?.();
+    return this.#openedReady ? this.#openedPath : undefined;
   }
 
   #directory(): DeviceDirectory & PrunableDirectory {
@@ -240,6 +322,8 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
   }
 
   close(): void | Promise<void> {
+    this.#opened?.close();
+    this.#opened = undefined;
     return this.#inner.close();
   }
 }

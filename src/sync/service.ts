@@ -1,5 +1,6 @@
 import { readClockSkew, type SkewReport } from "./clock_skew.ts";
 import type { AppContext } from "../app/context.ts";
+import { join } from "node:path";
 import { pathExists } from "../config/atomic_file.ts";
 import { saveSettings } from "../config/settings.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
@@ -120,6 +121,7 @@ export function openCloud(
       clockOffsetMs: ctx.cloudClockOffsetMs,
     }),
     config.key,
+    { openedPath: join(ctx.paths.cloudDir, "opened.db") },
   );
 }
 
