@@ -23,6 +23,8 @@ export type ErrorCode =
   | "SYNC_SCHEMA_MISMATCH"
   | "SYNC_BUSY"
   | "SYNC_FAILED"
+  | "SYNC_KEY_MISSING"
+  | "SYNC_KEY_WRONG"
   | "INTERNAL";
 
 export const EXIT_OK = 0;
@@ -38,6 +40,8 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   SYNC_READ_ONLY: EXIT_SYNC,
   SYNC_NOT_LIBSQL: EXIT_SYNC,
   SYNC_WRONG_CLOUD: EXIT_SYNC,
+  SYNC_KEY_MISSING: EXIT_SYNC,
+  SYNC_KEY_WRONG: EXIT_SYNC,
 };
 
 const HINTS: Partial<Record<ErrorCode, string>> = {
@@ -47,6 +51,10 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   DB_TOO_NEW: "Upgrade jdo to open this database.",
   SYNC_DISABLED: "Try: jdo sync setup",
   SYNC_WRONG_CLOUD: "To sync with that database instead, run: jdo sync setup --url URL",
+  SYNC_KEY_MISSING:
+    "Add the recovery phrase: jdo sync key import --key-file PATH (or set JDO_SYNC_KEY)",
+  SYNC_KEY_WRONG:
+    "Use the recovery phrase shown when encryption was set up: jdo sync key import --key-file PATH",
 };
 
 export class JdoError extends Error {

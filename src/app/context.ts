@@ -6,6 +6,7 @@ import {
   keyringWanted,
   osKeyring,
   type SecretStore,
+  SYNC_KEY_PROVIDER,
   TokenVault,
   TURSO_PROVIDER,
 } from "../config/secret_store.ts";
@@ -38,6 +39,8 @@ export interface AppContext {
   readonly prompter: Prompter;
   /** Where the cloud token is kept: the OS keyring, else auth.json. */
   readonly tokens: TokenVault;
+  /** Where the end-to-end data key (its recovery phrase) is kept: the OS keyring, else auth.json. */
+  readonly syncKeys: TokenVault;
   /** The program's own argv prefix to re-run jdo (for background sync). */
   readonly selfCommand: string[];
   /** What Ctrl-C does during cloud work (see interrupt.ts). */
@@ -69,6 +72,11 @@ export interface ContextOptions {
   selfCommand: string[];
   /** The keyring to use; null for none; default: the OS keyring where one can answer. */
   keyring?: SecretStore | null;
+  /**
+   * The keyring entry of the end-to-end key; default: the OS keyring's when
+   * `keyring` is the default, else none (a test's fake keyring holds the token).
+   */
+  keyKeyring?: SecretStore | null;
   /** Ctrl-C handling; default: SIGINT listeners on this process. */
   interrupts?: Interrupts;
 }
@@ -91,6 +99,14 @@ export function createContext(options: ContextOptions): AppContext {
     cloudClockOffsetMs: options.cloudClockOffsetMs ?? 0,
     prompter: options.prompter,
     tokens: new TokenVault(keyring, authFileStore(paths.auth, TURSO_PROVIDER)),
+    syncKeys: new TokenVault(
+      options.keyKeyring === undefined
+        ? options.keyring === undefined && keyringWanted(options.env)
+          ? osKeyring(`e2e:${paths.home}`)
+          : undefined
+        : options.keyKeyring ?? undefined,
+      authFileStore(paths.auth, SYNC_KEY_PROVIDER),
+    ),
     selfCommand: options.selfCommand,
     interrupts: options.interrupts ?? signalInterrupts({ io: options.io }),
     timeZone() {

@@ -9,6 +9,8 @@ import type { KeyringReply, KeyringRequest } from "./keyring_worker.ts";
 
 /** auth.json's key for the cloud token. */
 export const TURSO_PROVIDER = "turso";
+/** auth.json's key for the end-to-end data key (its recovery phrase). */
+export const SYNC_KEY_PROVIDER = "sync_key";
 
 export type SecretStoreName = "keyring" | "auth store";
 

@@ -9,6 +9,9 @@ import { resolveSyncConfig } from "./config.ts";
 import { mergeQuick } from "./pull.ts";
 import { SYNCED } from "./synced.ts";
 import { LibsqlCloud } from "./libsql_cloud.ts";
+import { EncryptingCloud } from "./encrypting_cloud.ts";
+import { findSyncKey } from "./e2e_keys.ts";
+import type { DataKey } from "./e2e_key.ts";
 import { acquireSyncLock, type SyncLock } from "./lock.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 
@@ -43,6 +46,14 @@ export async function catchUp(
   lookup.catch(() => {});
   const config = await withinBudget(lookup, deadline);
   if (!config?.token || !config.url) return "background";
+  // An encrypted cloud needs this device's key (a keyring call, within the budget too).
+  let key: DataKey | undefined;
+  if ((await readSyncState(store)).encryption) {
+    const found = findSyncKey(ctx);
+    found.catch(() => {});
+    key = (await withinBudget(found, deadline).catch(() => undefined))?.key;
+    if (!key) return "background";
+  }
   let lock: SyncLock;
   try {
     lock = await acquireSyncLock(ctx.paths.syncLock, 0);
@@ -51,12 +62,15 @@ export async function catchUp(
   }
   const remaining = Math.round(deadline - performance.now());
   const cloud = remaining > 0
-    ? new LibsqlCloud({
-      url: config.url,
-      token: config.token,
-      probeTimeoutMs: remaining,
-      requestTimeoutMs: remaining,
-    })
+    ? new EncryptingCloud(
+      new LibsqlCloud({
+        url: config.url,
+        token: config.token,
+        probeTimeoutMs: remaining,
+        requestTimeoutMs: remaining,
+      }),
+      key,
+    )
     : undefined;
   try {
     const state = await readSyncState(store);

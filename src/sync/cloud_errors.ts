@@ -25,6 +25,21 @@ export function classifyCloudError(error: unknown, host: string, action: string)
   if (error instanceof JdoError) return error;
   const status = statusOf(error);
   const text = detail(error);
+  if (/jdo: encryption was turned off/.test(text)) {
+    return new JdoError(
+      "SYNC_FAILED",
+      `End-to-end encryption was turned off for ${host} meanwhile; the next sync sends the rows in the clear`,
+      { cause: error },
+    );
+  }
+  if (/jdo: end-to-end encrypted/.test(text)) {
+    // The cloud's triggers refused plain rows: another device turned encryption on.
+    return new JdoError(
+      "SYNC_KEY_MISSING",
+      `The cloud database at ${host} is end-to-end encrypted and this device has no key for it; nothing was pushed`,
+      { cause: error },
+    );
+  }
   if (status === 401 || /Unauthorized|JWT|PrimaryHandshakeTimeout|authenticat/i.test(text)) {
     return new JdoError(
       "SYNC_AUTH",

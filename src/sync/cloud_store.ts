@@ -6,6 +6,8 @@ export interface CloudInfo {
   schemaVersion: number;
   /** Random id created with the cloud schema; null before it exists. */
   cloudId: string | null;
+  /** The end-to-end check record (JSON) when the cloud is encrypted, else null. */
+  encryption?: string | null;
 }
 
 /** Position in a table's change feed: the last (_seq, id) read. */
@@ -55,6 +57,8 @@ export interface EncodedChunk {
 export interface QuickPrefetch {
   tables: string[];
   after: number;
+  /** Read the tables' sealed rows (an encrypted cloud) instead of their plain ones. */
+  sealed?: boolean;
 }
 
 /** A small pull read straight from the cloud: its change sequence and each table's changed rows. */
@@ -127,4 +131,33 @@ export interface CloudStore {
    */
   replicaFile?(): string | undefined;
   close(): void | Promise<void>;
+}
+
+/**
+ * A row of an encrypted cloud as the store under the encrypting layer moves
+ * it: id, version and field versions in clear, every other column in `data`
+ * (one envelope); `_seq` and `_by` when read back.
+ */
+export type SealedCloudRow = Row;
+
+/**
+ * What an encrypting store needs of the store it wraps (LibsqlCloud, the
+ * memory cloud): the same operations on sealed rows, and the switch that
+ * makes a cloud encrypted.
+ */
+export interface SealedRowStore extends CloudStore {
+  /** info(), with `prefetch.sealed` reading the sealed rows ahead. */
+  info(prefetch?: QuickPrefetch): Promise<CloudInfo>;
+  sealedChanges(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]>;
+  sealedQuickChanges(tables: string[], after: number): Promise<QuickChanges | null>;
+  /** Rows are { id, version, _fv, data }; the same guard as push() plus "dominates the cloud's row". */
+  pushSealed(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;
+  sealedVersions(table: string, afterId: string, limit: number): Promise<RowVersion[]>;
+  /** Whether any plain table holds a row (setup --encrypt wants an empty cloud). */
+  hasPlainRows(): Promise<boolean>;
+  /**
+   * Creates the sealed table and the triggers refusing plain rows and stores
+   * `record` unless the cloud has one already; answers the record in place.
+   */
+  enableEncryption(record: string): Promise<string>;
 }

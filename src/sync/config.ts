@@ -1,3 +1,5 @@
+import type { DataKey } from "./e2e_key.ts";
+import type { KeySource } from "./e2e_keys.ts";
 import type { AppContext } from "../app/context.ts";
 import type { SecretStoreName } from "../config/secret_store.ts";
 import { JdoError } from "../errors.ts";
@@ -24,6 +26,9 @@ export interface SyncConfig {
   tokenSource: TokenSource;
   auto: boolean;
   intervalSeconds: number;
+  /** This device's end-to-end key (read by requireEnabled and status; setup holds a new one). */
+  key?: DataKey;
+  keySource?: KeySource;
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);

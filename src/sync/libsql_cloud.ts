@@ -2,14 +2,18 @@ import { type Client, createClient, type InStatement, type ResultSet } from "@li
 import { join } from "node:path";
 import { ensurePrivateDir, privateFilesIn } from "../config/paths.ts";
 import { queryOne, queryRows } from "../db/database.ts";
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../db/migrations.ts";
+import {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  MIGRATIONS_TABLE,
+  SYNCED_TABLES,
+} from "../db/migrations.ts";
 import { ENTITIES, groupsOfTable, q, type Row } from "../db/schema.ts";
 import { bulkRowsJson } from "../db/bulk.ts";
 import { fieldMergeSql, someGroupNewer } from "../db/field_versions.ts";
 import { JdoError } from "../errors.ts";
 import type {
   CloudInfo,
-  CloudStore,
   Cursor,
   EncodedChunk,
   PushResult,
@@ -17,7 +21,15 @@ import type {
   QuickChanges,
   QuickPrefetch,
   RowVersion,
+  SealedRowStore,
 } from "./cloud_store.ts";
+import {
+  E2E_META_KEY,
+  E2E_SCHEMA,
+  SEALED_HELD_SQL,
+  SEALED_TABLE,
+  sealedUpsertSql,
+} from "./e2e_schema.ts";
 import { QUICK_PULL_LIMIT } from "./cloud_store.ts";
 import {
   DEVICE_FIELDS,
@@ -61,9 +73,12 @@ function httpUrl(url: string): string {
 
 const REPLICA_RETRIES = 4;
 
-function quickKey(tables: string[], after: number): string {
-  return `${after}:${tables.join(",")}`;
+function quickKey(tables: string[], after: number, sealed: boolean): string {
+  return `${sealed ? "sealed:" : ""}${after}:${tables.join(",")}`;
 }
+
+/** The columns a sealed row is read with. */
+const SEALED_COLUMNS = "id, version, _fv, data, _seq, _by";
 
 /** The server's wall clock, Unix milliseconds. */
 const SERVER_TIME_SQL =
@@ -74,7 +89,7 @@ const SERVER_TIME_SQL =
  * checks and pushes, and an embedded replica in cloud/ that pulls the cloud's
  * changes as WAL frames and serves reads of them locally.
  */
-export class LibsqlCloud implements CloudStore {
+export class LibsqlCloud implements SealedRowStore {
   readonly host: string;
   /**
    * One HTTP client for every request (each client negotiates the protocol
@@ -142,16 +157,20 @@ export class LibsqlCloud implements CloudStore {
         const results = await this.#probe.batch([
           "SELECT coalesce(max(version), 0) AS v FROM _migrations",
           "SELECT value FROM _jdo_meta WHERE key = 'cloud_id'",
-          ...(prefetch ? this.#quickStatements(prefetch.tables, prefetch.after) : []),
+          `SELECT value FROM _jdo_meta WHERE key = '${E2E_META_KEY}'`,
+          ...(prefetch
+            ? this.#quickStatements(prefetch.tables, prefetch.after, prefetch.sealed === true)
+            : []),
         ], "read");
         const info = {
           schemaVersion: Number(results[0].rows[0]?.v ?? 0),
           cloudId: results[1].rows[0]?.value ? String(results[1].rows[0].value) : null,
+          encryption: results[2].rows[0]?.value ? String(results[2].rows[0].value) : null,
         };
         if (prefetch && info.schemaVersion === LATEST_SCHEMA_VERSION) {
           this.#prefetched = {
-            key: quickKey(prefetch.tables, prefetch.after),
-            answer: this.#quickAnswer(prefetch.tables, results.slice(2), started),
+            key: quickKey(prefetch.tables, prefetch.after, prefetch.sealed === true),
+            answer: this.#quickAnswer(prefetch.tables, results.slice(3), started),
           };
         }
         return info;
@@ -171,23 +190,35 @@ export class LibsqlCloud implements CloudStore {
       const id = names.has("_jdo_meta")
         ? await queryOne(this.#probe, "SELECT value FROM _jdo_meta WHERE key = 'cloud_id'")
         : undefined;
+      const e2e = names.has("_jdo_meta")
+        ? await queryOne(this.#probe, "SELECT value FROM _jdo_meta WHERE key = ?", [E2E_META_KEY])
+        : undefined;
       return {
         schemaVersion: Number(version?.v ?? 0),
         cloudId: id?.value ? String(id.value) : null,
+        encryption: e2e?.value ? String(e2e.value) : null,
       };
     });
   }
 
   /** The change sequence, the server's clock, the directory, and each table's changes. */
-  #quickStatements(tables: string[], after: number): InStatement[] {
+  #quickStatements(tables: string[], after: number, sealed: boolean): InStatement[] {
     return [
       "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
       SERVER_TIME_SQL,
       `SELECT ${DEVICE_FIELDS} FROM _jdo_devices ORDER BY first_sync_at, id`,
-      ...tables.map((table) => ({
-        sql: `SELECT * FROM ${table} WHERE _seq > ? ORDER BY _seq, id LIMIT ?`,
-        args: [after, this.#quickLimit() + 1],
-      })),
+      ...tables.map((table) =>
+        sealed
+          ? {
+            sql: `SELECT ${SEALED_COLUMNS} FROM ${SEALED_TABLE}
+                  WHERE tbl = ? AND _seq > ? ORDER BY _seq, id LIMIT ?`,
+            args: [table, after, this.#quickLimit() + 1],
+          }
+          : {
+            sql: `SELECT * FROM ${table} WHERE _seq > ? ORDER BY _seq, id LIMIT ?`,
+            args: [after, this.#quickLimit() + 1],
+          }
+      ),
     ];
   }
 
@@ -221,17 +252,134 @@ export class LibsqlCloud implements CloudStore {
    * sync's device record then reuses (readDevices). Answered without a
    * request when info() prefetched it.
    */
-  async quickChanges(tables: string[], after: number): Promise<QuickChanges | null> {
+  async quickChanges(
+    tables: string[],
+    after: number,
+    sealed = false,
+  ): Promise<QuickChanges | null> {
     if (this.#quickLimit() <= 0) return null;
     const prefetched = this.#prefetched;
     this.#prefetched = undefined;
-    if (prefetched && prefetched.key === quickKey(tables, after)) return prefetched.answer;
+    if (prefetched && prefetched.key === quickKey(tables, after, sealed)) return prefetched.answer;
     const started = performance.now();
     const results = await this.#call(
       "pull from the cloud database",
-      () => this.#remote.batch(this.#quickStatements(tables, after), "read"),
+      () => this.#remote.batch(this.#quickStatements(tables, after, sealed), "read"),
     );
     return this.#quickAnswer(tables, results, started);
+  }
+
+  /** quickChanges() of the sealed rows (an encrypted cloud). */
+  sealedQuickChanges(tables: string[], after: number): Promise<QuickChanges | null> {
+    return this.quickChanges(tables, after, true);
+  }
+
+  /** changes() of the sealed rows, read from the replica. */
+  async sealedChanges(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
+    if (!this.#reader) throw new Error("sealedChanges() before snapshot()");
+    return await queryRows(
+      this.#reader,
+      `SELECT ${SEALED_COLUMNS} FROM ${SEALED_TABLE}
+       WHERE tbl = ? AND (_seq > ? OR (_seq = ? AND id > ?)) AND _seq <= ?
+       ORDER BY tbl, _seq, id LIMIT ?`,
+      [table, after.seq, after.seq, after.id, upTo, limit],
+    );
+  }
+
+  /** versions() of the sealed rows. */
+  async sealedVersions(table: string, afterId: string, limit: number): Promise<RowVersion[]> {
+    const client = this.#reader ?? this.#remote;
+    const rows = await this.#call("read the cloud database", () =>
+      queryRows(
+        client,
+        `SELECT id, version, _fv FROM ${SEALED_TABLE} WHERE tbl = ? AND id > ? ORDER BY id LIMIT ?`,
+        [table, afterId, limit],
+      ));
+    return rows.map((r) => ({
+      id: String(r.id),
+      version: String(r.version),
+      fields: r._fv === null ? null : String(r._fv),
+    }));
+  }
+
+  /** One atomic batch of sealed rows, like push(). */
+  async pushSealed(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult> {
+    const byTable = new Map<string, Row[]>();
+    for (const { table, row } of rows) {
+      const list = byTable.get(table) ?? [];
+      list.push(row);
+      byTable.set(table, list);
+    }
+    const tables = [...byTable.keys()];
+    const json = tables.map((table) =>
+      JSON.stringify(byTable.get(table)!.map((r) => [r.id, r.version, r._fv, r.data]))
+    );
+    const statements: InStatement[] = [
+      "UPDATE _jdo_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'",
+      ...tables.map((table, i) => ({
+        sql: sealedUpsertSql(),
+        args: [table, deviceId, json[i], watermark, deviceId],
+      })),
+      // Held whole now (written here, or an earlier push of the same version): accepted.
+      ...tables.map((table, i) => ({ sql: SEALED_HELD_SQL, args: [json[i], table] })),
+      "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
+    ];
+    const results = await this.#call(
+      "push to the cloud database",
+      () => this.#remote.batch(statements, "write"),
+    );
+    const applied = new Set<string>();
+    results.slice(1 + tables.length, -1).forEach((result, i) => {
+      for (const r of result.rows) applied.add(`${tables[i]}:${r.id}`);
+    });
+    return {
+      applied: rows.map(({ table, row }) => applied.has(`${table}:${row.id}`)),
+      seq: Number(results[results.length - 1].rows[0]?.seq ?? 0),
+    };
+  }
+
+  async hasPlainRows(): Promise<boolean> {
+    const rows = await this.#call("read the cloud database", () =>
+      queryRows(
+        this.#probe,
+        SYNCED_TABLES.map((t) => `SELECT 1 AS x FROM ${t} WHERE _seq >= 0`).join(" UNION ALL ") +
+          " LIMIT 1",
+      ));
+    return rows.length > 0;
+  }
+
+  /** Runs statements in one write batch (`sync encrypt on|off`, `sync key rotate`). */
+  async writeBatch(statements: InStatement[]): Promise<void> {
+    await this.#call("write to the cloud database", () => this.#remote.batch(statements, "write"));
+  }
+
+  /** Every plain table emptied (children first): encrypt on, once every row is sealed. */
+  async dropPlainRows(): Promise<void> {
+    await this.writeBatch([...SYNCED_TABLES].reverse().map((t) => `DELETE FROM ${t}`));
+  }
+
+  /** New names for devices of the directory (sealed, or back in the clear). */
+  async renameDevices(names: Map<string, string>): Promise<void> {
+    await this.writeBatch(
+      [...names].map(([id, name]) => ({
+        sql: "UPDATE _jdo_devices SET name = ? WHERE id = ?",
+        args: [name, id],
+      })),
+    );
+  }
+
+  async enableEncryption(record: string): Promise<string> {
+    const results = await this.#call("write to the cloud database", () =>
+      this.#remote.batch([
+        ...E2E_SCHEMA,
+        {
+          sql: `INSERT INTO _jdo_meta (key, value) SELECT ?, ?
+                WHERE NOT EXISTS (SELECT 1 FROM _jdo_meta WHERE key = ?)`,
+          args: [E2E_META_KEY, record, E2E_META_KEY],
+        },
+        { sql: "SELECT value FROM _jdo_meta WHERE key = ?", args: [E2E_META_KEY] },
+      ], "write"));
+    return String(results[results.length - 1].rows[0]?.value);
   }
 
   async foreignTables(): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { readClockSkew, type SkewReport } from "./clock_skew.ts";
 import type { AppContext } from "../app/context.ts";
+import { join } from "node:path";
 import { pathExists } from "../config/atomic_file.ts";
 import { saveSettings } from "../config/settings.ts";
 import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
@@ -12,6 +13,9 @@ import { syncOnce } from "./engine.ts";
 import { resetForCloud } from "./outbox.ts";
 import { SYNCED, type SyncHooks } from "./synced.ts";
 import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
+import { EncryptingCloud } from "./encrypting_cloud.ts";
+import { findSyncKey, type KeySource } from "./e2e_keys.ts";
+import type { DataKey } from "./e2e_key.ts";
 import { acquireSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
 import {
@@ -21,7 +25,13 @@ import {
   publishDevice,
   skewedDevices,
 } from "./devices.ts";
-import { cloudViewAt, lastSuccessOf, readSyncState, writeSyncState } from "./state.ts";
+import {
+  cloudViewAt,
+  lastSuccessOf,
+  pendingSwitch,
+  readSyncState,
+  writeSyncState,
+} from "./state.ts";
 
 export interface SyncReport {
   ok: boolean;
@@ -39,7 +49,19 @@ export type SyncStateName =
   | "offline"
   | "auth_error"
   | "schema_mismatch"
-  | "wrong_cloud";
+  | "wrong_cloud"
+  | "key_missing"
+  | "key_wrong";
+
+/** Whether the cloud is end-to-end encrypted, under which key, and where this device's key is. */
+export interface EncryptionStatus {
+  /** null: not known (the cloud was not reached and this device never learnt it). */
+  mode: "e2e" | "off" | null;
+  key_id: string | null;
+  key_source: KeySource;
+  /** "ok", "missing" or "wrong" for an encrypted cloud; null otherwise. */
+  key_state: "ok" | "missing" | "wrong" | null;
+}
 
 export interface SyncStatus {
   enabled: boolean;
@@ -73,20 +95,34 @@ export interface SyncStatus {
   versions_ahead?: SkewReport[];
   /** Files jdo could not read (a corrupt auth.json, …), one sentence each. */
   warnings: string[];
+  encryption?: EncryptionStatus;
 }
 
 /** How long `sync status` waits for the cloud (the documented short probe). */
 export const STATUS_PROBE_MS = 3_000;
 
-export function openCloud(ctx: AppContext, config: SyncConfig, timeoutMs?: number): LibsqlCloud {
-  return new LibsqlCloud({
-    url: config.url!,
-    token: config.token,
-    replicaDir: ctx.paths.cloudDir,
-    requestTimeoutMs: timeoutMs,
-    probeTimeoutMs: timeoutMs,
-    clockOffsetMs: ctx.cloudClockOffsetMs,
-  });
+/**
+ * The cloud as the engine sees it: the libSQL store under the encrypting
+ * layer, which seals and opens rows when the cloud is end-to-end encrypted
+ * (with this device's key, config.key) and passes a plain cloud through.
+ */
+export function openCloud(
+  ctx: AppContext,
+  config: SyncConfig,
+  timeoutMs?: number,
+): EncryptingCloud {
+  return new EncryptingCloud(
+    new LibsqlCloud({
+      url: config.url!,
+      token: config.token,
+      replicaDir: ctx.paths.cloudDir,
+      requestTimeoutMs: timeoutMs,
+      probeTimeoutMs: timeoutMs,
+      clockOffsetMs: ctx.cloudClockOffsetMs,
+    }),
+    config.key,
+    { openedPath: join(ctx.paths.cloudDir, "opened.db") },
+  );
 }
 
 export async function requireEnabled(ctx: AppContext): Promise<SyncConfig> {
@@ -100,7 +136,8 @@ export async function requireEnabled(ctx: AppContext): Promise<SyncConfig> {
       "No cloud token found: none in the keyring or auth.json, and JDO_TURSO_AUTH_TOKEN is not set",
     );
   }
-  return config;
+  const found = await findSyncKey(ctx);
+  return { ...config, key: found.key, keySource: found.source };
 }
 
 /**
@@ -130,6 +167,10 @@ export async function prepareCloud(
   if (info.cloudId && state.cloudId !== info.cloudId) {
     await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
     await resetForCloud(store, info.cloudId);
+  }
+  // What status shows offline: whether this cloud is encrypted, under which key.
+  if ((info.encryption ?? null) !== state.encryption) {
+    await store.write((w) => writeSyncState(w, { e2e: info.encryption ?? null }));
   }
   return info;
 }
@@ -199,6 +240,14 @@ export async function syncNow(
   const forgetLock = ctx.interrupts.onInterrupt(() => lock.release());
   const cloud = openCloud(ctx, config);
   try {
+    const half = await pendingSwitch(store);
+    if (half) {
+      const command = half === "rotate" ? "jdo sync key rotate" : `jdo sync encrypt ${half}`;
+      throw new JdoError(
+        "SYNC_FAILED",
+        `\`${command}\` stopped before it finished; run it again to finish (sync waits until then)`,
+      );
+    }
     // Only setup passes a configuration: the database the user just chose.
     await prepareCloud(ctx, store, cloud, { newCloud: options.config !== undefined });
     const stats = await syncOnce(store, cloud, options.hooks);
@@ -277,6 +326,8 @@ const STATE_OF_CODE: Record<string, SyncStateName> = {
   SYNC_READ_ONLY: "auth_error",
   SYNC_SCHEMA_MISMATCH: "schema_mismatch",
   SYNC_WRONG_CLOUD: "wrong_cloud",
+  SYNC_KEY_MISSING: "key_missing",
+  SYNC_KEY_WRONG: "key_wrong",
 };
 
 /** Sync status with the cloud probed under a short timeout. */
@@ -323,15 +374,42 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
     status.state_detail = "No token found";
     return status;
   }
+  let found: Awaited<ReturnType<typeof findSyncKey>> = { source: "none" };
+  try {
+    // The REPL's prompt asks without a probe: a plain cloud costs it no keyring call.
+    if (probe || state.encryption) found = await findSyncKey(ctx);
+  } catch (error) {
+    found = { source: "none" };
+    warnings.push((error as Error).message);
+  }
+  const known = state.encryption ? JSON.parse(state.encryption) as { key_id: string } : null;
+  status.encryption = {
+    mode: known ? "e2e" : state.cloudId ? "off" : null,
+    key_id: known?.key_id ?? null,
+    key_source: found.source,
+    key_state: known
+      ? found.key ? found.key.id === known.key_id ? "ok" : "wrong" : "missing"
+      : null,
+  };
   if (!probe) {
     status.state = state.lastResult === "ok"
       ? "online"
       : STATE_OF_CODE[state.lastResult ?? ""] ?? "offline";
     return status;
   }
-  const cloud = openCloud(ctx, config, STATUS_PROBE_MS);
+  const cloud = openCloud(ctx, { ...config, key: found.key }, STATUS_PROBE_MS);
   try {
-    const info = await cloud.info();
+    const info = await cloud.info().catch((error) => {
+      if (!(error instanceof JdoError && error.code.startsWith("SYNC_KEY_"))) throw error;
+      status.encryption!.key_state = error.code === "SYNC_KEY_MISSING" ? "missing" : "wrong";
+      throw error;
+    });
+    status.encryption = {
+      ...status.encryption!,
+      mode: cloud.mode ?? null,
+      key_id: cloud.cloudKeyId,
+      key_state: cloud.mode === "e2e" ? "ok" : null,
+    };
     status.state = info.schemaVersion > LATEST_SCHEMA_VERSION ? "schema_mismatch" : "online";
     if (state.cloudId && info.cloudId !== state.cloudId) {
       status.state = "wrong_cloud";
@@ -344,11 +422,34 @@ export async function syncStatus(ctx: AppContext, probe = true): Promise<SyncSta
   } catch (error) {
     const code = error instanceof JdoError ? error.code : "SYNC_FAILED";
     status.state = STATE_OF_CODE[code] ?? "offline";
+    if (code.startsWith("SYNC_KEY_")) {
+      status.encryption = { ...status.encryption!, mode: "e2e", key_id: cloud.cloudKeyId };
+    }
     status.state_detail = error instanceof Error ? error.message : String(error);
   } finally {
     await cloud.close();
   }
   return status;
+}
+
+/**
+ * Proves `key` against the cloud's check record before it is saved (`sync
+ * key import`): "e2e" when it opens it, "off" for a plain cloud, "disabled"
+ * when sync is not set up here. A wrong key throws SYNC_KEY_WRONG.
+ */
+export async function checkKeyAgainstCloud(
+  ctx: AppContext,
+  key: DataKey,
+): Promise<"e2e" | "off" | "disabled"> {
+  const config = await resolveSyncConfig(ctx);
+  if (!config.enabled || !config.url || !config.token) return "disabled";
+  const cloud = openCloud(ctx, { ...config, key }, STATUS_PROBE_MS * 2);
+  try {
+    await cloud.info();
+    return cloud.mode === "e2e" ? "e2e" : "off";
+  } finally {
+    await cloud.close();
+  }
 }
 
 /** What `sync disable` still has to undo on this device; empty when sync is fully off. */

@@ -23,6 +23,18 @@ import { acquireSyncLock } from "./lock.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { RESTORE_MARK } from "./restore.ts";
 import { setDeviceName } from "./devices.ts";
+import { type DataKey, newDataKey, shortKeyId } from "./e2e_key.ts";
+import { verifyKey } from "./e2e_envelope.ts";
+import {
+  ENV_KEY,
+  findSyncKey,
+  type FoundKey,
+  type KeySource,
+  promptKey,
+  readKeyFile,
+  saveSyncKey,
+} from "./e2e_keys.ts";
+import { EncryptingCloud } from "./encrypting_cloud.ts";
 
 export interface SetupOptions {
   url?: string;
@@ -34,6 +46,10 @@ export interface SetupOptions {
   discardLocal?: boolean;
   /** This device's name in the device directory. */
   name?: string;
+  /** Encrypt the (empty) cloud end to end with a new key, or the one given. */
+  encrypt?: boolean;
+  /** A file holding the recovery phrase of the cloud's key. */
+  keyFile?: string;
 }
 
 const NOTHING_SAVED = "nothing was saved";
@@ -70,9 +86,13 @@ export function explainCutTls(error: unknown, url: string): unknown {
 
 /**
  * Checks everything before anything is saved: reachable, token, write access,
- * schema. Returns the cloud's id (null when it has none yet).
+ * schema. Returns the cloud's id (null when it has none yet) and its
+ * end-to-end check record (null: not encrypted).
  */
-export async function validateCloud(url: string, token: string): Promise<string | null> {
+export async function validateCloud(
+  url: string,
+  token: string,
+): Promise<{ cloudId: string | null; encryption: string | null }> {
   const cloud = new LibsqlCloud({ url, token, requestTimeoutMs: 10_000 });
   try {
     let info = await cloud.info().catch((error) => {
@@ -84,10 +104,67 @@ export async function validateCloud(url: string, token: string): Promise<string 
       info = await cloud.info();
     }
     await cloud.assertWritable();
-    return info.cloudId;
+    return { cloudId: info.cloudId, encryption: info.encryption ?? null };
   } finally {
     await cloud.close();
   }
+}
+
+/**
+ * The key setup uses: for an encrypted cloud, the one given (--key-file,
+ * JDO_SYNC_KEY, a stored one, or typed at a hidden prompt), proven against
+ * the cloud's check record before anything is saved or pushed — never a new
+ * one; for `--encrypt` on an empty cloud, the one given or a new one, made
+ * the cloud's key here (its phrase shown first). Undefined: a plain cloud.
+ */
+async function setupKey(
+  ctx: AppContext,
+  options: SetupOptions,
+  url: string,
+  token: string,
+  cloud: { cloudId: string | null; encryption: string | null },
+): Promise<{ key: DataKey; fresh: boolean; source: KeySource } | undefined> {
+  const given = async (): Promise<FoundKey> => {
+    if (options.keyFile) return { key: await readKeyFile(options.keyFile), source: "file" };
+    const found = await findSyncKey(ctx);
+    if (found.key || !cloud.encryption || !ctx.io.stdinIsTty) return found;
+    return { key: await promptKey(ctx), source: "prompt" };
+  };
+  if (cloud.encryption) {
+    const found = await given();
+    verifyKey(found.key, cloud.cloudId!, cloud.encryption);
+    ctx.io.err(`✓ The key opens this cloud's check record (key ${shortKeyId(found.key!.id)})`);
+    return { key: found.key!, fresh: false, source: found.source };
+  }
+  if (!options.encrypt) return undefined;
+  const found = options.keyFile || ctx.env[ENV_KEY]
+    ? await given()
+    : { key: undefined, source: "none" as KeySource };
+  const key = found.key ?? newDataKey();
+  const wrapper = new EncryptingCloud(
+    new LibsqlCloud({ url, token, requestTimeoutMs: 10_000 }),
+    key,
+  );
+  try {
+    if (!found.key) {
+      // Shown before the cloud depends on it: the only copy outside this device.
+      ctx.io.out(
+        `Recovery phrase of this cloud's encryption key (key ${
+          shortKeyId(key.id)
+        }):\n\n  ${key.phrase}\n\nWrite it down and keep it safe: every other device needs it, and without it and\n` +
+          "this device the cloud's copy cannot be read by anyone. `jdo sync key show` prints it again.",
+      );
+    }
+    await wrapper.enable(key);
+  } finally {
+    await wrapper.close();
+  }
+  // The cloud is encrypted under this key now: it is kept at once.
+  if (found.source !== "env") {
+    await ctx.store(); // the data directory exists from here on
+    ctx.io.err(await saveSyncKey(ctx, key));
+  }
+  return { key, fresh: !found.key, source: found.source === "none" ? "auth_store" : found.source };
 }
 
 async function readToken(ctx: AppContext): Promise<string> {
@@ -255,6 +332,7 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   let token: string;
   let tokenFromEnv = false;
   let cloudId: string | null = null;
+  let checked = { cloudId: null as string | null, encryption: null as string | null };
   if (interactive) {
     io.out(GUIDANCE);
     // A re-run offers the URL in use: Enter keeps it.
@@ -269,7 +347,8 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
         if (!tokenInput) throw new JdoError("USAGE", "The token is empty");
         io.secrets.add(tokenInput);
         io.err(`Checking ${hostOf(url)}…`);
-        cloudId = await validateCloud(url, tokenInput);
+        checked = await validateCloud(url, tokenInput);
+        cloudId = checked.cloudId;
         token = tokenInput;
         break;
       } catch (error) {
@@ -287,13 +366,21 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     token = options.tokenStdin ? await readToken(ctx) : envToken!;
     io.secrets.add(token);
     try {
-      cloudId = await validateCloud(url, token);
+      checked = await validateCloud(url, token);
+      cloudId = checked.cloudId;
     } catch (error) {
       if (error instanceof JdoError) throw withHint(error, NOTHING_SAVED);
       throw error;
     }
   }
   io.err(s.green(`✓ Connected to ${hostOf(url)}: token accepted, can write, schema compatible`));
+  let keyed: Awaited<ReturnType<typeof setupKey>>;
+  try {
+    keyed = await setupKey(ctx, options, url, token, checked);
+  } catch (error) {
+    if (error instanceof JdoError) throw withHint(error, error.hint ?? NOTHING_SAVED);
+    throw error;
+  }
 
   const store = await ctx.store();
   const setAside = await settleLocalData(ctx, store, options, interactive, cloudId);
@@ -308,6 +395,8 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     urlSource: "settings",
     token,
     tokenSource: tokenFromEnv ? "env" : "auth_store",
+    key: keyed?.key,
+    keySource: keyed?.source,
   };
   // The name goes with the first sync's device record (a local setting).
   if (options.name !== undefined) await setDeviceName(await ctx.store(), options.name);
@@ -358,6 +447,10 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
         ? "Token saved in the OS keyring"
         : `Token saved in ${ctx.paths.auth} (readable only by you)`,
     );
+  }
+  // A key given for an encrypted cloud is kept once the first sync worked (a new one already is).
+  if (keyed && !keyed.fresh && ["file", "prompt"].includes(keyed.source)) {
+    io.err(await saveSyncKey(ctx, keyed.key));
   }
   await saveSettings(ctx.paths.settings, next);
   ctx.setSettings(next);

@@ -18,6 +18,8 @@ export interface SyncState {
   lastError: string | null;
   pendingChanges: number;
   conflicts: number;
+  /** The cloud's end-to-end check record as last seen (null: a plain cloud, or never synced). */
+  encryption: string | null;
 }
 
 const KEYS = [
@@ -29,6 +31,7 @@ const KEYS = [
   "last_failure_at",
   "last_error",
   "last_pull_at",
+  "e2e",
 ];
 
 export async function readSyncState(store: Store): Promise<SyncState> {
@@ -53,6 +56,7 @@ export async function readSyncState(store: Store): Promise<SyncState> {
     lastPullAt: map.get("last_pull_at") ?? null,
     pendingChanges: Number(counts?.pending ?? 0),
     conflicts: Number(counts?.conflicts ?? 0),
+    encryption: map.get("e2e") ?? null,
   };
 }
 
@@ -111,4 +115,15 @@ export async function writeSyncState(
       args: [key, value],
     });
   }
+}
+
+/** _sync_state's marker of a half-done `sync encrypt on|off` or `sync key rotate`. */
+export const SWITCH_KEY = "e2e_switch";
+
+export type SwitchKind = "on" | "off" | "rotate";
+
+/** The switch left half done on this device, if any (`sync now` refuses meanwhile). */
+export async function pendingSwitch(store: Store): Promise<SwitchKind | null> {
+  const row = await store.one("SELECT value FROM _sync_state WHERE key = ?", [SWITCH_KEY]);
+  return row?.value ? String(row.value) as SwitchKind : null;
 }

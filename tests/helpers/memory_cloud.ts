@@ -28,14 +28,32 @@ import { mergeRows } from "../../src/db/field_versions.ts";
 import { JdoError } from "../../src/errors.ts";
 import type {
   CloudInfo,
-  CloudStore,
   Cursor,
   PushResult,
   PushRow,
   QuickChanges,
   RowVersion,
+  SealedRowStore,
 } from "../../src/sync/cloud_store.ts";
 import { schemaMismatch } from "../../src/sync/libsql_cloud.ts";
+import { REFUSED_PLAIN } from "../../src/sync/e2e_schema.ts";
+
+/** Where the memory cloud keeps a table's sealed rows (an encrypted cloud's _jdo_rows). */
+const sealedName = (table: string) => `_jdo_rows:${table}`;
+
+/**
+ * The sealed upsert's rule (e2e_schema.ts): the pushed row is newer or equal
+ * in every field group and newer in one.
+ */
+function dominates(next: Row, current: Row): boolean {
+  const parse = (v: unknown) =>
+    v === null || v === undefined ? null : JSON.parse(String(v)) as Record<string, string>;
+  const a = parse(next._fv);
+  const b = parse(current._fv);
+  if (!a || !b) return String(next.version) > String(current.version);
+  for (const [k, v] of Object.entries(b)) if (v > (a[k] ?? "")) return false;
+  return Object.entries(a).some(([k, v]) => v > (b[k] ?? ""));
+}
 
 /** Columns of the conflict log (migration 2, CONFLICTS_V2). */
 const CONFLICT_COLUMNS = [
@@ -117,6 +135,8 @@ export class MemoryCloud {
   #seq = 0;
   #schemaVersion = 0;
   #cloudId: string | null = null;
+  /** The end-to-end check record once the cloud is encrypted. */
+  #encryption: string | null = null;
   /** Every call of every handle fails with SYNC_UNREACHABLE while set. */
   offline = false;
   /** Writes fail with SYNC_READ_ONLY while set. */
@@ -191,7 +211,61 @@ export class MemoryCloud {
 
   /** @internal */
   _info(): CloudInfo {
-    return { schemaVersion: this.#schemaVersion, cloudId: this.#cloudId };
+    return {
+      schemaVersion: this.#schemaVersion,
+      cloudId: this.#cloudId,
+      encryption: this.#encryption,
+    };
+  }
+
+  /** @internal Encrypts the cloud (keeps a record already there); answers the record in place. */
+  _enableEncryption(record: string): string {
+    for (const table of SYNCED_TABLES) {
+      if (!this.#tables.has(sealedName(table))) this.#tables.set(sealedName(table), new Map());
+    }
+    this.#encryption ??= record;
+    return this.#encryption;
+  }
+
+  /** @internal Whether a plain table holds a row. */
+  _hasPlainRows(): boolean {
+    return SYNCED_TABLES.some((t) => (this.#tables.get(t)?.size ?? 0) > 0);
+  }
+
+  /** Every stored value of every table, plain and sealed, as text (what a scan of the cloud sees). */
+  dump(): string {
+    const out: string[] = [];
+    for (const [name, table] of this.#tables) {
+      for (const history of table.values()) {
+        for (const e of history) out.push(`${name} ${JSON.stringify(e.row)}`);
+      }
+    }
+    return out.join("\n");
+  }
+
+  /** @internal The sealed upsert (rows { id, version, _fv, data }), one new sequence. */
+  _pushSealed(rows: PushRow[], watermark: number, deviceId: string): PushResult {
+    if (this.readOnly) {
+      throw new JdoError("SYNC_READ_ONLY", "The token for memory cloud is read-only");
+    }
+    for (const { table } of rows) this.#table(sealedName(table));
+    const seq = ++this.#seq;
+    const applied = rows.map(({ table, row }) => {
+      const fields: Row = { id: row.id, version: row.version, _fv: row._fv, data: row.data };
+      const history = this.#table(sealedName(table)).get(String(fields.id));
+      if (!history) {
+        this.#table(sealedName(table)).set(String(fields.id), [{ seq, row: fields, by: deviceId }]);
+        return true;
+      }
+      const current = history[history.length - 1];
+      // Held whole already (a replayed push): accepted, unchanged.
+      if (current.row.version === fields.version && current.row._fv === fields._fv) return true;
+      const seen = current.seq <= watermark || current.by === deviceId;
+      if (!seen || !dominates(fields, current.row)) return false;
+      history.push({ seq, row: fields, by: deviceId });
+      return true;
+    });
+    return { applied, seq };
   }
 
   /** Each row's newest version at or below `upTo`: what a replica at upTo holds. */
@@ -229,6 +303,7 @@ export class MemoryCloud {
       if (m.version <= this.#schemaVersion) statements.push(...m.statements("cloud"));
     }
     for (const table of this.#tables.keys()) {
+      if (table.includes(":")) continue; // sealed rows: an encrypted cloud offers no replica file
       for (const { seq, row, by } of this.#viewAt(table, upTo)) {
         const columns = Object.keys(row);
         statements.push({
@@ -274,6 +349,8 @@ export class MemoryCloud {
     if (this.readOnly) {
       throw new JdoError("SYNC_READ_ONLY", "The token for memory cloud is read-only");
     }
+    // The triggers of an encrypted cloud refuse plain rows.
+    if (this.#encryption && rows.length > 0) throw new Error(`SQLITE_CONSTRAINT: ${REFUSED_PLAIN}`);
     // Validate everything first: a failing statement rolls the whole batch back.
     for (const { table, row } of rows) {
       const columns = COLUMNS.get(table);
@@ -308,8 +385,8 @@ export class MemoryCloud {
   }
 }
 
-/** One device's view of a MemoryCloud; implements CloudStore. */
-export class MemoryCloudClient implements CloudStore {
+/** One device's view of a MemoryCloud; implements CloudStore (and its sealed rows). */
+export class MemoryCloudClient implements SealedRowStore {
   #server: MemoryCloud;
   #options: MemoryClientOptions;
   #lastSnapshot = 0;
@@ -460,18 +537,67 @@ export class MemoryCloudClient implements CloudStore {
   }
 
   push(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult> {
+    return this.#pushWith(rows, watermark, deviceId, (r, w, d) => this.#server._push(r, w, d));
+  }
+
+  #pushWith(
+    rows: PushRow[],
+    watermark: number,
+    deviceId: string,
+    apply: (rows: PushRow[], watermark: number, deviceId: string) => PushResult,
+  ): Promise<PushResult> {
     return Promise.resolve().then(() => {
       this.#check("push");
       this.#server.pushCalls++;
       const fault = this.#faults.shift();
       if (fault === "before-commit") throw unreachable("the connection was cut (before commit)");
-      const applied = this.#server._push(
+      const applied = apply(
         rows.map(({ table, row }) => ({ table, row: copy(row) })),
         watermark,
         deviceId,
       );
       if (fault === "after-commit") throw unreachable("the connection was cut (after commit)");
       return applied;
+    });
+  }
+
+  sealedChanges(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
+    return this.changes(sealedName(table), after, upTo, limit);
+  }
+
+  sealedQuickChanges(tables: string[], after: number): Promise<QuickChanges | null> {
+    return this.quickChanges(tables.map(sealedName), after).then((quick) =>
+      quick && {
+        seq: quick.seq,
+        rows: new Map(tables.map((t) => [t, quick.rows.get(sealedName(t)) ?? []])),
+      }
+    );
+  }
+
+  pushSealed(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult> {
+    return this.#pushWith(
+      rows,
+      watermark,
+      deviceId,
+      (r, w, d) => this.#server._pushSealed(r, w, d),
+    );
+  }
+
+  sealedVersions(table: string, afterId: string, limit: number): Promise<RowVersion[]> {
+    return this.versions(sealedName(table), afterId, limit);
+  }
+
+  hasPlainRows(): Promise<boolean> {
+    return Promise.resolve().then(() => {
+      this.#check("hasPlainRows");
+      return this.#server._hasPlainRows();
+    });
+  }
+
+  enableEncryption(record: string): Promise<string> {
+    return Promise.resolve().then(() => {
+      this.#check("enableEncryption");
+      return this.#server._enableEncryption(record);
     });
   }
 

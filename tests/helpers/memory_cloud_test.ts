@@ -44,7 +44,7 @@ async function rejects(promise: Promise<unknown>, code?: string): Promise<Error>
 Deno.test("MemoryCloud starts without a schema; migrate() creates it with a cloud id", async () => {
   const server = new MemoryCloud();
   const c = server.client();
-  assert.deepEqual(await c.info(), { schemaVersion: 0, cloudId: null });
+  assert.deepEqual(await c.info(), { schemaVersion: 0, cloudId: null, encryption: null });
   await rejects(c.push(push([item("1", v(1, A))]), 0, A));
   await c.migrate();
   const info = await c.info();

@@ -3,7 +3,9 @@
  * sqld. The same random sequence of pushes (several devices, stale
  * watermarks, replays, older and newer versions) and change reads goes to
  * both; every push result (applied flags and sequence) and every page of
- * changes must be equal.
+ * changes must be equal. The same holds for both clouds end-to-end
+ * encrypted, reached through the encrypting layer (the rows it opens, the
+ * sealed upsert's rule).
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -12,6 +14,8 @@ import { groupsOfTable, type Row } from "../../src/db/schema.ts";
 import type { CloudStore, PushRow } from "../../src/sync/cloud_store.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
 import { MemoryCloud } from "../helpers/memory_cloud.ts";
+import { EncryptingCloud } from "../../src/sync/encrypting_cloud.ts";
+import { newDataKey } from "../../src/sync/e2e_key.ts";
 import { startSqld } from "../helpers/sqld.ts";
 
 const DEVICES = ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"];
@@ -123,34 +127,46 @@ async function runBoth(steps: Step[], libsql: CloudStore, memory: CloudStore): P
   }
 }
 
-Deno.test({
-  name: "MemoryCloud answers pushes and change reads exactly like LibsqlCloud on sqld",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    Deno.env.set("RUST_LOG", "off");
-    await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 30 }), async (steps) => {
-        const server = await startSqld();
-        const dir = await Deno.makeTempDir({ prefix: "jdo-conf-" });
-        const libsql = new LibsqlCloud({
-          url: server.url,
-          token: null,
-          replicaDir: join(dir, "replica"),
-        });
-        const memory = new MemoryCloud().client();
-        try {
-          await libsql.migrate();
-          await memory.migrate();
-          await runBoth(steps, libsql, memory);
-        } finally {
-          libsql.close();
-          memory.close();
-          await server[Symbol.asyncDispose]();
-          await Deno.remove(dir, { recursive: true }).catch(() => {});
-        }
-      }),
-      { numRuns: Number(Deno.env.get("JDO_CONFORMANCE_RUNS") ?? 12), endOnFailure: true },
-    );
-  },
-});
+for (const encrypted of [false, true]) {
+  Deno.test({
+    name: `MemoryCloud answers pushes and change reads exactly like LibsqlCloud on sqld${
+      encrypted ? " (both end-to-end encrypted, through the encrypting layer)" : ""
+    }`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      Deno.env.set("RUST_LOG", "off");
+      await fc.assert(
+        fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 30 }), async (steps) => {
+          const server = await startSqld();
+          const dir = await Deno.makeTempDir({ prefix: "jdo-conf-" });
+          const libsql = new LibsqlCloud({
+            url: server.url,
+            token: null,
+            replicaDir: join(dir, "replica"),
+          });
+          const memory = new MemoryCloud().client();
+          try {
+            await libsql.migrate();
+            await memory.migrate();
+            if (encrypted) {
+              const key = newDataKey();
+              const [a, b] = [new EncryptingCloud(libsql, key), new EncryptingCloud(memory, key)];
+              await a.enable(key);
+              await b.enable(key);
+              await runBoth(steps, a, b);
+            } else {
+              await runBoth(steps, libsql, memory);
+            }
+          } finally {
+            libsql.close();
+            memory.close();
+            await server[Symbol.asyncDispose]();
+            await Deno.remove(dir, { recursive: true }).catch(() => {});
+          }
+        }),
+        { numRuns: Number(Deno.env.get("JDO_CONFORMANCE_RUNS") ?? 12), endOnFailure: true },
+      );
+    },
+  });
+}

@@ -19,6 +19,9 @@ import { join } from "node:path";
 import type { Row } from "../../src/db/schema.ts";
 import type { CloudStore } from "../../src/sync/cloud_store.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
+import { EncryptingCloud } from "../../src/sync/encrypting_cloud.ts";
+import { openRow } from "../../src/sync/e2e_envelope.ts";
+import { type DataKey, newDataKey } from "../../src/sync/e2e_key.ts";
 import { MemoryCloud, type MemoryCloudClient } from "../helpers/memory_cloud.ts";
 import {
   FakeTime,
@@ -172,7 +175,12 @@ async function runScenario(
   }
 }
 
-function memoryClouds(dir: string, replica: boolean, quick: number) {
+/**
+ * With `key`, the cloud is end-to-end encrypted: every device reaches it
+ * through the encrypting layer, the cloud holds sealed rows only, and the
+ * oracle compares the rows they open to.
+ */
+async function memoryClouds(dir: string, replica: boolean, quick: number, key?: DataKey) {
   const server = new MemoryCloud({ migrated: true });
   const clients: MemoryCloudClient[] = [0, 1, 2].map((d) =>
     server.client({
@@ -180,11 +188,23 @@ function memoryClouds(dir: string, replica: boolean, quick: number) {
       quickPullLimit: quick,
     })
   );
-  return Promise.resolve({
-    clouds: clients as CloudStore[],
+  let clouds: CloudStore[] = clients;
+  if (key) {
+    const wrapped = clients.map((c) => new EncryptingCloud(c, key));
+    await wrapped[0].enable(key);
+    for (const w of wrapped) await w.info();
+    clouds = wrapped;
+  }
+  return {
+    clouds,
     cloudTables() {
       const out: Record<string, Row[]> = {};
-      for (const table of SYNCED_TABLES) out[table] = server.rows(table);
+      for (const table of SYNCED_TABLES) {
+        out[table] = key
+          ? server.rows(`_jdo_rows:${table}`).map((r) => openRow(key, server.cloudId!, table, r))
+          : server.rows(table);
+        if (key && server.rows(table).length > 0) throw new Error(`plain rows in ${table}`);
+      }
       return Promise.resolve(out);
     },
     onFault: (world: SyncWorld) => (device: number, op: Op) => {
@@ -211,7 +231,7 @@ function memoryClouds(dir: string, replica: boolean, quick: number) {
       for (const c of clients) c.close();
       return Promise.resolve();
     },
-  });
+  };
 }
 
 Deno.test("sync converges to per-field last-write-wins with a conflict log (memory cloud)", async () => {
@@ -225,6 +245,23 @@ Deno.test("sync converges to per-field last-write-wins with a conflict log (memo
     params(RUNS),
   );
   console.log(`  memory cloud, ${summary()}, ${Math.round(performance.now() - started)} ms`);
+});
+
+Deno.test("sync converges the same through the encrypting layer (memory cloud, end-to-end encrypted)", async () => {
+  for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] = 0;
+  const started = performance.now();
+  const key = newDataKey();
+  await fc.assert(
+    fc.asyncProperty(
+      scenarioArb(50, true),
+      (scenario) =>
+        runScenario(scenario, (dir) => memoryClouds(dir, scenario.replica, scenario.quick, key)),
+    ),
+    params(Math.max(10, Math.floor(RUNS / 2))),
+  );
+  console.log(
+    `  encrypted memory cloud, ${summary()}, ${Math.round(performance.now() - started)} ms`,
+  );
 });
 
 Deno.test({

@@ -99,6 +99,8 @@ Deno.test("completion tree mirrors commander: every command, flag and list kind"
     "sync now",
     "sync disable",
     "sync repair",
+    "sync encrypt",
+    "sync key",
     "sync devices",
     "sync conflicts",
   ]);
@@ -181,7 +183,7 @@ Deno.test("bash completes commands, subcommands, flags, flag values and list kin
   await Deno.writeTextFile(join(files, "backup-1.db"), "");
   const cases: [string[], string][] = [
     [["jdo", "sync", "s"], "setup status"],
-    [["jdo", "sync", ""], "setup status now disable repair devices conflicts"],
+    [["jdo", "sync", ""], "setup status now disable repair encrypt key devices conflicts"],
     [["jdo", "sync", "r"], "repair"],
     [["jdo", "sync", "devices", "r"], "rename"],
     [["jdo", "sync", "devices", ""], "forget rename"],

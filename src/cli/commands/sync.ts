@@ -21,6 +21,7 @@ import {
   validDeviceName,
 } from "./sync_maintenance.ts";
 import { confirmDestructive } from "../confirm.ts";
+import { encryptionLines, registerKeyCommands } from "./sync_key.ts";
 import { localTime } from "../../output/local_time.ts";
 import { parseLimit, printJson } from "../shared.ts";
 
@@ -204,6 +205,8 @@ const STATUS_FAILURE: Partial<Record<SyncStatus["state"], ErrorCode>> = {
   offline: "SYNC_UNREACHABLE",
   auth_error: "SYNC_AUTH",
   wrong_cloud: "SYNC_WRONG_CLOUD",
+  key_missing: "SYNC_KEY_MISSING",
+  key_wrong: "SYNC_KEY_WRONG",
 };
 
 function statusFailure(status: SyncStatus): JdoError | undefined {
@@ -233,6 +236,14 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     .option("--no-backup", "skip the backup")
     .option("--yes", "do not ask (replace an existing configuration)")
     .option("--name <name>", "this device's name in `jdo sync devices` (default: the host name)")
+    .option(
+      "--encrypt",
+      "encrypt the (empty) cloud end to end: a new key, shown once as a 24-word recovery phrase",
+    )
+    .option(
+      "--key-file <path>",
+      "a file holding the recovery phrase of an encrypted cloud (else JDO_SYNC_KEY or a prompt)",
+    )
     .addOption(new Option("--token <token>").hideHelp())
     .action(async (opts: {
       token?: string;
@@ -243,6 +254,8 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
       yes?: boolean;
       discardLocal?: boolean;
       name?: string;
+      encrypt?: boolean;
+      keyFile?: string;
     }, command: Command) => {
       if (opts.token !== undefined) {
         ctx.io.secrets.add(opts.token);
@@ -265,6 +278,8 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
             yes: opts.yes,
             discardLocal: opts.discardLocal,
             name,
+            encrypt: opts.encrypt,
+            keyFile: opts.keyFile,
           }),
       );
       const s = style(ctx.io.color);
@@ -299,6 +314,8 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
         auth_error: s.red("auth error"),
         schema_mismatch: s.red("schema mismatch (upgrade jdo)"),
         wrong_cloud: s.red("wrong database"),
+        key_missing: s.red("encryption key missing here"),
+        key_wrong: s.red("wrong encryption key"),
       };
       ctx.io.out([
         `Sync:      ${s.bold("on")} — ${stateText[status.state] ?? status.state}${
@@ -308,6 +325,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
           status.url_source === "env" ? "from JDO_TURSO_DB_URL" : "settings.json"
         })`,
         `Token:     ${TOKEN_SOURCE_TEXT[status.token_source] ?? "missing"}`,
+        ...encryptionLines(status, s),
         ...lastSyncLines(status, ctx.timeZone()),
         `Cloud view: ${
           status.cloud_view_age_s === null ? "none yet" : ageText(status.cloud_view_age_s)
@@ -384,6 +402,7 @@ export function registerSyncCommands(program: Command, ctx: AppContext): void {
     });
 
   registerRepairCommand(sync, ctx);
+  registerKeyCommands(sync, ctx);
   registerDevicesCommand(sync, ctx);
 
   const conflicts = sync.command("conflicts")

@@ -1,0 +1,211 @@
+/**
+ * The sealed form of everything an encrypted cloud stores: AES-256-GCM
+ * (node:crypto) with a random 96-bit nonce, in a versioned text envelope
+ *
+ *     e1.<key id, 16 hex>.<base64: nonce ‖ ciphertext ‖ tag>
+ *
+ * The associated data binds a row's payload to the cloud, table, row id,
+ * version and per-field versions: the server cannot move a payload to
+ * another row, replay an older one under a newer version, or swap the field
+ * versions the merge reads in clear.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { FIELD_VERSIONS, type Row } from "../db/schema.ts";
+import { JdoError } from "../errors.ts";
+import type { DataKey } from "./e2e_key.ts";
+
+const VERSION = "e1";
+const NONCE = 12;
+const TAG = 16;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A payload that does not open: another key, or bytes changed in the cloud. */
+export class EnvelopeError extends Error {}
+
+export function seal(key: Uint8Array, keyId: string, plain: Uint8Array, aad: Uint8Array): string {
+  const nonce = randomBytes(NONCE);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(aad);
+  const body = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return `${VERSION}.${keyId}.${body.toString("base64")}`;
+}
+
+/** The key id an envelope names in clear (null: not an envelope). */
+export function envelopeKeyId(envelope: string): string | null {
+  const m = /^e1\.([0-9a-f]{16})\./.exec(envelope);
+  return m ? m[1] : null;
+}
+
+export function open(
+  key: Uint8Array,
+  keyId: string,
+  envelope: string,
+  aad: Uint8Array,
+): Uint8Array {
+  const named = envelopeKeyId(envelope);
+  if (named === null) throw new EnvelopeError("not a jdo envelope (unknown format or version)");
+  if (named !== keyId) throw new EnvelopeError(`sealed with key ${named}, not ${keyId}`);
+  const body = Buffer.from(envelope.slice(VERSION.length + 18), "base64");
+  if (body.length < NONCE + TAG) throw new EnvelopeError("truncated envelope");
+  const decipher = createDecipheriv("aes-256-gcm", key, body.subarray(0, NONCE));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(body.subarray(body.length - TAG));
+  try {
+    return new Uint8Array(
+      Buffer.concat([decipher.update(body.subarray(NONCE, body.length - TAG)), decipher.final()]),
+    );
+  } catch {
+    throw new EnvelopeError("authentication failed (wrong key, or changed in the cloud)");
+  }
+}
+
+/** Columns a sealed row keeps in clear: what the cloud needs to order and guard rows. */
+export const CLEAR_COLUMNS = ["id", "version", FIELD_VERSIONS] as const;
+/** Columns the cloud adds to a row; never part of a payload. */
+const CLOUD_COLUMNS = new Set(["_seq", "_by"]);
+
+/** A row as an encrypted cloud holds it. */
+export type SealedRow = {
+  id: string;
+  version: string;
+  _fv: string | null;
+  /** Every other column, as one envelope. */
+  data: string;
+};
+
+function rowAad(cloudId: string, table: string, id: string, version: string, fv: string | null) {
+  return encoder.encode(JSON.stringify(["jdo-row", cloudId, table, id, version, fv]));
+}
+
+/** Seals every column but id, version and the field versions into one envelope. */
+export function sealRow(key: DataKey, cloudId: string, table: string, row: Row): SealedRow {
+  const payload: Row = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column === "id" || column === "version" || column === FIELD_VERSIONS) continue;
+    if (CLOUD_COLUMNS.has(column)) continue;
+    payload[column] = typeof value === "bigint" ? Number(value) : value;
+  }
+  const id = String(row.id);
+  const version = String(row.version);
+  const fv = row[FIELD_VERSIONS] === null || row[FIELD_VERSIONS] === undefined
+    ? null
+    : String(row[FIELD_VERSIONS]);
+  const data = seal(
+    key.rows,
+    key.id,
+    encoder.encode(JSON.stringify(payload)),
+    rowAad(cloudId, table, id, version, fv),
+  );
+  return { id, version, _fv: fv, data };
+}
+
+/** The row a sealed row holds; throws SYNC_KEY_WRONG when it does not open. */
+export function openRow(key: DataKey, cloudId: string, table: string, sealed: Row): Row {
+  const id = String(sealed.id);
+  const version = String(sealed.version);
+  const fv = sealed._fv === null || sealed._fv === undefined ? null : String(sealed._fv);
+  let plain: Uint8Array;
+  try {
+    plain = open(key.rows, key.id, String(sealed.data), rowAad(cloudId, table, id, version, fv));
+  } catch (error) {
+    throw new JdoError(
+      "SYNC_KEY_WRONG",
+      `A ${table} row in the cloud does not open with this device's key (${
+        (error as Error).message
+      }); nothing was merged or pushed`,
+      { cause: error },
+    );
+  }
+  const row: Row = { id, version, ...JSON.parse(decoder.decode(plain)) };
+  row[FIELD_VERSIONS] = fv;
+  if (sealed._seq !== undefined) row._seq = sealed._seq;
+  if (sealed._by !== undefined) row._by = sealed._by;
+  return row;
+}
+
+/** A short text (a device name) sealed for one purpose and owner. */
+export function sealText(key: DataKey, cloudId: string, purpose: string, text: string): string {
+  return seal(
+    key.rows,
+    key.id,
+    encoder.encode(text),
+    encoder.encode(JSON.stringify(["jdo-text", cloudId, purpose])),
+  );
+}
+
+/** The text sealText sealed; a plain text (written before encryption) is returned as it is. */
+export function openText(key: DataKey, cloudId: string, purpose: string, text: string): string {
+  if (envelopeKeyId(text) === null) return text;
+  try {
+    return decoder.decode(
+      open(key.rows, key.id, text, encoder.encode(JSON.stringify(["jdo-text", cloudId, purpose]))),
+    );
+  } catch {
+    return "(sealed with another key)";
+  }
+}
+
+/** What `_jdo_meta` key 'e2e' holds: proof of the key, readable by nobody without it. */
+export interface CheckRecord {
+  v: 1;
+  key_id: string;
+  check: string;
+}
+
+const CHECK_TEXT = "jdo end-to-end key check";
+
+function checkAad(cloudId: string) {
+  return encoder.encode(JSON.stringify(["jdo-check", cloudId]));
+}
+
+export function makeCheckRecord(key: DataKey, cloudId: string): string {
+  const record: CheckRecord = {
+    v: 1,
+    key_id: key.id,
+    check: seal(key.check, key.id, encoder.encode(CHECK_TEXT), checkAad(cloudId)),
+  };
+  return JSON.stringify(record);
+}
+
+export function parseCheckRecord(text: string): CheckRecord {
+  const record = JSON.parse(text) as CheckRecord;
+  if (record.v !== 1 || typeof record.key_id !== "string" || typeof record.check !== "string") {
+    throw new JdoError(
+      "SYNC_SCHEMA_MISMATCH",
+      "The cloud's encryption record has a format this jdo does not know; upgrade jdo",
+    );
+  }
+  return record;
+}
+
+/**
+ * Proves `key` is the cloud's: missing → SYNC_KEY_MISSING, another key or a
+ * check that does not open → SYNC_KEY_WRONG. Nothing is written either way.
+ */
+export function verifyKey(key: DataKey | undefined, cloudId: string, recordText: string): void {
+  const record = parseCheckRecord(recordText);
+  if (!key) {
+    throw new JdoError(
+      "SYNC_KEY_MISSING",
+      `This cloud is end-to-end encrypted (key ${
+        record.key_id.slice(0, 4)
+      }…) and this device has no key for it; nothing was pushed`,
+    );
+  }
+  const wrong = new JdoError(
+    "SYNC_KEY_WRONG",
+    `The key on this device (${key.id.slice(0, 4)}…) is not this cloud's (${
+      record.key_id.slice(0, 4)
+    }…); nothing was pushed`,
+  );
+  if (record.key_id !== key.id) throw wrong;
+  try {
+    if (decoder.decode(open(key.check, key.id, record.check, checkAad(cloudId))) !== CHECK_TEXT) {
+      throw wrong;
+    }
+  } catch {
+    throw wrong;
+  }
+}

@@ -1,0 +1,121 @@
+import nodeAssert from "node:assert/strict";
+
+const assert = (v: unknown) => nodeAssert.ok(v);
+const assertEquals = (a: unknown, b: unknown) => nodeAssert.deepStrictEqual(a, b);
+const assertNotEquals = (a: unknown, b: unknown) => nodeAssert.notDeepStrictEqual(a, b);
+const assertThrows = (f: () => unknown) => nodeAssert.throws(f);
+import { JdoError } from "../errors.ts";
+import {
+  envelopeKeyId,
+  makeCheckRecord,
+  open,
+  openRow,
+  openText,
+  seal,
+  sealRow,
+  sealText,
+  verifyKey,
+} from "./e2e_envelope.ts";
+import { dataKeyOf, keyFromPhrase, newDataKey } from "./e2e_key.ts";
+
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+const row = {
+  id: "c-1",
+  title: "Pay Alice back 40 EUR",
+  notes: "secret marker",
+  due_at: null,
+  priority: 2,
+  version: "0001764921600000-0000-dev1",
+  _fv: '{"title":"0001764921600000-0000-dev1"}',
+};
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof JdoError ? error.code : `not a JdoError: ${error}`;
+  }
+  return "no error";
+}
+
+Deno.test("a key round-trips through its 24-word phrase; the key id is stable and in hex", () => {
+  const key = dataKeyOf(bytes(32, 7));
+  assertEquals(key.phrase.split(" ").length, 24);
+  const again = keyFromPhrase(`  ${key.phrase.toUpperCase().replaceAll(" ", "\n")}  `);
+  assertEquals(again.id, key.id);
+  assertEquals(again.rows, key.rows);
+  assert(/^[0-9a-f]{16}$/.test(key.id));
+  // Sub-keys differ from each other (HKDF with distinct infos).
+  assertNotEquals(key.rows, key.check);
+  assertNotEquals(newDataKey().id, newDataKey().id);
+});
+
+Deno.test("a phrase with a wrong word, a wrong count or a bad checksum is refused", () => {
+  const words = dataKeyOf(bytes(32, 9)).phrase.split(" ");
+  assertEquals(code(() => keyFromPhrase(words.slice(0, 23).join(" "))), "SYNC_KEY_WRONG");
+  assertEquals(
+    code(() => keyFromPhrase([...words.slice(0, 23), "zzzz"].join(" "))),
+    "SYNC_KEY_WRONG",
+  );
+  // Two words swapped: every word is known, the checksum catches it.
+  const swapped = [...words];
+  [swapped[0], swapped[5]] = [swapped[5], swapped[0]];
+  if (swapped.join(" ") !== words.join(" ")) {
+    assertEquals(code(() => keyFromPhrase(swapped.join(" "))), "SYNC_KEY_WRONG");
+  }
+});
+
+Deno.test("an envelope names its key in clear, uses a fresh nonce, and refuses tampering", () => {
+  const key = dataKeyOf(bytes(32, 1));
+  const aad = new TextEncoder().encode("aad");
+  const plain = new TextEncoder().encode("hello");
+  const a = seal(key.rows, key.id, plain, aad);
+  const b = seal(key.rows, key.id, plain, aad);
+  assertNotEquals(a, b);
+  assertEquals(envelopeKeyId(a), key.id);
+  assert(a.startsWith(`e1.${key.id}.`));
+  assertEquals(new TextDecoder().decode(open(key.rows, key.id, a, aad)), "hello");
+  assertThrows(() => open(key.rows, key.id, a, new TextEncoder().encode("other")));
+  const flipped = a.slice(0, -3) + (a.at(-3) === "A" ? "B" : "A") + a.slice(-2);
+  assertThrows(() => open(key.rows, key.id, flipped, aad));
+  const other = dataKeyOf(bytes(32, 2));
+  assertThrows(() => open(other.rows, other.id, a, aad));
+});
+
+Deno.test("a sealed row keeps only ids and versions in clear and is bound to its place", () => {
+  const key = dataKeyOf(bytes(32, 3));
+  const sealed = sealRow(key, "cloud-a", "commitments", row);
+  assertEquals(Object.keys(sealed).sort(), ["_fv", "data", "id", "version"]);
+  assert(!sealed.data.includes("secret") && !sealed.data.includes("Alice"));
+  assertEquals(openRow(key, "cloud-a", "commitments", sealed), row);
+  // Moved to another row, table, cloud, or replayed under another version: refused.
+  const wrong = (f: () => unknown) => assertEquals(code(f), "SYNC_KEY_WRONG");
+  wrong(() => openRow(key, "cloud-a", "commitments", { ...sealed, id: "c-2" }));
+  wrong(() => openRow(key, "cloud-a", "goals", sealed));
+  wrong(() => openRow(key, "cloud-b", "commitments", sealed));
+  wrong(() => openRow(key, "cloud-a", "commitments", { ...sealed, version: "0002" }));
+  wrong(() => openRow(key, "cloud-a", "commitments", { ...sealed, _fv: "{}" }));
+  wrong(() => openRow(dataKeyOf(bytes(32, 4)), "cloud-a", "commitments", sealed));
+});
+
+Deno.test("the check record tells a missing key and a wrong key from the right one", () => {
+  const key = dataKeyOf(bytes(32, 5));
+  const record = makeCheckRecord(key, "cloud-a");
+  verifyKey(key, "cloud-a", record);
+  assertEquals(code(() => verifyKey(undefined, "cloud-a", record)), "SYNC_KEY_MISSING");
+  assertEquals(code(() => verifyKey(dataKeyOf(bytes(32, 6)), "cloud-a", record)), "SYNC_KEY_WRONG");
+  // The same key id but a check sealed for another cloud: wrong.
+  assertEquals(
+    code(() => verifyKey(key, "cloud-b", record)),
+    "SYNC_KEY_WRONG",
+  );
+});
+
+Deno.test("device names are sealed; a name written before encryption reads as it is", () => {
+  const key = dataKeyOf(bytes(32, 8));
+  const sealed = sealText(key, "cloud-a", "device:d1", "laptop");
+  assert(!sealed.includes("laptop"));
+  assertEquals(openText(key, "cloud-a", "device:d1", sealed), "laptop");
+  assertEquals(openText(key, "cloud-a", "device:d2", sealed), "(sealed with another key)");
+  assertEquals(openText(key, "cloud-a", "device:d1", "old-name"), "old-name");
+});
