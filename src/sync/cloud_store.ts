@@ -114,6 +114,16 @@ export interface CloudStore {
     deviceId: string,
   ): Promise<{ applied: Set<string>; seq: number }>;
   /**
+   * pushEncoded() in two steps: the local work (an encrypted cloud seals the
+   * rows) now, the request when the answer is called. The push reads and
+   * prepares the next chunk while the cloud applies this one.
+   */
+  preparePushEncoded?(
+    chunk: EncodedChunk,
+    watermark: number,
+    deviceId: string,
+  ): () => Promise<{ applied: Set<string>; seq: number }>;
+  /**
    * Ids and versions of `table` with id > afterId, ordered by id, at most
    * `limit`: the cloud as of the last snapshot() (keyset pages for `sync repair`).
    */

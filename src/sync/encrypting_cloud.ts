@@ -193,6 +193,13 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
     if (from < upTo) {
       const tx = await client.transaction("write");
       try {
+        // A first fill writes every row: the tables' indexes are built once, after.
+        const indexes = from > 0 ? [] : (await tx.execute({
+          sql: `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+AND tbl_name IN (SELECT value FROM json_each(?))`,
+          args: [JSON.stringify(SYNCED_TABLES)],
+        })).rows.map((r) => ({ name: String(r.name), sql: String(r.sql) }));
+        for (const index of indexes) await tx.execute(`DROP INDEX ${q(index.name)}`);
         for (const t of SYNCED_TABLES) {
           let cursor: Cursor = { seq: from, id: "~" };
           for (;;) {
@@ -215,6 +222,7 @@ SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FRO
 VALUES ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
           args: [String(upTo), this.#cloudId, String(upTo)],
         });
+        for (const index of indexes) await tx.execute(index.sql);
         await tx.commit();
       } finally {
         tx.close();
@@ -245,20 +253,42 @@ VALUES ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
   }
 
   /** Plain clouds take SQLite's encoding as it is; sealed rows are built one by one. */
-  async pushEncoded(
+  pushEncoded(
     chunk: EncodedChunk,
     watermark: number,
     deviceId: string,
   ): Promise<{ applied: Set<string>; seq: number }> {
+    return this.preparePushEncoded(chunk, watermark, deviceId)();
+  }
+
+  /** pushEncoded(), the rows sealed now and sent when the answer is called. */
+  preparePushEncoded(
+    chunk: EncodedChunk,
+    watermark: number,
+    deviceId: string,
+  ): () => Promise<{ applied: Set<string>; seq: number }> {
     if (!this.#sealed && this.#inner.pushEncoded) {
-      return await this.#inner.pushEncoded(chunk, watermark, deviceId);
+      return () => this.#inner.pushEncoded!(chunk, watermark, deviceId);
     }
+    if (!this.#sealed) {
+      const rows = this.#rowsOf(chunk);
+      return async () => this.#appliedIds(rows, await this.push(rows, watermark, deviceId));
+    }
+    const rows = this.#rowsOf(chunk);
+    const sealed = this.#seal(rows);
+    return async () =>
+      this.#appliedIds(rows, await this.#inner.pushSealed(sealed, watermark, deviceId));
+  }
+
+  #rowsOf(chunk: EncodedChunk): PushRow[] {
     const values = JSON.parse(chunk.rowsJson) as unknown[][];
-    const rows: PushRow[] = values.map((v) => ({
+    return values.map((v) => ({
       table: chunk.table,
       row: Object.fromEntries(chunk.columns.map((c, i) => [c, v[i]])) as Row,
     }));
-    const result = await this.push(rows, watermark, deviceId);
+  }
+
+  #appliedIds(rows: PushRow[], result: PushResult): { applied: Set<string>; seq: number } {
     const applied = new Set<string>();
     rows.forEach(({ row }, i) => {
       if (result.applied[i]) applied.add(String(row.id));

@@ -63,7 +63,7 @@ function rowChunks(
 /** Chunks of `t` encoded by SQLite as one JSON string each (no row objects). */
 function encodedChunks(
   store: Store,
-  pushEncoded: NonNullable<CloudStore["pushEncoded"]>,
+  cloud: CloudStore,
   t: SyncedTable,
   columns: string[],
   watermark: number,
@@ -80,15 +80,15 @@ function encodedChunks(
     );
     const count = Number(chunk?.n ?? 0);
     if (count === 0) return null;
+    const encoded = { table: t.table, columns, rowsJson: String(chunk!.rows) };
+    // An encrypted cloud seals the rows now, while the previous chunk is on its way.
+    const request = cloud.preparePushEncoded?.(encoded, watermark, deviceId) ??
+      (() => cloud.pushEncoded!(encoded, watermark, deviceId));
     return {
       count,
       last: String(chunk!.last),
       send: async () => {
-        const result = await pushEncoded(
-          { table: t.table, columns, rowsJson: String(chunk!.rows) },
-          watermark,
-          deviceId,
-        );
+        const result = await request();
         const keys: [string, string][] = JSON.parse(String(chunk!.keys));
         return {
           accepted: keys.filter(([id]) => result.applied.has(id))
@@ -131,7 +131,7 @@ export async function push(
     const read = cloud.pushEncoded && queued.get(t.entity)! >= ENCODE_PUSH_AT
       ? encodedChunks(
         store,
-        cloud.pushEncoded.bind(cloud),
+        cloud,
         t,
         (await store.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name)),
         state.watermark,
