@@ -65,6 +65,8 @@ export interface ListOptions {
   limit?: number;
   /** The zone a commitment made without one is read in (the viewer's; default UTC). */
   timeZone?: string;
+  /** Whether commitments carry their `time` roll-up (default true; the list table has no use for it). */
+  time?: boolean;
 }
 
 /**
@@ -118,9 +120,11 @@ function filterOf(def: EntityDef, options: ListOptions): { where: string; args: 
   };
 }
 
-function selectOf(def: EntityDef): string {
+function selectOf(def: EntityDef, time = true): string {
   return def.name === "commitment"
-    ? `SELECT c.*, s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id`
+    ? `SELECT c.*, s.name AS stakeholder${
+      time ? `, ${ROLLUP_COLUMN} AS _time` : ""
+    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id`
     : `SELECT c.* FROM ${def.table} c`;
 }
 
@@ -195,7 +199,7 @@ async function firstByDueInstant(
  * one, where it piles up until a full collection (larger pages cost memory,
  * not SQL: the statement steps either way).
  */
-const PAGE_SIZE = 100;
+export const PAGE_SIZE = 100;
 
 /**
  * The rows listRecords returns (ties broken by id), a page at a time from one
@@ -213,7 +217,9 @@ export async function forEachRecordPage(
   // "+c.status": walk the order's index (commitments_due) instead of sorting
   // every row of the status index.
   const filter = where.replace("c.status IN", "+c.status IN");
-  const sql = `${selectOf(def)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`;
+  const sql = `${selectOf(def, options.time !== false)} WHERE ${filter} ORDER BY ${
+    ORDER[def.name]
+  }, c.id`;
   if (def.name !== "commitment") {
     return await store.reading((cursor) =>
       cursor.pages(sql, args, (rows) => onPage(rows.map((row) => withExtras(def, row))), pageSize)
