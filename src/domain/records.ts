@@ -140,9 +140,9 @@ export async function listRecords(
     // cost follows N, not the number of rows with those statuses.
     const n = Math.max(0, Math.floor(options.limit));
     const branches = statuses.map(() =>
-      `SELECT * FROM (${selectOf(def)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${
-        ORDER[def.name]
-      } LIMIT ${n})`
+      `SELECT * FROM (${
+        selectOf(def, options.time !== false)
+      } WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${ORDER[def.name]} LIMIT ${n})`
     );
     const rows = await store.query(
       `SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`,
@@ -159,7 +159,7 @@ export async function listRecords(
     ? ""
     : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
   const rows = await store.query(
-    `${selectOf(def)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
+    `${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
     args,
   );
   const records = rows.map((row) => withExtras(def, row));
@@ -187,7 +187,9 @@ async function firstByDueInstant(
   const [date, time] = [bound.slice(0, 10), bound.slice(11, 16)];
   const { where, args } = filterOf(def, options);
   const rows = await store.query(
-    `${selectOf(def)} WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`,
+    `${
+      selectOf(def, options.time !== false)
+    } WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`,
     [...args, date, date, time],
   );
   return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);

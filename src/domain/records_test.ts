@@ -70,3 +70,46 @@ Deno.test("list and the dashboard order commitments by due instant, whatever zon
     { numRuns: 60 },
   );
 });
+
+Deno.test("time: false leaves the roll-up out (the list table and the dashboard), true by default", async () => {
+  await using t = await openTempStore();
+  const stakeholder = await t.store.write((w) =>
+    w.insert(entity("stakeholder"), { name: "Alex", type: "person" })
+  );
+  const def = entity("commitment");
+  await t.store.write((w) =>
+    w.insertMany(
+      def,
+      [1, 2, 3].map((i) => ({
+        deliverable: `c${i}`,
+        stakeholder_id: stakeholder.id,
+        due_date: "2031-03-14",
+        due_time: "09:00",
+        status: "pending",
+      })),
+    )
+  );
+  const streamed = async (time?: boolean) => {
+    const out: JsonRecord[] = [];
+    await forEachRecordPage(t.store, def, { time }, (page) => void out.push(...page));
+    return out;
+  };
+  for (
+    const records of [
+      await streamed(),
+      await listRecords(t.store, def),
+      await listRecords(t.store, def, { limit: 2 }),
+    ]
+  ) {
+    assert.ok(records.length > 0 && records.every((r) => "time" in r));
+  }
+  for (
+    const records of [
+      await streamed(false),
+      await listRecords(t.store, def, { time: false }),
+      await listRecords(t.store, def, { limit: 2, time: false }),
+    ]
+  ) {
+    assert.ok(records.length > 0 && records.every((r) => !("time" in r)));
+  }
+});
