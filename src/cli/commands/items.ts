@@ -144,6 +144,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     ...options,
     timeZone: ctx.timeZone(),
     time: json,
+    json,
   }, async (records) => {
     pages++;
     if (json) {
