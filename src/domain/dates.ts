@@ -356,6 +356,7 @@ export function zonedInstant(
   const ymd = requireIso(date);
   const [hour, minute] = parseTime(time).split(":").map(Number);
   const local = wallClockAsUtcMs({ ...ymd, hour, minute, second: 0 });
+  if (timeZone === "UTC") return new Date(local); // no offsets, no transitions
   // Offsets a day either side bracket any single transition near `local`.
   const before = offsetAt(local - MS_PER_DAY, timeZone);
   const after = offsetAt(local + MS_PER_DAY, timeZone);

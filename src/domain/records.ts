@@ -1,6 +1,7 @@
 import { collate } from "./collate.ts";
 import { entity, type EntityDef, type EntityName, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
+import type { RowCursor } from "../db/row_cursor.ts";
 import { dueInstantMs } from "./due.ts";
 import { goalRollup, ROLLUP_COLUMN, rollupOf } from "./time.ts";
 
@@ -65,6 +66,15 @@ export interface ListOptions {
   limit?: number;
   /** The zone a commitment made without one is read in (the viewer's; default UTC). */
   timeZone?: string;
+  /** Whether commitments carry their `time` roll-up (default true; the list table has no use for it). */
+  time?: boolean;
+  /**
+   * forEachRecordPage only: commitments' records built by SQLite as JSON
+   * text and parsed (the same keys, order and values as toRecord's), for
+   * `list --json`: one string per row crosses into JavaScript instead of
+   * one per column (issue 20).
+   */
+  json?: boolean;
 }
 
 /**
@@ -118,9 +128,66 @@ function filterOf(def: EntityDef, options: ListOptions): { where: string; args: 
   };
 }
 
-function selectOf(def: EntityDef): string {
+/**
+ * toRecord (plus withExtras' stakeholder) as an SQL expression, for kinds
+ * whose fields are all text or bool; null for the others. A blob (never
+ * written by jdo) is read as text, as normalise() does.
+ */
+function recordJsonOf(def: EntityDef): string | null {
+  if (def.name !== "commitment") return null;
+  if (def.fields.some((f) => f.type !== "text" && f.type !== "bool")) return null;
+  if (!def.fields.some((f) => f.name === "status")) return null;
+  // Text as the drivers hand it over: up to its first NUL (length() stops there).
+  const value = (column: string) =>
+    `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) ` +
+    `WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
+  // Boolean(value): text or blob by length, numbers by being non-zero.
+  const bool = (column: string) =>
+    `json(CASE WHEN ${column} IS NULL THEN NULL WHEN typeof(${column}) IN ('text', 'blob') ` +
+    `THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END)`;
+  const pairs = [`'id', ${value("c.id")}`, `'kind', '${def.name}'`];
+  for (const field of def.fields) {
+    const column = `c."${field.name}"`;
+    pairs.push(`'${field.name}', ${field.type === "bool" ? bool(column) : value(column)}`);
+  }
+  for (const column of ["created_at", "updated_at", "version"]) {
+    pairs.push(`'${column}', ${value(`c.${column}`)}`);
+  }
+  pairs.push(`'stakeholder', ${value("s.name")}`);
+  return `json_object(${pairs.join(", ")})`;
+}
+
+/** Whether any row the filter selects holds a blob in a column recordJsonOf reads. */
+async function hasBlob(
+  cursor: RowCursor,
+  def: EntityDef,
+  filter: string,
+  args: string[],
+): Promise<boolean> {
+  const columns = ["id", ...def.fields.map((f) => `"${f.name}"`), "created_at", "updated_at"];
+  const blob = columns.map((c) => `typeof(c.${c}) = 'blob'`).join(" OR ");
+  let found = false;
+  await cursor.pages(
+    `SELECT EXISTS (SELECT 1 FROM ${def.table} c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter} AND (${blob} OR typeof(c.version) = 'blob' OR typeof(s.name) = 'blob')) AS b`,
+    args,
+    (rows) => void (found = Number(rows[0]?.b) === 1),
+    1,
+  );
+  return found;
+}
+
+/** A record from recordJsonOf's text (and the roll-up, when read). */
+function recordFromJson(row: Row): JsonRecord {
+  const record = JSON.parse(String(row._json)) as JsonRecord;
+  if ("_time" in row) record.time = rollupOf(row._time);
+  return record;
+}
+
+function selectOf(def: EntityDef, time = true): string {
   return def.name === "commitment"
-    ? `SELECT c.*, s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id`
+    ? `SELECT c.*, s.name AS stakeholder${
+      time ? `, ${ROLLUP_COLUMN} AS _time` : ""
+    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id`
     : `SELECT c.* FROM ${def.table} c`;
 }
 
@@ -136,9 +203,9 @@ export async function listRecords(
     // cost follows N, not the number of rows with those statuses.
     const n = Math.max(0, Math.floor(options.limit));
     const branches = statuses.map(() =>
-      `SELECT * FROM (${selectOf(def)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${
-        ORDER[def.name]
-      } LIMIT ${n})`
+      `SELECT * FROM (${
+        selectOf(def, options.time !== false)
+      } WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${ORDER[def.name]} LIMIT ${n})`
     );
     const rows = await store.query(
       `SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`,
@@ -155,7 +222,7 @@ export async function listRecords(
     ? ""
     : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
   const rows = await store.query(
-    `${selectOf(def)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
+    `${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
     args,
   );
   const records = rows.map((row) => withExtras(def, row));
@@ -183,7 +250,9 @@ async function firstByDueInstant(
   const [date, time] = [bound.slice(0, 10), bound.slice(11, 16)];
   const { where, args } = filterOf(def, options);
   const rows = await store.query(
-    `${selectOf(def)} WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`,
+    `${
+      selectOf(def, options.time !== false)
+    } WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`,
     [...args, date, date, time],
   );
   return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);
@@ -195,7 +264,7 @@ async function firstByDueInstant(
  * one, where it piles up until a full collection (larger pages cost memory,
  * not SQL: the statement steps either way).
  */
-const PAGE_SIZE = 100;
+export const PAGE_SIZE = 100;
 
 /**
  * The rows listRecords returns (ties broken by id), a page at a time from one
@@ -213,7 +282,19 @@ export async function forEachRecordPage(
   // "+c.status": walk the order's index (commitments_due) instead of sorting
   // every row of the status index.
   const filter = where.replace("c.status IN", "+c.status IN");
-  const sql = `${selectOf(def)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`;
+  const rowsSql = `${selectOf(def, options.time !== false)} WHERE ${filter} ORDER BY ${
+    ORDER[def.name]
+  }, c.id`;
+  const json = options.json ? recordJsonOf(def) : null;
+  const jsonSql = json === null
+    ? null
+    : `SELECT ${json} AS _json${
+      options.time !== false ? `, ${ROLLUP_COLUMN} AS _time` : ""
+    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter} ORDER BY ${
+      ORDER[def.name]
+    }, c.id`;
+  let sql = rowsSql;
+  let toRecords = (rows: Row[]) => rows.map((row) => withExtras(def, row));
   if (def.name !== "commitment") {
     return await store.reading((cursor) =>
       cursor.pages(sql, args, (rows) => onPage(rows.map((row) => withExtras(def, row))), pageSize)
@@ -232,13 +313,19 @@ export async function forEachRecordPage(
       await onPage(ready.splice(0, pageSize));
     }
   };
-  const total = await store.reading((cursor) =>
-    cursor.pages(sql, args, async (rows) => {
-      const records = rows.map((row) => withExtras(def, row));
+  const total = await store.reading(async (cursor) => {
+    // A blob (never written by jdo) would reach SQLite's JSON as text that
+    // may not be UTF-8, which libSQL's driver cannot read: rows as before.
+    if (jsonSql !== null && !(await hasBlob(cursor, def, filter, args))) {
+      sql = jsonSql;
+      toRecords = (rows) => rows.map(recordFromJson);
+    }
+    return await cursor.pages(sql, args, async (rows) => {
+      const records = toRecords(rows);
       held.push(...timed(records, options.timeZone));
       await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
-    }, pageSize)
-  );
+    }, pageSize);
+  });
   await release(Infinity, true);
   return total;
 }

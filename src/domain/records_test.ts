@@ -70,3 +70,112 @@ Deno.test("list and the dashboard order commitments by due instant, whatever zon
     { numRuns: 60 },
   );
 });
+
+Deno.test("time: false leaves the roll-up out (the list table and the dashboard), true by default", async () => {
+  await using t = await openTempStore();
+  const stakeholder = await t.store.write((w) =>
+    w.insert(entity("stakeholder"), { name: "Alex", type: "person" })
+  );
+  const def = entity("commitment");
+  await t.store.write((w) =>
+    w.insertMany(
+      def,
+      [1, 2, 3].map((i) => ({
+        deliverable: `c${i}`,
+        stakeholder_id: stakeholder.id,
+        due_date: "2031-03-14",
+        due_time: "09:00",
+        status: "pending",
+      })),
+    )
+  );
+  const streamed = async (time?: boolean) => {
+    const out: JsonRecord[] = [];
+    await forEachRecordPage(t.store, def, { time }, (page) => void out.push(...page));
+    return out;
+  };
+  for (
+    const records of [
+      await streamed(),
+      await listRecords(t.store, def),
+      await listRecords(t.store, def, { limit: 2 }),
+    ]
+  ) {
+    assert.ok(records.length > 0 && records.every((r) => "time" in r));
+  }
+  for (
+    const records of [
+      await streamed(false),
+      await listRecords(t.store, def, { time: false }),
+      await listRecords(t.store, def, { limit: 2, time: false }),
+    ]
+  ) {
+    assert.ok(records.length > 0 && records.every((r) => !("time" in r)));
+  }
+});
+
+Deno.test("list --json's records built by SQLite are toRecord's, byte for byte, whatever the text", async () => {
+  await using t = await openTempStore();
+  const stakeholder = await t.store.write((w) =>
+    w.insert(entity("stakeholder"), { name: 'Ann "A" \u0001\n☃', type: "person" })
+  );
+  const def = entity("commitment");
+  const text = fc.string({ unit: "grapheme", maxLength: 12 });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({
+          deliverable: text.filter((s) => s.length > 0),
+          notes: fc.option(
+            fc.oneof(
+              text,
+              fc.string({ unit: "binary", maxLength: 8 }),
+              fc.constantFrom("a\u0000b", "\u0000", '"\\\n\t\u007f\u2028☃'),
+            ),
+          ),
+          onTime: fc.constantFrom(null, 0, 1, 2, "", "0", "yes", 0.5),
+          blob: fc.option(fc.uint8Array({ maxLength: 6 })),
+          status: fc.constantFrom("pending", "in_progress", "at_risk", "completed"),
+        }),
+        { minLength: 1, maxLength: 12 },
+      ),
+      async (list) => {
+        await t.client.execute("DELETE FROM commitments");
+        const rows: Row[] = list.map((c, i) => ({
+          deliverable: c.deliverable,
+          notes: c.notes,
+          stakeholder_id: stakeholder.id,
+          due_date: "2031-03-14",
+          due_time: `0${i % 10}:00`,
+          status: c.status,
+        }));
+        await t.store.write((w) => w.insertMany(def, rows));
+        // Values jdo never writes, as a synced row might carry them.
+        const ids = (await t.client.execute("SELECT id FROM commitments ORDER BY id")).rows;
+        for (const [i, row] of ids.entries()) {
+          await t.client.execute({
+            sql: "UPDATE commitments SET completed_on_time = ? WHERE id = ?",
+            args: [list[i].onTime, String(row.id)],
+          });
+          if (list[i].blob) {
+            await t.client.execute({
+              sql: "UPDATE commitments SET notes = ? WHERE id = ?",
+              args: [list[i].blob, String(row.id)],
+            });
+          }
+        }
+        for (const options of [{}, { all: true }, { time: false }]) {
+          const read = async (json: boolean) => {
+            const out: JsonRecord[] = [];
+            await forEachRecordPage(t.store, def, { ...options, json }, (page) => {
+              out.push(...page);
+            }, 5);
+            return JSON.stringify(out, null, 2);
+          };
+          assert.equal(await read(true), await read(false));
+        }
+      },
+    ),
+    { numRuns: 40 },
+  );
+});

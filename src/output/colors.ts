@@ -36,9 +36,14 @@ export function style(color: boolean): Style {
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
+// deno-lint-ignore no-control-regex
+const NOT_NARROW = /[\x1b\u1100-\uffff]/;
 
 /** Printed width of a string, ignoring colour codes. */
 export function visibleWidth(text: string): number {
+  // Most cells: no colour code and nothing from U+1100 up (no wide
+  // character, no surrogate pair), so one column per UTF-16 unit.
+  if (!NOT_NARROW.test(text)) return text.length;
   let width = 0;
   for (const ch of text.replace(ANSI, "")) {
     const code = ch.codePointAt(0)!;

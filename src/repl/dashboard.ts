@@ -40,6 +40,7 @@ export async function renderDashboard(
   const shownCommitments = await listRecords(store, entity("commitment"), {
     limit,
     timeZone: dates.timeZone,
+    time: false, // the dashboard shows no hours
   });
   const goals = await listRecords(store, entity("goal"), { limit });
   const inbox = await countRecords(store, entity("inbox"));

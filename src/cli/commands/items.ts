@@ -19,10 +19,12 @@ import { askActualHours } from "./time.ts";
 import { registerHonorCommands } from "./honor.ts";
 import { NEIGHBOUR_LIMIT, ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
 import {
+  countRecords,
   forEachRecordPage,
   type JsonRecord,
   type ListOptions,
   loadRecord,
+  PAGE_SIZE,
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
@@ -141,6 +143,8 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   const total = await forEachRecordPage(store, def, {
     ...options,
     timeZone: ctx.timeZone(),
+    time: json,
+    json,
   }, async (records) => {
     pages++;
     if (json) {
@@ -158,6 +162,14 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     ]);
     // A few rows: ask for these ids; more: load every id once (8 bytes each).
     shown += ids.length;
+    // A full first page: count what is coming, so a long list loads the
+    // index at once instead of first asking neighbours for a page or two.
+    if (!index && pages === 1 && records.length >= PAGE_SIZE) {
+      const total = await countRecords(store, def, options);
+      if (total * (ids.length / records.length) > NEIGHBOUR_LIMIT) {
+        index = await ShortIdIndex.load(store);
+      }
+    }
     if (!index && shown > NEIGHBOUR_LIMIT) {
       index = await ShortIdIndex.load(store);
     }
