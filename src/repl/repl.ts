@@ -6,14 +6,13 @@ import type { Readable, Writable } from "node:stream";
 import type { AppContext } from "../app/context.ts";
 import { explainFileError } from "../app/file_errors.ts";
 import { PromptCancelled } from "../app/prompter.ts";
-import { datesOf } from "../cli/shared.ts";
 import { ensurePrivateDir } from "../config/paths.ts";
 import { ENTITIES } from "../db/schema.ts";
 import { listRecords } from "../domain/records.ts";
 import { describeError, errorLine, JdoError } from "../errors.ts";
 import { type Style, style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { safeLine } from "../output/safe_text.ts";
-import { renderDashboard } from "./dashboard.ts";
+import { dashboardNow } from "../cli/commands/dashboard.ts";
 import { History, HISTORY_MAX } from "./history.ts";
 import { helpLines, moreCommands, parseSlash, SLASH_COMMANDS, type SlashAction } from "./slash.ts";
 import { SyncLoop } from "./sync_loop.ts";
@@ -95,13 +94,7 @@ export async function runRepl(
   /** Full IDs of the items /1…/N pick from: the last dashboard or list. */
   let picks: string[] = [];
   const showDashboard = async () => {
-    const dashboard = await renderDashboard(
-      await ctx.store(),
-      datesOf(ctx),
-      ctx.io.color,
-      10,
-      ctx.io.columns(),
-    );
+    const dashboard = await dashboardNow(ctx);
     picks = dashboard.shown.map((record) => String(record.id));
     ctx.io.out(dashboard.text);
   };

@@ -5,7 +5,8 @@ import { commandRunner } from "../cli/program.ts";
 import { type AppContext, createContext } from "../app/context.ts";
 import { type CapturedIo, captureIo } from "../app/io.ts";
 import { scriptedPrompter } from "../app/prompter.ts";
-import { testClock } from "../../tests/helpers/test_clock.ts";
+import { testClock, testNow } from "../../tests/helpers/test_clock.ts";
+import { inProcessJdo } from "../../tests/helpers/in_process.ts";
 import { visibleWidth } from "../output/colors.ts";
 import { completeSlash, NO_SYNC, pickHint, promptText, runRepl, TEXT_HINT } from "./repl.ts";
 import type { ReplSync } from "../sync/repl_hook.ts";
@@ -23,8 +24,9 @@ async function session(
   lines: string[],
   sync?: ReplSync,
   beforeEnd?: (io: CapturedIo) => Promise<void>,
+  existingHome?: string,
 ): Promise<Session> {
-  const home = await Deno.makeTempDir({ prefix: "jdo-repl-" });
+  const home = existingHome ?? await Deno.makeTempDir({ prefix: "jdo-repl-" });
   const io = captureIo({ tty: true });
   const ctx = createContext({
     env: { JDO_HOME: home, JDO_TIMEZONE: "UTC" },
@@ -147,6 +149,20 @@ Deno.test("runRepl: with a sync hook, syncs at start, shows the indicator, /sync
     assert.match(s.screen(), /^⇡2 jdo› [\s\S]*✓ jdo› /, "indicator before and after");
   } finally {
     await cleanup(s);
+  }
+});
+
+Deno.test("runRepl: the dashboard generates the recurring instances now due, as list does", async () => {
+  await using j = await inProcessJdo(testNow());
+  const template = await j.json(["recurring", "add", "Standup", "--to", "Team", "--every", "day"]);
+  const first = String(template.first_instance_id);
+  assert.equal((await j.run(["delete", first, "--yes"])).code, 0);
+  // No open instance now: the next occurrence is due to be generated.
+  const s = await session(["/exit"], undefined, undefined, j.home);
+  try {
+    assert.match(s.io.stdout(), /Standup/, "the REPL's dashboard shows the generated instance");
+  } finally {
+    await s.ctx.close();
   }
 });
 

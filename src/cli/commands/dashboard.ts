@@ -1,20 +1,24 @@
 import type { AppContext } from "../../app/context.ts";
-import { renderDashboard } from "../../repl/dashboard.ts";
+import { type Dashboard, renderDashboard } from "../../repl/dashboard.ts";
 import { generateDue } from "../../domain/recurring.ts";
 import { datesOf, domainOf } from "../shared.ts";
 
-/**
- * `jdo` with no command and no terminal: the dashboard, once (also on the
- * fast path: src/cli/fast_commands.ts).
- */
-export async function printDashboard(ctx: AppContext): Promise<void> {
+/** The dashboard as of now, after generating the recurring instances now due (as `list` does). */
+export async function dashboardNow(ctx: AppContext): Promise<Dashboard> {
   await generateDue(await domainOf(ctx));
-  const dashboard = await renderDashboard(
+  return await renderDashboard(
     await ctx.store(),
     datesOf(ctx),
     ctx.io.color,
     10,
     ctx.io.columns(),
   );
-  ctx.io.out(dashboard.text);
+}
+
+/**
+ * `jdo` with no command and no terminal: the dashboard, once (also on the
+ * fast path: src/cli/fast_commands.ts).
+ */
+export async function printDashboard(ctx: AppContext): Promise<void> {
+  ctx.io.out((await dashboardNow(ctx)).text);
 }
