@@ -4,6 +4,8 @@
 // big imports (src/cli/fast_path.ts), with commander's own text.
 import { fastAnswer } from "./src/cli/fast_path.ts";
 import type { runMain as RunMain } from "./src/app/entry.ts";
+import type { runFastLocal as RunFastLocal } from "./src/app/fast_main.ts";
+import { BUNDLE_PATH, fastBundleFresh, mayBeFast } from "./src/app/fast_bundle.ts";
 {
   const answer = fastAnswer(Deno.args, terminalColumns() ?? 80);
   if (answer !== null) {
@@ -42,6 +44,26 @@ if (Deno.build.os !== "windows") {
     Deno.umask(0o077);
   } catch {
     // not allowed here
+  }
+}
+
+// The commands typed all day run from one bundled module (src/app/fast_main.ts
+// says what it answers): Deno loads one file instead of ~60. It is built and
+// checked like any compiled artifact (`deno task gen:help`; a stale bundle
+// fails the tests and the binary's build), so jdo trusts it, unless
+// JDO_FAST_BUNDLE=check (`deno task start`, the tests: only a bundle that
+// matches the sources is run, src/app/fast_bundle.ts) or 0 (never).
+{
+  const mode = Deno.env.get("JDO_FAST_BUNDLE");
+  const root = new URL(".", import.meta.url);
+  if (
+    mode !== "0" && mayBeFast(Deno.args) && (mode !== "check" || await fastBundleFresh(root))
+  ) {
+    const bundle: { runFastLocal: typeof RunFastLocal } | null = await import(
+      new URL(BUNDLE_PATH, root).href
+    ).catch(() => null); // no bundle: the sources answer
+    const code = bundle ? await bundle.runFastLocal(new URL(import.meta.url)) : null;
+    if (code !== null) Deno.exit(code);
   }
 }
 

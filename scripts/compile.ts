@@ -32,6 +32,7 @@ import { parseArgs } from "node:util";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FAST_COMMANDS } from "../src/cli/fast_commands.ts";
+import { fastBundleFresh } from "../src/app/fast_bundle.ts";
 
 /** Modules main.ts reaches only through variable specifiers: `deno compile` must --include them. */
 export const LAZY_MODULES = [
@@ -41,6 +42,8 @@ export const LAZY_MODULES = [
   "src/db/libsql_packages.ts",
   "src/domain/chrono.ts",
   "src/app/inquirer.ts",
+  "src/config/keyring_worker.ts",
+  "src/fast_bundle.gen.js",
   ...new Set(Object.values(FAST_COMMANDS).map((c) => join("src/cli", c.module))),
 ];
 
@@ -249,8 +252,6 @@ async function compile(target: Target, stagingDir: string, denortBin?: string): 
     // Loaded with `new Worker(new URL(...))`, which compile does not follow.
     "--include",
     "src/sync/replica_worker.ts",
-    "--include",
-    "src/config/keyring_worker.ts",
     ...PERMISSIONS,
     ...V8_FLAGS,
     "--target",
@@ -345,6 +346,11 @@ async function main(argv: string[]): Promise<number> {
   const commit = await currentCommit();
   const versionLine = `jdo ${version} (${commit})`;
   await Deno.mkdir(DIST, { recursive: true });
+  // The fast path's bundle is --included as it is: it must match the sources.
+  if (!await fastBundleFresh(new URL(`file://${REPO_ROOT}/`))) {
+    console.error("jdo: the fast path's bundle is stale: run `deno task gen:help` first");
+    return 1;
+  }
   const staging = await stage(version, commit);
   try {
     for (const target of targets) {

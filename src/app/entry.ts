@@ -1,49 +1,15 @@
 /**
- * Everything `jdo` does after the fast path (main.ts): the working directory
- * `deno task start` was started from, the context, the command, the exit code.
+ * Everything `jdo` does after the fast path (main.ts): the context, the
+ * command, the exit code.
  */
 
 import type { runJdo as RunJdo } from "../cli/run.ts";
 
 /** Runs jdo for `Deno.args`; `mainUrl` is main.ts (for the REPL's own command line). */
 export async function runMain(mainUrl: URL): Promise<number> {
-  // `deno task start` runs jdo in the repository root; relative paths the user
-  // typed (`export --out x.json`, `import PATH`, `db backup --out`, a relative
-  // JDO_HOME) mean the directory they typed them in, which deno task passes as
-  // INIT_CWD. Only then: an INIT_CWD left by some other tool is ignored.
-  const { startedByDenoTask } = await import("./init_cwd.ts");
-  const initCwd = Deno.env.get("INIT_CWD");
-  if (initCwd && startedByDenoTask(new URL(".", mainUrl), Deno.build.standalone)) {
-    try {
-      Deno.chdir(initCwd);
-    } catch {
-      // The directory is gone: stay where deno task put us.
-    }
-  }
-
-  const { createContext } = await import("./context.ts");
-  const { denoIo } = await import("./io.ts");
-  const { terminalPrompter } = await import("./prompter.ts");
-  const { offsetClock, systemClock } = await import("../db/store.ts");
+  const { mainContext } = await import("./main_context.ts");
   const { runFast } = await import("../cli/fast_commands.ts");
-
-  const env = Deno.env.toObject();
-  // Tests only. JDO_TEST_WORLD_OFFSET_MS moves the whole test world: this
-  // device's clock and the cloud's as read from here (so a test written for a
-  // fixed "now" runs the same at any hour). JDO_TEST_CLOCK_OFFSET_MS moves this
-  // device's clock alone (a device whose clock is wrong).
-  const world = Number(env.JDO_TEST_WORLD_OFFSET_MS ?? 0) || 0;
-  const offset = world + (Number(env.JDO_TEST_CLOCK_OFFSET_MS ?? 0) || 0);
-  const ctx = createContext({
-    env,
-    io: denoIo(env, Deno.args.includes("--no-color")),
-    clock: offset ? offsetClock(offset) : systemClock,
-    cloudClockOffsetMs: world,
-    prompter: terminalPrompter(),
-    selfCommand: Deno.build.standalone
-      ? [Deno.execPath()]
-      : [Deno.execPath(), "run", "-A", "--quiet", mainUrl.pathname],
-  });
+  const ctx = await mainContext(mainUrl);
   // The commands typed all day run without commander (src/cli/fast_commands.ts);
   // the rest, and anything unusual in their argv, through the command tree.
   const fast = await runFast(ctx, Deno.args);

@@ -1,4 +1,5 @@
 import type * as Inquirer from "./inquirer.ts";
+import { lazyModuleUrl } from "../lazy_module.ts";
 
 /** Questions asked on a terminal; tests script the answers. */
 export interface Prompter {
@@ -26,9 +27,8 @@ async function guard<T>(question: () => Promise<T>): Promise<T> {
 
 /** Prompts on the real terminal, loaded only when a prompt is needed. */
 export function terminalPrompter(): Prompter {
-  // A variable specifier (src/db/libsql_packages.ts says why).
-  const INQUIRER = "./inquirer.ts";
-  const lib = (): Promise<typeof Inquirer> => import(INQUIRER);
+  // A variable specifier (src/lazy_module.ts says why).
+  const lib = (): Promise<typeof Inquirer> => import(lazyModuleUrl("app/inquirer.ts"));
   return {
     input: async (message, options) => {
       const { input } = await lib();

@@ -44,6 +44,25 @@ export const FAST_COMMANDS: Record<string, FastCommand> = {
 
 type Action = (ctx: AppContext, ...args: unknown[]) => Promise<void>;
 
+/** A fast command's module, by its FAST_COMMANDS name. */
+export type ModuleLoader = (module: string) => Promise<Record<string, unknown>>;
+
+export interface FastOptions {
+  /** How modules are loaded (default: import() from this directory; the bundle has its own). */
+  load?: ModuleLoader;
+  /**
+   * Only commands that need no sync in this process (they open jdo.db with
+   * node:sqlite): null, with nothing run or opened, for the others. The
+   * bundle (src/app/fast_main.ts) leaves those to the sources, so that the
+   * sync engine is never loaded next to a second copy of jdo's modules.
+   */
+  localOnly?: boolean;
+}
+
+// A variable specifier: Deno prepares every module a literal import() names
+// before the first line runs (scripts/compile.ts --includes them).
+const importHere: ModuleLoader = (module) => import(new URL(module, import.meta.url).href);
+
 export interface FastCall {
   path: string[];
   /** The command's arguments then its options, as commander hands them to the action. */
@@ -69,18 +88,22 @@ export function fastCall(
  * Runs argv on the fast path and returns the exit code, or null (nothing
  * run, nothing opened) when it is not a fast command.
  */
-export async function runFast(ctx: AppContext, argv: readonly string[]): Promise<number | null> {
+export async function runFast(
+  ctx: AppContext,
+  argv: readonly string[],
+  options: FastOptions = {},
+): Promise<number | null> {
   const call = fastCall(argv);
   if (!call) return null;
   // `jdo` alone on a terminal is the REPL: the command tree's.
   if (call.path.length === 0 && ctx.io.stdinIsTty && ctx.io.stdoutIsTty) return null;
   const entry = FAST_COMMANDS[call.path.join(" ")];
+  const syncs = await syncsInProcess(ctx);
+  if (syncs && options.localOnly) return null;
   return await settle(ctx, async () => {
-    if (await syncsInProcess(ctx)) await catchUpIfStale(ctx, call.path);
+    if (syncs) await catchUpIfStale(ctx, call.path);
     else ctx.useSqliteEngine("node");
-    // A variable specifier: Deno prepares every module a literal import()
-    // names before the first line runs (scripts/compile.ts --includes them).
-    const module = await import(entry.module);
+    const module = await (options.load ?? importHere)(entry.module);
     await (module[entry.action] as Action)(ctx, ...call.args);
   });
 }

@@ -6,6 +6,7 @@
  */
 import { getToken, removeToken, setToken } from "./auth_store.ts";
 import type { KeyringReply, KeyringRequest } from "./keyring_worker.ts";
+import { lazyModuleUrl } from "../lazy_module.ts";
 
 /** auth.json's key for the cloud token. */
 export const TURSO_PROVIDER = "turso";
@@ -47,7 +48,7 @@ export const KEYRING_TIMEOUT_MS = 5_000;
 export function osKeyring(
   account: string,
   timeoutMs = KEYRING_TIMEOUT_MS,
-  workerUrl: URL = new URL("./keyring_worker.ts", import.meta.url),
+  workerUrl: URL = new URL(lazyModuleUrl("config/keyring_worker.ts")),
 ): SecretStore {
   let silent: string | undefined; // once it did not answer, it is not asked again
   const call = (op: KeyringRequest["op"], password?: string) =>

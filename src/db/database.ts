@@ -6,9 +6,10 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migration
 import type { Row } from "./schema.ts";
 import { openNodeSqlite } from "./node_sqlite.ts";
 import type * as LibsqlPackages from "./libsql_packages.ts";
+import { lazyModuleUrl } from "../lazy_module.ts";
 
-/** A variable specifier (src/db/libsql_packages.ts says why). */
-export const LIBSQL_PACKAGES = "./libsql_packages.ts";
+/** A variable specifier (src/lazy_module.ts and src/db/libsql_packages.ts say why). */
+export const LIBSQL_PACKAGES = lazyModuleUrl("db/libsql_packages.ts");
 
 /** Anything that can run SQL: a client or an open transaction. */
 export interface Executor {

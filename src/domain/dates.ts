@@ -10,6 +10,7 @@
  */
 import type * as Chrono from "chrono-node";
 import type * as ChronoParser from "./chrono.ts";
+import { lazyModuleUrl } from "../lazy_module.ts";
 
 // chrono-node costs ~40 ms to load and most commands never parse a phrase:
 // it is loaded on demand by loadDateParser(), which callers await first.
@@ -31,9 +32,8 @@ export class DateParserNotLoaded extends Error {
 
 /** Loads the natural-language date parser; await it before parseDate(). */
 export async function loadDateParser(): Promise<void> {
-  // A variable specifier (src/db/libsql_packages.ts says why).
-  const CHRONO = "./chrono.ts";
-  chrono ??= await import(CHRONO) as typeof ChronoParser;
+  // A variable specifier (src/lazy_module.ts says why).
+  chrono ??= await import(lazyModuleUrl("domain/chrono.ts")) as typeof ChronoParser;
 }
 
 /** How to read a numeric date like 1/2/2027: month first or day first. */

@@ -8,6 +8,7 @@ import type { AppContext } from "../app/context.ts";
 import { resolveSyncConfig } from "./config.ts";
 import { cloudViewAt, readSyncTimes } from "./state.ts";
 import type * as CatchUp from "./catch_up.ts";
+import { lazyModuleUrl } from "../lazy_module.ts";
 
 /** A view of the cloud younger than this is fresh: no network at all. */
 export const FRESH_WINDOW_MS = 60_000;
@@ -43,9 +44,8 @@ export async function catchUpIfStale(ctx: AppContext, commandPath: string[]): Pr
     const age = viewAt ? ctx.clock.now().getTime() - Date.parse(viewAt) : Infinity;
     if (age < FRESH_WINDOW_MS) return;
     // A variable specifier: the fast path must not prepare the sync engine
-    // (scripts/compile.ts --includes it).
-    const CATCH_UP = "./catch_up.ts";
-    const { catchUp }: typeof CatchUp = await import(CATCH_UP);
+    // (src/lazy_module.ts).
+    const { catchUp }: typeof CatchUp = await import(lazyModuleUrl("sync/catch_up.ts"));
     const result = await catchUp(ctx, store, CATCH_UP_BUDGET_MS);
     if (result === "background") backgroundWanted.add(ctx);
   } catch {

@@ -45,6 +45,10 @@ export function jdoTestEnv(
     JDO_SYNC_AUTO: "0",
     NO_COLOR: "1",
     JDO_KEYRING: "0", // tokens in the test's auth.json, never the developer's keyring
+    // The fast path's bundle only when it matches the sources (main.ts): a
+    // test always runs the code as it is, and src/app/fast_bundle_test.ts
+    // fails while the bundle is stale.
+    JDO_FAST_BUNDLE: "check",
     ...extra,
   };
 }

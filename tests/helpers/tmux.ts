@@ -38,6 +38,7 @@ export function jdoEnv(home: string): Record<string, string> {
   return {
     JDO_HOME: home,
     ...testClockEnv(), // the test world's clock and zone, never the machine's
+    JDO_FAST_BUNDLE: "check", // the bundle only when fresh (tests/helpers/cli.ts)
     JDO_SYNC_AUTO: "0",
     NO_COLOR: "1",
     RUST_LOG: "off",

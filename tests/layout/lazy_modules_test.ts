@@ -11,7 +11,10 @@ import { LAZY_MODULES } from "../../scripts/compile.ts";
 import { FAST_COMMANDS } from "../../src/cli/fast_commands.ts";
 import { REPO_ROOT } from "../helpers/cli.ts";
 
-const SPECIFIER = /(?:^|\n)\s*(?:export\s+)?const\s+([A-Z_]+)\s*=\s*"(\.{1,2}\/[^"]+\.ts)";/g;
+const SPECIFIER =
+  /(?:^|\n)\s*(?:export\s+)?const\s+([A-Z_]+)\s*=\s*"(\.{1,2}\/[^"]+\.(?:ts|js))";/g;
+/** `lazyModuleUrl("domain/chrono.ts")` (src/lazy_module.ts): a path under src/. */
+const LAZY_URL = /\blazyModuleUrl\(\s*"([^"]+\.ts)"\s*\)/g;
 
 async function sources(dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -23,9 +26,13 @@ async function sources(dir: string): Promise<string[]> {
   return found;
 }
 
-/** The modules a file names in constants that reach import(): `const X = "./m.ts"; import(X)`. */
+/**
+ * The modules a file names in constants that reach import() (`const X =
+ * "./m.ts"; import(X)`) or through lazyModuleUrl().
+ */
 export function variableImports(path: string, text: string, all: string): string[] {
   const out: string[] = [];
+  for (const [, spec] of text.matchAll(LAZY_URL)) out.push(join("src", spec));
   for (const [, name, spec] of text.matchAll(SPECIFIER)) {
     if (new RegExp(`import\\(\\s*${name}\\s*\\)`).test(all)) {
       out.push(relative(REPO_ROOT, resolve(dirname(path), spec)));
@@ -36,8 +43,9 @@ export function variableImports(path: string, text: string, all: string): string
 
 Deno.test("variableImports finds constants handed to import()", () => {
   const text = `const RUN = "../cli/run.ts";\nexport const X = "./x.ts";\nconst Y = "./y.ts";\n` +
-    `await import(RUN); await import( X );`;
+    `await import(RUN); await import( X ); await import(lazyModuleUrl("sync/z.ts"));`;
   assert.deepEqual(variableImports(join(REPO_ROOT, "src/app/entry.ts"), text, text), [
+    "src/sync/z.ts",
     "src/cli/run.ts",
     "src/app/x.ts",
   ]);
