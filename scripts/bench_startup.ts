@@ -10,7 +10,10 @@
  * dataset), JDO_TIMEZONE=UTC, no TTY, automatic sync off.
  *
  * Flags: --runs 15 (pairs per row), --only version,help,show,… (row keys),
- * --json-out FILE.
+ * --json-out FILE, --binary PATH (time a compiled jdo instead of `deno run
+ * main.ts`; the baselines are then compiled too, with the same V8 flags, so
+ * both sides start the way a binary starts — the release workflow runs this
+ * on each runner).
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -29,11 +32,18 @@ interface Row {
   bar: number;
 }
 
-/** `deno run -A --quiet <V8 flags> FILE ARGS`, timed from spawn to exit. */
-async function timedRun(file: string, args: string[], env: Record<string, string>) {
+/** A program to time: a script for `deno run`, or a compiled executable. */
+interface Program {
+  script?: string;
+  executable?: string;
+}
+
+/** `deno run -A --quiet <V8 flags> FILE ARGS` (or the executable), timed from spawn to exit. */
+async function timedRun(program: Program, args: string[], env: Record<string, string>) {
+  const file = program.executable ?? program.script!;
   const started = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", ...V8_FLAGS, file, ...args],
+  const out = await new Deno.Command(program.executable ?? Deno.execPath(), {
+    args: program.executable ? args : ["run", "-A", "--quiet", ...V8_FLAGS, file, ...args],
     env,
     clearEnv: true,
     stdin: "null",
@@ -57,6 +67,7 @@ export async function benchStartup(argv: string[]): Promise<void> {
       runs: { type: "string", default: "15" },
       only: { type: "string" },
       "json-out": { type: "string" },
+      binary: { type: "string" },
     },
   });
   const runs = Number(values.runs);
@@ -153,17 +164,22 @@ export async function benchStartup(argv: string[]): Promise<void> {
 
     const env = jdoEnv(home);
     const baseEnv = cleanEnv({ RUST_LOG: "off" });
+    const jdo: Program = values.binary ? { executable: values.binary } : { script: MAIN };
+    const baselineOf = values.binary
+      ? await compiledBaselines(root, rows.map((r) => r.baseline[0]))
+      : (script: string): Program => ({ script });
     const results = [];
     const table: string[][] = [];
     for (const row of rows) {
       const a: number[] = [];
       const b: number[] = [];
       // One warm-up pair (disk cache, Deno's module cache), not counted.
-      await timedRun(MAIN, row.jdo, env);
-      await timedRun(row.baseline[0], row.baseline.slice(1), baseEnv);
+      const base = baselineOf(row.baseline[0]);
+      await timedRun(jdo, row.jdo, env);
+      await timedRun(base, row.baseline.slice(1), baseEnv);
       for (let i = 0; i < runs; i++) {
-        a.push(await timedRun(MAIN, row.jdo, env));
-        b.push(await timedRun(row.baseline[0], row.baseline.slice(1), baseEnv));
+        a.push(await timedRun(jdo, row.jdo, env));
+        b.push(await timedRun(base, row.baseline.slice(1), baseEnv));
       }
       const ratio = median(a) / median(b);
       const verdict = ratio <= row.bar ? "meets" : "over";
@@ -177,7 +193,12 @@ export async function benchStartup(argv: string[]): Promise<void> {
       ]);
       console.error(`${row.label}: ${ratio.toFixed(2)}×`);
     }
-    console.log(`Start-up, ${runs} interleaved pairs per row, medians (deno ${Deno.version.deno})`);
+    const what = values.binary
+      ? `compiled: ${values.binary} against compiled baselines`
+      : "deno run";
+    console.log(
+      `Start-up (${what}), ${runs} interleaved pairs per row, medians (deno ${Deno.version.deno})`,
+    );
     console.log(renderTable(["jdo", "jdo median", "baseline median", "ratio", "bar"], table));
     if (values["json-out"]) {
       await Deno.writeTextFile(values["json-out"], JSON.stringify(results, null, 2) + "\n");
@@ -185,6 +206,38 @@ export async function benchStartup(argv: string[]): Promise<void> {
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+}
+
+/**
+ * Each baseline script compiled (`deno compile`, the binary's V8 flags), so
+ * that a compiled jdo is compared with compiled baselines. Where the runtime
+ * cannot be downloaded this says so and stops: a ratio against `deno run`
+ * baselines would not be the binary's.
+ */
+async function compiledBaselines(
+  dir: string,
+  scripts: string[],
+): Promise<(script: string) => Program> {
+  const compiled = new Map<string, string>();
+  for (const script of new Set(scripts)) {
+    const output = join(dir, `baseline-${compiled.size}`);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["compile", "-A", "--quiet", ...V8_FLAGS, "--output", output, script],
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      // deno compile's own words: the first "Caused by" line that says what failed.
+      const lines = new TextDecoder().decode(out.stderr).split("\n").map((l) => l.trim());
+      const reason = lines.find((l) => /^\d+: .*(error|denort|base binary)/i.test(l)) ??
+        lines[0];
+      console.error(`bench: cannot compile the baseline ${script} (${reason}); no binary figures`);
+      Deno.exit(1);
+    }
+    compiled.set(script, output);
+  }
+  return (script) => ({ executable: compiled.get(script)! });
 }
 
 if (import.meta.main) await benchStartup(Deno.args);
