@@ -3259,6 +3259,7 @@ async function resolveSyncConfig(ctx, options = {}) {
 }
 
 // src/sync/state.ts
+var FRESH_WINDOW_MS = 6e4;
 async function readSyncTimes(store) {
   const rows = await store.query(`SELECT key, value FROM _sync_state
      WHERE key IN ('last_sync_at', 'last_result', 'last_success_at', 'last_pull_at')`);
@@ -3287,7 +3288,6 @@ function lastSuccessOf(state) {
 
 // src/sync/freshness.ts
 init_lazy_module();
-var FRESH_WINDOW_MS = 6e4;
 var CATCH_UP_BUDGET_MS = 200;
 var NO_CATCH_UP = /* @__PURE__ */ new Set([
   "sync",
@@ -3614,6 +3614,23 @@ function outputClosed(error) {
   return false;
 }
 
+// src/sync/view_stamp.ts
+await init_atomic_file();
+await init_file_path();
+function stampPath(ctx) {
+  return join(ctx.paths.cloudDir, "view.json");
+}
+function viewStampFresh(ctx) {
+  try {
+    const stamp = JSON.parse(Deno.readTextFileSync(stampPath(ctx)));
+    if (stamp.database !== ctx.paths.database) return false;
+    const age = ctx.clock.now().getTime() - Date.parse(stamp.view_at);
+    return age >= 0 && age < FRESH_WINDOW_MS;
+  } catch {
+    return false;
+  }
+}
+
 // src/cli/fast_commands.ts
 var FAST_COMMANDS = {
   "": {
@@ -3674,7 +3691,7 @@ async function syncsInProcess(ctx) {
     const config = await resolveSyncConfig(ctx, {
       token: false
     });
-    return Boolean(config.enabled && config.auto && config.url);
+    return Boolean(config.enabled && config.auto && config.url) && !viewStampFresh(ctx);
   } catch {
     return true;
   }

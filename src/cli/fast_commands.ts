@@ -24,6 +24,7 @@ import { resolveSyncConfig } from "../sync/config.ts";
 import { catchUpIfStale } from "../sync/freshness.ts";
 import { COMMAND_GRAMMAR, type CommandGrammar } from "./command_grammar.ts";
 import { settle } from "./outcome.ts";
+import { viewStampFresh } from "../sync/view_stamp.ts";
 
 export interface FastCommand {
   /** The module holding the action, relative to this file. */
@@ -108,11 +109,16 @@ export async function runFast(
   });
 }
 
-/** Whether the catch-up before a command may pull from the cloud in this process. */
+/**
+ * Whether the catch-up before a command may pull from the cloud in this
+ * process: automatic sync on, and a view of the cloud that is not fresh
+ * (a fresh one, as cloud/view.json records it, means no catch-up:
+ * src/sync/view_stamp.ts).
+ */
 async function syncsInProcess(ctx: AppContext): Promise<boolean> {
   try {
     const config = await resolveSyncConfig(ctx, { token: false });
-    return Boolean(config.enabled && config.auto && config.url);
+    return Boolean(config.enabled && config.auto && config.url) && !viewStampFresh(ctx);
   } catch {
     // A broken configuration: the catch-up says nothing, as on the full path.
     return true;

@@ -6,12 +6,10 @@
  */
 import type { AppContext } from "../app/context.ts";
 import { resolveSyncConfig } from "./config.ts";
-import { cloudViewAt, readSyncTimes } from "./state.ts";
+import { cloudViewAt, FRESH_WINDOW_MS, readSyncTimes } from "./state.ts";
 import type * as CatchUp from "./catch_up.ts";
 import { lazyModuleUrl } from "../lazy_module.ts";
 
-/** A view of the cloud younger than this is fresh: no network at all. */
-export const FRESH_WINDOW_MS = 60_000;
 /** The most a command waits on the network to catch up; the rest runs in the background. */
 export const CATCH_UP_BUDGET_MS = 200;
 

@@ -18,6 +18,7 @@ import { acquireSyncLock, inspectSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
 import { openCloud, prepareCloud, recordDevice, requireEnabled } from "./service.ts";
 import { writeSyncState } from "./state.ts";
+import { removeViewStamp, writeViewStamp } from "./view_stamp.ts";
 
 /** Rows compared per page (one page of each side in memory at a time). */
 export const REPAIR_PAGE = 1_000;
@@ -210,6 +211,7 @@ export async function repairSync(
     await store.write((w) =>
       writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
     );
+    await writeViewStamp(ctx, at);
     await recordDevice(ctx, store, libsql);
     await appendLog(ctx.paths.log, "INFO", [
       `sync repair ok ${displayUrl(config.url!)} rebuilt=${
@@ -223,6 +225,7 @@ export async function repairSync(
       : new JdoError("SYNC_FAILED", `Repair failed: ${(error as Error).message}`, {
         cause: error,
       });
+    await removeViewStamp(ctx);
     const at = ctx.clock.now().toISOString();
     await store.write((w) =>
       writeSyncState(w, {

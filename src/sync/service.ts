@@ -32,6 +32,7 @@ import {
   readSyncState,
   writeSyncState,
 } from "./state.ts";
+import { removeViewStamp, writeViewStamp } from "./view_stamp.ts";
 
 export interface SyncReport {
   ok: boolean;
@@ -255,6 +256,7 @@ export async function syncNow(
     await store.write((w) =>
       writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
     );
+    await writeViewStamp(ctx, at);
     await recordDevice(ctx, store, cloud);
     // Everything the sync did, the device record included.
     const report: SyncReport = {
@@ -275,6 +277,7 @@ export async function syncNow(
     const jdoError = error instanceof JdoError
       ? error
       : new JdoError("SYNC_FAILED", `Sync failed: ${(error as Error).message}`, { cause: error });
+    await removeViewStamp(ctx);
     const at = ctx.clock.now().toISOString();
     await store.write((w) =>
       writeSyncState(w, {

@@ -35,6 +35,7 @@ import {
   saveSyncKey,
 } from "./e2e_keys.ts";
 import { EncryptingCloud } from "./encrypting_cloud.ts";
+import { removeViewStamp } from "./view_stamp.ts";
 
 export interface SetupOptions {
   url?: string;
@@ -280,6 +281,7 @@ async function discardLocal(
   const backupPath = await backupNow(store, ctx.paths.backupsDir, ctx.clock.now());
   const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
   try {
+    await removeViewStamp(ctx);
     await startFromCloud(store);
   } finally {
     await lock.release();
@@ -293,6 +295,9 @@ async function discardLocal(
 }
 
 export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<SyncReport> {
+  // Setup may point this device at another cloud: its view is asked of the
+  // database until setup's own sync succeeds (src/sync/view_stamp.ts).
+  await removeViewStamp(ctx);
   const io = ctx.io;
   const s = style(io.color);
   const interactive = io.stdinIsTty && !options.tokenStdin;

@@ -60,6 +60,9 @@ export async function readSyncState(store: Store): Promise<SyncState> {
   };
 }
 
+/** A view of the cloud younger than this is fresh: no network at all (freshness.ts). */
+export const FRESH_WINDOW_MS = 60_000;
+
 /** What cloudViewAt() needs. */
 export type SyncTimes = Pick<
   SyncState,

@@ -14,6 +14,7 @@ import { kindCount, plural } from "../../output/plural.ts";
 import { progressBar } from "../../output/progress.ts";
 import { confirmDestructive } from "../confirm.ts";
 import { datesOf, printJson } from "../shared.ts";
+import { removeViewStamp } from "../../sync/view_stamp.ts";
 
 /** From this size on (~10,000 rows), an import rebuilds the local indexes once at the end. */
 const BULK_IMPORT_BYTES = 4_000_000;
@@ -233,6 +234,8 @@ export function registerDataCommands(program: Command, ctx: AppContext): void {
       });
       const backupFirst = opts.yes ||
         await ctx.prompter.confirm("Back up the current database first?", true);
+      // The restored database's view of the cloud is its own (src/sync/view_stamp.ts).
+      await removeViewStamp(ctx);
       if (backupFirst) {
         const aside = await setAsideDatabase(
           () => ctx.store(),
