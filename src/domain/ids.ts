@@ -102,6 +102,28 @@ function shortFrom(id: string, neighbours: string[]): string {
   return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
 }
 
+/**
+ * shortIds' answer in SQL, for a statement that lists rows: `with` goes
+ * before its SELECT, `join` after its FROM, and `column` (the short id of
+ * the row whose id is `id`) in its result. Every live id of every kind is
+ * sorted once, and each listed id is cut where it parts from the ids just
+ * before and after it, as shortFrom() cuts it.
+ */
+export function shortIdSql(id: string): { with: string; join: string; column: string } {
+  const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
+  const lengths = Array.from({ length: 37 - SHORT_ID_LENGTH }, (_, i) => SHORT_ID_LENGTH + i);
+  const parts = (n: number) =>
+    `WHEN substr(${id}, 1, ${n}) <> coalesce(substr(_nb.before, 1, ${n}), '') AND substr(${id}, 1, ${n}) <> coalesce(substr(_nb.after, 1, ${n}), '') THEN ${n}`;
+  return {
+    with:
+      `WITH _nb AS MATERIALIZED (SELECT id, lag(id) OVER w AS before, lead(id) OVER w AS after FROM (${
+        live.join(" UNION ")
+      }) WINDOW w AS (ORDER BY id))`,
+    join: `LEFT JOIN _nb ON _nb.id = ${id}`,
+    column: `substr(${id}, 1, CASE ${lengths.map(parts).join(" ")} ELSE length(${id}) + 1 END)`,
+  };
+}
+
 /** The live ids just before and just after each id, in every table (one statement). */
 async function neighboursOf(store: Store, ids: string[]): Promise<Map<string, string[]>> {
   const columns = ENTITIES.flatMap((d, i) => [

@@ -140,20 +140,25 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   let pages = 0;
   let shown = 0;
   let widths: number[] = [];
-  const total = await forEachRecordPage(store, def, {
-    ...options,
-    timeZone: ctx.timeZone(),
-    time: json,
-    json,
-  }, async (records) => {
+  // A page of JSON.stringify(records, null, 2)'s body; the previous one is held back for its comma.
+  const jsonPage = (body: string) => {
+    ctx.io.out(pending === undefined ? "[" : pending + ",");
+    pending = body;
+  };
+  const tablePage = async (records: JsonRecord[]) => {
     pages++;
-    if (json) {
-      // One stringify per page; the previous page is held back for its comma.
-      const text = JSON.stringify(records, null, 2);
-      const body = text.slice(2, -2);
-      ctx.io.out(pending === undefined ? "[" : pending + ",");
-      pending = body;
-      return;
+    const shorts = await shortIdsOf(records);
+    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
+    // Later pages keep the columns at least as wide as the ones printed
+    // already, and print no header.
+    const table = renderTable(headers, rows, { ...fit, atLeast: widths, width: ctx.io.columns() });
+    widths = naturalWidths(headers, rows, widths);
+    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
+  };
+  const shortIdsOf = async (records: JsonRecord[]): Promise<Map<string, string>> => {
+    // Commitments come with theirs, worked out by SQLite.
+    if (def.name === "commitment") {
+      return new Map(records.map((r) => [String(r.id), String(r.short_id)]));
     }
     // Tasks show their commitment's id too, as short as the others.
     const ids = records.flatMap((r) => [
@@ -173,20 +178,27 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     if (!index && shown > NEIGHBOUR_LIMIT) {
       index = await ShortIdIndex.load(store);
     }
-    const shorts = index ? await index.shortsOf(ids) : await shortIds(store, ids);
-    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
-    // Later pages keep the columns at least as wide as the ones printed
-    // already, and print no header.
-    const table = renderTable(headers, rows, { ...fit, atLeast: widths, width: ctx.io.columns() });
-    widths = naturalWidths(headers, rows, widths);
-    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
-  });
+    return index ? await index.shortsOf(ids) : await shortIds(store, ids);
+  };
+  const total = await forEachRecordPage(
+    store,
+    def,
+    json
+      ? { ...options, timeZone: ctx.timeZone(), json }
+      : { ...options, timeZone: ctx.timeZone(), time: false, fields: TABLE_FIELDS, shortIds: true },
+    json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage,
+    PAGE_SIZE,
+    json ? jsonPage : undefined,
+  );
   if (json) {
     ctx.io.out(pending === undefined ? "[]" : `${pending}\n]`);
   } else if (total === 0) {
     ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
   }
 }
+
+/** The fields of a commitment the list table shows (listTable). */
+const TABLE_FIELDS = ["deliverable", "due_date", "due_time", "timezone", "status"];
 
 export { progressText };
 
