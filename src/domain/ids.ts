@@ -68,9 +68,13 @@ export async function resolveId(
 }
 
 export function truncate(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, " ");
+  // Most text has no white space but single spaces: nothing to replace.
+  const oneLine = SPACES_TO_JOIN.test(text) ? text.replace(/\s+/g, " ") : text;
   return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "…";
 }
+
+/** White space that truncate() turns into one space: a run, or any but a plain space. */
+const SPACES_TO_JOIN = /\s\s|[^\S ]/;
 
 /** Up to this many ids, short ids come from neighbour queries; beyond, from a ShortIdIndex. */
 export const NEIGHBOUR_LIMIT = 200;

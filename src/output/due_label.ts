@@ -40,10 +40,35 @@ export function dueLabel(commitment: JsonRecord, dates: DateContext): DueLabel {
   const dueDay = wallTimeIn(dueInstantMs(commitment, dates.timeZone), dates.timeZone).date;
   const days = daysBetween(todayIn(dates), dueDay);
   const passed = dueInstantMs(commitment, dates.timeZone) < dates.now.getTime();
+  return labelOf(days, passed);
+}
+
+function labelOf(days: number, passed: boolean): DueLabel {
   if (passed) {
     return days < 0 ? { text: `overdue ${-days}d`, level: 2 } : { text: "overdue", level: 2 };
   }
   if (days <= 0) return { text: "today", level: 1 };
   if (days === 1) return { text: "tomorrow", level: 0 };
   return { text: `in ${days}d`, level: 0 };
+}
+
+/**
+ * dueOnViewerClock and dueLabel of many commitments at one `dates` (a page
+ * of `jdo list`), the same text: today is read once and each due instant
+ * once, not twice.
+ */
+export function dueCells(dates: DateContext): (commitment: JsonRecord) => {
+  clock: string;
+  label: DueLabel;
+} {
+  const today = todayIn(dates);
+  const now = dates.now.getTime();
+  return (commitment) => {
+    const at = dueInstantMs(commitment, dates.timeZone);
+    const wall = wallTimeIn(at, dates.timeZone);
+    return {
+      clock: `${wall.date} ${wall.time}`,
+      label: labelOf(daysBetween(today, wall.date), at < now),
+    };
+  };
 }

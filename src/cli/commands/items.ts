@@ -28,7 +28,7 @@ import {
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
-import { dueLabel, dueOnViewerClock, dueText } from "../../output/due_label.ts";
+import { dueCells, dueText } from "../../output/due_label.ts";
 import { wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
 import { localTime } from "../../output/local_time.ts";
@@ -76,9 +76,10 @@ function listTable(
   const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
   if (def.name === "commitment") {
+    const cells = dueCells(dates);
     const rows = records.map((r) => {
       const open = !["completed", "abandoned"].includes(String(r.status));
-      const due = dueLabel(r, dates);
+      const { clock, label: due } = cells(r);
       const marker = !open
         ? ""
         : due.level === 2
@@ -88,7 +89,7 @@ function listTable(
         : s.dim(due.text);
       return [
         id(r),
-        dueOnViewerClock(r, dates.timeZone),
+        clock,
         marker,
         status(r),
         truncate(safeLine(String(r.stakeholder ?? "?")), 20),
