@@ -226,17 +226,18 @@ async function probe(
   json: boolean,
 ): Promise<Probe> {
   const columns = ["id", ...def.fields.map((f) => `"${f.name}"`), "created_at", "updated_at"];
-  const blob = columns.map((c) => `typeof(c.${c}) = 'blob'`).join(" OR ");
-  const from =
-    `FROM ${def.table} c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  const blob = [...columns.map((c) => `c.${c}`), "c.version", "s.name"]
+    .map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
   let found: Probe = { blob: true, ordered: false, pretty: false };
+  // One pass over the rows (the orderedByWallClock `?` comes first).
   await cursor.pages(
     `SELECT ${
-      json
-        ? `EXISTS (SELECT 1 ${from} AND (${blob} OR typeof(c.version) = 'blob' OR typeof(s.name) = 'blob'))`
-        : "1"
-    } AS b, NOT EXISTS (SELECT 1 ${from} AND NOT ${orderedByWallClock()}) AS o, sqlite_version() AS v`,
-    [...(json ? args : []), ...args, zone],
+      json ? `coalesce(max(${blob}), 0)` : "0"
+    } AS b, coalesce(min(${orderedByWallClock()}), 1) AS o,
+       sqlite_version() AS v FROM ${def.table} c${
+      json ? " LEFT JOIN stakeholders s ON s.id = c.stakeholder_id" : ""
+    } WHERE ${filter}`,
+    [zone, ...args],
     (rows) => {
       const [major, minor] = String(rows[0]?.v).split(".").map(Number);
       found = {
