@@ -146,33 +146,80 @@ function filterOf(def: EntityDef, options: ListOptions): { where: string; args: 
   };
 }
 
+/** Text as the drivers hand it over: up to its first NUL (length() stops there); a blob as text. */
+const textValue = (column: string) =>
+  `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) ` +
+  `WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
+
+/** Boolean(value) as JSON text: text or blob by length, numbers by being non-zero; null stays null. */
+const boolJson = (column: string) =>
+  `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') ` +
+  `THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
+
+interface RecordColumn {
+  key: string;
+  /** An SQL expression, or the kind's name for `kind`. */
+  sql: string;
+  type: "text" | "bool" | "kind";
+}
+
 /**
- * toRecord (plus withExtras' stakeholder) as an SQL expression, for kinds
- * whose fields are all text or bool; null for the others. A blob (never
- * written by jdo) is read as text, as normalise() does.
+ * toRecord's keys (plus withExtras' stakeholder), in its order, with the
+ * columns they come from, for kinds whose fields are all text or bool; null
+ * for the others.
  */
-function recordJsonOf(def: EntityDef): string | null {
+function recordColumnsOf(def: EntityDef): RecordColumn[] | null {
   if (def.name !== "commitment") return null;
   if (def.fields.some((f) => f.type !== "text" && f.type !== "bool")) return null;
   if (!def.fields.some((f) => f.name === "status")) return null;
-  // Text as the drivers hand it over: up to its first NUL (length() stops there).
-  const value = (column: string) =>
-    `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) ` +
-    `WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
-  // Boolean(value): text or blob by length, numbers by being non-zero.
-  const bool = (column: string) =>
-    `json(CASE WHEN ${column} IS NULL THEN NULL WHEN typeof(${column}) IN ('text', 'blob') ` +
-    `THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END)`;
-  const pairs = [`'id', ${value("c.id")}`, `'kind', '${def.name}'`];
-  for (const field of def.fields) {
-    const column = `c."${field.name}"`;
-    pairs.push(`'${field.name}', ${field.type === "bool" ? bool(column) : value(column)}`);
-  }
-  for (const column of ["created_at", "updated_at", "version"]) {
-    pairs.push(`'${column}', ${value(`c.${column}`)}`);
-  }
-  pairs.push(`'stakeholder', ${value("s.name")}`);
-  return `json_object(${pairs.join(", ")})`;
+  return [
+    { key: "id", sql: "c.id", type: "text" },
+    { key: "kind", sql: def.name, type: "kind" },
+    ...def.fields.map((f): RecordColumn => ({
+      key: f.name,
+      sql: `c."${f.name}"`,
+      type: f.type === "bool" ? "bool" : "text",
+    })),
+    ...["created_at", "updated_at", "version"].map((key): RecordColumn => ({
+      key,
+      sql: `c.${key}`,
+      type: "text",
+    })),
+    { key: "stakeholder", sql: "s.name", type: "text" },
+  ];
+}
+
+/** toRecord (plus withExtras' stakeholder) as an SQL expression (json_object). */
+function recordJsonOf(def: EntityDef): string | null {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c: RecordColumn) =>
+    c.type === "kind"
+      ? `'${c.sql}'`
+      : c.type === "bool"
+      ? `json(${boolJson(c.sql)})`
+      : textValue(c.sql);
+  return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
+}
+
+/**
+ * toRecord's record (plus withExtras' stakeholder) as JSON.stringify(records,
+ * null, 2) prints it in the array: "  {", a line a key, "  }". json_quote()
+ * escapes text as JSON.stringify does (records_fast_test.ts holds them to
+ * it). Text columns have TEXT affinity: they hold text, null or a blob, never
+ * a number (which json_quote would print SQLite's way).
+ */
+function recordTextOf(def: EntityDef): string | null {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c: RecordColumn) =>
+    c.type === "kind"
+      ? `'${JSON.stringify(c.sql)}'`
+      : c.type === "bool"
+      ? boolJson(c.sql)
+      : `json_quote(${textValue(c.sql)})`;
+  const lines = columns.map((c) => `'    ${JSON.stringify(c.key)}: ' || ${value(c)}`);
+  return `'  {' || char(10) || ${lines.join(" || ',' || char(10) || ")} || char(10) || '  }'`;
 }
 
 /** What forEachRecordPage asks SQLite before it reads commitments (one statement). */
@@ -181,8 +228,6 @@ interface Probe {
   blob: boolean;
   /** The selected rows' wall-clock order is their due-instant order (see orderedByWallClock). */
   ordered: boolean;
-  /** SQLite has json_pretty (3.46 and later: node:sqlite; not libSQL). */
-  pretty: boolean;
 }
 
 /** A canonical created_at (Date.toISOString()) or id (a lowercase UUID), as a GLOB pattern. */
@@ -228,22 +273,19 @@ async function probe(
   const columns = ["id", ...def.fields.map((f) => `"${f.name}"`), "created_at", "updated_at"];
   const blob = [...columns.map((c) => `c.${c}`), "c.version", "s.name"]
     .map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
-  let found: Probe = { blob: true, ordered: false, pretty: false };
+  let found: Probe = { blob: true, ordered: false };
   // One pass over the rows (the orderedByWallClock `?` comes first).
   await cursor.pages(
-    `SELECT ${
-      json ? `coalesce(max(${blob}), 0)` : "0"
-    } AS b, coalesce(min(${orderedByWallClock()}), 1) AS o,
-       sqlite_version() AS v FROM ${def.table} c${
+    `SELECT coalesce(min(${orderedByWallClock()}), 1) AS o${
+      json ? `, coalesce(max(${blob}), 0) AS b` : ""
+    } FROM ${def.table} c${
       json ? " LEFT JOIN stakeholders s ON s.id = c.stakeholder_id" : ""
     } WHERE ${filter}`,
     [zone, ...args],
     (rows) => {
-      const [major, minor] = String(rows[0]?.v).split(".").map(Number);
       found = {
-        blob: Number(rows[0]?.b) === 1,
+        blob: !json || Number(rows[0]?.b) === 1,
         ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint(),
-        pretty: major > 3 || (major === 3 && minor >= 46),
       };
     },
     1,
@@ -267,13 +309,12 @@ function rollupText(json: unknown): string {
 
 /**
  * A page of records as the body of JSON.stringify(records, null, 2) (its
- * "[\n" and "\n]" cut off), from json_pretty's text of each record in an
- * array (byte for byte JSON.stringify's: records_test.ts holds them to it).
+ * "[\n" and "\n]" cut off), from recordTextOf's text of each record.
  */
 function jsonBody(rows: Row[]): string {
   const bodies: string[] = [];
   for (const row of rows) {
-    const body = String(row._json).slice(2, -2);
+    const body = String(row._json);
     bodies.push(
       "_time" in row ? `${body.slice(0, -4)},\n    "time": ${rollupText(row._time)}\n  }` : body,
     );
@@ -448,9 +489,10 @@ export async function forEachRecordPage(
       // Rows due in wall-clock order (all in UTC, the common case): as SQL
       // orders them, nothing held back or sorted here.
       const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
-      if (sqlJson && found.pretty && onText) {
+      const text = recordTextOf(def);
+      if (sqlJson && text !== null && onText) {
         return await cursor.pages(
-          jsonSelect(`json_pretty(json_array(${json}), '  ')`) + order,
+          jsonSelect(text) + order,
           args,
           (rows) => onText(jsonBody(rows)),
           pageSize,
