@@ -1,5 +1,8 @@
 import { type DateContext, daysBetween, todayIn, wallTimeIn } from "../domain/dates.ts";
 import { type DueFields, dueInstantMs, dueZone } from "../domain/due.ts";
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 import type { JsonRecord } from "../domain/records.ts";
 
 export interface DueLabel {
@@ -63,7 +66,24 @@ export function dueCells(dates: DateContext): (commitment: JsonRecord) => {
 } {
   const today = todayIn(dates);
   const now = dates.now.getTime();
+  const utc = dates.timeZone === "UTC";
+  const todayMs = Date.parse(today);
   return (commitment) => {
+    // Due in UTC and seen from UTC (the common case): the wall clock is the
+    // due date and time as written, no zone arithmetic.
+    const { due_date: date, due_time: time } = commitment;
+    if (
+      utc && typeof date === "string" && typeof time === "string" &&
+      dueZone(commitment, "UTC") === "UTC" && ISO_DATE.test(date) && HH_MM.test(time)
+    ) {
+      const at = Date.parse(`${date}T${time}:00Z`);
+      if (!Number.isNaN(at)) {
+        return {
+          clock: `${date} ${time}`,
+          label: labelOf(Math.round((Date.parse(date) - todayMs) / 86_400_000), at < now),
+        };
+      }
+    }
     const at = dueInstantMs(commitment, dates.timeZone);
     const wall = wallTimeIn(at, dates.timeZone);
     return {
