@@ -218,8 +218,12 @@ function recordTextOf(def: EntityDef): string | null {
       : c.type === "bool"
       ? boolJson(c.sql)
       : `json_quote(${textValue(c.sql)})`;
-  const lines = columns.map((c) => `'    ${JSON.stringify(c.key)}: ' || ${value(c)}`);
-  return `'  {' || char(10) || ${lines.join(" || ',' || char(10) || ")} || char(10) || '  }'`;
+  // One concat() (SQLite 3.44; libSQL has 3.45): `||` would copy the growing text at each step.
+  const parts = columns.flatMap((c, i) => [
+    `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
+    value(c),
+  ]);
+  return `concat(${parts.join(", ")}, '\n  }')`;
 }
 
 /** What forEachRecordPage asks SQLite before it reads commitments (one statement). */
