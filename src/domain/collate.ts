@@ -11,8 +11,7 @@
  */
 export function collate(a: string, b: string): number {
   if (a === b) return 0;
-  english ??= /^en(-|$)/.test(navigator.language);
-  if (!english || a.length !== b.length) return a.localeCompare(b);
+  if (!collatesShapesByCodePoint() || a.length !== b.length) return a.localeCompare(b);
   for (let i = 0; i < a.length; i++) {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
@@ -35,6 +34,15 @@ export function collate(a: string, b: string): number {
 
 /** Whether the process's collator is English (cheap to ask: no collator is made). */
 let english: boolean | undefined;
+
+/**
+ * Whether collate() orders any two strings of one shape (see above) as
+ * their code points do, as SQLite's BINARY collation does.
+ */
+export function collatesShapesByCodePoint(): boolean {
+  english ??= /^en(-|$)/.test(navigator.language);
+  return english;
+}
 
 /** 0-9, a-z. */
 function plain(c: number): boolean {

@@ -68,9 +68,13 @@ export async function resolveId(
 }
 
 export function truncate(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, " ");
+  // Most text has no white space but single spaces: nothing to replace.
+  const oneLine = SPACES_TO_JOIN.test(text) ? text.replace(/\s+/g, " ") : text;
   return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "…";
 }
+
+/** White space that truncate() turns into one space: a run, or any but a plain space. */
+const SPACES_TO_JOIN = /\s\s|[^\S ]/;
 
 /** Up to this many ids, short ids come from neighbour queries; beyond, from a ShortIdIndex. */
 export const NEIGHBOUR_LIMIT = 200;
@@ -100,6 +104,28 @@ function shortFrom(id: string, neighbours: string[]): string {
   let shared = 0;
   for (const n of neighbours) shared = Math.max(shared, commonPrefix(id, n));
   return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
+}
+
+/**
+ * shortIds' answer in SQL, for a statement that lists rows: `with` goes
+ * before its SELECT, `join` after its FROM, and `column` (the short id of
+ * the row whose id is `id`) in its result. Every live id of every kind is
+ * sorted once, and each listed id is cut where it parts from the ids just
+ * before and after it, as shortFrom() cuts it.
+ */
+export function shortIdSql(id: string): { with: string; join: string; column: string } {
+  const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
+  const lengths = Array.from({ length: 37 - SHORT_ID_LENGTH }, (_, i) => SHORT_ID_LENGTH + i);
+  const parts = (n: number) =>
+    `WHEN substr(${id}, 1, ${n}) <> coalesce(substr(_nb.before, 1, ${n}), '') AND substr(${id}, 1, ${n}) <> coalesce(substr(_nb.after, 1, ${n}), '') THEN ${n}`;
+  return {
+    with:
+      `WITH _nb AS MATERIALIZED (SELECT id, lag(id) OVER w AS before, lead(id) OVER w AS after FROM (${
+        live.join(" UNION ")
+      }) WINDOW w AS (ORDER BY id))`,
+    join: `LEFT JOIN _nb ON _nb.id = ${id}`,
+    column: `substr(${id}, 1, CASE ${lengths.map(parts).join(" ")} ELSE length(${id}) + 1 END)`,
+  };
 }
 
 /** The live ids just before and just after each id, in every table (one statement). */

@@ -1,9 +1,10 @@
-import { collate } from "./collate.ts";
+import { collate, collatesShapesByCodePoint } from "./collate.ts";
 import { entity, type EntityDef, type EntityName, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import type { RowCursor } from "../db/row_cursor.ts";
 import { dueInstantMs } from "./due.ts";
-import { goalRollup, ROLLUP_COLUMN, rollupOf } from "./time.ts";
+import { shortIdSql } from "./ids.ts";
+import { goalRollup, ROLLUP_COLUMN, rollupOf, type TimeRollup } from "./time.ts";
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -75,6 +76,23 @@ export interface ListOptions {
    * one per column (issue 20).
    */
   json?: boolean;
+  /**
+   * forEachRecordPage and commitments only (the list table): just these
+   * fields of each record (with id, kind, created_at, updated_at, version and
+   * stakeholder), so fewer values cross into JavaScript.
+   */
+  fields?: readonly string[];
+  /**
+   * forEachRecordPage and commitments only: each record carries `short_id`,
+   * the shortest unique prefix of its id (shortIds'), worked out by SQLite.
+   */
+  shortIds?: boolean;
+  /**
+   * forEachRecordPage only, for tests: never take the shortcuts of rows
+   * whose wall-clock order is their due-instant order (the general path,
+   * which they are held to).
+   */
+  general?: boolean;
 }
 
 /**
@@ -128,52 +146,184 @@ function filterOf(def: EntityDef, options: ListOptions): { where: string; args: 
   };
 }
 
+/** Text as the drivers hand it over: up to its first NUL (length() stops there); a blob as text. */
+const textValue = (column: string) =>
+  `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) ` +
+  `WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
+
+/** Boolean(value) as JSON text: text or blob by length, numbers by being non-zero; null stays null. */
+const boolJson = (column: string) =>
+  `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') ` +
+  `THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
+
+interface RecordColumn {
+  key: string;
+  /** An SQL expression, or the kind's name for `kind`. */
+  sql: string;
+  type: "text" | "bool" | "kind";
+}
+
 /**
- * toRecord (plus withExtras' stakeholder) as an SQL expression, for kinds
- * whose fields are all text or bool; null for the others. A blob (never
- * written by jdo) is read as text, as normalise() does.
+ * toRecord's keys (plus withExtras' stakeholder), in its order, with the
+ * columns they come from, for kinds whose fields are all text or bool; null
+ * for the others.
  */
-function recordJsonOf(def: EntityDef): string | null {
+function recordColumnsOf(def: EntityDef): RecordColumn[] | null {
   if (def.name !== "commitment") return null;
   if (def.fields.some((f) => f.type !== "text" && f.type !== "bool")) return null;
   if (!def.fields.some((f) => f.name === "status")) return null;
-  // Text as the drivers hand it over: up to its first NUL (length() stops there).
-  const value = (column: string) =>
-    `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) ` +
-    `WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
-  // Boolean(value): text or blob by length, numbers by being non-zero.
-  const bool = (column: string) =>
-    `json(CASE WHEN ${column} IS NULL THEN NULL WHEN typeof(${column}) IN ('text', 'blob') ` +
-    `THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END)`;
-  const pairs = [`'id', ${value("c.id")}`, `'kind', '${def.name}'`];
-  for (const field of def.fields) {
-    const column = `c."${field.name}"`;
-    pairs.push(`'${field.name}', ${field.type === "bool" ? bool(column) : value(column)}`);
-  }
-  for (const column of ["created_at", "updated_at", "version"]) {
-    pairs.push(`'${column}', ${value(`c.${column}`)}`);
-  }
-  pairs.push(`'stakeholder', ${value("s.name")}`);
-  return `json_object(${pairs.join(", ")})`;
+  return [
+    { key: "id", sql: "c.id", type: "text" },
+    { key: "kind", sql: def.name, type: "kind" },
+    ...def.fields.map((f): RecordColumn => ({
+      key: f.name,
+      sql: `c."${f.name}"`,
+      type: f.type === "bool" ? "bool" : "text",
+    })),
+    ...["created_at", "updated_at", "version"].map((key): RecordColumn => ({
+      key,
+      sql: `c.${key}`,
+      type: "text",
+    })),
+    { key: "stakeholder", sql: "s.name", type: "text" },
+  ];
 }
 
-/** Whether any row the filter selects holds a blob in a column recordJsonOf reads. */
-async function hasBlob(
+/** toRecord (plus withExtras' stakeholder) as an SQL expression (json_object). */
+function recordJsonOf(def: EntityDef): string | null {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c: RecordColumn) =>
+    c.type === "kind"
+      ? `'${c.sql}'`
+      : c.type === "bool"
+      ? `json(${boolJson(c.sql)})`
+      : textValue(c.sql);
+  return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
+}
+
+/**
+ * toRecord's record (plus withExtras' stakeholder) as JSON.stringify(records,
+ * null, 2) prints it in the array: "  {", a line a key, "  }". json_quote()
+ * escapes text as JSON.stringify does (records_fast_test.ts holds them to
+ * it). Text columns have TEXT affinity: they hold text, null or a blob, never
+ * a number (which json_quote would print SQLite's way).
+ */
+function recordTextOf(def: EntityDef): string | null {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c: RecordColumn) =>
+    c.type === "kind"
+      ? `'${JSON.stringify(c.sql)}'`
+      : c.type === "bool"
+      ? boolJson(c.sql)
+      : `json_quote(${textValue(c.sql)})`;
+  // One concat() (SQLite 3.44; libSQL has 3.45): `||` would copy the growing text at each step.
+  const parts = columns.flatMap((c, i) => [
+    `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
+    value(c),
+  ]);
+  return `concat(${parts.join(", ")}, '\n  }')`;
+}
+
+/** What forEachRecordPage asks SQLite before it reads commitments (one statement). */
+interface Probe {
+  /** Some selected row holds a blob in a column recordJsonOf reads. */
+  blob: boolean;
+  /** The selected rows' wall-clock order is their due-instant order (see orderedByWallClock). */
+  ordered: boolean;
+}
+
+/** A canonical created_at (Date.toISOString()) or id (a lowercase UUID), as a GLOB pattern. */
+const ISO_INSTANT =
+  "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z";
+const UUID = ["8", "4", "4", "4", "12"].map((n) => "[0-9a-f]".repeat(Number(n))).join("-");
+
+/**
+ * Whether a commitment row's due-instant order is SQL's
+ * `due_date, due_time, created_at, id` order (as an SQL expression, 1 or 0):
+ * its zone (its own, or the viewer's when it has none, the `?` argument) is
+ * UTC, so its instant is its wall-clock due time read as UTC; its due date is
+ * a real YYYY-MM-DD date and its due time HH:MM, so text order is time
+ * order; and its created_at and id have the one shape in which collate() is
+ * code-point order (byDueInstant's tie-breaks). Byte lengths keep out text
+ * with a NUL inside.
+ */
+function orderedByWallClock(): string {
+  const text = (column: string, length: number, glob: string) =>
+    `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
+  return `coalesce(${
+    [
+      text("c.due_date", 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
+      "date(c.due_date) = c.due_date",
+      `(${text("c.due_time", 5, "[0-1][0-9]:[0-5][0-9]")} OR ${
+        text("c.due_time", 5, "2[0-3]:[0-5][0-9]")
+      })`,
+      `(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'))`,
+      text("c.created_at", 24, ISO_INSTANT),
+      text("c.id", 36, UUID),
+    ].join(" AND ")
+  }, 0)`;
+}
+
+async function probe(
   cursor: RowCursor,
   def: EntityDef,
   filter: string,
   args: string[],
-): Promise<boolean> {
+  zone: string,
+  json: boolean,
+): Promise<Probe> {
   const columns = ["id", ...def.fields.map((f) => `"${f.name}"`), "created_at", "updated_at"];
-  const blob = columns.map((c) => `typeof(c.${c}) = 'blob'`).join(" OR ");
-  let found = false;
+  const blob = [...columns.map((c) => `c.${c}`), "c.version", "s.name"]
+    .map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
+  let found: Probe = { blob: true, ordered: false };
+  // One pass over the rows (the orderedByWallClock `?` comes first).
   await cursor.pages(
-    `SELECT EXISTS (SELECT 1 FROM ${def.table} c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter} AND (${blob} OR typeof(c.version) = 'blob' OR typeof(s.name) = 'blob')) AS b`,
-    args,
-    (rows) => void (found = Number(rows[0]?.b) === 1),
+    `SELECT coalesce(min(${orderedByWallClock()}), 1) AS o${
+      json ? `, coalesce(max(${blob}), 0) AS b` : ""
+    } FROM ${def.table} c${
+      json ? " LEFT JOIN stakeholders s ON s.id = c.stakeholder_id" : ""
+    } WHERE ${filter}`,
+    [zone, ...args],
+    (rows) => {
+      found = {
+        blob: !json || Number(rows[0]?.b) === 1,
+        ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint(),
+      };
+    },
     1,
   );
   return found;
+}
+
+/** A roll-up as it stands in JSON.stringify(records, null, 2), a record's key at depth 2. */
+const rollupTexts = new Map<string, string>();
+function rollupText(json: unknown): string {
+  const key = String(json);
+  let text = rollupTexts.get(key);
+  if (text === undefined) {
+    const rollup: TimeRollup = rollupOf(json);
+    text = JSON.stringify(rollup, null, 2).replaceAll("\n", "\n    ");
+    if (rollupTexts.size >= 1024) rollupTexts.clear();
+    rollupTexts.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * A page of records as the body of JSON.stringify(records, null, 2) (its
+ * "[\n" and "\n]" cut off), from recordTextOf's text of each record.
+ */
+function jsonBody(rows: Row[]): string {
+  const bodies: string[] = [];
+  for (const row of rows) {
+    const body = String(row._json);
+    bodies.push(
+      "_time" in row ? `${body.slice(0, -4)},\n    "time": ${rollupText(row._time)}\n  }` : body,
+    );
+  }
+  return bodies.join(",\n");
 }
 
 /** A record from recordJsonOf's text (and the roll-up, when read). */
@@ -269,7 +419,9 @@ export const PAGE_SIZE = 100;
 /**
  * The rows listRecords returns (ties broken by id), a page at a time from one
  * statement that steps as pages are asked for, so memory stays flat however
- * many rows there are. `onPage` may write them out.
+ * many there are. `onPage` may write them out. Given `onText` (list --json),
+ * a page may come instead as the body of JSON.stringify(page, null, 2)
+ * (without its "[\n" and "\n]"), written by SQLite.
  */
 export async function forEachRecordPage(
   store: Store,
@@ -277,29 +429,47 @@ export async function forEachRecordPage(
   options: ListOptions,
   onPage: (records: JsonRecord[]) => void | Promise<void>,
   pageSize = PAGE_SIZE,
+  onText?: (body: string) => void | Promise<void>,
 ): Promise<number> {
   const { where, args } = filterOf(def, options);
   // "+c.status": walk the order's index (commitments_due) instead of sorting
   // every row of the status index.
   const filter = where.replace("c.status IN", "+c.status IN");
-  const rowsSql = `${selectOf(def, options.time !== false)} WHERE ${filter} ORDER BY ${
-    ORDER[def.name]
-  }, c.id`;
-  const json = options.json ? recordJsonOf(def) : null;
-  const jsonSql = json === null
-    ? null
-    : `SELECT ${json} AS _json${
-      options.time !== false ? `, ${ROLLUP_COLUMN} AS _time` : ""
-    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter} ORDER BY ${
-      ORDER[def.name]
-    }, c.id`;
-  let sql = rowsSql;
-  let toRecords = (rows: Row[]) => rows.map((row) => withExtras(def, row));
+  const time = options.time !== false;
+  const toRecords = (rows: Row[]) => rows.map((row) => withExtras(def, row));
   if (def.name !== "commitment") {
     return await store.reading((cursor) =>
-      cursor.pages(sql, args, (rows) => onPage(rows.map((row) => withExtras(def, row))), pageSize)
+      cursor.pages(
+        `${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`,
+        args,
+        (rows) => onPage(toRecords(rows)),
+        pageSize,
+      )
     );
   }
+  const json = options.json ? recordJsonOf(def) : null;
+  const narrow = options.fields ? def.fields.filter((f) => options.fields!.includes(f.name)) : null;
+  const short = options.shortIds ? shortIdSql("c.id") : null;
+  const rowSelect = narrow === null && short === null
+    ? `${selectOf(def, time)} WHERE ${filter}`
+    : `${short ? `${short.with} ` : ""}SELECT c.id, c.created_at, c.updated_at, c.version${
+      (narrow ?? def.fields).map((f) => `, c."${f.name}"`).join("")
+    }, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""}${
+      short ? `, ${short.column} AS _short` : ""
+    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id${
+      short ? ` ${short.join}` : ""
+    } WHERE ${filter}`;
+  const narrowDef: EntityDef = narrow === null ? def : { ...def, fields: narrow };
+  const rowRecords = (rows: Row[]) =>
+    rows.map((row) => {
+      const record = withExtras(narrowDef, row);
+      if (short) record.short_id = row._short;
+      return record;
+    });
+  const jsonSelect = (record: string) =>
+    `SELECT ${record} AS _json${
+      time ? `, ${ROLLUP_COLUMN} AS _time` : ""
+    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   // Rows come in wall-clock order; each is written once no row still to come can be due sooner.
   let held: Timed[] = [];
   const ready: JsonRecord[] = [];
@@ -314,17 +484,42 @@ export async function forEachRecordPage(
     }
   };
   const total = await store.reading(async (cursor) => {
+    const zone = options.timeZone ?? "UTC";
+    const found = await probe(cursor, def, filter, args, zone, json !== null);
     // A blob (never written by jdo) would reach SQLite's JSON as text that
     // may not be UTF-8, which libSQL's driver cannot read: rows as before.
-    if (jsonSql !== null && !(await hasBlob(cursor, def, filter, args))) {
-      sql = jsonSql;
-      toRecords = (rows) => rows.map(recordFromJson);
+    const sqlJson = json !== null && !found.blob;
+    if (found.ordered && !options.general) {
+      // Rows due in wall-clock order (all in UTC, the common case): as SQL
+      // orders them, nothing held back or sorted here.
+      const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
+      const text = recordTextOf(def);
+      if (sqlJson && text !== null && onText) {
+        return await cursor.pages(
+          jsonSelect(text) + order,
+          args,
+          (rows) => onText(jsonBody(rows)),
+          pageSize,
+        );
+      }
+      return await cursor.pages(
+        (sqlJson ? jsonSelect(json) : rowSelect) + order,
+        args,
+        (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)),
+        pageSize,
+      );
     }
-    return await cursor.pages(sql, args, async (rows) => {
-      const records = toRecords(rows);
-      held.push(...timed(records, options.timeZone));
-      await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
-    }, pageSize);
+    return await cursor.pages(
+      (sqlJson ? jsonSelect(json) : rowSelect) +
+        ` ORDER BY ${ORDER[def.name]}, c.id`,
+      args,
+      async (rows) => {
+        const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
+        held.push(...timed(records, options.timeZone));
+        await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
+      },
+      pageSize,
+    );
   });
   await release(Infinity, true);
   return total;

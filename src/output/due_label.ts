@@ -1,5 +1,8 @@
 import { type DateContext, daysBetween, todayIn, wallTimeIn } from "../domain/dates.ts";
 import { type DueFields, dueInstantMs, dueZone } from "../domain/due.ts";
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 import type { JsonRecord } from "../domain/records.ts";
 
 export interface DueLabel {
@@ -40,10 +43,52 @@ export function dueLabel(commitment: JsonRecord, dates: DateContext): DueLabel {
   const dueDay = wallTimeIn(dueInstantMs(commitment, dates.timeZone), dates.timeZone).date;
   const days = daysBetween(todayIn(dates), dueDay);
   const passed = dueInstantMs(commitment, dates.timeZone) < dates.now.getTime();
+  return labelOf(days, passed);
+}
+
+function labelOf(days: number, passed: boolean): DueLabel {
   if (passed) {
     return days < 0 ? { text: `overdue ${-days}d`, level: 2 } : { text: "overdue", level: 2 };
   }
   if (days <= 0) return { text: "today", level: 1 };
   if (days === 1) return { text: "tomorrow", level: 0 };
   return { text: `in ${days}d`, level: 0 };
+}
+
+/**
+ * dueOnViewerClock and dueLabel of many commitments at one `dates` (a page
+ * of `jdo list`), the same text: today is read once and each due instant
+ * once, not twice.
+ */
+export function dueCells(dates: DateContext): (commitment: JsonRecord) => {
+  clock: string;
+  label: DueLabel;
+} {
+  const today = todayIn(dates);
+  const now = dates.now.getTime();
+  const utc = dates.timeZone === "UTC";
+  const todayMs = Date.parse(today);
+  return (commitment) => {
+    // Due in UTC and seen from UTC (the common case): the wall clock is the
+    // due date and time as written, no zone arithmetic.
+    const { due_date: date, due_time: time } = commitment;
+    if (
+      utc && typeof date === "string" && typeof time === "string" &&
+      dueZone(commitment, "UTC") === "UTC" && ISO_DATE.test(date) && HH_MM.test(time)
+    ) {
+      const at = Date.parse(`${date}T${time}:00Z`);
+      if (!Number.isNaN(at)) {
+        return {
+          clock: `${date} ${time}`,
+          label: labelOf(Math.round((Date.parse(date) - todayMs) / 86_400_000), at < now),
+        };
+      }
+    }
+    const at = dueInstantMs(commitment, dates.timeZone);
+    const wall = wallTimeIn(at, dates.timeZone);
+    return {
+      clock: `${wall.date} ${wall.time}`,
+      label: labelOf(daysBetween(today, wall.date), at < now),
+    };
+  };
 }

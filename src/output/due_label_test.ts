@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { dueLabel, dueOnViewerClock, dueText } from "./due_label.ts";
+import fc from "fast-check";
+import { testNow } from "../../tests/helpers/test_clock.ts";
+import { dueCells, dueLabel, dueOnViewerClock, dueText } from "./due_label.ts";
+import { addDays } from "../domain/dates.ts";
 
 const dates = { now: new Date("2026-11-27T18:00:00Z"), timeZone: "UTC" };
 const commitment = (due_date: string, due_time: string) => ({
@@ -78,4 +81,41 @@ Deno.test("dueText shows the viewer's clock, and the commitment's own when its z
   );
   // A row made without a zone is read in the viewer's.
   assert.equal(dueText({ due_date: "2031-03-14", due_time: "09:00" }, "UTC"), "2031-03-14 09:00");
+});
+
+Deno.test("dueCells: dueOnViewerClock and dueLabel of each commitment, whatever the zones", () => {
+  const now = testNow().getTime();
+  fc.assert(
+    fc.property(
+      fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }).map((ms) => ms - (ms % 60_000) // whole minutes too, so the due instant is now
+      ),
+      fc.constantFrom("00:00", "02:30", "09:00", "23:59", "9:05", "24:00"),
+      fc.integer({ min: -2, max: 2 }),
+      fc.constantFrom(null, "", "UTC", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Kiritimati"),
+      fc.constantFrom("UTC", "UTC", "America/New_York", "Asia/Kolkata"),
+      (shift, time, days, zone, viewer) => {
+        const dates = { now: new Date(now + shift), timeZone: viewer };
+        const commitment = {
+          due_date: addDays(new Date(now).toISOString().slice(0, 10), days),
+          due_time: time,
+          timezone: zone,
+        };
+        // Times jdo never writes ("24:00") throw either way.
+        const outcome = <T>(f: () => T) => {
+          try {
+            return f();
+          } catch {
+            return "throws";
+          }
+        };
+        assert.deepEqual(
+          outcome(() => dueCells(dates)(commitment)),
+          outcome(() => ({
+            clock: dueOnViewerClock(commitment, viewer),
+            label: dueLabel(commitment, dates),
+          })),
+        );
+      },
+    ),
+  );
 });

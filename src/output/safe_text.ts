@@ -10,6 +10,12 @@
 // deno-lint-ignore no-control-regex
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
+// deno-lint-ignore no-control-regex
+const UNSAFE_ANY = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+/** Line breaks and tabs (safeLine makes them spaces). */
+const BREAKS = /\r\n|[\t\n\r\v\f]/g;
+const BREAK_ANY = /[\t\n\r\v\f]/;
+
 /** How an unsafe character is shown: caret notation (^[, ^G, ^?) or \uXXXX. */
 function visible(ch: string): string {
   const code = ch.charCodeAt(0);
@@ -20,10 +26,10 @@ function visible(ch: string): string {
 
 /** Text that may span lines (`show`): tabs and newlines stay, every other control is shown. */
 export function safeText(text: string): string {
-  return text.replace(UNSAFE, visible);
+  return UNSAFE_ANY.test(text) ? text.replace(UNSAFE, visible) : text;
 }
 
 /** Text on one line (table cells, messages, prompts): line breaks and tabs become spaces. */
 export function safeLine(text: string): string {
-  return safeText(text.replace(/\r\n|[\t\n\r\v\f]/g, " "));
+  return safeText(BREAK_ANY.test(text) ? text.replace(BREAKS, " ") : text);
 }

@@ -28,7 +28,7 @@ import {
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
-import { dueLabel, dueOnViewerClock, dueText } from "../../output/due_label.ts";
+import { dueCells, dueText } from "../../output/due_label.ts";
 import { wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
 import { localTime } from "../../output/local_time.ts";
@@ -76,9 +76,10 @@ function listTable(
   const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
   if (def.name === "commitment") {
+    const cells = dueCells(dates);
     const rows = records.map((r) => {
       const open = !["completed", "abandoned"].includes(String(r.status));
-      const due = dueLabel(r, dates);
+      const { clock, label: due } = cells(r);
       const marker = !open
         ? ""
         : due.level === 2
@@ -88,7 +89,7 @@ function listTable(
         : s.dim(due.text);
       return [
         id(r),
-        dueOnViewerClock(r, dates.timeZone),
+        clock,
         marker,
         status(r),
         truncate(safeLine(String(r.stakeholder ?? "?")), 20),
@@ -140,20 +141,25 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   let pages = 0;
   let shown = 0;
   let widths: number[] = [];
-  const total = await forEachRecordPage(store, def, {
-    ...options,
-    timeZone: ctx.timeZone(),
-    time: json,
-    json,
-  }, async (records) => {
+  // A page of JSON.stringify(records, null, 2)'s body; the previous one is held back for its comma.
+  const jsonPage = (body: string) => {
+    ctx.io.out(pending === undefined ? "[" : pending + ",");
+    pending = body;
+  };
+  const tablePage = async (records: JsonRecord[]) => {
     pages++;
-    if (json) {
-      // One stringify per page; the previous page is held back for its comma.
-      const text = JSON.stringify(records, null, 2);
-      const body = text.slice(2, -2);
-      ctx.io.out(pending === undefined ? "[" : pending + ",");
-      pending = body;
-      return;
+    const shorts = await shortIdsOf(records);
+    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
+    // Later pages keep the columns at least as wide as the ones printed
+    // already, and print no header.
+    const table = renderTable(headers, rows, { ...fit, atLeast: widths, width: ctx.io.columns() });
+    widths = naturalWidths(headers, rows, widths);
+    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
+  };
+  const shortIdsOf = async (records: JsonRecord[]): Promise<Map<string, string>> => {
+    // Commitments come with theirs, worked out by SQLite.
+    if (def.name === "commitment") {
+      return new Map(records.map((r) => [String(r.id), String(r.short_id)]));
     }
     // Tasks show their commitment's id too, as short as the others.
     const ids = records.flatMap((r) => [
@@ -173,20 +179,27 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     if (!index && shown > NEIGHBOUR_LIMIT) {
       index = await ShortIdIndex.load(store);
     }
-    const shorts = index ? await index.shortsOf(ids) : await shortIds(store, ids);
-    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
-    // Later pages keep the columns at least as wide as the ones printed
-    // already, and print no header.
-    const table = renderTable(headers, rows, { ...fit, atLeast: widths, width: ctx.io.columns() });
-    widths = naturalWidths(headers, rows, widths);
-    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
-  });
+    return index ? await index.shortsOf(ids) : await shortIds(store, ids);
+  };
+  const total = await forEachRecordPage(
+    store,
+    def,
+    json
+      ? { ...options, timeZone: ctx.timeZone(), json }
+      : { ...options, timeZone: ctx.timeZone(), time: false, fields: TABLE_FIELDS, shortIds: true },
+    json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage,
+    PAGE_SIZE,
+    json ? jsonPage : undefined,
+  );
   if (json) {
     ctx.io.out(pending === undefined ? "[]" : `${pending}\n]`);
   } else if (total === 0) {
     ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
   }
 }
+
+/** The fields of a commitment the list table shows (listTable). */
+const TABLE_FIELDS = ["deliverable", "due_date", "due_time", "timezone", "status"];
 
 export { progressText };
 
