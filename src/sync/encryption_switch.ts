@@ -31,7 +31,7 @@ import type { LibsqlCloud } from "./libsql_cloud.ts";
 import { acquireSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
 import { pull } from "./pull.ts";
-import { compareWithCloud } from "./repair.ts";
+import { compareWithCloud } from "./cloud_compare.ts";
 import { openCloud, prepareCloud, requireEnabled } from "./service.ts";
 import {
   pendingSwitch,
@@ -83,7 +83,8 @@ async function pending(store: Store): Promise<number> {
  */
 async function uploadEverything(store: Store, cloud: EncryptingCloud): Promise<number> {
   await cloud.snapshot();
-  const { requeued } = await compareWithCloud(store, cloud);
+  await compareWithCloud(store, cloud);
+  const queued = Number((await store.one("SELECT count(*) AS n FROM _sync_outbox"))?.n ?? 0);
   for (let round = 0; round < 3 && await pending(store) > 0; round++) {
     await syncOnce(store, cloud);
   }
@@ -93,7 +94,7 @@ async function uploadEverything(store: Store, cloud: EncryptingCloud): Promise<n
       "Not every row reached the cloud yet (other devices kept writing); run the command again to finish",
     );
   }
-  return requeued;
+  return queued;
 }
 
 /** Every device name of the cloud's directory rewritten by `rewrite` (as stored there). */
