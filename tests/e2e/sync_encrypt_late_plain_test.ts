@@ -43,7 +43,7 @@ Deno.test({
       await desktop.ok(["commit", title, "--to", "Bob", "--due", "2027-06-01"]);
       expected.push(title);
       const pushed = await syncNow(desktop);
-      assert.equal(pushed.pushed, 1, `${label}: the desktop pushed in the clear`);
+      assert.ok(pushed.pushed >= 1, `${label}: the desktop pushed in the clear`);
     };
     // Just before the switch: the desktop has not seen it coming.
     await desktop.ok(["edit", shared.id, "--notes", `desktop notes ${MARKER}`]);
