@@ -169,13 +169,13 @@ export async function prepareCloud(
     await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
     await resetForCloud(store, info.cloudId);
   }
-  // The cloud's key was rotated since this device last synced: the rotation
-  // replaced every sealed row with the rotating device's copy, so whatever
-  // only this device held (pushed under the old key meanwhile) goes up again.
-  // Queued before the new record is noted here: stopped in between, the next
-  // sync does it again.
-  const [seenKey, cloudKey] = [checkKeyId(state.encryption), checkKeyId(info.encryption)];
-  if (seenKey && cloudKey && seenKey !== cloudKey) {
+  // The cloud's key changed (rotated, or encryption turned off) since this
+  // device last synced: the switch replaced every sealed row with the
+  // switching device's copy, so whatever only this device held (pushed under
+  // the old key meanwhile) goes up again. Queued before the new state is
+  // noted here: stopped in between, the next sync does it again.
+  const seenKey = checkKeyId(state.encryption);
+  if (seenKey && seenKey !== checkKeyId(info.encryption)) {
     await cloud.snapshot();
     await compareWithCloud(store, cloud);
   }
