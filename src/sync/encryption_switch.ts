@@ -21,7 +21,7 @@
 import type { AppContext } from "../app/context.ts";
 import type { Store } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
-import { E2E_META_KEY, E2E_OFF, SEALED_TABLE } from "./e2e_schema.ts";
+import { E2E_META_KEY, E2E_OFF, KEY_GUARD, SEALED_TABLE } from "./e2e_schema.ts";
 import { makeCheckRecord, openText, sealText } from "./e2e_envelope.ts";
 import { type DataKey, newDataKey, shortKeyId } from "./e2e_key.ts";
 import { readKeyFile, saveSyncKey } from "./e2e_keys.ts";
@@ -283,6 +283,7 @@ export async function rotateKey(
     }
     if (replaceRecord) {
       await inner.writeBatch([
+        ...KEY_GUARD, // from here, rows another device seals under the old key are refused
         {
           sql: "UPDATE _jdo_meta SET value = ? WHERE key = ?",
           args: [makeCheckRecord(key, cloudId), E2E_META_KEY],

@@ -136,6 +136,10 @@ Deno.test({
     await using laptop = await device("laptop");
     await using desktop = await device("desktop");
     const oldPhrase = await encryptedPair(server.url, token, laptop, desktop);
+    using client = openRemote(server.url, token);
+    const keyOf = async () =>
+      String((await client.execute("SELECT substr(data, 4, 16) AS k FROM _jdo_rows")).rows[0].k);
+    const oldKeyId = await keyOf();
 
     const written = await killAtEachStep(laptop, desktop, ["sync", "key", "rotate", "--yes"], 6, 2);
     const finished = await laptop.run(["sync", "key", "rotate", "--yes"]);
@@ -179,5 +183,24 @@ Deno.test({
     assert.deepEqual(await titles(fresh), expected, "fresh");
     assert.equal(await plainRows(server.url, token), 0);
     assert.ok(!(await cloudText(server.url, token)).includes(MARKER), "plain text in the cloud");
+
+    // A device that checked the old record just before the rotation cannot
+    // leave rows sealed under the old key behind it: the cloud refuses them.
+    assert.notEqual(await keyOf(), oldKeyId);
+    await assert.rejects(
+      client.execute({
+        sql: `INSERT INTO _jdo_rows (tbl, id, version, _fv, data, _seq, _by)
+              VALUES ('commitments', 'late', '1', NULL, ?, 0, 'x')`,
+        args: [`e1.${oldKeyId}.AAAA`],
+      }),
+      /sealed under another key refused/,
+    );
+    await assert.rejects(
+      client.execute({
+        sql: "UPDATE _jdo_rows SET data = ? WHERE rowid = (SELECT min(rowid) FROM _jdo_rows)",
+        args: [`e1.${oldKeyId}.AAAA`],
+      }),
+      /sealed under another key refused/,
+    );
   },
 });
