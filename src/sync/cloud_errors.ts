@@ -32,6 +32,14 @@ export function classifyCloudError(error: unknown, host: string, action: string)
       { cause: error },
     );
   }
+  if (/jdo: rows sealed under another key/.test(text)) {
+    // The key was rotated between this device's check of the record and its push.
+    return new JdoError(
+      "SYNC_KEY_WRONG",
+      `The key of the cloud database at ${host} was changed meanwhile; this device's key no longer opens it and nothing was pushed`,
+      { cause: error },
+    );
+  }
   if (/jdo: end-to-end encrypted/.test(text)) {
     // The cloud's triggers refused plain rows: another device turned encryption on.
     return new JdoError(

@@ -22,6 +22,22 @@ export const REFUSED_PLAIN = "jdo: end-to-end encrypted cloud, plain rows refuse
 
 export const REFUSED_SEALED = "jdo: encryption was turned off, sealed rows refused";
 
+export const REFUSED_OTHER_KEY = "jdo: rows sealed under another key refused";
+
+/**
+ * Sealed rows under a key other than the check record's are refused: a
+ * device that read the record just before another rotated the key would
+ * otherwise leave rows that no device can open. (Part of E2E_SCHEMA; `sync
+ * key rotate` creates them too, for clouds encrypted before they existed.)
+ */
+export const KEY_GUARD: string[] = (["INSERT", "UPDATE"] as const).map((op) =>
+  `CREATE TRIGGER IF NOT EXISTS _jdo_e2e_key_${op.toLowerCase()}
+BEFORE ${op} ON ${SEALED_TABLE}
+WHEN EXISTS (SELECT 1 FROM _jdo_meta WHERE key = '${E2E_META_KEY}'
+  AND json_extract(value, '$.key_id') IS NOT substr(NEW.data, 4, 16))
+BEGIN SELECT RAISE(ABORT, '${REFUSED_OTHER_KEY}'); END`
+);
+
 /** Sealed rows refused once encryption is off (a device still sealing retries in the clear). */
 const SEALED_REFUSAL: string[] = (["INSERT", "UPDATE"] as const).map((op) =>
   `CREATE TRIGGER IF NOT EXISTS _jdo_e2e_off_${op.toLowerCase()}
@@ -57,6 +73,7 @@ export const E2E_SCHEMA: string[] = [
   PRIMARY KEY (tbl, id)
 )`,
   `CREATE INDEX IF NOT EXISTS ${SEALED_TABLE}_seq ON ${SEALED_TABLE} (tbl, _seq, id)`,
+  ...KEY_GUARD,
   ...SYNCED_TABLES.flatMap((table) =>
     (["INSERT", "UPDATE"] as const).map((op) =>
       `CREATE TRIGGER IF NOT EXISTS _jdo_e2e_${op.toLowerCase()}_${table}

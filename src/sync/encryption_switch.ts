@@ -21,8 +21,8 @@
 import type { AppContext } from "../app/context.ts";
 import type { Store } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
-import { E2E_META_KEY, E2E_OFF, SEALED_TABLE } from "./e2e_schema.ts";
-import { makeCheckRecord, sealText } from "./e2e_envelope.ts";
+import { E2E_META_KEY, E2E_OFF, KEY_GUARD, SEALED_TABLE } from "./e2e_schema.ts";
+import { makeCheckRecord, openText, sealText } from "./e2e_envelope.ts";
 import { type DataKey, newDataKey, shortKeyId } from "./e2e_key.ts";
 import { readKeyFile, saveSyncKey } from "./e2e_keys.ts";
 import type { EncryptingCloud } from "./encrypting_cloud.ts";
@@ -30,13 +30,16 @@ import { syncOnce } from "./engine.ts";
 import type { LibsqlCloud } from "./libsql_cloud.ts";
 import { acquireSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
-import { enqueueEverything } from "./outbox.ts";
 import { pull } from "./pull.ts";
+import { compareWithCloud } from "./cloud_compare.ts";
 import { openCloud, prepareCloud, requireEnabled } from "./service.ts";
 import {
   pendingSwitch,
+  readStateValue,
   readSyncState,
   SWITCH_KEY,
+  SWITCH_KEY_ID,
+  SWITCH_NAMES,
   type SwitchKind,
   writeSyncState,
 } from "./state.ts";
@@ -71,10 +74,17 @@ async function pending(store: Store): Promise<number> {
   return (await readSyncState(store)).pendingChanges;
 }
 
-/** Queues every row and pushes it through `cloud` until nothing waits. */
+/**
+ * Queues every row the cloud (as the layer sees it now) lacks or is behind
+ * on, and pushes through `cloud` until nothing waits. Rows it already holds
+ * at the same versions are not sent again: a run resumed after the upload
+ * finished would otherwise queue rows the cloud refuses as not newer, and
+ * never finish.
+ */
 async function uploadEverything(store: Store, cloud: EncryptingCloud): Promise<number> {
-  await enqueueEverything(store);
-  const queued = (await store.one("SELECT count(*) AS n FROM _sync_outbox"))?.n;
+  await cloud.snapshot();
+  await compareWithCloud(store, cloud);
+  const queued = Number((await store.one("SELECT count(*) AS n FROM _sync_outbox"))?.n ?? 0);
   for (let round = 0; round < 3 && await pending(store) > 0; round++) {
     await syncOnce(store, cloud);
   }
@@ -84,22 +94,16 @@ async function uploadEverything(store: Store, cloud: EncryptingCloud): Promise<n
       "Not every row reached the cloud yet (other devices kept writing); run the command again to finish",
     );
   }
-  return Number(queued ?? 0);
+  return queued;
 }
 
-/** Every device name of the directory sealed under `key` (or back in the clear without one). */
+/** Every device name of the cloud's directory rewritten by `rewrite` (as stored there). */
 async function rewriteDeviceNames(
-  cloud: EncryptingCloud,
   inner: LibsqlCloud,
-  cloudId: string,
-  key: DataKey | undefined,
+  rewrite: (id: string, name: string) => string,
 ): Promise<void> {
-  const { devices } = await cloud.readDevices();
-  await inner.renameDevices(
-    new Map(
-      devices.map((d) => [d.id, key ? sealText(key, cloudId, `device:${d.id}`, d.name) : d.name]),
-    ),
-  );
+  const { devices } = await inner.readDevices();
+  await inner.renameDevices(new Map(devices.map((d) => [d.id, rewrite(d.id, d.name)])));
 }
 
 async function withSwitch<T>(
@@ -169,7 +173,16 @@ export async function encryptOn(
     crashPoint(ctx, 6);
     await inner.dropPlainRows();
     crashPoint(ctx, 7);
-    await rewriteDeviceNames(cloud, inner, info.cloudId!, key);
+    await rewriteDeviceNames(
+      inner,
+      (id, name) =>
+        sealText(
+          key,
+          info.cloudId!,
+          `device:${id}`,
+          openText(key, info.cloudId!, `device:${id}`, name),
+        ),
+    );
     crashPoint(ctx, 8);
     await prepareCloud(ctx, store, cloud); // status learns the cloud's record
     await mark(store, null);
@@ -184,23 +197,36 @@ export async function encryptOn(
 }
 
 export async function encryptOff(ctx: AppContext): Promise<SwitchReport> {
+  const config = await requireEnabled(ctx);
   return await withSwitch(ctx, undefined, async (store, cloud, inner) => {
     const resumed = await pendingSwitch(store) === "off";
-    await prepareCloud(ctx, store, cloud);
+    const { cloudId } = await prepareCloud(ctx, store, cloud);
     if (cloud.mode === "off" && !resumed) {
       throw new JdoError("USAGE", "This cloud is not end-to-end encrypted");
     }
     await mark(store, "off");
+    crashPoint(ctx, 1);
     if (cloud.mode === "e2e") {
       await syncOnce(store, cloud);
+      crashPoint(ctx, 2);
       // Names while they can still be read.
       const { devices } = await cloud.readDevices();
       await inner.writeBatch(E2E_OFF);
+      crashPoint(ctx, 3);
       await inner.renameDevices(new Map(devices.map((d) => [d.id, d.name])));
       await cloud.info(); // the layer now passes rows through in the clear
+    } else if (config.key && cloudId) {
+      // Stopped after the record went, before the names did: opened with the key still here.
+      await rewriteDeviceNames(
+        inner,
+        (id, name) => openText(config.key!, cloudId, `device:${id}`, name),
+      );
     }
+    crashPoint(ctx, 4);
     const rows = await uploadEverything(store, cloud);
+    crashPoint(ctx, 5);
     await inner.writeBatch([`DELETE FROM ${SEALED_TABLE}`]);
+    crashPoint(ctx, 6);
     await store.write((w) => writeSyncState(w, { e2e: null }));
     await mark(store, null);
     await appendLog(
@@ -218,9 +244,12 @@ export async function rotateKey(
   options: { show(phrase: string, keyId: string): void },
 ): Promise<SwitchReport> {
   const config = await requireEnabled(ctx);
-  const resumed = await pendingSwitch(await ctx.store()) === "rotate";
-  // A resumed rotation saved its new key here before it touched the cloud.
-  const key = resumed && config.key ? config.key : newDataKey();
+  const store = await ctx.store();
+  // A rotation resumes once its new key is the one held here (saved before
+  // the cloud was touched); stopped before that, it starts over.
+  const resumed = await pendingSwitch(store) === "rotate" && config.key !== undefined &&
+    config.key.id === await readStateValue(store, SWITCH_KEY_ID);
+  const key = resumed ? config.key! : newDataKey();
   return await withSwitch(ctx, config.key, async (store, cloud, inner) => {
     let cloudId: string;
     let replaceRecord = !resumed;
@@ -235,31 +264,53 @@ export async function rotateKey(
     if (!resumed && cloud.mode !== "e2e") {
       throw new JdoError("USAGE", "This cloud is not end-to-end encrypted");
     }
-    let names = new Map<string, string>();
     if (!resumed) {
       await syncOnce(store, cloud);
-      names = new Map((await cloud.readDevices()).devices.map((d) => [d.id, d.name]));
+      const names = (await cloud.readDevices()).devices.map((d) => [d.id, d.name]);
+      crashPoint(ctx, 1);
       options.show(key.phrase, key.id);
-      await mark(store, "rotate");
+      // The names in the clear, kept here: the old key may be gone when a run resumes.
+      await store.write((w) =>
+        writeSyncState(w, {
+          [SWITCH_KEY]: "rotate",
+          [SWITCH_KEY_ID]: key.id,
+          [SWITCH_NAMES]: JSON.stringify(Object.fromEntries(names)),
+        })
+      );
+      crashPoint(ctx, 2);
       if (ctx.env.JDO_SYNC_KEY === undefined) ctx.io.err(await saveSyncKey(ctx, key));
+      crashPoint(ctx, 3);
     }
     if (replaceRecord) {
       await inner.writeBatch([
+        ...KEY_GUARD, // from here, rows another device seals under the old key are refused
         {
           sql: "UPDATE _jdo_meta SET value = ? WHERE key = ?",
           args: [makeCheckRecord(key, cloudId), E2E_META_KEY],
         },
         `DELETE FROM ${SEALED_TABLE}`,
       ]);
-      await inner.renameDevices(
-        new Map([...names].map(([id, name]) => [id, sealText(key, cloudId, `device:${id}`, name)])),
-      );
+      crashPoint(ctx, 4);
     }
+    // Every run: a run stopped after the record changed left names under the old key.
+    const names = JSON.parse(await readStateValue(store, SWITCH_NAMES) ?? "{}") as Record<
+      string,
+      string
+    >;
+    await rewriteDeviceNames(inner, (id, name) => {
+      const known = names[id];
+      const opened = openText(key, cloudId, `device:${id}`, name);
+      return sealText(key, cloudId, `device:${id}`, known ?? opened);
+    });
     const fresh = openCloud(ctx, { ...config, key });
     try {
       await prepareCloud(ctx, store, fresh);
+      crashPoint(ctx, 5);
       const rows = await uploadEverything(store, fresh);
-      await mark(store, null);
+      crashPoint(ctx, 6);
+      await store.write((w) =>
+        writeSyncState(w, { [SWITCH_KEY]: null, [SWITCH_KEY_ID]: null, [SWITCH_NAMES]: null })
+      );
       await appendLog(
         ctx.paths.log,
         "INFO",

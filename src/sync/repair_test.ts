@@ -5,7 +5,8 @@ import type { Store } from "../db/store.ts";
 import { openTempStore, type TempStore } from "../../tests/helpers/temp_store.ts";
 import { syncOnce } from "./engine.ts";
 import { MemoryCloud, type MemoryCloudClient } from "../../tests/helpers/memory_cloud.ts";
-import { compareWithCloud, repairStore } from "./repair.ts";
+import { compareWithCloud } from "./cloud_compare.ts";
+import { repairStore } from "./repair.ts";
 import {
   describeDuration,
   describeOffset,

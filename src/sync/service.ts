@@ -7,6 +7,7 @@ import { LATEST_SCHEMA_VERSION } from "../db/migrations.ts";
 import type { Store } from "../db/store.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudStore } from "./cloud_store.ts";
+import { compareWithCloud } from "./cloud_compare.ts";
 import { displayUrl, resolveSyncConfig, type SyncConfig } from "./config.ts";
 import type { ConflictRecord } from "./conflict_log.ts";
 import { syncOnce } from "./engine.ts";
@@ -169,11 +170,32 @@ export async function prepareCloud(
     await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
     await resetForCloud(store, info.cloudId);
   }
+  // The cloud's key changed (rotated, or encryption turned off) since this
+  // device last synced: the switch replaced every sealed row with the
+  // switching device's copy, so whatever only this device held (pushed under
+  // the old key meanwhile) goes up again. Queued before the new state is
+  // noted here: stopped in between, the next sync does it again.
+  const seenKey = checkKeyId(state.encryption);
+  if (seenKey && seenKey !== checkKeyId(info.encryption)) {
+    await cloud.snapshot();
+    await compareWithCloud(store, cloud);
+  }
   // What status shows offline: whether this cloud is encrypted, under which key.
   if ((info.encryption ?? null) !== state.encryption) {
     await store.write((w) => writeSyncState(w, { e2e: info.encryption ?? null }));
   }
   return info;
+}
+
+/** The key id of a check record (null: none, or not one). */
+function checkKeyId(record: string | null | undefined): string | null {
+  if (!record) return null;
+  try {
+    const id = (JSON.parse(record) as { key_id?: unknown }).key_id;
+    return typeof id === "string" && id !== "" ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Refuses a database that is not the cloud this device synced with (see prepareCloud). */

@@ -125,6 +125,22 @@ export const SWITCH_KEY = "e2e_switch";
 
 export type SwitchKind = "on" | "off" | "rotate";
 
+/**
+ * What a half-done `sync key rotate` keeps beside its marker: the id of the
+ * new key (a run resumes only once this device holds that key; killed
+ * before it was saved, the rotation starts over) and the device names in
+ * the clear (the old key that opens them in the cloud may be gone by the
+ * time the run is resumed).
+ */
+export const SWITCH_KEY_ID = "e2e_switch_key";
+export const SWITCH_NAMES = "e2e_switch_names";
+
+/** A value of _sync_state, null when unset. */
+export async function readStateValue(store: Store, key: string): Promise<string | null> {
+  const row = await store.one("SELECT value FROM _sync_state WHERE key = ?", [key]);
+  return row?.value == null ? null : String(row.value);
+}
+
 /** The switch left half done on this device, if any (`sync now` refuses meanwhile). */
 export async function pendingSwitch(store: Store): Promise<SwitchKind | null> {
   const row = await store.one("SELECT value FROM _sync_state WHERE key = ?", [SWITCH_KEY]);
