@@ -3537,6 +3537,9 @@ init_errors();
 
 // src/output/safe_text.ts
 var UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+var UNSAFE_ANY = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+var BREAKS = /\r\n|[\t\n\r\v\f]/g;
+var BREAK_ANY = /[\t\n\r\v\f]/;
 function visible(ch) {
   const code = ch.charCodeAt(0);
   if (code < 32) return `^${String.fromCharCode(code + 64)}`;
@@ -3544,10 +3547,10 @@ function visible(ch) {
   return `\\u${code.toString(16).padStart(4, "0")}`;
 }
 function safeText(text3) {
-  return text3.replace(UNSAFE, visible);
+  return UNSAFE_ANY.test(text3) ? text3.replace(UNSAFE, visible) : text3;
 }
 function safeLine(text3) {
-  return safeText(text3.replace(/\r\n|[\t\n\r\v\f]/g, " "));
+  return safeText(BREAK_ANY.test(text3) ? text3.replace(BREAKS, " ") : text3);
 }
 
 // src/sync/background.ts
@@ -4777,9 +4780,10 @@ async function resolveId(store, input, kinds = ENTITIES) {
   return matches[0];
 }
 function truncate(text3, max) {
-  const oneLine = text3.replace(/\s+/g, " ");
+  const oneLine = SPACES_TO_JOIN.test(text3) ? text3.replace(/\s+/g, " ") : text3;
   return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "\u2026";
 }
+var SPACES_TO_JOIN = /\s\s|[^\S ]/;
 var NEIGHBOUR_LIMIT = 200;
 async function shortIds(store, ids) {
   if (ids.length > NEIGHBOUR_LIMIT) return await (await ShortIdIndex.load(store)).shortsOf(ids);
@@ -4796,6 +4800,18 @@ function shortFrom(id, neighbours) {
   let shared = 0;
   for (const n of neighbours) shared = Math.max(shared, commonPrefix(id, n));
   return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
+}
+function shortIdSql(id) {
+  const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
+  const lengths = Array.from({
+    length: 37 - SHORT_ID_LENGTH
+  }, (_, i) => SHORT_ID_LENGTH + i);
+  const parts = (n) => `WHEN substr(${id}, 1, ${n}) <> coalesce(substr(_nb.before, 1, ${n}), '') AND substr(${id}, 1, ${n}) <> coalesce(substr(_nb.after, 1, ${n}), '') THEN ${n}`;
+  return {
+    with: `WITH _nb AS MATERIALIZED (SELECT id, lag(id) OVER w AS before, lead(id) OVER w AS after FROM (${live.join(" UNION ")}) WINDOW w AS (ORDER BY id))`,
+    join: `LEFT JOIN _nb ON _nb.id = ${id}`,
+    column: `substr(${id}, 1, CASE ${lengths.map(parts).join(" ")} ELSE length(${id}) + 1 END)`
+  };
 }
 async function neighboursOf(store, ids) {
   const columns = ENTITIES.flatMap((d, i) => [
@@ -4906,8 +4922,7 @@ function commonPrefix(a, b) {
 // src/domain/collate.ts
 function collate(a, b) {
   if (a === b) return 0;
-  english ??= /^en(-|$)/.test(navigator.language);
-  if (!english || a.length !== b.length) return a.localeCompare(b);
+  if (!collatesShapesByCodePoint() || a.length !== b.length) return a.localeCompare(b);
   for (let i = 0; i < a.length; i++) {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
@@ -4927,6 +4942,10 @@ function collate(a, b) {
   return 0;
 }
 var english;
+function collatesShapesByCodePoint() {
+  english ??= /^en(-|$)/.test(navigator.language);
+  return english;
+}
 function plain2(c) {
   return c >= 48 && c <= 57 || c >= 97 && c <= 122;
 }
@@ -5144,41 +5163,128 @@ function filterOf(def, options) {
     ]
   };
 }
-function recordJsonOf(def) {
+var textValue = (column) => `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
+var boolJson = (column) => `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
+function recordColumnsOf(def) {
   if (def.name !== "commitment") return null;
   if (def.fields.some((f) => f.type !== "text" && f.type !== "bool")) return null;
   if (!def.fields.some((f) => f.name === "status")) return null;
-  const value = (column) => `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
-  const bool = (column) => `json(CASE WHEN ${column} IS NULL THEN NULL WHEN typeof(${column}) IN ('text', 'blob') THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END)`;
-  const pairs = [
-    `'id', ${value("c.id")}`,
-    `'kind', '${def.name}'`
+  return [
+    {
+      key: "id",
+      sql: "c.id",
+      type: "text"
+    },
+    {
+      key: "kind",
+      sql: def.name,
+      type: "kind"
+    },
+    ...def.fields.map((f) => ({
+      key: f.name,
+      sql: `c."${f.name}"`,
+      type: f.type === "bool" ? "bool" : "text"
+    })),
+    ...[
+      "created_at",
+      "updated_at",
+      "version"
+    ].map((key) => ({
+      key,
+      sql: `c.${key}`,
+      type: "text"
+    })),
+    {
+      key: "stakeholder",
+      sql: "s.name",
+      type: "text"
+    }
   ];
-  for (const field of def.fields) {
-    const column = `c."${field.name}"`;
-    pairs.push(`'${field.name}', ${field.type === "bool" ? bool(column) : value(column)}`);
-  }
-  for (const column of [
-    "created_at",
-    "updated_at",
-    "version"
-  ]) {
-    pairs.push(`'${column}', ${value(`c.${column}`)}`);
-  }
-  pairs.push(`'stakeholder', ${value("s.name")}`);
-  return `json_object(${pairs.join(", ")})`;
 }
-async function hasBlob(cursor, def, filter, args) {
+function recordJsonOf(def) {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c) => c.type === "kind" ? `'${c.sql}'` : c.type === "bool" ? `json(${boolJson(c.sql)})` : textValue(c.sql);
+  return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
+}
+function recordTextOf(def) {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c) => c.type === "kind" ? `'${JSON.stringify(c.sql)}'` : c.type === "bool" ? boolJson(c.sql) : `json_quote(${textValue(c.sql)})`;
+  const parts = columns.flatMap((c, i) => [
+    `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
+    value(c)
+  ]);
+  return `concat(${parts.join(", ")}, '
+  }')`;
+}
+var ISO_INSTANT = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z";
+var UUID = [
+  "8",
+  "4",
+  "4",
+  "4",
+  "12"
+].map((n) => "[0-9a-f]".repeat(Number(n))).join("-");
+function orderedByWallClock() {
+  const text3 = (column, length, glob) => `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
+  return `coalesce(${[
+    text3("c.due_date", 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
+    "date(c.due_date) = c.due_date",
+    `(${text3("c.due_time", 5, "[0-1][0-9]:[0-5][0-9]")} OR ${text3("c.due_time", 5, "2[0-3]:[0-5][0-9]")})`,
+    `(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'))`,
+    text3("c.created_at", 24, ISO_INSTANT),
+    text3("c.id", 36, UUID)
+  ].join(" AND ")}, 0)`;
+}
+async function probe(cursor, def, filter, args, zone, json) {
   const columns = [
     "id",
     ...def.fields.map((f) => `"${f.name}"`),
     "created_at",
     "updated_at"
   ];
-  const blob = columns.map((c) => `typeof(c.${c}) = 'blob'`).join(" OR ");
-  let found = false;
-  await cursor.pages(`SELECT EXISTS (SELECT 1 FROM ${def.table} c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter} AND (${blob} OR typeof(c.version) = 'blob' OR typeof(s.name) = 'blob')) AS b`, args, (rows) => void (found = Number(rows[0]?.b) === 1), 1);
+  const blob = [
+    ...columns.map((c) => `c.${c}`),
+    "c.version",
+    "s.name"
+  ].map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
+  let found = {
+    blob: true,
+    ordered: false
+  };
+  await cursor.pages(`SELECT coalesce(min(${orderedByWallClock()}), 1) AS o${json ? `, coalesce(max(${blob}), 0) AS b` : ""} FROM ${def.table} c${json ? " LEFT JOIN stakeholders s ON s.id = c.stakeholder_id" : ""} WHERE ${filter}`, [
+    zone,
+    ...args
+  ], (rows) => {
+    found = {
+      blob: !json || Number(rows[0]?.b) === 1,
+      ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint()
+    };
+  }, 1);
   return found;
+}
+var rollupTexts = /* @__PURE__ */ new Map();
+function rollupText2(json) {
+  const key = String(json);
+  let text3 = rollupTexts.get(key);
+  if (text3 === void 0) {
+    const rollup = rollupOf(json);
+    text3 = JSON.stringify(rollup, null, 2).replaceAll("\n", "\n    ");
+    if (rollupTexts.size >= 1024) rollupTexts.clear();
+    rollupTexts.set(key, text3);
+  }
+  return text3;
+}
+function jsonBody(rows) {
+  const bodies = [];
+  for (const row of rows) {
+    const body = String(row._json);
+    bodies.push("_time" in row ? `${body.slice(0, -4)},
+    "time": ${rollupText2(row._time)}
+  }` : body);
+  }
+  return bodies.join(",\n");
 }
 function recordFromJson(row) {
   const record = JSON.parse(String(row._json));
@@ -5229,17 +5335,28 @@ async function firstByDueInstant(store, def, options, firstByWallClock, n) {
   return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);
 }
 var PAGE_SIZE = 100;
-async function forEachRecordPage(store, def, options, onPage, pageSize = PAGE_SIZE) {
+async function forEachRecordPage(store, def, options, onPage, pageSize = PAGE_SIZE, onText) {
   const { where, args } = filterOf(def, options);
   const filter = where.replace("c.status IN", "+c.status IN");
-  const rowsSql = `${selectOf(def, options.time !== false)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`;
-  const json = options.json ? recordJsonOf(def) : null;
-  const jsonSql = json === null ? null : `SELECT ${json} AS _json${options.time !== false ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`;
-  let sql = rowsSql;
-  let toRecords = (rows) => rows.map((row) => withExtras(def, row));
+  const time = options.time !== false;
+  const toRecords = (rows) => rows.map((row) => withExtras(def, row));
   if (def.name !== "commitment") {
-    return await store.reading((cursor) => cursor.pages(sql, args, (rows) => onPage(rows.map((row) => withExtras(def, row))), pageSize));
+    return await store.reading((cursor) => cursor.pages(`${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`, args, (rows) => onPage(toRecords(rows)), pageSize));
   }
+  const json = options.json ? recordJsonOf(def) : null;
+  const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
+  const short = options.shortIds ? shortIdSql("c.id") : null;
+  const rowSelect = narrow === null && short === null ? `${selectOf(def, time)} WHERE ${filter}` : `${short ? `${short.with} ` : ""}SELECT c.id, c.created_at, c.updated_at, c.version${(narrow ?? def.fields).map((f) => `, c."${f.name}"`).join("")}, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""}${short ? `, ${short.column} AS _short` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id${short ? ` ${short.join}` : ""} WHERE ${filter}`;
+  const narrowDef = narrow === null ? def : {
+    ...def,
+    fields: narrow
+  };
+  const rowRecords = (rows) => rows.map((row) => {
+    const record = withExtras(narrowDef, row);
+    if (short) record.short_id = row._short;
+    return record;
+  });
+  const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   let held = [];
   const ready = [];
   const release = async (before, last) => {
@@ -5253,12 +5370,19 @@ async function forEachRecordPage(store, def, options, onPage, pageSize = PAGE_SI
     }
   };
   const total = await store.reading(async (cursor) => {
-    if (jsonSql !== null && !await hasBlob(cursor, def, filter, args)) {
-      sql = jsonSql;
-      toRecords = (rows) => rows.map(recordFromJson);
+    const zone = options.timeZone ?? "UTC";
+    const found = await probe(cursor, def, filter, args, zone, json !== null);
+    const sqlJson = json !== null && !found.blob;
+    if (found.ordered && !options.general) {
+      const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
+      const text3 = recordTextOf(def);
+      if (sqlJson && text3 !== null && onText) {
+        return await cursor.pages(jsonSelect(text3) + order, args, (rows) => onText(jsonBody(rows)), pageSize);
+      }
+      return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + order, args, (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)), pageSize);
     }
-    return await cursor.pages(sql, args, async (rows) => {
-      const records = toRecords(rows);
+    return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + ` ORDER BY ${ORDER[def.name]}, c.id`, args, async (rows) => {
+      const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
       held.push(...timed(records, options.timeZone));
       await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
     }, pageSize);
@@ -6105,6 +6229,8 @@ async function affectingCommitments(store, since) {
 
 // src/output/due_label.ts
 init_dates();
+var ISO_DATE2 = /^\d{4}-\d{2}-\d{2}$/;
+var HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 function dueOnViewerClock(commitment, viewerZone) {
   const at = wallTimeIn(dueInstantMs(commitment, viewerZone), viewerZone);
   return `${at.date} ${at.time}`;
@@ -6119,6 +6245,9 @@ function dueLabel(commitment, dates) {
   const dueDay = wallTimeIn(dueInstantMs(commitment, dates.timeZone), dates.timeZone).date;
   const days = daysBetween(todayIn(dates), dueDay);
   const passed = dueInstantMs(commitment, dates.timeZone) < dates.now.getTime();
+  return labelOf(days, passed);
+}
+function labelOf(days, passed) {
   if (passed) {
     return days < 0 ? {
       text: `overdue ${-days}d`,
@@ -6139,6 +6268,30 @@ function dueLabel(commitment, dates) {
   return {
     text: `in ${days}d`,
     level: 0
+  };
+}
+function dueCells(dates) {
+  const today = todayIn(dates);
+  const now = dates.now.getTime();
+  const utc = dates.timeZone === "UTC";
+  const todayMs = Date.parse(today);
+  return (commitment) => {
+    const { due_date: date, due_time: time } = commitment;
+    if (utc && typeof date === "string" && typeof time === "string" && dueZone(commitment, "UTC") === "UTC" && ISO_DATE2.test(date) && HH_MM.test(time)) {
+      const at2 = Date.parse(`${date}T${time}:00Z`);
+      if (!Number.isNaN(at2)) {
+        return {
+          clock: `${date} ${time}`,
+          label: labelOf(Math.round((Date.parse(date) - todayMs) / 864e5), at2 < now)
+        };
+      }
+    }
+    const at = dueInstantMs(commitment, dates.timeZone);
+    const wall = wallTimeIn(at, dates.timeZone);
+    return {
+      clock: `${wall.date} ${wall.time}`,
+      label: labelOf(daysBetween(today, wall.date), at < now)
+    };
   };
 }
 
@@ -6403,7 +6556,7 @@ var LABELS = {
   time: "Hours",
   contact_info: "Contact"
 };
-function labelOf(key) {
+function labelOf2(key) {
   const words = LABELS[key] ?? key.replaceAll("_", " ");
   return words[0].toUpperCase() + words.slice(1);
 }
@@ -6468,7 +6621,7 @@ function recordView(def, record, view) {
     if (HIDDEN.has(key) || value === null || value === void 0) continue;
     if (key === "time" && rollupText(value) === null) continue;
     fields.push([
-      labelOf(key),
+      labelOf2(key),
       valueOf(key, record, view)
     ]);
   }
@@ -6484,7 +6637,7 @@ ${indent}`)}`);
   ]) {
     const children = record[key];
     if (!children) continue;
-    lines2.push(bold(`${labelOf(key)}${children.length === 0 ? ": none" : ""}`));
+    lines2.push(bold(`${labelOf2(key)}${children.length === 0 ? ": none" : ""}`));
     for (const child of children) {
       const short = view.shortIds.get(String(child.id)) ?? String(child.id);
       const status = String(child.status).replace("_", " ").padEnd(11);
@@ -6511,16 +6664,17 @@ function listTable(ctx, def, records, shorts) {
   const id = (r) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const status = (r) => String(r.status ?? "").replace("_", " ");
   if (def.name === "commitment") {
+    const cells = dueCells(dates);
     const rows2 = records.map((r) => {
       const open = ![
         "completed",
         "abandoned"
       ].includes(String(r.status));
-      const due = dueLabel(r, dates);
+      const { clock, label: due } = cells(r);
       const marker = !open ? "" : due.level === 2 ? s.red(due.text) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
       return [
         id(r),
-        dueOnViewerClock(r, dates.timeZone),
+        clock,
         marker,
         status(r),
         truncate(safeLine(String(r.stakeholder ?? "?")), 20),
@@ -6613,19 +6767,28 @@ async function printList(ctx, def, options, json) {
   let pages = 0;
   let shown = 0;
   let widths = [];
-  const total = await forEachRecordPage(store, def, {
-    ...options,
-    timeZone: ctx.timeZone(),
-    time: json,
-    json
-  }, async (records) => {
+  const jsonPage = (body) => {
+    ctx.io.out(pending === void 0 ? "[" : pending + ",");
+    pending = body;
+  };
+  const tablePage = async (records) => {
     pages++;
-    if (json) {
-      const text3 = JSON.stringify(records, null, 2);
-      const body = text3.slice(2, -2);
-      ctx.io.out(pending === void 0 ? "[" : pending + ",");
-      pending = body;
-      return;
+    const shorts = await shortIdsOf(records);
+    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
+    const table = renderTable(headers, rows, {
+      ...fit,
+      atLeast: widths,
+      width: ctx.io.columns()
+    });
+    widths = naturalWidths(headers, rows, widths);
+    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
+  };
+  const shortIdsOf = async (records) => {
+    if (def.name === "commitment") {
+      return new Map(records.map((r) => [
+        String(r.id),
+        String(r.short_id)
+      ]));
     }
     const ids = records.flatMap((r) => [
       String(r.id),
@@ -6643,16 +6806,19 @@ async function printList(ctx, def, options, json) {
     if (!index && shown > NEIGHBOUR_LIMIT) {
       index = await ShortIdIndex.load(store);
     }
-    const shorts = index ? await index.shortsOf(ids) : await shortIds(store, ids);
-    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
-    const table = renderTable(headers, rows, {
-      ...fit,
-      atLeast: widths,
-      width: ctx.io.columns()
-    });
-    widths = naturalWidths(headers, rows, widths);
-    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
-  });
+    return index ? await index.shortsOf(ids) : await shortIds(store, ids);
+  };
+  const total = await forEachRecordPage(store, def, json ? {
+    ...options,
+    timeZone: ctx.timeZone(),
+    json
+  } : {
+    ...options,
+    timeZone: ctx.timeZone(),
+    time: false,
+    fields: TABLE_FIELDS,
+    shortIds: true
+  }, json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage, PAGE_SIZE, json ? jsonPage : void 0);
   if (json) {
     ctx.io.out(pending === void 0 ? "[]" : `${pending}
 ]`);
@@ -6660,6 +6826,13 @@ async function printList(ctx, def, options, json) {
     ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
   }
 }
+var TABLE_FIELDS = [
+  "deliverable",
+  "due_date",
+  "due_time",
+  "timezone",
+  "status"
+];
 async function printRecord(ctx, def, record) {
   const store = await ctx.store();
   const s = style(ctx.io.color);
