@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
 import { type Device, device, type Row, setup, syncNow } from "../helpers/device.ts";
+import { cloudText, filesHolding } from "../helpers/cloud_scan.ts";
 
 const MARKER = "Zanzibar-7f3c-plaintext";
 const PLAIN_NAME = "Ottoline-Quimby";
@@ -31,43 +32,6 @@ function phraseOf(stdout: string): string {
 async function statusOf(dev: Device): Promise<StatusJson> {
   const r = await dev.run(["sync", "status", "--json"]);
   return JSON.parse(r.stdout) as StatusJson;
-}
-
-/** Every byte of every file under `dir`, searched for each needle. */
-async function filesHolding(dir: string, needles: string[]): Promise<string[]> {
-  const found: string[] = [];
-  const encoder = new TextEncoder();
-  const walk = async (path: string) => {
-    for await (const entry of Deno.readDir(path)) {
-      const full = join(path, entry.name);
-      if (entry.isDirectory) await walk(full);
-      else if (entry.isFile) {
-        const bytes = await Deno.readFile(full);
-        const text = new TextDecoder("latin1").decode(bytes);
-        for (const n of needles) {
-          // Plain text, and as SQLite might store it: UTF-16 too.
-          const utf16 = Array.from(encoder.encode(n), (b) => String.fromCharCode(b, 0)).join("");
-          if (text.includes(n) || text.includes(utf16)) found.push(`${full}: ${n}`);
-        }
-      }
-    }
-  };
-  await walk(dir);
-  return found;
-}
-
-/** Every row of every table of the cloud, as text. */
-async function cloudText(url: string, token: string): Promise<string> {
-  using client = openRemote(url, token);
-  const tables = await client.execute(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'",
-  );
-  const parts: string[] = [];
-  for (const t of tables.rows) {
-    const rows = await client.execute(`SELECT * FROM "${String(t.name)}"`);
-    parts.push(`${t.name}: ${JSON.stringify(rows.rows)}`);
-  }
-  return parts.join("\n");
 }
 
 Deno.test({
