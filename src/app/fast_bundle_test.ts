@@ -17,7 +17,7 @@ import {
   sourcesDigest,
   STAMP_PATH,
 } from "./fast_bundle.ts";
-import { jdoTestEnv, REPO_ROOT, tempHome } from "../../tests/helpers/cli.ts";
+import { REPO_ROOT, runJdo, tempHome } from "../../tests/helpers/cli.ts";
 
 const ROOT_URL = new URL(`file://${REPO_ROOT}/`);
 
@@ -81,18 +81,9 @@ async function repoCopy(dir: string): Promise<string> {
   return copy;
 }
 
-async function run(main: string, home: string, args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", main, ...args],
-    env: { ...jdoTestEnv(home), ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
+/** jdo from the copy's main.ts. */
+const run = (main: string, home: string, args: string[], env: Record<string, string>) =>
+  runJdo(home, args, { main, env });
 
 Deno.test("jdo runs the bundle, answers as the sources do, and never runs a stale one", async () => {
   await using tmp = await tempHome();

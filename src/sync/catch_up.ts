@@ -13,8 +13,8 @@ import { EncryptingCloud } from "./encrypting_cloud.ts";
 import { findSyncKey } from "./e2e_keys.ts";
 import type { DataKey } from "./e2e_key.ts";
 import { acquireSyncLock, type SyncLock } from "./lock.ts";
-import { readSyncState, writeSyncState } from "./state.ts";
-import { writeViewStamp } from "./view_stamp.ts";
+import { readSyncState } from "./state.ts";
+import { recordQuickPull } from "./view_stamp.ts";
 
 /**
  * "fresh": the view is current and nothing waits to go out; "busy": a sync
@@ -87,8 +87,7 @@ export async function catchUp(
     if (!quick) return "background";
     await mergeQuick(store, quick, state.watermark);
     const at = ctx.clock.now().toISOString();
-    await store.write((w) => writeSyncState(w, { last_pull_at: at }));
-    await writeViewStamp(ctx, at);
+    await recordQuickPull(ctx, store, at);
     // Changes queued here (or conflicts the merge logged) still go out.
     const queued = await store.one("SELECT 1 AS queued FROM _sync_outbox LIMIT 1");
     return queued ? "background" : "fresh";

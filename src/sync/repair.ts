@@ -18,7 +18,7 @@ import { acquireSyncLock, inspectSyncLock } from "./lock.ts";
 import { appendLog } from "./log.ts";
 import { openCloud, prepareCloud, recordDevice, requireEnabled } from "./service.ts";
 import { writeSyncState } from "./state.ts";
-import { removeViewStamp, writeViewStamp } from "./view_stamp.ts";
+import { recordSyncFailure, recordSyncSuccess } from "./view_stamp.ts";
 
 export type Rebuilt = "lock" | "replica" | "watermark";
 
@@ -112,10 +112,7 @@ export async function repairSync(
     };
     // A repair is a full sync: it counts as the last success.
     const at = ctx.clock.now().toISOString();
-    await store.write((w) =>
-      writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
-    );
-    await writeViewStamp(ctx, at);
+    await recordSyncSuccess(ctx, store, at);
     await recordDevice(ctx, store, libsql);
     await appendLog(ctx.paths.log, "INFO", [
       `sync repair ok ${displayUrl(config.url!)} rebuilt=${
@@ -129,16 +126,7 @@ export async function repairSync(
       : new JdoError("SYNC_FAILED", `Repair failed: ${(error as Error).message}`, {
         cause: error,
       });
-    await removeViewStamp(ctx);
-    const at = ctx.clock.now().toISOString();
-    await store.write((w) =>
-      writeSyncState(w, {
-        last_sync_at: at,
-        last_result: jdoError.code,
-        last_failure_at: at,
-        last_error: jdoError.message,
-      })
-    ).catch(() => {});
+    await recordSyncFailure(ctx, store, jdoError);
     await appendLog(
       ctx.paths.log,
       "ERROR",

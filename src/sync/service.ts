@@ -33,7 +33,7 @@ import {
   readSyncState,
   writeSyncState,
 } from "./state.ts";
-import { removeViewStamp, writeViewStamp } from "./view_stamp.ts";
+import { recordSyncFailure, recordSyncSuccess } from "./view_stamp.ts";
 
 export interface SyncReport {
   ok: boolean;
@@ -275,10 +275,7 @@ export async function syncNow(
     await prepareCloud(ctx, store, cloud, { newCloud: options.config !== undefined });
     const stats = await syncOnce(store, cloud, options.hooks);
     const at = ctx.clock.now().toISOString();
-    await store.write((w) =>
-      writeSyncState(w, { last_sync_at: at, last_result: "ok", last_success_at: at })
-    );
-    await writeViewStamp(ctx, at);
+    await recordSyncSuccess(ctx, store, at);
     await recordDevice(ctx, store, cloud);
     // Everything the sync did, the device record included.
     const report: SyncReport = {
@@ -299,16 +296,7 @@ export async function syncNow(
     const jdoError = error instanceof JdoError
       ? error
       : new JdoError("SYNC_FAILED", `Sync failed: ${(error as Error).message}`, { cause: error });
-    await removeViewStamp(ctx);
-    const at = ctx.clock.now().toISOString();
-    await store.write((w) =>
-      writeSyncState(w, {
-        last_sync_at: at,
-        last_result: jdoError.code,
-        last_failure_at: at,
-        last_error: jdoError.message,
-      })
-    ).catch(() => {});
+    await recordSyncFailure(ctx, store, jdoError);
     await appendLog(
       ctx.paths.log,
       "ERROR",

@@ -12,24 +12,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startSqld } from "../helpers/sqld.ts";
 import { type Device, device, type Row, setup, syncNow } from "../helpers/device.ts";
-import { jdoTestEnv, MAIN, REPO_ROOT } from "../helpers/cli.ts";
+import { runJdo } from "../helpers/cli.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const AUTO = { JDO_SYNC_AUTO: "1" };
 
 /** `jdo ARGS` as the device runs it with automatic sync on, but with --no-npm. */
-async function withoutNpm(dev: Device, args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-npm", "-A", MAIN, ...args],
-    cwd: REPO_ROOT,
-    env: { ...jdoTestEnv(dev.home), ...AUTO, ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+function withoutNpm(dev: Device, args: string[], env: Record<string, string> = {}) {
+  return runJdo(dev.home, args, { env: { ...AUTO, ...env }, denoFlags: ["--no-npm"] });
 }
 
 const stampOf = (dev: Device) => join(dev.home, "cloud", "view.json");

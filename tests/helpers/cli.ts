@@ -20,6 +20,10 @@ export interface RunOptions {
   stdin?: string;
   /** Extra environment; a value of `undefined` removes the variable. */
   env?: Record<string, string | undefined>;
+  /** Another main.ts to run (a copy of the repository); default MAIN. */
+  main?: string;
+  /** `deno run` flags before main.ts, e.g. ["--no-npm"]. */
+  denoFlags?: string[];
 }
 
 // Variables from the developer's shell that would change jdo's behaviour.
@@ -64,7 +68,7 @@ export async function runJdo(
     else env[k] = v;
   }
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MAIN, ...args],
+    args: ["run", "-A", "--quiet", ...options.denoFlags ?? [], options.main ?? MAIN, ...args],
     cwd: REPO_ROOT,
     env,
     clearEnv: true,
