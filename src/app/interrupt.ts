@@ -18,6 +18,8 @@ export interface Interrupts {
   guard<T>(message: string, work: () => Promise<T>): Promise<T>;
   /** A cleanup for Ctrl-C (newest runs first); returns its removal. */
   onInterrupt(cleanup: () => unknown): () => void;
+  /** Whether Ctrl-C came (true from before the first cleanup runs). */
+  readonly interrupted: boolean;
 }
 
 export interface InterruptOptions {
@@ -44,6 +46,8 @@ export function signalInterrupts(options: InterruptOptions): Interrupts {
   const messages: string[] = [];
   const cleanups = new Set<() => unknown>();
   let firing = false;
+  /** The Ctrl-C under way: its cleanups, its line and the exit. */
+  let handling: Promise<void> | undefined;
 
   const runCleanups = async () => {
     for (const cleanup of [...cleanups].reverse()) {
@@ -55,9 +59,13 @@ export function signalInterrupts(options: InterruptOptions): Interrupts {
     }
   };
 
-  const onSignal = async () => {
+  const onSignal = () => {
     if (firing) return exit(EXIT_INTERRUPTED); // a second Ctrl-C: stop now
     firing = true;
+    handling = handle();
+  };
+
+  const handle = async () => {
     const message = messages[0];
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -72,12 +80,18 @@ export function signalInterrupts(options: InterruptOptions): Interrupts {
   };
 
   return {
+    get interrupted() {
+      return firing;
+    },
     async guard(message, work) {
       messages.push(message);
       if (messages.length === 1) signals.add(onSignal);
       try {
         return await work();
       } finally {
+        // Work that ends (fails, mostly) because of the Ctrl-C waits for its
+        // cleanups and exit: it must not end the process first.
+        if (handling) await handling;
         messages.pop();
         if (messages.length === 0) signals.remove(onSignal);
       }

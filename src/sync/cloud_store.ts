@@ -140,6 +140,13 @@ export interface CloudStore {
    * then merges with set-based SQL instead of page by page.
    */
   replicaFile?(): string | undefined;
+  /**
+   * Ctrl-C: stops the local cache's work for good (the replica's worker, a
+   * fill of its files) and resolves once nothing of this store writes in
+   * cloud/ any more, so the caller may remove it. Later calls that would
+   * write there fail with CANCELLED.
+   */
+  abort?(): Promise<void>;
   close(): void | Promise<void>;
 }
 

@@ -66,6 +66,10 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
   #openedPath?: string;
   #opened?: Client;
   #openedReady = false;
+  /** Set by abort(): the opened copy is not written again. */
+  #aborted = false;
+  /** The snapshot() under way (the opened copy's fill with it), settled or not. */
+  #snapshotWork?: Promise<unknown>;
 
   constructor(inner: Inner, key: DataKey | undefined, options: { openedPath?: string } = {}) {
     this.#inner = inner;
@@ -150,12 +154,37 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
     return this.#inner.assertWritable();
   }
 
-  async snapshot(): Promise<number> {
+  snapshot(): Promise<number> {
+    const work = this.#snapshot();
+    this.#snapshotWork = work.catch(() => {});
+    return work;
+  }
+
+  async #snapshot(): Promise<number> {
     const upTo = await this.#inner.snapshot();
     if (this.#mode === "e2e" && this.#openedPath && this.#inner.replicaFile?.()) {
+      this.#assertNotAborted();
       await this.#fillOpened(upTo);
     }
     return upTo;
+  }
+
+  #assertNotAborted(): void {
+    if (this.#aborted) throw new JdoError("CANCELLED", "Interrupted");
+  }
+
+  /**
+   * Ctrl-C: the store underneath stops its replica, a fill of the opened
+   * copy under way stops at its next page (its transaction rolled back) and
+   * is waited for, and the opened copy is closed: nothing of this cloud
+   * writes in cloud/ once this resolves.
+   */
+  async abort(): Promise<void> {
+    this.#aborted = true;
+    await this.#inner.abort?.();
+    await this.#snapshotWork;
+    this.#opened?.close();
+    this.#opened = undefined;
   }
 
   /**
@@ -171,6 +200,7 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
     const path = this.#openedPath!;
     if (!this.#opened) {
       const { createClient } = await import("@libsql/client");
+      this.#assertNotAborted();
       this.#opened = createClient({ url: `file:${path}` });
       const exists = await this.#opened.execute(
         "SELECT count(*) AS n FROM sqlite_master WHERE name = '_jdo_meta'",
@@ -203,6 +233,7 @@ AND tbl_name IN (SELECT value FROM json_each(?))`,
         for (const t of SYNCED_TABLES) {
           let cursor: Cursor = { seq: from, id: "~" };
           for (;;) {
+            this.#assertNotAborted();
             const page = await this.#inner.sealedChanges(t, cursor, upTo, OPEN_PAGE);
             if (page.length === 0) break;
             const rows = this.#open(t, page);

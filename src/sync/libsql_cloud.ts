@@ -73,6 +73,11 @@ function httpUrl(url: string): string {
 
 const REPLICA_RETRIES = 4;
 
+/** What replica work meets after abort() (Ctrl-C). */
+function abortedError(): JdoError {
+  return new JdoError("CANCELLED", "Interrupted");
+}
+
 function quickKey(tables: string[], after: number, sealed: boolean): string {
   return `${sealed ? "sealed:" : ""}${after}:${tables.join(",")}`;
 }
@@ -101,6 +106,12 @@ export class LibsqlCloud implements SealedRowStore {
   #syncer?: ReplicaSyncer;
   #reader?: Client;
   #options: LibsqlCloudOptions;
+  /** Set by abort(): no replica work starts again, so nothing recreates cloud/. */
+  #aborted = false;
+  /** The snapshot() under way, settled or not: abort() waits for it. */
+  #replicaWork?: Promise<unknown>;
+  /** Ends the backoff of a retrying snapshot() early. */
+  #wake?: () => void;
   /** The directory as read by this sync's quick pull, until readDevices() takes it. */
   #devices?: DeviceReading;
   /** quickChanges() read ahead by info(), for that (tables, after) only, used once. */
@@ -450,12 +461,20 @@ export class LibsqlCloud implements SealedRowStore {
    * found") are retried with backoff; a replica that cannot catch up is
    * rebuilt from scratch, since it is only a cache of the cloud.
    */
-  async snapshot(): Promise<number> {
+  snapshot(): Promise<number> {
+    const work = this.#snapshot();
+    this.#replicaWork = work.catch(() => {});
+    return work;
+  }
+
+  async #snapshot(): Promise<number> {
     const path = this.#replicaPath();
     let lastError: unknown;
     for (let attempt = 0; attempt < REPLICA_RETRIES; attempt++) {
       try {
+        this.#assertNotAborted();
         await ensurePrivateDir(this.#options.replicaDir!);
+        this.#assertNotAborted();
         this.#syncer ??= new ReplicaSyncer(
           path,
           this.#options.url,
@@ -463,12 +482,14 @@ export class LibsqlCloud implements SealedRowStore {
           this.#options.replicaTimeoutMs ?? 12_000,
         );
         await this.#syncer.sync();
+        this.#assertNotAborted();
         this.#reader ??= createClient({ url: `file:${path}` });
         await privateFilesIn(this.#options.replicaDir!);
         const seq = await queryOne(this.#reader, "SELECT value FROM _jdo_meta WHERE key = 'seq'");
         return Number(seq?.value ?? 0);
       } catch (error) {
         lastError = error;
+        if (this.#aborted) throw abortedError();
         if (error instanceof ReplicaTimeout) {
           this.#syncer = undefined;
           throw new JdoError("SYNC_UNREACHABLE", `Cannot reach ${this.host}: ${error.message}`, {
@@ -477,7 +498,7 @@ export class LibsqlCloud implements SealedRowStore {
         }
         if (/connection refused|dns error/i.test(String(error))) break;
         await this.#resetReplica();
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        await this.#pause(250 * 2 ** attempt);
       }
     }
     throw classifyCloudError(lastError, this.host, "pull from the cloud database");
@@ -485,6 +506,38 @@ export class LibsqlCloud implements SealedRowStore {
 
   replicaFile(): string | undefined {
     return this.#reader ? this.#replicaPath() : undefined;
+  }
+
+  /** A retry's backoff, cut short by abort(). */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  #assertNotAborted(): void {
+    if (this.#aborted) throw abortedError();
+  }
+
+  /**
+   * Ctrl-C: the replica's worker is ended at once (even in a native call
+   * waiting on a dead network), the snapshot() under way is waited for (it
+   * fails without creating cloud/ again, see #assertNotAborted) and the
+   * reader is closed. No replica work starts after this.
+   */
+  async abort(): Promise<void> {
+    this.#aborted = true;
+    this.#wake?.();
+    this.#syncer?.stop();
+    this.#syncer = undefined;
+    await this.#replicaWork;
+    this.#reader?.close();
+    this.#reader = undefined;
   }
 
   async changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {

@@ -262,6 +262,9 @@ export async function syncNow(
   const lock = await acquireSyncLock(ctx.paths.syncLock, options.lockWaitMs ?? 15_000);
   const forgetLock = ctx.interrupts.onInterrupt(() => lock.release());
   const cloud = openCloud(ctx, config);
+  // Ctrl-C: the replica stops writing in cloud/ before the lock goes (and
+  // before setup's undo removes cloud/): cleanups run newest first.
+  const forgetCloud = ctx.interrupts.onInterrupt(() => cloud.abort());
   try {
     const half = await pendingSwitch(store);
     if (half) {
@@ -296,6 +299,8 @@ export async function syncNow(
     const jdoError = error instanceof JdoError
       ? error
       : new JdoError("SYNC_FAILED", `Sync failed: ${(error as Error).message}`, { cause: error });
+    // Stopped by Ctrl-C (cloud.abort()): no failure of the cloud to record.
+    if (ctx.interrupts.interrupted) throw jdoError;
     await recordSyncFailure(ctx, store, jdoError);
     await appendLog(
       ctx.paths.log,
@@ -305,6 +310,7 @@ export async function syncNow(
     );
     throw jdoError;
   } finally {
+    forgetCloud();
     await cloud.close();
     await lock.release();
     forgetLock();

@@ -190,6 +190,23 @@ async function startFromCloud(store: Store): Promise<void> {
   }, { foreignKeys: false });
 }
 
+/**
+ * Removes a directory something may still write into (a replica's native
+ * thread cannot be waited for when the network is dead): it is renamed
+ * first, in one step, so no file created by path later lands under the old
+ * name and it cannot be refilled half-way through the removal.
+ */
+async function removeAtOnce(dir: string): Promise<void> {
+  const doomed = `${dir}.removing-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.rename(dir, doomed);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  await Deno.remove(doomed, { recursive: true });
+}
+
 /** Asks (or takes from a flag, or defaults to yes when nobody can be asked). */
 function asker(ctx: AppContext, interactive: boolean) {
   return (message: string, flag: boolean | undefined, fallback = true) =>
@@ -407,13 +424,20 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
   if (options.name !== undefined) await setDeviceName(await ctx.store(), options.name);
   let upload: ReturnType<typeof progressBar> | undefined;
   let report: SyncReport;
-  /** Nothing of a failed (or interrupted) first sync stays; an emptied device gets its data back. */
-  const undoFirstSync = async () => {
-    await Deno.remove(ctx.paths.cloudDir, { recursive: true }).catch(() => {});
-    if (!setAside) return;
-    await ctx.close();
-    await replaceDatabase(setAside, ctx.paths.database);
-  };
+  let undone: Promise<void> | undefined;
+  /**
+   * Nothing of a failed (or interrupted) first sync stays; an emptied device
+   * gets its data back. Once only: Ctrl-C's cleanup and the failed sync's
+   * catch may both ask. On Ctrl-C the sync's own cleanup (registered later,
+   * run first) has stopped the replica and the opened copy by then.
+   */
+  const undoFirstSync = () =>
+    undone ??= (async () => {
+      await removeAtOnce(ctx.paths.cloudDir).catch(() => {});
+      if (!setAside) return;
+      await ctx.close();
+      await replaceDatabase(setAside, ctx.paths.database);
+    })();
   const forgetUndo = ctx.interrupts.onInterrupt(undoFirstSync);
   try {
     report = await syncNow(ctx, {
@@ -436,6 +460,12 @@ export async function runSetup(ctx: AppContext, options: SetupOptions): Promise<
     throw error instanceof JdoError ? withHint(error, hint) : error;
   } finally {
     forgetUndo();
+  }
+  if (ctx.interrupts.interrupted) {
+    // Ctrl-C came as the sync ended: it is undone, and nothing is saved.
+    upload?.abort();
+    await undoFirstSync();
+    throw new JdoError("CANCELLED", "Interrupted; nothing was saved");
   }
   upload?.finish();
 
