@@ -1832,7 +1832,7 @@ async function withRowCursor(path, fn, engine = "libsql") {
           while (page.length < pageSize) {
             const next = rows.next();
             if (next.done) break;
-            page.push(plain(next.value));
+            page.push(next.value);
           }
         } catch (error) {
           throw dbError("Cannot read the database", error);
@@ -1859,12 +1859,18 @@ async function openCursorDatabase(path, engine) {
     const db2 = new DatabaseSync(path, {
       timeout: BUSY_TIMEOUT_MS
     });
+    db2.exec(`PRAGMA mmap_size = ${MMAP_BYTES}`);
     return {
       exec: (sql) => db2.exec(sql),
       prepare: (sql) => {
         const statement = db2.prepare(sql);
+        statement.setReturnArrays(true);
+        const columns = statement.columns().map((c) => c.name);
         return {
-          iterate: (...args) => statement.all(...args)[Symbol.iterator]()
+          iterate: (...args) => {
+            const all = statement.all(...args);
+            return all.map((values) => rowOf(columns, values))[Symbol.iterator]();
+          }
         };
       },
       close: () => db2.close()
@@ -1879,7 +1885,17 @@ async function openCursorDatabase(path, engine) {
     prepare: (sql) => {
       const statement = db.prepare(sql);
       return {
-        iterate: (...args) => statement.iterate(args)
+        iterate: (...args) => {
+          const rows = statement.iterate(args);
+          return {
+            next: () => {
+              const next = rows.next();
+              return next.done ? next : {
+                value: plain(next.value)
+              };
+            }
+          };
+        }
       };
     },
     close: () => db.close()
@@ -1899,15 +1915,22 @@ function plain(row) {
   for (const key in row) out[key] = normalise(row[key]);
   return out;
 }
+function rowOf(columns, values) {
+  const out = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]] = normalise(values[i]);
+  return out;
+}
 function dbError(what, error) {
   return new JdoError("DB_ERROR", `${what}: ${sqliteMessage(error)}`, {
     cause: error
   });
 }
+var MMAP_BYTES;
 var init_row_cursor = __esm({
   async "src/db/row_cursor.ts"() {
     init_errors();
     await init_database();
+    MMAP_BYTES = 256 * 1024 * 1024;
   }
 });
 
@@ -5655,19 +5678,25 @@ function truncateWidth(text3, max) {
 // src/output/table.ts
 var SEPARATOR = 2;
 var MIN_SHRUNK = 8;
-function naturalWidths(headers, rows, atLeast = []) {
-  return headers.map((h, i) => Math.max(atLeast[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? ""))));
-}
 function renderTable(headers, rows, fit = {}) {
+  return layoutTable(headers, rows, fit).text;
+}
+function layoutTable(headers, rows, fit = {}) {
   let columns = headers.map((_, i) => i);
-  const natural = naturalWidths(headers, rows, fit.atLeast);
+  const headerWidths = headers.map(visibleWidth);
+  const cellWidths = rows.map((cells) => headers.map((_, i) => visibleWidth(cells[i] ?? "")));
+  const natural = headers.map((_, i) => {
+    let width = Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]);
+    for (const row of cellWidths) if (row[i] > width) width = row[i];
+    return width;
+  });
   const widths = [
     ...natural
   ];
   const limit = fit.width;
   if (limit !== void 0) {
     const shrink = new Set(fit.shrink ?? []);
-    const least = (i) => shrink.has(i) ? Math.min(natural[i], Math.max(visibleWidth(headers[i]), MIN_SHRUNK)) : natural[i];
+    const least = (i) => shrink.has(i) ? Math.min(natural[i], Math.max(headerWidths[i], MIN_SHRUNK)) : natural[i];
     const total = (width) => columns.reduce((sum, i) => sum + width(i), 0) + SEPARATOR * (columns.length - 1);
     for (const i of fit.drop ?? []) {
       if (total(least) <= limit) break;
@@ -5680,18 +5709,25 @@ function renderTable(headers, rows, fit = {}) {
       widths[widest]--;
     }
   }
-  const line = (cells, row) => {
+  const last = columns.length - 1;
+  const line = (cells, measured, row) => {
     const text3 = columns.map((i, n) => {
       const whole = cells[i] ?? "";
-      const cell = visibleWidth(whole) <= widths[i] ? whole : truncateWidth(row >= 0 && fit.cut?.(row, i, widths[i]) || whole, widths[i]);
-      return n === columns.length - 1 ? cell : cell + " ".repeat(widths[i] - visibleWidth(cell));
+      const fits = measured[i] <= widths[i];
+      const cell = fits ? whole : truncateWidth(row >= 0 && fit.cut?.(row, i, widths[i]) || whole, widths[i]);
+      if (n === last) return cell;
+      return cell + " ".repeat(widths[i] - (fits ? measured[i] : visibleWidth(cell)));
     }).join(" ".repeat(SEPARATOR)).trimEnd();
     return limit === void 0 ? text3 : truncateWidth(text3, limit);
   };
-  return [
-    line(headers, -1),
-    ...rows.map((cells, row) => line(cells, row))
-  ].join("\n");
+  const lines2 = [
+    line(headers, headerWidths, -1)
+  ];
+  for (let row = 0; row < rows.length; row++) lines2.push(line(rows[row], cellWidths[row], row));
+  return {
+    text: lines2.join("\n"),
+    natural
+  };
 }
 
 // src/cli/commands/time.ts
@@ -6775,12 +6811,12 @@ async function printList(ctx, def, options, json) {
     pages++;
     const shorts = await shortIdsOf(records);
     const { headers, rows, fit } = listTable(ctx, def, records, shorts);
-    const table = renderTable(headers, rows, {
+    const { text: table, natural } = layoutTable(headers, rows, {
       ...fit,
       atLeast: widths,
       width: ctx.io.columns()
     });
-    widths = naturalWidths(headers, rows, widths);
+    widths = natural;
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   };
   const shortIdsOf = async (records) => {

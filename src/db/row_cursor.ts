@@ -49,7 +49,7 @@ export async function withRowCursor<T>(
   }
   const cursor: RowCursor = {
     async pages(sql, args, onPage, pageSize) {
-      let rows: Iterator<unknown>;
+      let rows: Iterator<Row>;
       try {
         rows = db.prepare(sql).iterate(...(args as unknown[]));
       } catch (error) {
@@ -62,7 +62,7 @@ export async function withRowCursor<T>(
           while (page.length < pageSize) {
             const next = rows.next();
             if (next.done) break;
-            page.push(plain(next.value as Record<string, unknown>));
+            page.push(next.value);
           }
         } catch (error) {
           throw dbError("Cannot read the database", error);
@@ -85,10 +85,13 @@ export async function withRowCursor<T>(
   }
 }
 
-/** What a cursor needs of a connection; both `libsql` and node:sqlite have it. */
+/** How much of the file a node:sqlite connection maps (PRAGMA mmap_size; address space only). */
+export const MMAP_BYTES = 256 * 1024 * 1024;
+
+/** What a cursor needs of a connection, over `libsql` or node:sqlite: rows as jdo holds them. */
 interface CursorDatabase {
   exec(sql: string): unknown;
-  prepare(sql: string): { iterate(...args: unknown[]): Iterator<unknown> };
+  prepare(sql: string): { iterate(...args: unknown[]): Iterator<Row> };
   close(): unknown;
 }
 
@@ -98,15 +101,25 @@ async function openCursorDatabase(path: string, engine: SqliteEngine): Promise<C
     // would cut a list short without a word: its statements are read whole
     // (all() throws), then paged. The fast path's reads are short; the long
     // ones (export, sync) run on libSQL.
+    // Rows come as arrays and are made objects here: node:sqlite's own row
+    // objects cost about twice as much to build (~10 ms for a 1,000-row list).
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    // Pages are read from the file's mapping instead of copied in (~5 ms
+    // less for the first statement over a 1,000-commitment database).
+    db.exec(`PRAGMA mmap_size = ${MMAP_BYTES}`);
     return {
       exec: (sql) => db.exec(sql),
       prepare: (sql) => {
         const statement = db.prepare(sql);
+        // (Missing from the Node types some workers check against; Deno has it.)
+        (statement as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+        const columns = statement.columns().map((c) => c.name);
         return {
-          iterate: (...args) =>
-            statement.all(...args as (string | number | null)[])[Symbol.iterator](),
+          iterate: (...args) => {
+            const all = statement.all(...args as (string | number | null)[]) as unknown[];
+            return (all as unknown[][]).map((values) => rowOf(columns, values))[Symbol.iterator]();
+          },
         };
       },
       close: () => db.close(),
@@ -119,7 +132,17 @@ async function openCursorDatabase(path: string, engine: SqliteEngine): Promise<C
     exec: (sql) => db.exec(sql),
     prepare: (sql) => {
       const statement = db.prepare(sql);
-      return { iterate: (...args) => statement.iterate(args) };
+      return {
+        iterate: (...args) => {
+          const rows: Iterator<unknown> = statement.iterate(args);
+          return {
+            next: () => {
+              const next = rows.next();
+              return next.done ? next : { value: plain(next.value as Record<string, unknown>) };
+            },
+          };
+        },
+      };
     },
     close: () => db.close(),
   };
@@ -139,6 +162,13 @@ export function executorCursor(ex: Executor): RowCursor {
 function plain(row: Record<string, unknown>): Row {
   const out: Row = {};
   for (const key in row) out[key] = normalise(row[key]);
+  return out;
+}
+
+/** A row read as an array, by column name (a repeated name keeps its last value, as plain()). */
+function rowOf(columns: string[], values: unknown[]): Row {
+  const out: Row = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]] = normalise(values[i]);
   return out;
 }
 

@@ -102,3 +102,33 @@ Deno.test("row cursor: read-only, and bad SQL or a missing file is a DB_ERROR", 
     (error) => error instanceof JdoError && error.code === "DB_ERROR",
   );
 });
+
+Deno.test("row cursor: node:sqlite and libSQL hand over the same rows (types, repeated names, key order)", async () => {
+  // Two files, one per engine: never two SQLite engines on one file in one process.
+  const dir = await Deno.makeTempDir({ prefix: "jdo-cursor-engines-" });
+  try {
+    const { DatabaseSync } = await import("node:sqlite");
+    const setup = new DatabaseSync(`${dir}/a.db`);
+    setup.exec(`CREATE TABLE t (i INTEGER, r REAL, s TEXT, n TEXT, b BLOB);
+      INSERT INTO t VALUES (1, 1.5, 'one', NULL, x'6869'), (42, -0.25, 'é✓', NULL, NULL);`);
+    setup.close();
+    await Deno.copyFile(`${dir}/a.db`, `${dir}/b.db`);
+    const sql = "SELECT i AS x, r, s AS x, n, b, i * 2 AS twice FROM t WHERE i > ? ORDER BY i";
+    const read = (path: string, engine: "node" | "libsql") =>
+      withRowCursor(path, async (cursor) => {
+        const rows: unknown[] = [];
+        await cursor.pages(sql, [0], (page) => void rows.push(...page), 1);
+        return rows;
+      }, engine);
+    const viaNode = await read(`${dir}/a.db`, "node");
+    const viaLibsql = await read(`${dir}/b.db`, "libsql");
+    assert.deepEqual(viaNode, viaLibsql);
+    assert.deepEqual(viaNode.map((r) => Object.keys(r as object)), [
+      ["x", "r", "n", "b", "twice"],
+      ["x", "r", "n", "b", "twice"],
+    ]);
+    assert.deepEqual(viaNode[0], { x: "one", r: 1.5, n: null, b: "hi", twice: 2 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -34,16 +34,33 @@ export function naturalWidths(
  * "…", then droppable columns go, and a line still too long is cut at the end.
  */
 export function renderTable(headers: string[], rows: string[][], fit: Fit = {}): string {
+  return layoutTable(headers, rows, fit).text;
+}
+
+/**
+ * renderTable's text and the natural widths it laid the columns out from
+ * (naturalWidths with `fit.atLeast`: what a table printed in pages carries to
+ * its next page). Each cell's width is measured once.
+ */
+export function layoutTable(
+  headers: string[],
+  rows: string[][],
+  fit: Fit = {},
+): { text: string; natural: number[] } {
   let columns = headers.map((_, i) => i);
-  const natural = naturalWidths(headers, rows, fit.atLeast);
+  const headerWidths = headers.map(visibleWidth);
+  const cellWidths = rows.map((cells) => headers.map((_, i) => visibleWidth(cells[i] ?? "")));
+  const natural = headers.map((_, i) => {
+    let width = Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]);
+    for (const row of cellWidths) if (row[i] > width) width = row[i];
+    return width;
+  });
   const widths = [...natural];
   const limit = fit.width;
   if (limit !== undefined) {
     const shrink = new Set(fit.shrink ?? []);
     const least = (i: number) =>
-      shrink.has(i)
-        ? Math.min(natural[i], Math.max(visibleWidth(headers[i]), MIN_SHRUNK))
-        : natural[i];
+      shrink.has(i) ? Math.min(natural[i], Math.max(headerWidths[i], MIN_SHRUNK)) : natural[i];
     const total = (width: (i: number) => number) =>
       columns.reduce((sum, i) => sum + width(i), 0) + SEPARATOR * (columns.length - 1);
     for (const i of fit.drop ?? []) {
@@ -58,15 +75,20 @@ export function renderTable(headers: string[], rows: string[][], fit: Fit = {}):
       widths[widest]--;
     }
   }
-  const line = (cells: string[], row: number) => {
+  const last = columns.length - 1;
+  const line = (cells: string[], measured: number[], row: number) => {
     const text = columns.map((i, n) => {
       const whole = cells[i] ?? "";
-      const cell = visibleWidth(whole) <= widths[i]
+      const fits = measured[i] <= widths[i];
+      const cell = fits
         ? whole
         : truncateWidth((row >= 0 && fit.cut?.(row, i, widths[i])) || whole, widths[i]);
-      return n === columns.length - 1 ? cell : cell + " ".repeat(widths[i] - visibleWidth(cell));
+      if (n === last) return cell;
+      return cell + " ".repeat(widths[i] - (fits ? measured[i] : visibleWidth(cell)));
     }).join(" ".repeat(SEPARATOR)).trimEnd();
     return limit === undefined ? text : truncateWidth(text, limit);
   };
-  return [line(headers, -1), ...rows.map((cells, row) => line(cells, row))].join("\n");
+  const lines = [line(headers, headerWidths, -1)];
+  for (let row = 0; row < rows.length; row++) lines.push(line(rows[row], cellWidths[row], row));
+  return { text: lines.join("\n"), natural };
 }

@@ -34,7 +34,7 @@ import { plural } from "../../output/plural.ts";
 import { localTime } from "../../output/local_time.ts";
 import { progressText, recordView } from "../../output/record_view.ts";
 import { safeLine } from "../../output/safe_text.ts";
-import { type Fit, naturalWidths, renderTable } from "../../output/table.ts";
+import { type Fit, layoutTable } from "../../output/table.ts";
 import { confirmDestructive } from "../confirm.ts";
 import {
   confirmPastDue,
@@ -152,8 +152,12 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     const { headers, rows, fit } = listTable(ctx, def, records, shorts);
     // Later pages keep the columns at least as wide as the ones printed
     // already, and print no header.
-    const table = renderTable(headers, rows, { ...fit, atLeast: widths, width: ctx.io.columns() });
-    widths = naturalWidths(headers, rows, widths);
+    const { text: table, natural } = layoutTable(headers, rows, {
+      ...fit,
+      atLeast: widths,
+      width: ctx.io.columns(),
+    });
+    widths = natural;
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   };
   const shortIdsOf = async (records: JsonRecord[]): Promise<Map<string, string>> => {
