@@ -252,6 +252,8 @@ async function compile(target: Target, stagingDir: string, denortBin?: string): 
     // Loaded with `new Worker(new URL(...))`, which compile does not follow.
     "--include",
     "src/sync/replica_worker.ts",
+    "--include",
+    "src/sync/row_crypto_worker.ts",
     ...PERMISSIONS,
     ...V8_FLAGS,
     "--target",

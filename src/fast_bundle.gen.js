@@ -2874,6 +2874,7 @@ function signalInterrupts(options) {
   const messages = [];
   const cleanups = /* @__PURE__ */ new Set();
   let firing = false;
+  let handling;
   const runCleanups = async () => {
     for (const cleanup of [
       ...cleanups
@@ -2884,9 +2885,12 @@ function signalInterrupts(options) {
       }
     }
   };
-  const onSignal = async () => {
+  const onSignal = () => {
     if (firing) return exit(EXIT_INTERRUPTED);
     firing = true;
+    handling = handle();
+  };
+  const handle = async () => {
     const message = messages[0];
     let timer;
     await Promise.race([
@@ -2899,12 +2903,16 @@ function signalInterrupts(options) {
     exit(EXIT_INTERRUPTED);
   };
   return {
+    get interrupted() {
+      return firing;
+    },
     async guard(message, work) {
       messages.push(message);
       if (messages.length === 1) signals.add(onSignal);
       try {
         return await work();
       } finally {
+        if (handling) await handling;
         messages.pop();
         if (messages.length === 0) signals.remove(onSignal);
       }

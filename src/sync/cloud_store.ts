@@ -46,11 +46,16 @@ export interface RowVersion {
  */
 export const QUICK_PULL_LIMIT = 500;
 
-/** Rows of one table already encoded as a JSON array of value arrays, in `columns` order. */
+/**
+ * Rows of one table already encoded by SQLite as a JSON array: by default
+ * one array of values per row in `columns` order; "sealable" when the store
+ * asked for its own row encoding (CloudStore.encodedRowSql).
+ */
 export interface EncodedChunk {
   table: string;
   columns: string[];
   rowsJson: string;
+  form?: "sealable";
 }
 
 /** What a sync's pull will ask quickChanges() for. */
@@ -89,8 +94,14 @@ export interface CloudStore {
   foreignTables?(): Promise<string[]>;
   /** Throws SYNC_READ_ONLY when the credentials cannot write. */
   assertWritable(): Promise<void>;
-  /** Makes the latest cloud state readable; returns the highest change sequence. */
-  snapshot(): Promise<number>;
+  /**
+   * Makes the latest cloud state readable; returns the highest change
+   * sequence. `mergeFrom`: the caller will read the rows changed after this
+   * sequence through replicaFile() (a pull passes its watermark); a store
+   * that must prepare that file (the encrypting layer opens the sealed rows
+   * into it) prepares only those.
+   */
+  snapshot(mergeFrom?: number): Promise<number>;
   /**
    * Rows of `table` after the cursor and with _seq <= upTo, ordered by
    * (_seq, id), at most `limit`. Many rows share one _seq (one per push), so
@@ -124,6 +135,13 @@ export interface CloudStore {
     deviceId: string,
   ): () => Promise<{ applied: Set<string>; seq: number }>;
   /**
+   * The SQL of one row (alias `c`, the working table's `columns`) as this
+   * store wants pushEncoded()'s chunks encoded, when not the default JSON
+   * array of every column: an encrypted cloud asks for the payload it seals
+   * as one text. Chunks so encoded are marked form "sealable".
+   */
+  encodedRowSql?(columns: string[]): string | undefined;
+  /**
    * Ids and versions of `table` with id > afterId, ordered by id, at most
    * `limit`: the cloud as of the last snapshot() (keyset pages for `sync repair`).
    */
@@ -150,6 +168,24 @@ export interface CloudStore {
   close(): void | Promise<void>;
 }
 
+/** A sealed row as a page of the replica holds it: id, version, _fv, data, _seq, _by. */
+export type SealedPageRow = [
+  id: string,
+  version: string,
+  fv: string | null,
+  data: string,
+  seq: number,
+  by: string | null,
+];
+
+/** A chunk of one table's rows sealed for the cloud, as the sealed upsert takes it. */
+export interface SealedChunk {
+  /** [[id, version, _fv, data], …] */
+  rowsJson: string;
+  /** [[id, version, _fv], …]: what the check of held rows needs. */
+  keysJson: string;
+}
+
 /**
  * A row of an encrypted cloud as the store under the encrypting layer moves
  * it: id, version and field versions in clear, every other column in `data`
@@ -166,9 +202,23 @@ export interface SealedRowStore extends CloudStore {
   /** info(), with `prefetch.sealed` reading the sealed rows ahead. */
   info(prefetch?: QuickPrefetch): Promise<CloudInfo>;
   sealedChanges(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]>;
+  /** sealedChanges() as tuples, without row objects (optional: the fill of an opened copy). */
+  sealedTuples?(
+    table: string,
+    after: Cursor,
+    upTo: number,
+    limit: number,
+  ): Promise<SealedPageRow[]>;
   sealedQuickChanges(tables: string[], after: number): Promise<QuickChanges | null>;
   /** Rows are { id, version, _fv, data }; the same guard as push() plus "dominates the cloud's row". */
   pushSealed(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;
+  /** One table's rows sealed as JSON, pushed like pushSealed() (optional); answers the ids applied. */
+  pushSealedJson?(
+    table: string,
+    sealed: SealedChunk,
+    watermark: number,
+    deviceId: string,
+  ): Promise<{ applied: Set<string>; seq: number }>;
   sealedVersions(table: string, afterId: string, limit: number): Promise<RowVersion[]>;
   /** Whether any plain table holds a row (setup --encrypt wants an empty cloud). */
   hasPlainRows(): Promise<boolean>;

@@ -13,6 +13,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { FIELD_VERSIONS, type Row } from "../db/schema.ts";
 import { JdoError } from "../errors.ts";
+import type { SealedChunk } from "./cloud_store.ts";
 import type { DataKey } from "./e2e_key.ts";
 
 const VERSION = "e1";
@@ -101,6 +102,92 @@ export function sealRow(key: DataKey, cloudId: string, table: string, row: Row):
   return { id, version, _fv: fv, data };
 }
 
+/**
+ * The SQL of one row as a push of a sealed table reads it (alias `c`): a
+ * JSON array [id, version, _fv, payload], the payload the JSON object of
+ * every other column as text, built by SQLite so that no row object is made
+ * in JS on the way to sealing (sealPayload).
+ */
+export function sealableRowSql(columns: string[]): string {
+  const payload = columns.filter((c) =>
+    c !== "id" && c !== "version" && c !== FIELD_VERSIONS && !CLOUD_COLUMNS.has(c)
+  );
+  const pairs = payload.map((c) => `'${c.replaceAll("'", "''")}', c."${c.replaceAll('"', '""')}"`);
+  // `|| ''` drops the JSON subtype: the payload travels as a string, not a nested object.
+  return `json_array(c."id", c."version", c."${FIELD_VERSIONS}", json_object(${
+    pairs.join(", ")
+  }) || '')`;
+}
+
+/** One row of sealableRowSql's output. */
+export type SealableRow = [id: string, version: string, fv: string | null, payload: string];
+
+/** What sealing and opening rows need of a key. */
+export type RowKey = Pick<DataKey, "rows" | "id">;
+
+/** Seals the payloads SQLite encoded (sealableRowSql): one envelope a row, no row object. */
+export function sealChunk(
+  key: RowKey,
+  cloudId: string,
+  table: string,
+  rows: SealableRow[],
+): SealedChunk {
+  const sealed: string[] = [];
+  const keys: string[] = [];
+  for (const [id, version, fv, payload] of rows) {
+    const clear = `${JSON.stringify(String(id))},${JSON.stringify(String(version))},${
+      JSON.stringify(fv)
+    }`;
+    const data = seal(
+      key.rows,
+      key.id,
+      encoder.encode(payload),
+      rowAad(cloudId, table, String(id), String(version), fv),
+    );
+    sealed.push(`[${clear},"${data}"]`);
+    keys.push(`[${clear}]`);
+  }
+  return { rowsJson: `[${sealed.join(",")}]`, keysJson: `[${keys.join(",")}]` };
+}
+
+/** A sealed row as read: its clear columns and payload first (a page row may carry more). */
+export type SealedTuple = [
+  id: string,
+  version: string,
+  fv: string | null,
+  data: string,
+  ...rest: unknown[],
+];
+
+/**
+ * The payload text (a JSON object of every sealed column) of each row;
+ * throws SYNC_KEY_WRONG when one does not open.
+ */
+export function openPayloads(
+  key: RowKey,
+  cloudId: string,
+  table: string,
+  rows: SealedTuple[],
+): string[] {
+  return rows.map(([id, version, fv, data]) => {
+    try {
+      return decoder.decode(open(key.rows, key.id, data, rowAad(cloudId, table, id, version, fv)));
+    } catch (error) {
+      throw keyWrong(table, error);
+    }
+  });
+}
+
+function keyWrong(table: string, error: unknown): JdoError {
+  return new JdoError(
+    "SYNC_KEY_WRONG",
+    `A ${table} row in the cloud does not open with this device's key (${
+      (error as Error).message
+    }); nothing was merged or pushed`,
+    { cause: error },
+  );
+}
+
 /** The row a sealed row holds; throws SYNC_KEY_WRONG when it does not open. */
 export function openRow(key: DataKey, cloudId: string, table: string, sealed: Row): Row {
   const id = String(sealed.id);
@@ -110,13 +197,7 @@ export function openRow(key: DataKey, cloudId: string, table: string, sealed: Ro
   try {
     plain = open(key.rows, key.id, String(sealed.data), rowAad(cloudId, table, id, version, fv));
   } catch (error) {
-    throw new JdoError(
-      "SYNC_KEY_WRONG",
-      `A ${table} row in the cloud does not open with this device's key (${
-        (error as Error).message
-      }); nothing was merged or pushed`,
-      { cause: error },
-    );
+    throw keyWrong(table, error);
   }
   const row: Row = { id, version, ...JSON.parse(decoder.decode(plain)) };
   row[FIELD_VERSIONS] = fv;

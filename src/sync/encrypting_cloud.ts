@@ -13,8 +13,8 @@
  * encrypted cloud offers no replicaFile(): the engine then merges the opened
  * rows page by page.
  */
-import type { Client } from "@libsql/client";
-import { bulkRowsJson } from "../db/bulk.ts";
+import { BUSY_TIMEOUT_MS, LIBSQL_PACKAGES } from "../db/database.ts";
+import type * as LibsqlPackages from "../db/libsql_packages.ts";
 import { MIGRATIONS, MIGRATIONS_TABLE, SYNCED_TABLES } from "../db/migrations.ts";
 import { q, type Row } from "../db/schema.ts";
 import { JdoError } from "../errors.ts";
@@ -28,6 +28,7 @@ import type {
   QuickChanges,
   QuickPrefetch,
   RowVersion,
+  SealedPageRow,
   SealedRowStore,
 } from "./cloud_store.ts";
 import type {
@@ -41,14 +42,84 @@ import {
   makeCheckRecord,
   openRow,
   openText,
+  sealableRowSql,
   sealRow,
   sealText,
   verifyKey,
 } from "./e2e_envelope.ts";
 import type { DataKey } from "./e2e_key.ts";
+import { RowCrypto } from "./row_crypto.ts";
 
 /** Rows read from the replica per step while the opened copy is filled. */
 const OPEN_PAGE = 5_000;
+
+/** The opened copy, through the `libsql` package's statements (no row objects). */
+type OpenedDatabase = InstanceType<typeof LibsqlPackages.Database>;
+
+/** The columns of an opened row that were in clear, in a sealed page row's order. */
+const OPENED_CLEAR = ["id", "version", "_fv", "_seq", "_by"] as const;
+
+/** Inserts one table's opened rows: the clear columns, then the table's others. */
+interface OpenedWriter {
+  columns: string[];
+  insert: ReturnType<OpenedDatabase["prepare"]>;
+}
+
+function openedWriter(db: OpenedDatabase, table: string): OpenedWriter {
+  const all = (db.prepare(`PRAGMA table_info(${table})`).raw(true).all() as unknown[][])
+    .map((c) => String(c[1]));
+  const columns = all.filter((c) => !(OPENED_CLEAR as readonly string[]).includes(c));
+  const names = [...OPENED_CLEAR, ...columns];
+  const insert = db.prepare(
+    `INSERT OR REPLACE INTO ${table} (${names.map(q).join(", ")})
+VALUES (${names.map(() => "?").join(", ")})`,
+  );
+  return { columns, insert };
+}
+
+/**
+ * Writes a page of opened rows: the clear columns from the page, every other
+ * column of the table from its payload (one a payload lacks is NULL).
+ */
+function writeOpened(writer: OpenedWriter, page: SealedPageRow[], payloads: string[]): void {
+  for (let i = 0; i < page.length; i++) {
+    const [id, version, fv, , seq, by] = page[i];
+    const payload = JSON.parse(payloads[i]) as Row;
+    const values: unknown[] = [id, version, fv, seq, by];
+    for (const c of writer.columns) values.push(payload[c] ?? null);
+    writer.insert.run(values);
+  }
+}
+
+/** What the opened copy holds: rows changed in (from, seq] of one cloud. */
+export interface OpenedHeld {
+  cloud: string | undefined;
+  from: number;
+  seq: number;
+}
+
+/**
+ * How the opened copy comes to serve a merge of the rows changed in
+ * (mergeFrom, upTo]: it reads in (from, upTo] and then holds (heldFrom,
+ * upTo]. What it holds is kept when it reaches back to mergeFrom; rows it
+ * holds outside the merge's range are harmless (the merge never reads them,
+ * a newer version of a row replaces it), except those of another cloud or of
+ * a cloud that went back (a sequence past upTo): then it is cleared first.
+ */
+export function openedPlan(
+  held: OpenedHeld,
+  cloudId: string,
+  mergeFrom: number,
+  upTo: number,
+): { clear: boolean; from: number; heldFrom: number } {
+  if (held.cloud !== cloudId || held.seq > upTo) {
+    return { clear: true, from: mergeFrom, heldFrom: mergeFrom };
+  }
+  if (held.from <= mergeFrom && held.seq >= mergeFrom) {
+    return { clear: false, from: held.seq, heldFrom: held.from };
+  }
+  return { clear: false, from: mergeFrom, heldFrom: mergeFrom };
+}
 
 type Inner = SealedRowStore & Partial<DeviceDirectory & PrunableDirectory> & { host?: string };
 
@@ -64,7 +135,8 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
 
   /** Where the opened copy of the replica is kept (cloud/), when the inner store has a replica. */
   #openedPath?: string;
-  #opened?: Client;
+  #opened?: OpenedDatabase;
+  #crypto?: RowCrypto;
   #openedReady = false;
   /** Set by abort(): the opened copy is not written again. */
   #aborted = false;
@@ -154,17 +226,22 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
     return this.#inner.assertWritable();
   }
 
-  snapshot(): Promise<number> {
-    const work = this.#snapshot();
+  snapshot(mergeFrom?: number): Promise<number> {
+    const work = this.#snapshot(mergeFrom);
     this.#snapshotWork = work.catch(() => {});
     return work;
   }
 
-  async #snapshot(): Promise<number> {
+  async #snapshot(mergeFrom?: number): Promise<number> {
+    this.#openedReady = false;
     const upTo = await this.#inner.snapshot();
-    if (this.#mode === "e2e" && this.#openedPath && this.#inner.replicaFile?.()) {
+    if (
+      mergeFrom !== undefined && this.#mode === "e2e" && this.#openedPath &&
+      this.#inner.replicaFile?.() && this.#inner.sealedTuples
+    ) {
       this.#assertNotAborted();
-      await this.#fillOpened(upTo);
+      await this.#fillOpened(mergeFrom, upTo);
+      this.#openedReady = true;
     }
     return upTo;
   }
@@ -176,90 +253,126 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
   /**
    * Ctrl-C: the store underneath stops its replica, a fill of the opened
    * copy under way stops at its next page (its transaction rolled back) and
-   * is waited for, and the opened copy is closed: nothing of this cloud
-   * writes in cloud/ once this resolves.
+   * is waited for, the row worker ends and the opened copy is closed:
+   * nothing of this cloud writes in cloud/ once this resolves.
    */
   async abort(): Promise<void> {
     this.#aborted = true;
     await this.#inner.abort?.();
     await this.#snapshotWork;
+    this.#crypto?.close();
+    this.#crypto = undefined;
     this.#opened?.close();
     this.#opened = undefined;
   }
 
   /**
    * The opened copy: a SQLite file beside the replica holding the cloud's
-   * tables with every sealed row opened, filled from the replica up to
-   * `upTo` (only what arrived since the last fill). The engine then merges
-   * from it set-based, as from a plain replica: a first download is one
-   * decryption per row and a few statements, not a merge page by page. It
-   * is as private as the working database (the device is trusted) and is
-   * removed with cloud/.
+   * tables with the sealed rows a merge will read opened, so that the
+   * engine merges from it set-based, as from a plain replica: a first
+   * download is one decryption per row and one insert, not a merge page by
+   * page. It holds every row changed in (opened_from, opened_seq]: a pull
+   * needs those after its watermark, so a device that has just uploaded
+   * everything (its watermark past its own rows) opens nothing, and each
+   * pull opens only what arrived since the last. It is as private as the
+   * working database (the device is trusted) and is removed with cloud/.
    */
-  async #fillOpened(upTo: number): Promise<void> {
-    const path = this.#openedPath!;
-    if (!this.#opened) {
-      const { createClient } = await import("@libsql/client");
-      this.#assertNotAborted();
-      this.#opened = createClient({ url: `file:${path}` });
-      const exists = await this.#opened.execute(
-        "SELECT count(*) AS n FROM sqlite_master WHERE name = '_jdo_meta'",
-      );
-      if (Number(exists.rows[0].n) === 0) {
-        const statements: string[] = [MIGRATIONS_TABLE];
-        for (const m of MIGRATIONS) statements.push(...m.statements("cloud"));
-        await this.#opened.batch(statements, "write");
-      }
-    }
-    const client = this.#opened;
-    const meta = await client.execute(
-      "SELECT key, value FROM _jdo_meta WHERE key IN ('opened_seq', 'opened_cloud')",
+  async #fillOpened(mergeFrom: number, upTo: number): Promise<void> {
+    const db = await this.#openedDatabase();
+    const meta = new Map(
+      db.prepare(
+        "SELECT key, value FROM _jdo_meta WHERE key IN ('opened_from', 'opened_seq', 'opened_cloud')",
+      ).raw(true).all() as [string, string][],
     );
-    const values = new Map(meta.rows.map((r) => [String(r.key), String(r.value)]));
-    let from = Number(values.get("opened_seq") ?? 0);
-    if (values.get("opened_cloud") !== undefined && values.get("opened_cloud") !== this.#cloudId) {
-      from = 0;
-    }
-    if (from < upTo) {
-      const tx = await client.transaction("write");
-      try {
-        // A first fill writes every row: the tables' indexes are built once, after.
-        const indexes = from > 0 ? [] : (await tx.execute({
-          sql: `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+    const plan = openedPlan(
+      {
+        cloud: meta.get("opened_cloud"),
+        from: Number(meta.get("opened_from") ?? 0),
+        seq: Number(meta.get("opened_seq") ?? 0),
+      },
+      this.#cloudId!,
+      mergeFrom,
+      upTo,
+    );
+    if (plan.from >= upTo) return;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      if (plan.clear) {
+        for (const t of SYNCED_TABLES) db.exec(`DELETE FROM ${t}`);
+      }
+      const empty = db.prepare(
+        SYNCED_TABLES.map((t) => `SELECT 1 FROM ${t}`).join(" UNION ALL ") + " LIMIT 1",
+      ).raw(true).all().length === 0;
+      // Many rows into empty tables: their indexes are built once, after.
+      const indexes = empty
+        ? db.prepare(
+          `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
 AND tbl_name IN (SELECT value FROM json_each(?))`,
-          args: [JSON.stringify(SYNCED_TABLES)],
-        })).rows.map((r) => ({ name: String(r.name), sql: String(r.sql) }));
-        for (const index of indexes) await tx.execute(`DROP INDEX ${q(index.name)}`);
-        for (const t of SYNCED_TABLES) {
-          let cursor: Cursor = { seq: from, id: "~" };
-          for (;;) {
-            this.#assertNotAborted();
-            const page = await this.#inner.sealedChanges(t, cursor, upTo, OPEN_PAGE);
-            if (page.length === 0) break;
-            const rows = this.#open(t, page);
-            const columns = Object.keys(rows[0]);
-            await tx.execute({
-              sql: `INSERT OR REPLACE INTO ${t} (${columns.map(q).join(", ")})
-SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FROM json_each(?)`,
-              args: [bulkRowsJson(columns, rows)],
-            });
-            const last = page[page.length - 1];
-            cursor = { seq: Number(last._seq), id: String(last.id) };
-            if (page.length < OPEN_PAGE) break;
-          }
-        }
-        await tx.execute({
-          sql: `INSERT OR REPLACE INTO _jdo_meta (key, value)
-VALUES ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
-          args: [String(upTo), this.#cloudId, String(upTo)],
-        });
-        for (const index of indexes) await tx.execute(index.sql);
-        await tx.commit();
-      } finally {
-        tx.close();
+        ).raw(true).all(JSON.stringify(SYNCED_TABLES)) as [string, string][]
+        : [];
+      for (const [name] of indexes) db.exec(`DROP INDEX ${q(name)}`);
+      for (const t of SYNCED_TABLES) await this.#openTable(db, t, plan.from, upTo);
+      db.prepare(
+        `INSERT OR REPLACE INTO _jdo_meta (key, value)
+VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
+      ).run(String(plan.heldFrom), String(upTo), this.#cloudId, String(upTo));
+      for (const [, sql] of indexes) db.exec(sql);
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  async #openedDatabase(): Promise<OpenedDatabase> {
+    if (this.#opened) return this.#opened;
+    const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
+    this.#assertNotAborted();
+    const db = new Database(this.#openedPath!, { timeout: BUSY_TIMEOUT_MS });
+    // The cloud is the authority on references; the merge reads this copy with them off too.
+    db.exec("PRAGMA foreign_keys = OFF");
+    db.exec("PRAGMA journal_mode = WAL");
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = '_jdo_meta'").raw(true)
+      .all().length > 0;
+    if (!exists) {
+      db.exec("BEGIN IMMEDIATE");
+      db.exec(MIGRATIONS_TABLE);
+      for (const m of MIGRATIONS) for (const sql of m.statements("cloud")) db.exec(sql);
+      db.exec("COMMIT");
+    }
+    this.#opened = db;
+    return db;
+  }
+
+  /**
+   * One table's sealed rows in (from, upTo] opened into the copy, a page at
+   * a time: page n is opened (on the row worker) while page n-1 is written.
+   */
+  async #openTable(db: OpenedDatabase, table: string, from: number, upTo: number): Promise<void> {
+    const crypto = this.#rowCrypto();
+    const writer = openedWriter(db, table);
+    let cursor: Cursor = { seq: from, id: "~" };
+    let previous: { page: SealedPageRow[]; payloads: Promise<string[]> } | null = null;
+    for (;;) {
+      this.#assertNotAborted();
+      const page = await this.#inner.sealedTuples!(table, cursor, upTo, OPEN_PAGE);
+      const current = page.length > 0 ? { page, payloads: crypto.open(table, page) } : null;
+      current?.payloads.catch(() => {}); // awaited below, after the previous page is written
+      if (previous) writeOpened(writer, previous.page, await previous.payloads);
+      previous = current;
+      if (!current) break;
+      const last = page[page.length - 1];
+      cursor = { seq: Number(last[4]), id: String(last[0]) };
+      if (page.length < OPEN_PAGE) {
+        writeOpened(writer, current.page, await current.payloads);
+        break;
       }
     }
-    this.#openedReady = true;
+  }
+
+  #rowCrypto(): RowCrypto {
+    this.#crypto ??= new RowCrypto(this.#key!, this.#cloudId!);
+    return this.#crypto;
   }
 
   #open(table: string, rows: Row[]): Row[] {
@@ -305,10 +418,32 @@ VALUES ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
       const rows = this.#rowsOf(chunk);
       return async () => this.#appliedIds(rows, await this.push(rows, watermark, deviceId));
     }
+    if (chunk.form === "sealable") {
+      // Sealed on the row worker while the previous chunk is on its way.
+      const sealing = this.#rowCrypto().seal(chunk.table, chunk.rowsJson);
+      sealing.catch(() => {}); // awaited when the chunk is sent
+      return async () => {
+        const sealed = await sealing;
+        if (this.#inner.pushSealedJson) {
+          return await this.#inner.pushSealedJson(chunk.table, sealed, watermark, deviceId);
+        }
+        const rows = (JSON.parse(sealed.rowsJson) as [string, string, string | null, string][])
+          .map(([id, version, _fv, data]) => ({
+            table: chunk.table,
+            row: { id, version, _fv, data },
+          }));
+        return this.#appliedIds(rows, await this.#inner.pushSealed(rows, watermark, deviceId));
+      };
+    }
     const rows = this.#rowsOf(chunk);
     const sealed = this.#seal(rows);
     return async () =>
       this.#appliedIds(rows, await this.#inner.pushSealed(sealed, watermark, deviceId));
+  }
+
+  /** A sealed cloud has SQLite encode each pushed row's payload as one text (sealChunk). */
+  encodedRowSql(columns: string[]): string | undefined {
+    return this.#sealed ? sealableRowSql(columns) : undefined;
   }
 
   #rowsOf(chunk: EncodedChunk): PushRow[] {
@@ -383,6 +518,8 @@ VALUES ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
   }
 
   close(): void | Promise<void> {
+    this.#crypto?.close();
+    this.#crypto = undefined;
     this.#opened?.close();
     this.#opened = undefined;
     return this.#inner.close();

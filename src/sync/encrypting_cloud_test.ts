@@ -15,7 +15,7 @@ import {
   outboxKeys,
 } from "../../tests/helpers/sync_pair.ts";
 import { JdoError } from "../errors.ts";
-import { EncryptingCloud } from "./encrypting_cloud.ts";
+import { EncryptingCloud, openedPlan } from "./encrypting_cloud.ts";
 import { newDataKey } from "./e2e_key.ts";
 import { syncOnce } from "./engine.ts";
 import { push } from "./push.ts";
@@ -94,4 +94,39 @@ Deno.test("encrypting layer: a plain cloud passes through unchanged", async () =
   await capture(p.a.store, "in the clear");
   await syncOnce(p.a.store, a);
   assert.equal(p.server.rows("inbox_items")[0].text, "in the clear");
+});
+
+Deno.test("opened copy: what it holds is kept, extended, or cleared for the merge it serves", () => {
+  const held = (cloud: string | undefined, from: number, seq: number) => ({ cloud, from, seq });
+  // A fresh copy (no cloud recorded): cleared, and the whole range read.
+  assert.deepEqual(openedPlan(held(undefined, 0, 0), "c1", 0, 50), {
+    clear: true,
+    from: 0,
+    heldFrom: 0,
+  });
+  // It reaches back to the watermark: only what arrived since is read.
+  assert.deepEqual(openedPlan(held("c1", 0, 50), "c1", 40, 70), {
+    clear: false,
+    from: 50,
+    heldFrom: 0,
+  });
+  // Quick pulls moved the watermark past it: the range from the watermark, nothing cleared.
+  assert.deepEqual(openedPlan(held("c1", 0, 50), "c1", 60, 70), {
+    clear: false,
+    from: 60,
+    heldFrom: 60,
+  });
+  // The watermark went back (a restore): the whole range again.
+  assert.deepEqual(openedPlan(held("c1", 30, 50), "c1", 0, 70), {
+    clear: false,
+    from: 0,
+    heldFrom: 0,
+  });
+  // Another cloud, or this one gone back past what it holds: cleared first.
+  assert.deepEqual(openedPlan(held("c0", 0, 50), "c1", 10, 70).clear, true);
+  assert.deepEqual(openedPlan(held("c1", 0, 90), "c1", 10, 70), {
+    clear: true,
+    from: 10,
+    heldFrom: 10,
+  });
 });

@@ -1,7 +1,8 @@
 import { type Client, createClient, type InStatement, type ResultSet } from "@libsql/client";
 import { join } from "node:path";
 import { ensurePrivateDir, privateFilesIn } from "../config/paths.ts";
-import { queryOne, queryRows } from "../db/database.ts";
+import { BUSY_TIMEOUT_MS, LIBSQL_PACKAGES, queryOne, queryRows } from "../db/database.ts";
+import type * as LibsqlPackages from "../db/libsql_packages.ts";
 import {
   LATEST_SCHEMA_VERSION,
   MIGRATIONS,
@@ -21,6 +22,8 @@ import type {
   QuickChanges,
   QuickPrefetch,
   RowVersion,
+  SealedChunk,
+  SealedPageRow,
   SealedRowStore,
 } from "./cloud_store.ts";
 import {
@@ -105,6 +108,8 @@ export class LibsqlCloud implements SealedRowStore {
   #timeoutMs: number;
   #syncer?: ReplicaSyncer;
   #reader?: Client;
+  /** sealedTuples()'s statement on the replica file. */
+  #tupleReader?: { page(args: unknown[]): SealedPageRow[]; close(): void };
   #options: LibsqlCloudOptions;
   /** Set by abort(): no replica work starts again, so nothing recreates cloud/. */
   #aborted = false;
@@ -297,6 +302,34 @@ export class LibsqlCloud implements SealedRowStore {
     );
   }
 
+  /**
+   * sealedChanges() as tuples [id, version, _fv, data, _seq, _by], read
+   * from the replica with the `libsql` package's statements (no row objects:
+   * ~3.5 µs a row against ~13 through @libsql/client).
+   */
+  async sealedTuples(
+    table: string,
+    after: Cursor,
+    upTo: number,
+    limit: number,
+  ): Promise<SealedPageRow[]> {
+    if (!this.#reader) throw new Error("sealedTuples() before snapshot()");
+    if (!this.#tupleReader) {
+      const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
+      const db = new Database(this.#replicaPath(), { readonly: true, timeout: BUSY_TIMEOUT_MS });
+      const statement = db.prepare(
+        `SELECT id, version, _fv, data, _seq, _by FROM ${SEALED_TABLE}
+         WHERE tbl = ? AND (_seq > ? OR (_seq = ? AND id > ?)) AND _seq <= ?
+         ORDER BY tbl, _seq, id LIMIT ?`,
+      ).raw(true);
+      this.#tupleReader = {
+        page: (args) => statement.all(...args) as SealedPageRow[],
+        close: () => db.close(),
+      };
+    }
+    return this.#tupleReader.page([table, after.seq, after.seq, after.id, upTo, limit]);
+  }
+
   /** versions() of the sealed rows. */
   async sealedVersions(table: string, afterId: string, limit: number): Promise<RowVersion[]> {
     const client = this.#reader ?? this.#remote;
@@ -321,22 +354,44 @@ export class LibsqlCloud implements SealedRowStore {
       list.push(row);
       byTable.set(table, list);
     }
-    const tables = [...byTable.keys()];
-    const json = tables.map((table) =>
-      JSON.stringify(byTable.get(table)!.map((r) => [r.id, r.version, r._fv, r.data]))
+    const chunks = [...byTable].map(([table, list]) => ({
+      table,
+      rowsJson: JSON.stringify(list.map((r) => [r.id, r.version, r._fv, r.data])),
+      keysJson: JSON.stringify(list.map((r) => [r.id, r.version, r._fv])),
+    }));
+    const { applied, seq } = await this.#pushSealedChunks(chunks, watermark, deviceId);
+    return { applied: rows.map(({ table, row }) => applied.has(`${table}:${row.id}`)), seq };
+  }
+
+  /** One table's rows sealed as JSON (sealChunk), pushed like pushSealed(); answers the ids applied. */
+  async pushSealedJson(
+    table: string,
+    sealed: SealedChunk,
+    watermark: number,
+    deviceId: string,
+  ): Promise<{ applied: Set<string>; seq: number }> {
+    const { applied, seq } = await this.#pushSealedChunks(
+      [{ table, ...sealed }],
+      watermark,
+      deviceId,
     );
-    // The check of what the cloud holds needs no payloads: half the bytes of a push.
-    const keys = tables.map((table) =>
-      JSON.stringify(byTable.get(table)!.map((r) => [r.id, r.version, r._fv]))
-    );
+    return { applied: new Set([...applied].map((key) => key.slice(table.length + 1))), seq };
+  }
+
+  async #pushSealedChunks(
+    chunks: ({ table: string } & SealedChunk)[],
+    watermark: number,
+    deviceId: string,
+  ): Promise<{ applied: Set<string>; seq: number }> {
     const statements: InStatement[] = [
       "UPDATE _jdo_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq'",
-      ...tables.map((table, i) => ({
+      ...chunks.map((c) => ({
         sql: sealedUpsertSql(),
-        args: [table, deviceId, json[i], watermark, deviceId],
+        args: [c.table, deviceId, c.rowsJson, watermark, deviceId],
       })),
       // Held whole now (written here, or an earlier push of the same version): accepted.
-      ...tables.map((table, i) => ({ sql: SEALED_HELD_SQL, args: [keys[i], table] })),
+      // The check needs no payloads: half the bytes of a push.
+      ...chunks.map((c) => ({ sql: SEALED_HELD_SQL, args: [c.keysJson, c.table] })),
       "SELECT CAST(value AS INTEGER) AS seq FROM _jdo_meta WHERE key = 'seq'",
     ];
     const results = await this.#call(
@@ -344,13 +399,10 @@ export class LibsqlCloud implements SealedRowStore {
       () => this.#remote.batch(statements, "write"),
     );
     const applied = new Set<string>();
-    results.slice(1 + tables.length, -1).forEach((result, i) => {
-      for (const r of result.rows) applied.add(`${tables[i]}:${r.id}`);
+    results.slice(1 + chunks.length, -1).forEach((result, i) => {
+      for (const r of result.rows) applied.add(`${chunks[i].table}:${r.id}`);
     });
-    return {
-      applied: rows.map(({ table, row }) => applied.has(`${table}:${row.id}`)),
-      seq: Number(results[results.length - 1].rows[0]?.seq ?? 0),
-    };
+    return { applied, seq: Number(results[results.length - 1].rows[0]?.seq ?? 0) };
   }
 
   async hasPlainRows(): Promise<boolean> {
@@ -451,6 +503,8 @@ export class LibsqlCloud implements SealedRowStore {
     this.#syncer = undefined;
     this.#reader?.close();
     this.#reader = undefined;
+    this.#tupleReader?.close();
+    this.#tupleReader = undefined;
     const dir = this.#options.replicaDir;
     if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -538,6 +592,8 @@ export class LibsqlCloud implements SealedRowStore {
     await this.#replicaWork;
     this.#reader?.close();
     this.#reader = undefined;
+    this.#tupleReader?.close();
+    this.#tupleReader = undefined;
   }
 
   async changes(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
@@ -680,6 +736,8 @@ ON CONFLICT(id) DO UPDATE SET name = excluded.name, jdo_version = excluded.jdo_v
   async close(): Promise<void> {
     this.#http.close();
     this.#reader?.close();
+    this.#tupleReader?.close();
+    this.#tupleReader = undefined;
     await this.#syncer?.close();
   }
 }

@@ -147,7 +147,7 @@ export async function pull(
     ? await cloud.quickChanges?.(SYNCED.map((t) => t.table), state.watermark)
     : null;
   if (quick) return await mergeQuick(store, quick, state.watermark);
-  const upTo = await cloud.snapshot();
+  const upTo = await cloud.snapshot(state.watermark);
   const conflicts: ConflictRecord[] = [];
   let pulled = 0;
   if (upTo <= state.watermark) return { pulled, conflicts };

@@ -6,7 +6,7 @@
 import { queryRows } from "../db/database.ts";
 import { q } from "../db/schema.ts";
 import { CONFLICT_ENTITY, type Store } from "../db/store.ts";
-import type { CloudStore } from "./cloud_store.ts";
+import type { CloudStore, EncodedChunk } from "./cloud_store.ts";
 import { dropOutboxMany } from "./outbox.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { SYNCED, type SyncedTable, type SyncHooks } from "./synced.ts";
@@ -69,9 +69,12 @@ function encodedChunks(
   watermark: number,
   deviceId: string,
 ): ChunkReader {
+  // An encrypted cloud has SQLite encode each row as the payload it seals.
+  const sealable = cloud.encodedRowSql?.(columns);
+  const rowSql = sealable ?? `json_array(${columns.map((c) => `c.${q(c)}`).join(", ")})`;
   return async (afterId) => {
     const chunk = await store.one(
-      `SELECT json_group_array(json_array(${columns.map((c) => `c.${q(c)}`).join(", ")})) AS rows,
+      `SELECT json_group_array(${rowSql}) AS rows,
               json_group_array(json_array(c.id, c.version)) AS keys, count(*) AS n,
               max(c.id) AS last
        FROM (SELECT t.* FROM _sync_outbox o JOIN ${t.table} t ON t.id = o.id
@@ -80,7 +83,12 @@ function encodedChunks(
     );
     const count = Number(chunk?.n ?? 0);
     if (count === 0) return null;
-    const encoded = { table: t.table, columns, rowsJson: String(chunk!.rows) };
+    const encoded: EncodedChunk = {
+      table: t.table,
+      columns,
+      rowsJson: String(chunk!.rows),
+      ...(sealable ? { form: "sealable" as const } : {}),
+    };
     // An encrypted cloud seals the rows now, while the previous chunk is on its way.
     const request = cloud.preparePushEncoded?.(encoded, watermark, deviceId) ??
       (() => cloud.pushEncoded!(encoded, watermark, deviceId));

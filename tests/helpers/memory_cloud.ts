@@ -33,6 +33,7 @@ import type {
   PushRow,
   QuickChanges,
   RowVersion,
+  SealedPageRow,
   SealedRowStore,
 } from "../../src/sync/cloud_store.ts";
 import { schemaMismatch } from "../../src/sync/libsql_cloud.ts";
@@ -563,6 +564,23 @@ export class MemoryCloudClient implements SealedRowStore {
 
   sealedChanges(table: string, after: Cursor, upTo: number, limit: number): Promise<Row[]> {
     return this.changes(sealedName(table), after, upTo, limit);
+  }
+
+  /** sealedChanges() as the tuples LibsqlCloud reads from its replica. */
+  async sealedTuples(
+    table: string,
+    after: Cursor,
+    upTo: number,
+    limit: number,
+  ): Promise<SealedPageRow[]> {
+    return (await this.sealedChanges(table, after, upTo, limit)).map((r) => [
+      String(r.id),
+      String(r.version),
+      r._fv === null || r._fv === undefined ? null : String(r._fv),
+      String(r.data),
+      Number(r._seq),
+      r._by === null || r._by === undefined ? null : String(r._by),
+    ]);
   }
 
   sealedQuickChanges(tables: string[], after: number): Promise<QuickChanges | null> {

@@ -1,0 +1,71 @@
+/**
+ * The opened copy (cloud/opened.db: an encrypted cloud's rows decrypted for
+ * the set-based merge) holds what a merge reads, not the whole cloud: a
+ * device that joins opens every row once, and the device that uploaded them
+ * opens only what others changed since (its watermark is past its own rows).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import Database from "libsql";
+import { startSqld } from "../helpers/sqld.ts";
+import { device, exists, type Row, setup } from "../helpers/device.ts";
+
+const ROWS = 12;
+
+/** Commitments held by a device's opened copy (0 when it has none). */
+async function openedCommitments(home: string): Promise<number> {
+  const path = join(home, "cloud", "opened.db");
+  if (!await exists(path)) return 0;
+  const db = new Database(path, { readonly: true });
+  try {
+    return Number((db.prepare("SELECT count(*) FROM commitments").raw(true).get() as unknown[])[0]);
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test({
+  name: "e2e opened copy: a joining device opens each row once, the uploader only what changed",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using laptop = await device("laptop");
+    await using desktop = await device("desktop");
+    const deliverables = Array.from({ length: ROWS }, (_, i) => `Deliverable ${i}`);
+    for (const d of deliverables) {
+      await laptop.ok(["commit", d, "--to", "Alice", "--due", "2027-03-01"]);
+    }
+
+    const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
+    assert.equal(first.code, 0, first.stderr);
+    const phrase = first.stdout.split("\n").map((l) => l.trim())
+      .find((l) => l.split(" ").length === 24);
+    assert.ok(phrase, first.stdout);
+    laptop.env.JDO_SYNC_KEY = phrase;
+
+    const joined = await setup(desktop, server.url, token, ["--no-backup"], {
+      env: { JDO_SYNC_KEY: phrase },
+    });
+    assert.equal(joined.code, 0, joined.stderr);
+    assert.equal(await openedCommitments(desktop.home), ROWS);
+    desktop.env.JDO_SYNC_KEY = phrase;
+    const listed = await desktop.json<Row[]>(["list", "--json"]);
+    assert.deepEqual(
+      listed.map((r) => String(r.deliverable)).sort(),
+      [...deliverables].sort(),
+    );
+
+    // The other device edits one row; the uploader's next pull through the
+    // replica (a re-run of setup) opens that row, not its own twelve.
+    const edited = listed[0];
+    await desktop.ok(["edit", String(edited.id), "--notes", "from the desktop"]);
+    await desktop.ok(["sync", "now"]);
+    const again = await setup(laptop, server.url, token, ["--no-backup"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(await openedCommitments(laptop.home), 1, "the uploader opened its own rows");
+    const seen = await laptop.json<Row>(["show", String(edited.id), "--json"]);
+    assert.equal(seen.notes, "from the desktop");
+  },
+});
