@@ -159,6 +159,17 @@ export interface CloudStore {
    */
   replicaFile?(): string | undefined;
   /**
+   * Whether openedRows() serves: an encrypted cloud with a replica, whose
+   * rows a first download into empty tables takes straight from it.
+   */
+  opensRows?(): boolean;
+  /**
+   * The rows of `table` changed in (after, upTo] as of the last snapshot(),
+   * opened, as JSON pages of value arrays in `columns` order: a first
+   * download inserts them with json_each, with no opened copy in between.
+   */
+  openedRows?(table: string, columns: string[], after: number, upTo: number): AsyncIterable<string>;
+  /**
    * Ctrl-C: stops the local cache's work for good (the replica's worker, a
    * fill of its files) and resolves once nothing of this store writes in
    * cloud/ any more, so the caller may remove it. Later calls that would

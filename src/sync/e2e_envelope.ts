@@ -178,6 +178,32 @@ export function openPayloads(
   });
 }
 
+/**
+ * The rows opened as one JSON array of value arrays in `columns` order (the
+ * clear id, version and _fv from the tuple, every other column from the
+ * payload; one it lacks is null): a page SQLite inserts with json_each.
+ */
+export function openRowsJson(
+  key: RowKey,
+  cloudId: string,
+  table: string,
+  rows: SealedTuple[],
+  columns: string[],
+): string {
+  const payloads = openPayloads(key, cloudId, table, rows);
+  const out: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [id, version, fv] = rows[i];
+    const payload = JSON.parse(payloads[i]) as Row;
+    out[i] = JSON.stringify(
+      columns.map((c) =>
+        c === "id" ? id : c === "version" ? version : c === FIELD_VERSIONS ? fv : payload[c] ?? null
+      ),
+    );
+  }
+  return `[${out.join(",")}]`;
+}
+
 function keyWrong(table: string, error: unknown): JdoError {
   return new JdoError(
     "SYNC_KEY_WRONG",

@@ -370,6 +370,40 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
     }
   }
 
+  opensRows(): boolean {
+    return this.#sealed && this.#openedPath !== undefined && this.#inner.sealedTuples !== undefined;
+  }
+
+  /**
+   * One table's sealed rows in (after, upTo], read from the replica a page
+   * at a time: page n is opened on the row worker while the caller inserts
+   * page n-1.
+   */
+  async *openedRows(
+    table: string,
+    columns: string[],
+    after: number,
+    upTo: number,
+  ): AsyncGenerator<string> {
+    const crypto = this.#rowCrypto();
+    let cursor: Cursor = { seq: after, id: "~" };
+    let opening: Promise<string> | null = null;
+    for (;;) {
+      this.#assertNotAborted();
+      const page = await this.#inner.sealedTuples!(table, cursor, upTo, OPEN_PAGE);
+      const next = page.length > 0 ? crypto.openRows(table, page, columns) : null;
+      next?.catch(() => {}); // awaited when handed over, after the page before it
+      if (opening) yield await opening;
+      opening = next;
+      if (page.length < OPEN_PAGE) {
+        if (opening) yield await opening;
+        return;
+      }
+      const last = page[page.length - 1];
+      cursor = { seq: Number(last[4]), id: String(last[0]) };
+    }
+  }
+
   #rowCrypto(): RowCrypto {
     this.#crypto ??= new RowCrypto(this.#key!, this.#cloudId!);
     return this.#crypto;

@@ -20,7 +20,7 @@ import {
   repairOrphans,
   repairOrphansIn,
 } from "./repair_rows.ts";
-import { deleteAbsentFromRestore, restoreMark } from "./restore.ts";
+import { deleteAbsentFromRestore, RESTORE_MARK, restoreMark } from "./restore.ts";
 import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { SYNCED, type SyncedTable, type SyncHooks, withoutCloudColumns } from "./synced.ts";
@@ -129,6 +129,66 @@ ${
 }
 
 /**
+ * A first download from an encrypted cloud into empty tables: the replica's
+ * sealed rows are opened (on the row worker, a page ahead) and inserted here
+ * a JSON page at a time — the rows mergeFromReplica's empty-table insert
+ * writes, without writing them to the opened copy first and reading them
+ * back (that was half of an encrypted first download).
+ */
+async function insertOpened(
+  w: Writer,
+  t: SyncedTable,
+  cloud: CloudStore,
+  upTo: number,
+  changedIds: string[],
+  skew: SkewSeen,
+): Promise<number> {
+  const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
+  const indexes = await w.query(
+    `SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`,
+    [t.table],
+  );
+  for (const index of indexes) await w.tx.execute(`DROP INDEX main.${q(String(index.name))}`);
+  const insert = `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
+SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FROM json_each(?)`;
+  let applied = 0;
+  for await (const page of cloud.openedRows!(t.table, columns, 0, upTo)) {
+    applied += (await w.tx.execute({ sql: insert, args: [page] })).rowsAffected;
+  }
+  for (const index of indexes) await w.tx.execute(String(index.sql));
+  // The table held nothing before: its rows are the ones just pulled.
+  const newest = await w.query(
+    `SELECT max(version) AS v FROM main.${t.table} GROUP BY substr(version, 20)`,
+  );
+  for (const n of newest) {
+    w.observe(String(n.v));
+    skew.see(String(n.v));
+  }
+  if (t.entity === CONFLICT_ENTITY) return 0;
+  const ids = await w.query(`SELECT id FROM main.${t.table} LIMIT ?`, [REPAIR_TARGETED_MAX + 1]);
+  for (const r of ids) changedIds.push(String(r.id));
+  return applied;
+}
+
+/**
+ * Whether a pull can take an encrypted cloud's rows straight in
+ * (insertOpened): the cloud opens rows, and this device has never pulled,
+ * holds no synced row, queues nothing and has not restored a backup.
+ */
+async function opensStraightIn(
+  store: Store,
+  cloud: CloudStore,
+  watermark: number,
+): Promise<boolean> {
+  if (watermark !== 0 || cloud.opensRows?.() !== true) return false;
+  if (!await tablesEmpty(store.client, [...SYNCED.map((t) => t.table), "_sync_outbox"])) {
+    return false;
+  }
+  const mark = await store.query("SELECT value FROM _sync_state WHERE key = ?", [RESTORE_MARK]);
+  return !mark[0]?.value; // as restoreMark(): an empty mark is none
+}
+
+/**
  * Pull: bring the replica up to date, then merge every row changed since the
  * watermark, page by page. Foreign keys are off while merging remote rows:
  * the cloud is the authority on references, and a page may hold a child
@@ -147,7 +207,8 @@ export async function pull(
     ? await cloud.quickChanges?.(SYNCED.map((t) => t.table), state.watermark)
     : null;
   if (quick) return await mergeQuick(store, quick, state.watermark);
-  const upTo = await cloud.snapshot(state.watermark);
+  const straightIn = await opensStraightIn(store, cloud, state.watermark);
+  const upTo = await cloud.snapshot(straightIn ? undefined : state.watermark);
   const conflicts: ConflictRecord[] = [];
   let pulled = 0;
   if (upTo <= state.watermark) return { pulled, conflicts };
@@ -158,6 +219,14 @@ export async function pull(
     for (const t of SYNCED) {
       const changedIds: string[] = [];
       changed.set(t.entity, changedIds);
+      if (straightIn) {
+        pulled += await store.write(
+          (w) => insertOpened(w, t, cloud, upTo, changedIds, noteClockSkew(w, skew)),
+          { foreignKeys: false },
+        );
+        hooks.onPullProgress?.(pulled);
+        continue;
+      }
       if (replica) {
         pulled += await store.write(
           (w) =>
@@ -195,6 +264,7 @@ export async function pull(
   // database file (a rollback journal keeps it atomic), instead of to the WAL
   // and then again by the checkpoint that folds the WAL back.
   if (
+    straightIn ||
     replica && state.watermark === 0 && await tablesEmpty(store.client, SYNCED.map((t) => t.table))
   ) {
     await withRollbackJournal(store.client, mergeAll);

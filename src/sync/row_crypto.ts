@@ -11,6 +11,7 @@ import { JdoError } from "../errors.ts";
 import type { SealedChunk } from "./cloud_store.ts";
 import {
   openPayloads,
+  openRowsJson,
   type RowKey,
   type SealableRow,
   sealChunk,
@@ -49,6 +50,21 @@ export class RowCrypto {
     }
     return this.#request({ op: "open", key: this.key, cloudId: this.cloudId, table, rows })
       .then((reply) => reply.payloads!);
+  }
+
+  /** The rows opened as a JSON page of value arrays in `columns` order (openRowsJson). */
+  openRows(table: string, rows: SealedTuple[], columns: string[]): Promise<string> {
+    if (rows.length < WORKER_ROWS) {
+      return attempt(() => openRowsJson(this.key, this.cloudId, table, rows, columns));
+    }
+    return this.#request({
+      op: "rows",
+      key: this.key,
+      cloudId: this.cloudId,
+      table,
+      rows,
+      columns,
+    }).then((reply) => reply.rowsJson!);
   }
 
   #request(body: WithoutId<RowCryptoRequest>): Promise<RowCryptoReply & { ok: true }> {

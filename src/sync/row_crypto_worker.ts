@@ -8,6 +8,7 @@
 import { JdoError } from "../errors.ts";
 import {
   openPayloads,
+  openRowsJson,
   type RowKey,
   type SealableRow,
   sealChunk,
@@ -17,10 +18,19 @@ import type { SealedChunk } from "./cloud_store.ts";
 
 export type RowCryptoRequest =
   | { id: number; op: "seal"; key: RowKey; cloudId: string; table: string; rowsJson: string }
-  | { id: number; op: "open"; key: RowKey; cloudId: string; table: string; rows: SealedTuple[] };
+  | { id: number; op: "open"; key: RowKey; cloudId: string; table: string; rows: SealedTuple[] }
+  | {
+    id: number;
+    op: "rows";
+    key: RowKey;
+    cloudId: string;
+    table: string;
+    rows: SealedTuple[];
+    columns: string[];
+  };
 
 export type RowCryptoReply =
-  | { id: number; ok: true; sealed?: SealedChunk; payloads?: string[] }
+  | { id: number; ok: true; sealed?: SealedChunk; payloads?: string[]; rowsJson?: string }
   | { id: number; ok: false; code?: string; message: string };
 
 self.onmessage = (event: MessageEvent<RowCryptoRequest>) => {
@@ -32,7 +42,13 @@ self.onmessage = (event: MessageEvent<RowCryptoRequest>) => {
         ok: true,
         sealed: sealChunk(r.key, r.cloudId, r.table, JSON.parse(r.rowsJson) as SealableRow[]),
       }
-      : { id: r.id, ok: true, payloads: openPayloads(r.key, r.cloudId, r.table, r.rows) };
+      : r.op === "open"
+      ? { id: r.id, ok: true, payloads: openPayloads(r.key, r.cloudId, r.table, r.rows) }
+      : {
+        id: r.id,
+        ok: true,
+        rowsJson: openRowsJson(r.key, r.cloudId, r.table, r.rows, r.columns),
+      };
     self.postMessage(reply);
   } catch (error) {
     self.postMessage(
