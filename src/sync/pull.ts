@@ -6,7 +6,7 @@
  * stakeholders are repaired and the watermark moves.
  */
 import { optimizeAfterBulk, tablesEmpty, withRollbackJournal } from "../db/database.ts";
-import { q } from "../db/schema.ts";
+import { q, type Row } from "../db/schema.ts";
 import type { Store, Writer } from "../db/store.ts";
 import { fieldMergeSql, someGroupNewer } from "../db/field_versions.ts";
 import { CONFLICT_ENTITY } from "../db/store.ts";
@@ -46,6 +46,44 @@ async function countInRange(
   return Number(row?.n ?? 0);
 }
 
+/** A table's secondary indexes, dropped: build them again with their `sql` afterwards. */
+async function dropIndexes(w: Writer, table: string): Promise<Row[]> {
+  const indexes = await w.query(
+    `SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`,
+    [table],
+  );
+  for (const index of indexes) await w.tx.execute(`DROP INDEX main.${q(String(index.name))}`);
+  return indexes;
+}
+
+/**
+ * What a pull brought into a table, from `rows` (a FROM … WHERE clause with
+ * alias r): per author the newest version advances the clock and tells a
+ * device whose clock runs far ahead; the first ids go to the orphan repair.
+ */
+async function notePulled(
+  w: Writer,
+  t: SyncedTable,
+  rows: { sql: string; args: (string | number)[] },
+  changedIds: string[],
+  skew: SkewSeen,
+): Promise<void> {
+  const newest = await w.query(
+    `SELECT max(r.version) AS v FROM ${rows.sql} GROUP BY substr(r.version, 20)`,
+    rows.args,
+  );
+  for (const n of newest) {
+    w.observe(String(n.v));
+    skew.see(String(n.v));
+  }
+  if (t.entity === CONFLICT_ENTITY) return;
+  const ids = await w.query(`SELECT r.id FROM ${rows.sql} LIMIT ?`, [
+    ...rows.args,
+    REPAIR_TARGETED_MAX + 1,
+  ]);
+  for (const r of ids) changedIds.push(String(r.id));
+}
+
 /**
  * The same rules as mergePage, set-based, reading the replica file attached
  * as "cloud": rows with a queued local change go through mergePage (they may
@@ -67,7 +105,7 @@ async function mergeFromReplica(
      WHERE ${range}`,
     [t.entity, watermark, upTo],
   );
-  let applied = pendingRows.length
+  const applied = pendingRows.length
     ? await mergePage(w, t, pendingRows, conflicts, changedIds, skew)
     : 0;
   const mark = t.def ? await restoreMark(w) : null;
@@ -89,12 +127,8 @@ async function mergeFromReplica(
   // Many rows into an empty table: its indexes are built once afterwards
   // (a sort) instead of being updated row by row.
   const indexes = empty && await countInRange(w, t, range, watermark, upTo) >= REBUILD_INDEXES_AT
-    ? await w.query(
-      `SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`,
-      [t.table],
-    )
+    ? await dropIndexes(w, t.table)
     : [];
-  for (const index of indexes) await w.tx.execute(`DROP INDEX main.${q(String(index.name))}`);
   const result = await w.tx.execute({
     sql: `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
 SELECT ${columns.map((c) => `r.${q(c)}`).join(", ")} FROM cloud.${t.table} r WHERE ${range}
@@ -107,25 +141,14 @@ ${
   });
   for (const index of indexes) await w.tx.execute(String(index.sql));
   if (!empty) await queueWhereCloudIsBehind(w, t, range, watermark, upTo);
-  // Per author, the newest version: advances the clock and tells a device
-  // whose clock runs far ahead.
-  const newest = await w.query(
-    `SELECT max(r.version) AS v FROM cloud.${t.table} r WHERE ${range}
-     GROUP BY substr(r.version, 20)`,
-    [watermark, upTo],
+  await notePulled(
+    w,
+    t,
+    { sql: `cloud.${t.table} r WHERE ${range}`, args: [watermark, upTo] },
+    changedIds,
+    skew,
   );
-  for (const n of newest) {
-    w.observe(String(n.v));
-    skew.see(String(n.v));
-  }
-  if (t.entity === CONFLICT_ENTITY) return 0;
-  applied += result.rowsAffected;
-  const ids = await w.query(
-    `SELECT r.id FROM cloud.${t.table} r WHERE ${range} LIMIT ?`,
-    [watermark, upTo, REPAIR_TARGETED_MAX + 1],
-  );
-  for (const r of ids) changedIds.push(String(r.id));
-  return applied;
+  return t.entity === CONFLICT_ENTITY ? 0 : applied + result.rowsAffected;
 }
 
 /**
@@ -144,11 +167,7 @@ async function insertOpened(
   skew: SkewSeen,
 ): Promise<number> {
   const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
-  const indexes = await w.query(
-    `SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`,
-    [t.table],
-  );
-  for (const index of indexes) await w.tx.execute(`DROP INDEX main.${q(String(index.name))}`);
+  const indexes = await dropIndexes(w, t.table);
   const insert = `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
 SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FROM json_each(?)`;
   let applied = 0;
@@ -157,17 +176,8 @@ SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FRO
   }
   for (const index of indexes) await w.tx.execute(String(index.sql));
   // The table held nothing before: its rows are the ones just pulled.
-  const newest = await w.query(
-    `SELECT max(version) AS v FROM main.${t.table} GROUP BY substr(version, 20)`,
-  );
-  for (const n of newest) {
-    w.observe(String(n.v));
-    skew.see(String(n.v));
-  }
-  if (t.entity === CONFLICT_ENTITY) return 0;
-  const ids = await w.query(`SELECT id FROM main.${t.table} LIMIT ?`, [REPAIR_TARGETED_MAX + 1]);
-  for (const r of ids) changedIds.push(String(r.id));
-  return applied;
+  await notePulled(w, t, { sql: `main.${t.table} r`, args: [] }, changedIds, skew);
+  return t.entity === CONFLICT_ENTITY ? 0 : applied;
 }
 
 /**
