@@ -91,7 +91,8 @@ BEGIN SELECT RAISE(ABORT, '${REFUSED_PLAIN}'); END`
  * in every field group and newer in one (a device that merged the cloud's
  * row holds such a row), and when the device has seen the cloud row's last
  * change or made it. Anything else is refused: the device pulls, merges and
- * pushes again.
+ * pushes again. Nothing is returned: which rows the cloud took is asked
+ * next (SEALED_HELD_SQL), by key, which also counts replays of a lost answer.
  */
 export function sealedUpsertSql(): string {
   const seq = "(SELECT CAST(value AS INTEGER) FROM _jdo_meta WHERE key = 'seq')";
@@ -106,8 +107,7 @@ ON CONFLICT (tbl, id) DO UPDATE SET version = excluded.version, _fv = excluded._
 WHERE (CASE WHEN excluded._fv IS NULL OR ${t}._fv IS NULL THEN excluded.version > ${t}.version
   ELSE NOT EXISTS (SELECT 1 FROM json_each(${t}._fv) c WHERE c.value > ${group("excluded")})
    AND EXISTS (SELECT 1 FROM json_each(excluded._fv) c WHERE c.value > ${group(t)}) END)
-  AND (${t}._seq <= ? OR ${t}._by = ?)
-RETURNING id`;
+  AND (${t}._seq <= ? OR ${t}._by = ?)`;
 }
 
 /**

@@ -387,18 +387,21 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
   ): AsyncGenerator<string> {
     const crypto = this.#rowCrypto();
     let cursor: Cursor = { seq: after, id: "~" };
-    let opening: Promise<string> | null = null;
+    // Pages being opened, oldest first: one a worker, so each worker has the next page ready.
+    const opening: Promise<string>[] = [];
     for (;;) {
       this.#assertNotAborted();
       const page = await this.#inner.sealedTuples!(table, cursor, upTo, OPEN_PAGE);
-      const next = page.length > 0 ? crypto.openRows(table, page, columns) : null;
-      next?.catch(() => {}); // awaited when handed over, after the page before it
-      if (opening) yield await opening;
-      opening = next;
+      if (page.length > 0) {
+        const next = crypto.openRows(table, page, columns);
+        next.catch(() => {}); // awaited when handed over, after the pages before it
+        opening.push(next);
+      }
       if (page.length < OPEN_PAGE) {
-        if (opening) yield await opening;
+        while (opening.length > 0) yield await opening.shift()!;
         return;
       }
+      if (opening.length >= crypto.workers) yield await opening.shift()!;
       const last = page[page.length - 1];
       cursor = { seq: Number(last[4]), id: String(last[0]) };
     }

@@ -1,11 +1,11 @@
 /**
- * Sealing and opening an encrypted cloud's rows, on a worker thread for
+ * Sealing and opening an encrypted cloud's rows, on worker threads for
  * large batches. Each row costs ~15–40 µs of AEAD work in node:crypto (a
- * cipher object a row); on the worker, a first upload seals chunk n+1 while
+ * cipher object a row); on a worker, a first upload seals chunk n+1 while
  * the cloud applies chunk n and the main thread reads and drops outbox
- * entries, and a first download opens page n+1 while the main thread writes
- * page n. A few rows (an everyday sync) are done inline: a worker costs
- * ~30–50 ms to start.
+ * entries, and a first download opens pages n+1 and n+2 (two workers) while
+ * the main thread writes page n. A few rows (an everyday sync) are done
+ * inline: a worker costs ~30–50 ms to start.
  */
 import { JdoError } from "../errors.ts";
 import type { SealedChunk } from "./cloud_store.ts";
@@ -25,12 +25,25 @@ const WORKER_CHARS = 150_000;
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
+/**
+ * Worker threads that large batches share, in turn. Two, even on two cores:
+ * opening a page (~45 µs a row) is slower than the main thread's insert of
+ * one (~20 µs a row), and a second worker cut a 100k-row first download's
+ * wait for opened pages from 5.7–7.2 s to 2.6–2.9 s (docs/BENCHMARKS.md).
+ */
+export const ROW_WORKERS = Math.min(2, Math.max(1, navigator.hardwareConcurrency ?? 1));
+
 export class RowCrypto {
-  #worker?: Worker;
+  /** How many batches can be under way at once, one a worker. */
+  readonly workers: number;
+  #pool: Worker[] = [];
+  #turn = 0;
   #nextId = 1;
   #pending = new Map<number, (reply: RowCryptoReply) => void>();
 
-  constructor(readonly key: RowKey, readonly cloudId: string) {}
+  constructor(readonly key: RowKey, readonly cloudId: string, workers = ROW_WORKERS) {
+    this.workers = workers;
+  }
 
   /** Seals one table's rows as SQLite encoded them (sealableRowSql). */
   seal(table: string, rowsJson: string): Promise<SealedChunk> {
@@ -68,7 +81,7 @@ export class RowCrypto {
   }
 
   #request(body: WithoutId<RowCryptoRequest>): Promise<RowCryptoReply & { ok: true }> {
-    const worker = this.#start();
+    const worker = this.#start(this.#turn++ % this.workers);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, (reply) => {
@@ -80,8 +93,8 @@ export class RowCrypto {
     });
   }
 
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
+  #start(slot: number): Worker {
+    if (this.#pool[slot]) return this.#pool[slot];
     const worker = new Worker(new URL("./row_crypto_worker.ts", import.meta.url), {
       type: "module",
     });
@@ -93,7 +106,7 @@ export class RowCrypto {
       event.preventDefault();
       this.#failAll(event.message ?? "row encryption worker failed");
     };
-    this.#worker = worker;
+    this.#pool[slot] = worker;
     return worker;
   }
 
@@ -102,10 +115,10 @@ export class RowCrypto {
     this.#pending.clear();
   }
 
-  /** Ends the worker (pending batches fail). */
+  /** Ends the workers (pending batches fail). */
   close(): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
+    for (const worker of this.#pool) worker.terminate();
+    this.#pool = [];
     this.#failAll("row encryption stopped");
   }
 }
