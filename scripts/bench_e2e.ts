@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { startSqld } from "../tests/helpers/sqld.ts";
+import { phraseOf } from "../tests/helpers/device.ts";
 import { fmtCount, fmtMs, jdoOk, makeDataset, median, renderTable } from "./bench_lib.ts";
 
 const { values: flags } = parseArgs({
@@ -34,12 +35,6 @@ const figures: Record<
 const work = await Deno.makeTempDir({ prefix: "jdo-bench-e2e-" });
 const input = join(work, "data.json");
 await Deno.writeTextFile(input, makeDataset(ROWS).json);
-
-function phraseOf(stdout: string): string {
-  const line = stdout.split("\n").map((l) => l.trim()).find((l) => l.split(" ").length === 24);
-  if (!line) throw new Error(`no phrase in setup's output:\n${stdout}`);
-  return line;
-}
 
 async function oneRun(mode: Mode, run: number): Promise<void> {
   const sqld = await startSqld();

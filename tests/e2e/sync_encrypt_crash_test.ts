@@ -10,17 +10,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
-import { type Device, device, type Row, setup, syncNow } from "../helpers/device.ts";
+import { type Device, device, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
 import { cloudText, plainRows, sealedRows } from "../helpers/cloud_scan.ts";
 import type { DeviceList } from "../../src/sync/devices.ts";
 
 const MARKER = "Persimmon-5e07-private";
-
-function phraseOf(stdout: string): string {
-  const line = stdout.split("\n").map((l) => l.trim()).find((l) => l.split(" ").length === 24);
-  assert.ok(line, `no 24-word phrase in:\n${stdout}`);
-  return line;
-}
 
 async function titles(dev: Device): Promise<string[]> {
   const rows = await dev.json<Row[]>(["list", "commitments", "--all", "--json"]);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import Database from "libsql";
 import { startSqld } from "../helpers/sqld.ts";
-import { device, exists, type Row, setup } from "../helpers/device.ts";
+import { device, exists, phraseOf, type Row, setup } from "../helpers/device.ts";
 
 const ROWS = 12;
 
@@ -41,9 +41,7 @@ Deno.test({
 
     const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
     assert.equal(first.code, 0, first.stderr);
-    const phrase = first.stdout.split("\n").map((l) => l.trim())
-      .find((l) => l.split(" ").length === 24);
-    assert.ok(phrase, first.stdout);
+    const phrase = phraseOf(first.stdout);
     laptop.env.JDO_SYNC_KEY = phrase;
 
     const joined = await setup(desktop, server.url, token, ["--no-backup"], {

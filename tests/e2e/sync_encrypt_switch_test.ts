@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
-import { type Device, device, type Row, setup, syncNow } from "../helpers/device.ts";
+import { type Device, device, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
 
 const MARKER = "Marmalade-93b1-secret";
 
@@ -126,9 +126,7 @@ Deno.test({
 
     // Rotation: the old phrase stops working, the new one works.
     const rotated = await laptop.ok(["sync", "key", "rotate", "--yes"]);
-    const newPhrase = rotated.stdout.split("\n").map((l) => l.trim()).find((l) =>
-      l.split(" ").length === 24
-    )!;
+    const newPhrase = phraseOf(rotated.stdout);
     assert.ok(newPhrase && newPhrase !== phrase);
     const wrong = await desktop.run(["sync", "now"]);
     assert.equal(wrong.code, 3, wrong.stderr);

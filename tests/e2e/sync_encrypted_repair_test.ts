@@ -11,16 +11,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { startSqld } from "../helpers/sqld.ts";
-import { type Device, device, ids, type Row, setup, syncNow } from "../helpers/device.ts";
+import { type Device, device, ids, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
 import { cloudText, filesHolding, plainRows, sealedRows } from "../helpers/cloud_scan.ts";
 
 const MARKER = "Kumquat-2d9a-confidential";
-
-function phraseOf(stdout: string): string {
-  const line = stdout.split("\n").map((l) => l.trim()).find((l) => l.split(" ").length === 24);
-  assert.ok(line, `no 24-word phrase in:\n${stdout}`);
-  return line;
-}
 
 /** Runs SQL on the device's working database while jdo is not running. */
 async function onLocal(dev: Device, sql: string): Promise<void> {

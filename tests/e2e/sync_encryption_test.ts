@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
-import { type Device, device, type Row, setup, syncNow } from "../helpers/device.ts";
+import { type Device, device, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
 import { cloudText, filesHolding } from "../helpers/cloud_scan.ts";
 
 const MARKER = "Zanzibar-7f3c-plaintext";
@@ -20,13 +20,6 @@ const DEVICE_MARKER = "Quokka-laptop-4411";
 interface StatusJson {
   state: string;
   encryption?: { mode: string | null; key_id: string | null; key_source: string };
-}
-
-/** The 24 words printed by `setup --encrypt`. */
-function phraseOf(stdout: string): string {
-  const line = stdout.split("\n").map((l) => l.trim()).find((l) => l.split(" ").length === 24);
-  assert.ok(line, `no 24-word phrase in:\n${stdout}`);
-  return line;
 }
 
 async function statusOf(dev: Device): Promise<StatusJson> {

@@ -186,6 +186,13 @@ export function setup(
 }
 
 /** Sorted ids of `list KIND --all --json`. */
+/** The 24-word recovery phrase `sync setup --encrypt` (or `sync key rotate`) printed. */
+export function phraseOf(stdout: string): string {
+  const line = stdout.split("\n").map((l) => l.trim()).find((l) => l.split(" ").length === 24);
+  assert.ok(line, `no 24-word phrase in:\n${stdout}`);
+  return line;
+}
+
 export async function ids(dev: Device, kind = "commitments"): Promise<string[]> {
   const rows = await dev.json<Row[]>(["list", kind, "--all", "--json"]);
   return rows.map((r) => r.id).sort();
