@@ -28,7 +28,7 @@ import { readKeyFile, saveSyncKey } from "./e2e_keys.ts";
 import type { EncryptingCloud } from "./encrypting_cloud.ts";
 import { syncOnce } from "./engine.ts";
 import type { LibsqlCloud } from "./libsql_cloud.ts";
-import { acquireSyncLock } from "./lock.ts";
+import { acquireSyncLockGuarded } from "./lock.ts";
 import { appendLog } from "./log.ts";
 import { pull } from "./pull.ts";
 import { compareWithCloud } from "./cloud_compare.ts";
@@ -113,15 +113,13 @@ async function withSwitch<T>(
 ): Promise<T> {
   const config = await requireEnabled(ctx);
   const store = await ctx.store();
-  const lock = await acquireSyncLock(ctx.paths.syncLock, 15_000);
-  const forgetLock = ctx.interrupts.onInterrupt(() => lock.release());
+  const lock = await acquireSyncLockGuarded(ctx.interrupts, ctx.paths.syncLock, 15_000);
   const cloud = openCloud(ctx, { ...config, key: key ?? config.key });
   try {
     return await run(store, cloud, cloud.inner as LibsqlCloud);
   } finally {
     await cloud.close();
     await lock.release();
-    forgetLock();
   }
 }
 

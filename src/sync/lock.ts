@@ -1,3 +1,4 @@
+import type { Interrupts } from "../app/interrupt.ts";
 import { JdoError } from "../errors.ts";
 
 /** Stale after this long even if the pid looks alive (pid reuse). */
@@ -117,6 +118,36 @@ export async function acquireSyncLock(path: string, waitMs: number): Promise<Syn
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * acquireSyncLock for work Ctrl-C may stop: the release is registered as an
+ * interrupt cleanup before the lock file exists, so a Ctrl-C that lands
+ * while the file is being written still removes it (the cleanup waits for
+ * the acquisition, then releases). Registered after the acquisition, a
+ * Ctrl-C in between left the lock behind. `release()` also drops the cleanup.
+ */
+export function acquireSyncLockGuarded(
+  interrupts: Pick<Interrupts, "onInterrupt">,
+  path: string,
+  waitMs: number,
+): Promise<SyncLock> {
+  const acquiring = acquireSyncLock(path, waitMs);
+  const forget = interrupts.onInterrupt(async () => {
+    await (await acquiring.catch(() => undefined))?.release();
+  });
+  return acquiring.then(
+    (lock) => ({
+      release: async () => {
+        await lock.release();
+        forget();
+      },
+    }),
+    (error) => {
+      forget();
+      throw error;
+    },
+  );
 }
 
 /**

@@ -17,7 +17,7 @@ import { LibsqlCloud, schemaMismatch } from "./libsql_cloud.ts";
 import { EncryptingCloud } from "./encrypting_cloud.ts";
 import { findSyncKey, type KeySource } from "./e2e_keys.ts";
 import type { DataKey } from "./e2e_key.ts";
-import { acquireSyncLock } from "./lock.ts";
+import { acquireSyncLock, acquireSyncLockGuarded } from "./lock.ts";
 import { appendLog } from "./log.ts";
 import {
   type DeviceDirectory,
@@ -259,8 +259,11 @@ export async function syncNow(
   const config = options.config ?? await requireEnabled(ctx);
   const store = await ctx.store();
   const started = performance.now();
-  const lock = await acquireSyncLock(ctx.paths.syncLock, options.lockWaitMs ?? 15_000);
-  const forgetLock = ctx.interrupts.onInterrupt(() => lock.release());
+  const lock = await acquireSyncLockGuarded(
+    ctx.interrupts,
+    ctx.paths.syncLock,
+    options.lockWaitMs ?? 15_000,
+  );
   const cloud = openCloud(ctx, config);
   // Ctrl-C: the replica stops writing in cloud/ before the lock goes (and
   // before setup's undo removes cloud/): cleanups run newest first.
@@ -313,7 +316,6 @@ export async function syncNow(
     forgetCloud();
     await cloud.close();
     await lock.release();
-    forgetLock();
   }
 }
 
