@@ -350,64 +350,64 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
     return db;
   }
 
-  /**
-   * One table's sealed rows in (from, upTo] opened into the copy, a page at
-   * a time: page n is opened (on the row worker) while page n-1 is written.
-   */
+  /** One table's sealed rows in (from, upTo] opened into the copy (#openedPages). */
   async #openTable(db: OpenedDatabase, table: string, from: number, upTo: number): Promise<void> {
-    const crypto = this.#rowCrypto();
     const writer = openedWriter(db, table);
-    let cursor: Cursor = { seq: from, id: "~" };
-    let previous: { page: SealedPageRow[]; payloads: Promise<string[]> } | null = null;
-    for (;;) {
-      this.#assertNotAborted();
-      const page = await this.#inner.sealedTuples!(table, cursor, upTo, OPEN_PAGE);
-      const current = page.length > 0 ? { page, payloads: crypto.open(table, page) } : null;
-      current?.payloads.catch(() => {}); // awaited below, after the previous page is written
-      if (previous) writeOpened(writer, previous.page, await previous.payloads);
-      previous = current;
-      if (!current) break;
-      const last = page[page.length - 1];
-      cursor = { seq: Number(last[4]), id: String(last[0]) };
-      if (page.length < OPEN_PAGE) {
-        writeOpened(writer, current.page, await current.payloads);
-        break;
-      }
-    }
+    const pages = this.#openedPages(table, from, upTo, (crypto, page) => crypto.open(table, page));
+    for await (const { page, opened } of pages) writeOpened(writer, page, opened);
   }
 
   opensRows(): boolean {
     return this.#sealed && this.#openedPath !== undefined && this.#inner.sealedTuples !== undefined;
   }
 
-  /**
-   * One table's sealed rows in (after, upTo], read from the replica a page
-   * at a time: page n is opened on the row worker while the caller inserts
-   * page n-1.
-   */
+  /** One table's sealed rows in (after, upTo], opened as JSON pages (#openedPages). */
   async *openedRows(
     table: string,
     columns: string[],
     after: number,
     upTo: number,
   ): AsyncGenerator<string> {
+    const pages = this.#openedPages(
+      table,
+      after,
+      upTo,
+      (crypto, page) => crypto.openRows(table, page, columns),
+    );
+    for await (const { opened } of pages) yield opened;
+  }
+
+  /**
+   * One table's sealed rows in (after, upTo], read from the replica a page
+   * at a time and opened by `open` on the row workers, handed over in order:
+   * while the caller uses page n, the next pages (one a worker) are opening.
+   */
+  async *#openedPages<T>(
+    table: string,
+    after: number,
+    upTo: number,
+    open: (crypto: RowCrypto, page: SealedPageRow[]) => Promise<T>,
+  ): AsyncGenerator<{ page: SealedPageRow[]; opened: T }> {
     const crypto = this.#rowCrypto();
     let cursor: Cursor = { seq: after, id: "~" };
-    // Pages being opened, oldest first: one a worker, so each worker has the next page ready.
-    const opening: Promise<string>[] = [];
+    const opening: { page: SealedPageRow[]; opened: Promise<T> }[] = [];
+    const oldest = async () => {
+      const { page, opened } = opening.shift()!;
+      return { page, opened: await opened };
+    };
     for (;;) {
       this.#assertNotAborted();
       const page = await this.#inner.sealedTuples!(table, cursor, upTo, OPEN_PAGE);
       if (page.length > 0) {
-        const next = crypto.openRows(table, page, columns);
-        next.catch(() => {}); // awaited when handed over, after the pages before it
-        opening.push(next);
+        const opened = open(crypto, page);
+        opened.catch(() => {}); // awaited when handed over, after the pages before it
+        opening.push({ page, opened });
       }
       if (page.length < OPEN_PAGE) {
-        while (opening.length > 0) yield await opening.shift()!;
+        while (opening.length > 0) yield await oldest();
         return;
       }
-      if (opening.length >= crypto.workers) yield await opening.shift()!;
+      if (opening.length >= crypto.workers) yield await oldest();
       const last = page[page.length - 1];
       cursor = { seq: Number(last[4]), id: String(last[0]) };
     }

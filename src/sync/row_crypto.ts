@@ -34,16 +34,17 @@ type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 export const ROW_WORKERS = Math.min(2, Math.max(1, navigator.hardwareConcurrency ?? 1));
 
 export class RowCrypto {
-  /** How many batches can be under way at once, one a worker. */
-  readonly workers: number;
   #pool: Worker[] = [];
   #turn = 0;
   #nextId = 1;
   #pending = new Map<number, (reply: RowCryptoReply) => void>();
 
-  constructor(readonly key: RowKey, readonly cloudId: string, workers = ROW_WORKERS) {
-    this.workers = workers;
-  }
+  /** `workers`: how many batches can be under way at once, one a worker. */
+  constructor(
+    readonly key: RowKey,
+    readonly cloudId: string,
+    readonly workers: number = ROW_WORKERS,
+  ) {}
 
   /** Seals one table's rows as SQLite encoded them (sealableRowSql). */
   seal(table: string, rowsJson: string): Promise<SealedChunk> {
