@@ -20,7 +20,7 @@ import {
   repairOrphans,
   repairOrphansIn,
 } from "./repair_rows.ts";
-import { deleteAbsentFromRestore, RESTORE_MARK, restoreMark } from "./restore.ts";
+import { deleteAbsentFromRestore, restoreMark } from "./restore.ts";
 import { mergeDuplicateStakeholders } from "./stakeholder_merge.ts";
 import { readSyncState, writeSyncState } from "./state.ts";
 import { SYNCED, type SyncedTable, type SyncHooks, withoutCloudColumns } from "./synced.ts";
@@ -194,8 +194,7 @@ async function opensStraightIn(
   if (!await tablesEmpty(store.client, [...SYNCED.map((t) => t.table), "_sync_outbox"])) {
     return false;
   }
-  const mark = await store.query("SELECT value FROM _sync_state WHERE key = ?", [RESTORE_MARK]);
-  return !mark[0]?.value; // as restoreMark(): an empty mark is none
+  return await restoreMark(store) === null;
 }
 
 /**

@@ -40,7 +40,7 @@ export interface RestoreSummary {
   overwritten: number;
 }
 
-export async function restoreMark(w: Writer): Promise<string | null> {
+export async function restoreMark(w: Pick<Writer, "one">): Promise<string | null> {
   const row = await w.one("SELECT value FROM _sync_state WHERE key = ?", [RESTORE_MARK]);
   return row?.value ? String(row.value) : null;
 }
