@@ -30,13 +30,17 @@ async function ctrlCDuringAcquire(
     signals: { add: (h) => handler = h, remove: () => {} },
   });
   try {
+    let acquired!: Promise<unknown>;
     interrupts.guard("Interrupted", async () => {
-      const acquired = acquire(interrupts, path);
+      acquired = acquire(interrupts, path);
       handler(); // Ctrl-C before the acquisition's continuation runs
       await acquired;
       await new Promise(() => {}); // the work goes on until the exit
     }).catch(() => {});
     await exit;
+    // What is left once the acquisition has run its course (a process
+    // stays alive for it: the lock file is written by a pending fs call).
+    await acquired.catch(() => {});
     return await exists(path);
   } finally {
     await Deno.remove(dir, { recursive: true });
