@@ -160,15 +160,26 @@ export interface CloudStore {
   replicaFile?(): string | undefined;
   /**
    * Whether openedRows() serves: an encrypted cloud with a replica, whose
-   * rows a first download into empty tables takes straight from it.
+   * rows a first download into empty tables takes straight from it, while
+   * the replica's sync still runs.
    */
   opensRows?(): boolean;
   /**
-   * The rows of `table` changed in (after, upTo] as of the last snapshot(),
-   * opened, as JSON pages of value arrays in `columns` order: a first
-   * download inserts them with json_each, with no opened copy in between.
+   * The rows of `table` after the cursor, opened, as JSON pages of
+   * [id, version, _fv, payload object] (a first download inserts them with
+   * json_each, see openedRowSql), each with the cursor of its last row. With
+   * `upTo`, the rows in (after, upTo] as of the last snapshot(); without,
+   * those the replica holds so far while a snapshot() is under way: every
+   * row up to some sequence (a row may come again later, changed, at a
+   * higher one).
    */
-  openedRows?(table: string, columns: string[], after: number, upTo: number): AsyncIterable<string>;
+  openedRows?(
+    table: string,
+    after: Cursor,
+    upTo?: number,
+  ): AsyncIterable<OpenedPage>;
+  /** How many rows of `table` the last snapshot() holds up to `upTo` (with openedRows()). */
+  openedRowCount?(table: string, upTo: number): Promise<number>;
   /**
    * Ctrl-C: stops the local cache's work for good (the replica's worker, a
    * fill of its files) and resolves once nothing of this store writes in
@@ -177,6 +188,12 @@ export interface CloudStore {
    */
   abort?(): Promise<void>;
   close(): void | Promise<void>;
+}
+
+/** A page of opened rows (openedRows()) as JSON, and where the next page starts. */
+export interface OpenedPage {
+  rowsJson: string;
+  last: Cursor;
 }
 
 /** A sealed row as a page of the replica holds it: id, version, _fv, data, _seq, _by. */
@@ -220,6 +237,14 @@ export interface SealedRowStore extends CloudStore {
     upTo: number,
     limit: number,
   ): Promise<SealedPageRow[]>;
+  /**
+   * sealedTuples() of what the local copy holds so far while a snapshot()
+   * is under way (every row up to some sequence, none after); optional: a
+   * first download opens rows while the replica's sync still runs.
+   */
+  sealedTuplesSoFar?(table: string, after: Cursor, limit: number): Promise<SealedPageRow[]>;
+  /** How many sealed rows of `table` the last snapshot() holds up to `upTo`. */
+  sealedCount?(table: string, upTo: number): Promise<number>;
   sealedQuickChanges(tables: string[], after: number): Promise<QuickChanges | null>;
   /** Rows are { id, version, _fv, data }; the same guard as push() plus "dominates the cloud's row". */
   pushSealed(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;

@@ -179,29 +179,39 @@ export function openPayloads(
 }
 
 /**
- * The rows opened as one JSON array of value arrays in `columns` order (the
- * clear id, version and _fv from the tuple, every other column from the
- * payload; one it lacks is null): a page SQLite inserts with json_each.
+ * The rows opened as one JSON array of [id, version, _fv, payload] (the
+ * clear columns from the tuple, the payload object as it was sealed, not
+ * parsed here): a page SQLite inserts with json_each (openedRowSql).
  */
 export function openRowsJson(
   key: RowKey,
   cloudId: string,
   table: string,
   rows: SealedTuple[],
-  columns: string[],
 ): string {
   const payloads = openPayloads(key, cloudId, table, rows);
   const out: string[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const [id, version, fv] = rows[i];
-    const payload = JSON.parse(payloads[i]) as Row;
-    out[i] = JSON.stringify(
-      columns.map((c) =>
-        c === "id" ? id : c === "version" ? version : c === FIELD_VERSIONS ? fv : payload[c] ?? null
-      ),
-    );
+    out[i] = `[${JSON.stringify(id)},${JSON.stringify(version)},${JSON.stringify(fv)},${
+      payloads[i]
+    }]`;
   }
   return `[${out.join(",")}]`;
+}
+
+/**
+ * The SELECT list that turns a json_each row of openRowsJson's page
+ * (`value`) into `columns`: id, version and _fv from the clear part, every
+ * other column from the payload (one it lacks is NULL).
+ */
+export function openedRowSql(columns: string[]): string {
+  return columns.map((c) => {
+    const at = c === "id" ? 0 : c === "version" ? 1 : c === FIELD_VERSIONS ? 2 : undefined;
+    return at === undefined
+      ? `json_extract(value, '$[3]."${c.replaceAll('"', '""').replaceAll("'", "''")}"')`
+      : `json_extract(value, '$[${at}]')`;
+  }).join(", ");
 }
 
 function keyWrong(table: string, error: unknown): JdoError {

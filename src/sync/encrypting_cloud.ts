@@ -23,6 +23,7 @@ import type {
   CloudStore,
   Cursor,
   EncodedChunk,
+  OpenedPage,
   PushResult,
   PushRow,
   QuickChanges,
@@ -353,43 +354,58 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
   /** One table's sealed rows in (from, upTo] opened into the copy (#openedPages). */
   async #openTable(db: OpenedDatabase, table: string, from: number, upTo: number): Promise<void> {
     const writer = openedWriter(db, table);
-    const pages = this.#openedPages(table, from, upTo, (crypto, page) => crypto.open(table, page));
+    const pages = this.#openedPages(
+      table,
+      { seq: from, id: "~" },
+      upTo,
+      (crypto, page) => crypto.open(table, page),
+    );
     for await (const { page, opened } of pages) writeOpened(writer, page, opened);
   }
 
   opensRows(): boolean {
-    return this.#sealed && this.#openedPath !== undefined && this.#inner.sealedTuples !== undefined;
+    return this.#sealed && this.#openedPath !== undefined &&
+      this.#inner.sealedTuples !== undefined && this.#inner.sealedTuplesSoFar !== undefined &&
+      this.#inner.sealedCount !== undefined;
   }
 
-  /** One table's sealed rows in (after, upTo], opened as JSON pages (#openedPages). */
+  openedRowCount(table: string, upTo: number): Promise<number> {
+    return this.#inner.sealedCount!(table, upTo);
+  }
+
+  /** One table's sealed rows after `after` (up to `upTo`, or so far), opened as JSON pages. */
   async *openedRows(
     table: string,
-    columns: string[],
-    after: number,
-    upTo: number,
-  ): AsyncGenerator<string> {
+    after: Cursor,
+    upTo?: number,
+  ): AsyncGenerator<OpenedPage> {
     const pages = this.#openedPages(
       table,
       after,
       upTo,
-      (crypto, page) => crypto.openRows(table, page, columns),
+      (crypto, page) => crypto.openRows(table, page),
     );
-    for await (const { opened } of pages) yield opened;
+    for await (const { page, opened } of pages) {
+      const last = page[page.length - 1];
+      yield { rowsJson: opened, last: { seq: Number(last[4]), id: String(last[0]) } };
+    }
   }
 
   /**
-   * One table's sealed rows in (after, upTo], read from the replica a page
-   * at a time and opened by `open` on the row workers, handed over in order:
-   * while the caller uses page n, the next pages (one a worker) are opening.
+   * One table's sealed rows after `after` — up to `upTo`, or without it as
+   * far as the replica's sync under way has come — read from the replica a
+   * page at a time and opened by `open` on the row workers, handed over in
+   * order: while the caller uses page n, the next pages (one a worker) are
+   * opening.
    */
   async *#openedPages<T>(
     table: string,
-    after: number,
-    upTo: number,
+    after: Cursor,
+    upTo: number | undefined,
     open: (crypto: RowCrypto, page: SealedPageRow[]) => Promise<T>,
   ): AsyncGenerator<{ page: SealedPageRow[]; opened: T }> {
     const crypto = this.#rowCrypto();
-    let cursor: Cursor = { seq: after, id: "~" };
+    let cursor = after;
     const opening: { page: SealedPageRow[]; opened: Promise<T> }[] = [];
     const oldest = async () => {
       const { page, opened } = opening.shift()!;
@@ -397,7 +413,9 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
     };
     for (;;) {
       this.#assertNotAborted();
-      const page = await this.#inner.sealedTuples!(table, cursor, upTo, OPEN_PAGE);
+      const page = upTo === undefined
+        ? await this.#inner.sealedTuplesSoFar!(table, cursor, OPEN_PAGE)
+        : await this.#inner.sealedTuples!(table, cursor, upTo, OPEN_PAGE);
       if (page.length > 0) {
         const opened = open(crypto, page);
         opened.catch(() => {}); // awaited when handed over, after the pages before it

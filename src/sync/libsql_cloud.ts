@@ -92,6 +92,12 @@ const SEALED_COLUMNS = "id, version, _fv, data, _seq, _by";
 const SERVER_TIME_SQL =
   "SELECT CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS ms";
 
+/** A statement on the replica file that reads pages of sealed rows as tuples. */
+interface TupleReader {
+  page(args: unknown[]): SealedPageRow[];
+  close(): void;
+}
+
 /**
  * The cloud through @libsql/client: a remote HTTP client (with timeouts) for
  * checks and pushes, and an embedded replica in cloud/ that pulls the cloud's
@@ -109,7 +115,7 @@ export class LibsqlCloud implements SealedRowStore {
   #syncer?: ReplicaSyncer;
   #reader?: Client;
   /** sealedTuples()'s statement on the replica file. */
-  #tupleReader?: { page(args: unknown[]): SealedPageRow[]; close(): void };
+  #tupleReader?: TupleReader;
   #options: LibsqlCloudOptions;
   /** Set by abort(): no replica work starts again, so nothing recreates cloud/. */
   #aborted = false;
@@ -314,20 +320,73 @@ export class LibsqlCloud implements SealedRowStore {
     limit: number,
   ): Promise<SealedPageRow[]> {
     if (!this.#reader) throw new Error("sealedTuples() before snapshot()");
-    if (!this.#tupleReader) {
-      const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
-      const db = new Database(this.#replicaPath(), { readonly: true, timeout: BUSY_TIMEOUT_MS });
+    const reader = await this.#openTupleReader();
+    return reader!.page([table, after.seq, after.seq, after.id, upTo, limit]);
+  }
+
+  /**
+   * sealedTuples() of what the replica holds so far, while a snapshot() is
+   * under way: its sync commits the cloud's changes in their order, one push
+   * (one sequence number) at a time, so what a read sees is every row up to
+   * some sequence and none after. [] before the sync's first rows arrive.
+   */
+  async sealedTuplesSoFar(table: string, after: Cursor, limit: number): Promise<SealedPageRow[]> {
+    const reader = await this.#openTupleReader();
+    try {
+      return reader?.page([
+        table,
+        after.seq,
+        after.seq,
+        after.id,
+        Number.MAX_SAFE_INTEGER,
+        limit,
+      ]) ??
+        [];
+    } catch (error) {
+      if (this.#reader) throw error;
+      // A file the sync is still setting up (its WAL, a reset): read it again next time.
+      this.#tupleReader?.close();
+      this.#tupleReader = undefined;
+      return [];
+    }
+  }
+
+  /** How many sealed rows of `table` the replica holds up to `upTo` (after a snapshot()). */
+  async sealedCount(table: string, upTo: number): Promise<number> {
+    if (!this.#reader) throw new Error("sealedCount() before snapshot()");
+    const row = await queryOne(
+      this.#reader,
+      `SELECT count(*) AS n FROM ${SEALED_TABLE} WHERE tbl = ? AND _seq <= ?`,
+      [table, upTo],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /** The tuple reader on the replica file; undefined while the file or its tables do not exist. */
+  async #openTupleReader(): Promise<TupleReader | undefined> {
+    if (this.#tupleReader) return this.#tupleReader;
+    const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
+    let db: InstanceType<typeof LibsqlPackages.Database> | undefined;
+    try {
+      // A read-only URI (the package ignores `readonly`): it never creates
+      // the file, which the replica's sync must create itself.
+      db = new Database(`file:${this.#replicaPath()}?mode=ro`, { timeout: BUSY_TIMEOUT_MS });
       const statement = db.prepare(
         `SELECT id, version, _fv, data, _seq, _by FROM ${SEALED_TABLE}
          WHERE tbl = ? AND (_seq > ? OR (_seq = ? AND id > ?)) AND _seq <= ?
          ORDER BY tbl, _seq, id LIMIT ?`,
       ).raw(true);
+      const opened = db;
       this.#tupleReader = {
         page: (args) => statement.all(...args) as SealedPageRow[],
-        close: () => db.close(),
+        close: () => opened.close(),
       };
+      return this.#tupleReader;
+    } catch (error) {
+      db?.close();
+      if (this.#reader) throw error;
+      return undefined; // the sync has not written the file or the table yet
     }
-    return this.#tupleReader.page([table, after.seq, after.seq, after.id, upTo, limit]);
   }
 
   /** versions() of the sealed rows. */

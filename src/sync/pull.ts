@@ -10,9 +10,11 @@ import { q, type Row } from "../db/schema.ts";
 import type { Store, Writer } from "../db/store.ts";
 import { fieldMergeSql, someGroupNewer } from "../db/field_versions.ts";
 import { CONFLICT_ENTITY } from "../db/store.ts";
+import { JdoError } from "../errors.ts";
 import type { CloudStore, Cursor, QuickChanges } from "./cloud_store.ts";
 import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
 import type { ConflictRecord } from "./conflict_log.ts";
+import { openedRowSql } from "./e2e_envelope.ts";
 import { mergePage } from "./merge.ts";
 import {
   queueWhereCloudIsBehind,
@@ -151,33 +153,106 @@ ${
   return t.entity === CONFLICT_ENTITY ? 0 : applied + result.rowsAffected;
 }
 
+/** How long a first download waits for more rows from the replica's sync under way. */
+const SYNC_POLL_MS = 40;
+
 /**
- * A first download from an encrypted cloud into empty tables: the replica's
- * sealed rows are opened (on the row worker, a page ahead) and inserted here
- * a JSON page at a time — the rows mergeFromReplica's empty-table insert
- * writes, without writing them to the opened copy first and reading them
- * back (that was half of an encrypted first download).
+ * What the replica showed while its sync ran is not what the cloud holds
+ * now: a row sealed under a key since rotated away, or rows since deleted.
+ * The download starts over from the synced replica.
+ */
+class HistoryNotFinal extends Error {}
+
+/**
+ * A first download from an encrypted cloud into empty tables, while the
+ * replica's sync runs: its sealed rows are opened (on the row workers, a
+ * page ahead) and inserted here a JSON page at a time as the sync commits
+ * them, instead of after it (the sync is network and one core; opening and
+ * inserting is the other core). Rounds go over every table, each from its
+ * cursor, until a round that began after the sync ended; a row that comes
+ * again (changed meanwhile, at a higher sequence) replaces its first
+ * version. The sync replays the cloud's history, so a row may show that the
+ * cloud no longer holds: HistoryNotFinal (see pull()). `sync` is a number
+ * once the sync has ended: one round then reads everything. One
+ * transaction: all of it or nothing.
  */
 async function insertOpened(
   w: Writer,
-  t: SyncedTable,
   cloud: CloudStore,
-  upTo: number,
-  changedIds: string[],
+  sync: Promise<number> | number,
+  changed: Map<string, string[]>,
   skew: SkewSeen,
+  onProgress: (rows: number) => void,
 ): Promise<number> {
-  const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) => String(c.name));
-  const indexes = await dropIndexes(w, t.table);
-  const insert = `INSERT INTO main.${t.table} (${columns.map(q).join(", ")})
-SELECT ${columns.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")} FROM json_each(?)`;
-  let applied = 0;
-  for await (const page of cloud.openedRows!(t.table, columns, 0, upTo)) {
-    applied += (await w.tx.execute({ sql: insert, args: [page] })).rowsAffected;
+  let ended: { upTo: number } | { error: unknown } | undefined = typeof sync === "number"
+    ? { upTo: sync }
+    : undefined;
+  const whileSyncing = typeof sync !== "number";
+  if (typeof sync !== "number") sync.then((upTo) => ended = { upTo }, (error) => ended = { error });
+  const tables = [];
+  for (const t of SYNCED) {
+    const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) =>
+      String(c.name)
+    );
+    tables.push({
+      t,
+      indexes: await dropIndexes(w, t.table),
+      cursor: { seq: 0, id: "~" } as Cursor,
+      insert: `INSERT OR REPLACE INTO main.${t.table} (${columns.map(q).join(", ")})
+SELECT ${openedRowSql(columns)} FROM json_each(?)`,
+    });
   }
-  for (const index of indexes) await w.tx.execute(String(index.sql));
-  // The table held nothing before: its rows are the ones just pulled.
-  await notePulled(w, t, { sql: `main.${t.table} r`, args: [] }, changedIds, skew);
-  return t.entity === CONFLICT_ENTITY ? 0 : applied;
+  let inserted = 0;
+  for (;;) {
+    if (ended && "error" in ended) throw ended.error;
+    const upTo = ended?.upTo; // set: this round reads everything the sync brought
+    let progressed = false;
+    for (const table of tables) {
+      try {
+        for await (const page of cloud.openedRows!(table.t.table, table.cursor, upTo)) {
+          inserted += (await w.tx.execute({ sql: table.insert, args: [page.rowsJson] }))
+            .rowsAffected;
+          table.cursor = page.last;
+          progressed = true;
+          onProgress(inserted);
+        }
+      } catch (error) {
+        // Under way, a row under another key may be one the rotation replaced.
+        if (
+          upTo === undefined && error instanceof JdoError && error.code === "SYNC_KEY_WRONG"
+        ) throw new HistoryNotFinal();
+        throw error;
+      }
+    }
+    if (upTo !== undefined) break;
+    if (!progressed) await settledOrAfter(sync as Promise<number>, SYNC_POLL_MS);
+  }
+  let applied = 0;
+  for (const { t, indexes } of tables) {
+    const held = Number((await w.one(`SELECT count(*) AS n FROM main.${t.table}`))?.n ?? 0);
+    // Read while syncing, a row since deleted in the cloud would stay here.
+    if (whileSyncing && held !== await cloud.openedRowCount!(t.table, ended!.upTo)) {
+      throw new HistoryNotFinal();
+    }
+    for (const index of indexes) await w.tx.execute(String(index.sql));
+    const ids: string[] = [];
+    changed.set(t.entity, ids);
+    // The table held nothing before: its rows are the ones just pulled.
+    await notePulled(w, t, { sql: `main.${t.table} r`, args: [] }, ids, skew);
+    if (t.entity !== CONFLICT_ENTITY) applied += held;
+  }
+  return applied;
+}
+
+/** Resolves once `work` has settled or `ms` have passed, whichever is first. */
+function settledOrAfter(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    work.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    }).catch(() => {});
+  });
 }
 
 /**
@@ -195,6 +270,77 @@ async function opensStraightIn(
     return false;
   }
   return await restoreMark(store) === null;
+}
+
+/** Where a pull collects what it merged: conflicts, changed ids per kind, clock skew seen. */
+interface PullNotes {
+  conflicts: ConflictRecord[];
+  changed: Map<string, string[]>;
+  skew: Map<string, number>;
+}
+
+/**
+ * Merges every row changed in (watermark, upTo]: set-based from the
+ * replica file when the cloud has one, page by page otherwise.
+ */
+async function mergeChanges(
+  store: Store,
+  cloud: CloudStore,
+  hooks: SyncHooks,
+  watermark: number,
+  upTo: number,
+  { conflicts, changed, skew }: PullNotes,
+): Promise<number> {
+  let pulled = 0;
+  const replica = cloud.replicaFile?.();
+  const mergeAll = async () => {
+    for (const t of SYNCED) {
+      const changedIds: string[] = [];
+      changed.set(t.entity, changedIds);
+      if (replica) {
+        pulled += await store.write(
+          (w) =>
+            mergeFromReplica(
+              w,
+              t,
+              watermark,
+              upTo,
+              conflicts,
+              changedIds,
+              noteClockSkew(w, skew),
+            ),
+          { foreignKeys: false, attach: { path: replica, as: "cloud" } },
+        );
+        hooks.onPullProgress?.(pulled);
+        continue;
+      }
+      // "~" sorts after every id: rows at exactly the watermark were merged already.
+      let cursor: Cursor = { seq: watermark, id: "~" };
+      for (;;) {
+        const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
+        if (page.length === 0) break;
+        pulled += await store.write(
+          (w) => mergePage(w, t, page, conflicts, changedIds, noteClockSkew(w, skew)),
+          { foreignKeys: false },
+        );
+        hooks.onPullProgress?.(pulled);
+        const last = page[page.length - 1];
+        cursor = { seq: Number(last._seq), id: String(last.id) };
+        if (page.length < PAGE_SIZE) break;
+      }
+    }
+  };
+  // A new device's first download into empty tables is written once, to the
+  // database file (a rollback journal keeps it atomic), instead of to the WAL
+  // and then again by the checkpoint that folds the WAL back.
+  if (
+    replica && watermark === 0 && await tablesEmpty(store.client, SYNCED.map((t) => t.table))
+  ) {
+    await withRollbackJournal(store.client, mergeAll);
+  } else {
+    await mergeAll();
+  }
+  return pulled;
 }
 
 /**
@@ -216,69 +362,43 @@ export async function pull(
     ? await cloud.quickChanges?.(SYNCED.map((t) => t.table), state.watermark)
     : null;
   if (quick) return await mergeQuick(store, quick, state.watermark);
-  const straightIn = await opensStraightIn(store, cloud, state.watermark);
-  const upTo = await cloud.snapshot(straightIn ? undefined : state.watermark);
   const conflicts: ConflictRecord[] = [];
   let pulled = 0;
-  if (upTo <= state.watermark) return { pulled, conflicts };
   const changed = new Map<string, string[]>();
-  const replica = cloud.replicaFile?.();
   const skew = new Map<string, number>();
-  const mergeAll = async () => {
-    for (const t of SYNCED) {
-      const changedIds: string[] = [];
-      changed.set(t.entity, changedIds);
-      if (straightIn) {
-        pulled += await store.write(
-          (w) => insertOpened(w, t, cloud, upTo, changedIds, noteClockSkew(w, skew)),
-          { foreignKeys: false },
-        );
-        hooks.onPullProgress?.(pulled);
-        continue;
-      }
-      if (replica) {
-        pulled += await store.write(
+  let upTo: number;
+  if (await opensStraightIn(store, cloud, state.watermark)) {
+    // The replica's sync runs while the rows it has brought are opened and inserted.
+    const snapshot = cloud.snapshot();
+    const download = (sync: Promise<number> | number) =>
+      withRollbackJournal(store.client, () =>
+        store.write(
           (w) =>
-            mergeFromReplica(
-              w,
-              t,
-              state.watermark,
-              upTo,
-              conflicts,
-              changedIds,
-              noteClockSkew(w, skew),
-            ),
-          { foreignKeys: false, attach: { path: replica, as: "cloud" } },
-        );
-        hooks.onPullProgress?.(pulled);
-        continue;
-      }
-      // "~" sorts after every id: rows at exactly the watermark were merged already.
-      let cursor: Cursor = { seq: state.watermark, id: "~" };
-      for (;;) {
-        const page = await cloud.changes(t.table, cursor, upTo, PAGE_SIZE);
-        if (page.length === 0) break;
-        pulled += await store.write(
-          (w) => mergePage(w, t, page, conflicts, changedIds, noteClockSkew(w, skew)),
+            insertOpened(w, cloud, sync, changed, noteClockSkew(w, skew), (n) =>
+              hooks.onPullProgress?.(n)),
           { foreignKeys: false },
-        );
-        hooks.onPullProgress?.(pulled);
-        const last = page[page.length - 1];
-        cursor = { seq: Number(last._seq), id: String(last.id) };
-        if (page.length < PAGE_SIZE) break;
-      }
+        ));
+    try {
+      pulled = await download(snapshot);
+    } catch (error) {
+      if (!(error instanceof HistoryNotFinal)) throw error;
+      changed.clear();
+      skew.clear();
+      pulled = await download(await snapshot);
+    } finally {
+      // Nothing returns or fails while the sync still writes in cloud/.
+      await snapshot.catch(() => {});
     }
-  };
-  // A new device's first download into empty tables is written once, to the
-  // database file (a rollback journal keeps it atomic), instead of to the WAL
-  // and then again by the checkpoint that folds the WAL back.
-  if (
-    straightIn ||
-    replica && state.watermark === 0 && await tablesEmpty(store.client, SYNCED.map((t) => t.table))
-  ) {
-    await withRollbackJournal(store.client, mergeAll);
+    upTo = await snapshot;
+    if (upTo <= state.watermark) return { pulled, conflicts };
   } else {
-    await mergeAll();
+    upTo = await cloud.snapshot(state.watermark);
+    if (upTo <= state.watermark) return { pulled, conflicts };
+    pulled = await mergeChanges(store, cloud, hooks, state.watermark, upTo, {
+      conflicts,
+      changed,
+      skew,
+    });
   }
   // A large merge changes the tables' shape: fresh statistics keep the
   // repair's joins (and every later query) on their indexes.

@@ -66,10 +66,10 @@ export class RowCrypto {
       .then((reply) => reply.payloads!);
   }
 
-  /** The rows opened as a JSON page of value arrays in `columns` order (openRowsJson). */
-  openRows(table: string, rows: SealedTuple[], columns: string[]): Promise<string> {
+  /** The rows opened as a JSON page of [id, version, _fv, payload] (openRowsJson). */
+  openRows(table: string, rows: SealedTuple[]): Promise<string> {
     if (rows.length < WORKER_ROWS) {
-      return attempt(() => openRowsJson(this.key, this.cloudId, table, rows, columns));
+      return attempt(() => openRowsJson(this.key, this.cloudId, table, rows));
     }
     return this.#request({
       op: "rows",
@@ -77,7 +77,6 @@ export class RowCrypto {
       cloudId: this.cloudId,
       table,
       rows,
-      columns,
     }).then((reply) => reply.rowsJson!);
   }
 

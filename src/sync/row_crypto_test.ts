@@ -11,7 +11,6 @@ import { dataKeyOf } from "./e2e_key.ts";
 import { RowCrypto } from "./row_crypto.ts";
 
 const key = dataKeyOf(new Uint8Array(32).fill(21));
-const COLUMNS = ["id", "version", "_fv", "title", "n"];
 
 /** `count` sealed rows numbered from `from` (above the inline limit, so a worker opens them). */
 function sealedPage(from: number, count: number): SealedTuple[] {
@@ -32,12 +31,15 @@ Deno.test("row workers: pages opened at once come back as their own rows, in the
   try {
     const pages = [0, 1, 2, 3].map((p) => sealedPage(p * 400, 400));
     const opened = await Promise.all(
-      pages.map((page) => crypto.openRows("inbox_items", page, COLUMNS)),
+      pages.map((page) => crypto.openRows("inbox_items", page)),
     );
     opened.forEach((json, p) => {
       const rows = JSON.parse(json) as unknown[][];
       assert.equal(rows.length, 400);
-      assert.deepEqual(rows[0], [`id-${p * 400}`, `v-${p * 400}`, null, `row ${p * 400}`, p * 400]);
+      assert.deepEqual(rows[0], [`id-${p * 400}`, `v-${p * 400}`, null, {
+        title: `row ${p * 400}`,
+        n: p * 400,
+      }]);
       assert.deepEqual(rows[399][0], `id-${p * 400 + 399}`);
     });
   } finally {
@@ -49,14 +51,14 @@ Deno.test("row workers: another key fails with SYNC_KEY_WRONG; close() fails pen
   const other = new RowCrypto(dataKeyOf(new Uint8Array(32).fill(22)), "cloud-a", 2);
   try {
     await assert.rejects(
-      other.openRows("inbox_items", sealedPage(0, 400), COLUMNS),
+      other.openRows("inbox_items", sealedPage(0, 400)),
       (error) => error instanceof JdoError && error.code === "SYNC_KEY_WRONG",
     );
   } finally {
     other.close();
   }
   const crypto = new RowCrypto(key, "cloud-a", 2);
-  const pending = crypto.openRows("inbox_items", sealedPage(0, 2000), COLUMNS);
+  const pending = crypto.openRows("inbox_items", sealedPage(0, 2000));
   crypto.close();
   await assert.rejects(pending, /row encryption stopped/);
 });

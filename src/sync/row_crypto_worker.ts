@@ -26,7 +26,6 @@ export type RowCryptoRequest =
     cloudId: string;
     table: string;
     rows: SealedTuple[];
-    columns: string[];
   };
 
 export type RowCryptoReply =
@@ -47,7 +46,7 @@ self.onmessage = (event: MessageEvent<RowCryptoRequest>) => {
       : {
         id: r.id,
         ok: true,
-        rowsJson: openRowsJson(r.key, r.cloudId, r.table, r.rows, r.columns),
+        rowsJson: openRowsJson(r.key, r.cloudId, r.table, r.rows),
       };
     self.postMessage(reply);
   } catch (error) {
