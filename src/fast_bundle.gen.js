@@ -1531,6 +1531,21 @@ function sqliteMessage(error) {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^SQLITE_[A-Z_]+: /, "").split("\n", 1)[0];
 }
+async function ensureWal(client) {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  for (; ; ) {
+    try {
+      const mode = await client.execute("PRAGMA journal_mode");
+      if (String(mode.rows[0]?.[0]).toLowerCase() === "wal") return;
+      const set = await client.execute("PRAGMA journal_mode=WAL");
+      if (String(set.rows[0]?.[0]).toLowerCase() === "wal") return;
+      if (performance.now() > deadline) throw new Error("database is locked");
+    } catch (error) {
+      if (!/locked|busy/i.test(String(error)) || performance.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 async function openDatabaseFile(path, engine = "libsql") {
   const dir = dirname(path);
   if (!await Deno.stat(dir).then((info) => info.isDirectory, () => false)) {
@@ -1548,10 +1563,7 @@ async function openDatabaseFile(path, engine = "libsql") {
         concurrency: 1
       });
     }
-    const mode = await client.execute("PRAGMA journal_mode");
-    if (String(mode.rows[0]?.[0]).toLowerCase() !== "wal") {
-      await client.execute("PRAGMA journal_mode=WAL");
-    }
+    await ensureWal(client);
     await client.execute("PRAGMA foreign_keys=ON");
   } catch (error) {
     throw new JdoError("DB_ERROR", `Cannot open the database ${path}: ${sqliteMessage(error)}`, {

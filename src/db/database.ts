@@ -92,6 +92,28 @@ export function sqliteMessage(error: unknown): string {
 }
 
 /**
+ * Puts the file in WAL mode. Switching a new file needs it to itself, and
+ * SQLite answers "database is locked" at once instead of waiting out the
+ * busy timeout while another process is creating it (seen with eight jdo
+ * processes started at once on a new home): try again until the timeout.
+ */
+async function ensureWal(client: Client): Promise<void> {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const mode = await client.execute("PRAGMA journal_mode");
+      if (String(mode.rows[0]?.[0]).toLowerCase() === "wal") return;
+      const set = await client.execute("PRAGMA journal_mode=WAL");
+      if (String(set.rows[0]?.[0]).toLowerCase() === "wal") return;
+      if (performance.now() > deadline) throw new Error("database is locked");
+    } catch (error) {
+      if (!/locked|busy/i.test(String(error)) || performance.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
  * Opens (creating when absent) a libSQL file with WAL and a busy timeout.
  *
  * One connection (`concurrency: 1`): @libsql/client 0.18 pools up to 20
@@ -121,10 +143,7 @@ export async function openDatabaseFile(
       const { createClient }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
       client = createClient({ url: `file:${path}`, timeout: BUSY_TIMEOUT_MS, concurrency: 1 });
     }
-    const mode = await client.execute("PRAGMA journal_mode");
-    if (String(mode.rows[0]?.[0]).toLowerCase() !== "wal") {
-      await client.execute("PRAGMA journal_mode=WAL");
-    }
+    await ensureWal(client);
     await client.execute("PRAGMA foreign_keys=ON");
   } catch (error) {
     throw new JdoError(
