@@ -167,7 +167,7 @@ export interface CloudStore {
   /**
    * The rows of `table` after the cursor, opened, as JSON pages of
    * [id, version, _fv, payload object] (a first download inserts them with
-   * json_each, see openedRowSql), each with the cursor of its last row. With
+   * json_each, see openedInsertSql), each with the cursor of its last row. With
    * `upTo`, the rows in (after, upTo] as of the last snapshot(); without,
    * those the replica holds so far while a snapshot() is under way: every
    * row up to some sequence (a row may come again later, changed, at a

@@ -9,6 +9,7 @@ import {
   envelopeKeyId,
   makeCheckRecord,
   open,
+  openedInsertSql,
   openRow,
   openText,
   seal,
@@ -118,4 +119,31 @@ Deno.test("device names are sealed; a name written before encryption reads as it
   assertEquals(openText(key, "cloud-a", "device:d1", sealed), "laptop");
   assertEquals(openText(key, "cloud-a", "device:d2", sealed), "(sealed with another key)");
   assertEquals(openText(key, "cloud-a", "device:d1", "old-name"), "old-name");
+});
+
+Deno.test("openedInsertSql: a page of opened rows lands in its columns with their types; a missing one is NULL", async () => {
+  const { createClient } = await import("@libsql/client");
+  const db = createClient({ url: ":memory:" });
+  try {
+    await db.execute(
+      `CREATE TABLE t (id TEXT PRIMARY KEY, version TEXT, _fv TEXT, "order" INTEGER, hours REAL,
+       notes TEXT, absent TEXT)`,
+    );
+    const columns = ["id", "version", "_fv", "order", "hours", "notes", "absent"];
+    const sql = openedInsertSql("main.t", columns);
+    const payload = { order: 3, hours: 1.0, notes: `it's "quoted" ✓`, extra: "not a column" };
+    // As openRowsJson lays it out: [id, version, _fv, payload object].
+    const page = JSON.stringify([["r1", "v1", '{"notes":"v1"}', payload]]);
+    await db.execute({ sql, args: [page] });
+    const row = (await db.execute(
+      `SELECT id, version, _fv, "order", typeof("order") AS o, hours, typeof(hours) AS h, notes,
+       absent FROM t`,
+    )).rows[0];
+    assertEquals(
+      [row.id, row.version, row._fv, row.order, row.o, row.hours, row.h, row.notes, row.absent],
+      ["r1", "v1", '{"notes":"v1"}', 3, "integer", 1, "real", `it's "quoted" ✓`, null],
+    );
+  } finally {
+    db.close();
+  }
 });

@@ -14,7 +14,7 @@ import { JdoError } from "../errors.ts";
 import type { CloudStore, Cursor, QuickChanges } from "./cloud_store.ts";
 import { noteClockSkew, saveClockSkew, type SkewSeen } from "./clock_skew.ts";
 import type { ConflictRecord } from "./conflict_log.ts";
-import { openedRowSql } from "./e2e_envelope.ts";
+import { openedInsertSql } from "./e2e_envelope.ts";
 import { mergePage } from "./merge.ts";
 import {
   queueWhereCloudIsBehind,
@@ -198,8 +198,7 @@ async function insertOpened(
       t,
       indexes: await dropIndexes(w, t.table),
       cursor: { seq: 0, id: "~" } as Cursor,
-      insert: `INSERT OR REPLACE INTO main.${t.table} (${columns.map(q).join(", ")})
-SELECT ${openedRowSql(columns)} FROM json_each(?)`,
+      insert: openedInsertSql(`main.${t.table}`, columns),
     });
   }
   let inserted = 0;
@@ -230,9 +229,14 @@ SELECT ${openedRowSql(columns)} FROM json_each(?)`,
   let applied = 0;
   for (const { t, indexes } of tables) {
     const held = Number((await w.one(`SELECT count(*) AS n FROM main.${t.table}`))?.n ?? 0);
-    // Read while syncing, a row since deleted in the cloud would stay here.
-    if (whileSyncing && held !== await cloud.openedRowCount!(t.table, ended!.upTo)) {
-      throw new HistoryNotFinal();
+    const inCloud = await cloud.openedRowCount!(t.table, ended!.upTo);
+    if (held !== inCloud) {
+      // Read while syncing, a row since deleted in the cloud would stay here.
+      if (whileSyncing) throw new HistoryNotFinal();
+      throw new JdoError(
+        "SYNC_FAILED",
+        `The first download read ${held} ${t.table} rows where the cloud's copy holds ${inCloud}; nothing was saved`,
+      );
     }
     for (const index of indexes) await w.tx.execute(String(index.sql));
     const ids: string[] = [];

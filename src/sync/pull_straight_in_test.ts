@@ -41,7 +41,12 @@ const underOldKey = (row: Item): Item => ({ ...row, otherKey: true });
  * stage a read); the sync ends (snapshot() resolves, or fails) once the
  * last stage has been read, or after 100 ms.
  */
-function scriptedCloud(stages: Item[][], end: { upTo: number } | { error: Error }) {
+function scriptedCloud(
+  stages: Item[][],
+  end: { upTo: number } | { error: Error },
+  /** Rows the cloud's count says it holds beyond those it serves (a broken read). */
+  unserved = 0,
+) {
   let stage = -1;
   let finish!: () => void;
   const ended = new Promise<void>((resolve) => finish = resolve);
@@ -76,7 +81,9 @@ function scriptedCloud(stages: Item[][], end: { upTo: number } | { error: Error 
     },
     openedRowCount: (table: string, upTo: number) =>
       Promise.resolve(
-        table === "inbox_items" ? stages[stages.length - 1].filter((r) => r.seq <= upTo).length : 0,
+        table === "inbox_items"
+          ? stages[stages.length - 1].filter((r) => r.seq <= upTo).length + unserved
+          : 0,
       ),
   };
   return { cloud: cloud as unknown as CloudStore, reads };
@@ -144,4 +151,21 @@ Deno.test("straight-in download: what the sync showed on the way but the cloud n
       assert.equal(pulled, ids.length);
     });
   }
+});
+
+Deno.test("straight-in download: fewer rows read than the synced replica holds is an error, not a loss", async () => {
+  await using t = await openTempStore();
+  const a1 = item("a", V(1000), "a", 1);
+  const { cloud, reads } = scriptedCloud([[a1], [a1]], { upTo: 1 }, 1);
+  await assert.rejects(
+    pull(t.store, cloud, {}),
+    (error) =>
+      error instanceof JdoError && error.code === "SYNC_FAILED" &&
+      /read 1 inbox_items rows where the cloud's copy holds 2/.test(error.message),
+  );
+  // The last round while syncing, then the start-over from the synced replica.
+  assert.equal(reads.filter((r) => r === "up to 1").length, 2, reads.join(", "));
+  const held = await t.client.execute("SELECT count(*) AS n FROM inbox_items");
+  assert.equal(Number(held.rows[0].n), 0);
+  assert.equal((await readSyncState(t.store)).watermark, 0);
 });
