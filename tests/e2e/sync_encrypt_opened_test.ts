@@ -3,7 +3,9 @@
  * a device that joins (empty tables) takes them straight into jdo.db, with
  * no opened copy (cloud/opened.db) written, and the device that uploaded
  * them opens into that copy only what others changed since (its watermark
- * is past its own rows).
+ * is past its own rows). A larger first download runs while the replica's
+ * sync replays the cloud's pushes, rows changed since included, and ends
+ * with the uploader's rows exactly.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -12,6 +14,48 @@ import { startSqld } from "../helpers/sqld.ts";
 import { device, exists, phraseOf, type Row, setup } from "../helpers/device.ts";
 
 const ROWS = 12;
+
+/** A jdo export document of `n` commitments to five stakeholders. */
+function exportDoc(n: number): string {
+  const at = "2026-11-01T09:00:00.000Z";
+  const stakeholders = Array.from({ length: 5 }, (_, i) => ({
+    id: crypto.randomUUID(),
+    name: `Person ${i}`,
+    type: "person",
+    contact_info: null,
+    notes: null,
+    created_at: at,
+  }));
+  const commitments = Array.from({ length: n }, (_, i) => ({
+    id: crypto.randomUUID(),
+    deliverable: `Deliverable number ${i} with a few words`,
+    stakeholder_id: stakeholders[i % 5].id,
+    due_date: "2027-03-01",
+    due_time: "17:00",
+    timezone: "UTC",
+    goal_id: null,
+    milestone_id: null,
+    notes: i % 3 === 0 ? `Notes for ${i}: something to remember about it` : null,
+    status: "pending",
+    completed_at: null,
+    completed_on_time: null,
+    marked_at_risk_at: null,
+    created_at: at,
+  }));
+  return JSON.stringify({
+    format: "jdo-export",
+    format_version: 1,
+    schema_version: 1,
+    exported_at: at,
+    stakeholders,
+    visions: [],
+    goals: [],
+    milestones: [],
+    commitments,
+    tasks: [],
+    inbox: [],
+  });
+}
 
 /** Commitments held by a device's opened copy (0 when it has none). */
 async function openedCommitments(home: string): Promise<number> {
@@ -66,5 +110,43 @@ Deno.test({
     assert.equal(await openedCommitments(laptop.home), 1, "the uploader opened its own rows");
     const seen = await laptop.json<Row>(["show", String(edited.id), "--json"]);
     assert.equal(seen.notes, "from the desktop");
+  },
+});
+
+Deno.test({
+  name:
+    "e2e first download while the replica syncs: many pushes, rows changed since, the uploader's rows exactly",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using laptop = await device("laptop");
+    await using desktop = await device("desktop");
+    const file = join(await Deno.makeTempDir(), "export.json");
+    await Deno.writeTextFile(file, exportDoc(6_000));
+    await laptop.ok(["import", file, "--json"]);
+    const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
+    assert.equal(first.code, 0, first.stderr);
+    const phrase = phraseOf(first.stdout);
+    laptop.env.JDO_SYNC_KEY = phrase;
+    // Changed after the upload: the replica's replay shows them twice, at two sequences.
+    const changed = (await laptop.json<Row[]>(["list", "--json"])).slice(0, 5);
+    for (const r of changed) {
+      await laptop.ok(["edit", String(r.id), "--notes", `changed after the upload ${r.id}`]);
+    }
+    await laptop.ok(["sync", "now"]);
+
+    const joined = await setup(desktop, server.url, token, ["--no-backup"], {
+      env: { JDO_SYNC_KEY: phrase },
+    });
+    assert.equal(joined.code, 0, joined.stderr);
+    assert.match(joined.stdout, /↓ 6005 downloaded/, "each row once (with its stakeholders)");
+    desktop.env.JDO_SYNC_KEY = phrase;
+    const mine = await laptop.run(["list", "--all", "--json"]);
+    const theirs = await desktop.run(["list", "--all", "--json"]);
+    assert.equal(theirs.stdout, mine.stdout, "the new device lists what the uploader lists");
+    const seen = await desktop.json<Row>(["show", String(changed[0].id), "--json"]);
+    assert.equal(seen.notes, `changed after the upload ${changed[0].id}`);
   },
 });
