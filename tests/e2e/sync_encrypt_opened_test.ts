@@ -11,50 +11,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import Database from "libsql";
 import { startSqld } from "../helpers/sqld.ts";
-import { device, exists, phraseOf, type Row, setup } from "../helpers/device.ts";
+import { type Device, device, exists, phraseOf, type Row, setup } from "../helpers/device.ts";
+import { makeDataset } from "../../scripts/bench_lib.ts";
 
 const ROWS = 12;
 
-/** A jdo export document of `n` commitments to five stakeholders. */
-function exportDoc(n: number): string {
-  const at = "2026-11-01T09:00:00.000Z";
-  const stakeholders = Array.from({ length: 5 }, (_, i) => ({
-    id: crypto.randomUUID(),
-    name: `Person ${i}`,
-    type: "person",
-    contact_info: null,
-    notes: null,
-    created_at: at,
-  }));
-  const commitments = Array.from({ length: n }, (_, i) => ({
-    id: crypto.randomUUID(),
-    deliverable: `Deliverable number ${i} with a few words`,
-    stakeholder_id: stakeholders[i % 5].id,
-    due_date: "2027-03-01",
-    due_time: "17:00",
-    timezone: "UTC",
-    goal_id: null,
-    milestone_id: null,
-    notes: i % 3 === 0 ? `Notes for ${i}: something to remember about it` : null,
-    status: "pending",
-    completed_at: null,
-    completed_on_time: null,
-    marked_at_risk_at: null,
-    created_at: at,
-  }));
-  return JSON.stringify({
-    format: "jdo-export",
-    format_version: 1,
-    schema_version: 1,
-    exported_at: at,
-    stakeholders,
-    visions: [],
-    goals: [],
-    milestones: [],
-    commitments,
-    tasks: [],
-    inbox: [],
-  });
+/** Turns sync on with --encrypt on a device; its phrase, kept in the device's environment. */
+async function encryptedUpload(dev: Device, url: string, token: string): Promise<string> {
+  const first = await setup(dev, url, token, ["--encrypt", "--no-backup"]);
+  assert.equal(first.code, 0, first.stderr);
+  const phrase = phraseOf(first.stdout);
+  dev.env.JDO_SYNC_KEY = phrase;
+  return phrase;
 }
 
 /** Commitments held by a device's opened copy (0 when it has none). */
@@ -83,10 +51,7 @@ Deno.test({
       await laptop.ok(["commit", d, "--to", "Alice", "--due", "2027-03-01"]);
     }
 
-    const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
-    assert.equal(first.code, 0, first.stderr);
-    const phrase = phraseOf(first.stdout);
-    laptop.env.JDO_SYNC_KEY = phrase;
+    const phrase = await encryptedUpload(laptop, server.url, token);
 
     const joined = await setup(desktop, server.url, token, ["--no-backup"], {
       env: { JDO_SYNC_KEY: phrase },
@@ -124,12 +89,9 @@ Deno.test({
     await using laptop = await device("laptop");
     await using desktop = await device("desktop");
     const file = join(await Deno.makeTempDir(), "export.json");
-    await Deno.writeTextFile(file, exportDoc(6_000));
+    await Deno.writeTextFile(file, makeDataset(6_000).json);
     await laptop.ok(["import", file, "--json"]);
-    const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
-    assert.equal(first.code, 0, first.stderr);
-    const phrase = phraseOf(first.stdout);
-    laptop.env.JDO_SYNC_KEY = phrase;
+    const phrase = await encryptedUpload(laptop, server.url, token);
     // Changed after the upload: the replica's replay shows them twice, at two sequences.
     const changed = (await laptop.json<Row[]>(["list", "--json"])).slice(0, 5);
     for (const r of changed) {
@@ -141,7 +103,7 @@ Deno.test({
       env: { JDO_SYNC_KEY: phrase },
     });
     assert.equal(joined.code, 0, joined.stderr);
-    assert.match(joined.stdout, /↓ 6005 downloaded/, "each row once (with its stakeholders)");
+    assert.match(joined.stdout, /↓ 6050 downloaded/, "each row once (with its stakeholders)");
     desktop.env.JDO_SYNC_KEY = phrase;
     const mine = await laptop.run(["list", "--all", "--json"]);
     const theirs = await desktop.run(["list", "--all", "--json"]);
