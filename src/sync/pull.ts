@@ -374,6 +374,7 @@ export async function pull(
   if (await opensStraightIn(store, cloud, state.watermark)) {
     // The replica's sync runs while the rows it has brought are opened and inserted.
     const snapshot = cloud.snapshot();
+    snapshot.catch(() => {}); // its failure is met below (insertOpened, the start-over)
     const download = (sync: Promise<number> | number) =>
       withRollbackJournal(store.client, () =>
         store.write(

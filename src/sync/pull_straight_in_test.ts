@@ -169,3 +169,15 @@ Deno.test("straight-in download: fewer rows read than the synced replica holds i
   assert.equal(Number(held.rows[0].n), 0);
   assert.equal((await readSyncState(t.store)).watermark, 0);
 });
+
+Deno.test("straight-in download: a sync that fails at once fails the pull, with nothing saved", async () => {
+  await using t = await openTempStore();
+  const cloud = {
+    opensRows: () => true,
+    snapshot: () => Promise.reject(new Error("replica refused")),
+    openedRows: async function* () {},
+    openedRowCount: () => Promise.resolve(0),
+  } as unknown as CloudStore;
+  await assert.rejects(pull(t.store, cloud, {}), /replica refused/);
+  assert.equal((await readSyncState(t.store)).watermark, 0);
+});
