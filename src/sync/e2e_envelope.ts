@@ -179,8 +179,8 @@ export function openPayloads(
 }
 
 /**
- * The rows opened as one JSON array of [id, version, _fv, payload] (the
- * clear columns from the tuple, the payload object as it was sealed, not
+ * The rows opened as one JSON array of [id, version, _fv, payload]
+ * (CLEAR_COLUMNS from the tuple, in that order, the payload object as it was sealed, not
  * parsed here): a page SQLite inserts with json_each (openedInsertSql).
  */
 export function openRowsJson(
@@ -208,12 +208,12 @@ export function openRowsJson(
  * from that: half the time of json_extract on the row's text per column.
  */
 export function openedInsertSql(target: string, columns: string[]): string {
-  const values = columns.map((c) => {
-    const at = c === "id" ? 0 : c === "version" ? 1 : c === FIELD_VERSIONS ? 2 : undefined;
-    return at === undefined
-      ? `r ->> '$[3]."${c.replaceAll('"', '""').replaceAll("'", "''")}"'`
-      : `r ->> ${at}`;
-  });
+  const clear: readonly string[] = CLEAR_COLUMNS;
+  const values = columns.map((c) =>
+    clear.includes(c)
+      ? `r ->> ${clear.indexOf(c)}`
+      : `r ->> '$[${clear.length}]."${c.replaceAll('"', '""').replaceAll("'", "''")}"'`
+  );
   return `WITH page AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?))
 INSERT OR REPLACE INTO ${target} (${columns.map(q).join(", ")})
 SELECT ${values.join(", ")} FROM page`;

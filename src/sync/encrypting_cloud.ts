@@ -63,6 +63,11 @@ const OPEN_PAGE = 2_000;
 /** The opened copy, through the `libsql` package's statements (no row objects). */
 type OpenedDatabase = InstanceType<typeof LibsqlPackages.Database>;
 
+/** Where a page that ends with `row` leaves off: the cursor the next page starts after. */
+function cursorAt(row: SealedPageRow): Cursor {
+  return { seq: Number(row[4]), id: String(row[0]) };
+}
+
 /** The columns of an opened row that were in clear, in a sealed page row's order. */
 const OPENED_CLEAR = ["id", "version", "_fv", "_seq", "_by"] as const;
 
@@ -386,8 +391,7 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
       (crypto, page) => crypto.openRows(table, page),
     );
     for await (const { page, opened } of pages) {
-      const last = page[page.length - 1];
-      yield { rowsJson: opened, last: { seq: Number(last[4]), id: String(last[0]) } };
+      yield { rowsJson: opened, last: cursorAt(page[page.length - 1]) };
     }
   }
 
@@ -426,8 +430,7 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
         return;
       }
       if (opening.length >= crypto.workers) yield await oldest();
-      const last = page[page.length - 1];
-      cursor = { seq: Number(last[4]), id: String(last[0]) };
+      cursor = cursorAt(page[page.length - 1]);
     }
   }
 

@@ -94,7 +94,8 @@ const SERVER_TIME_SQL =
 
 /** A statement on the replica file that reads pages of sealed rows as tuples. */
 interface TupleReader {
-  page(args: unknown[]): SealedPageRow[];
+  /** At most `limit` sealed rows of `table` after `after`, up to sequence `upTo`. */
+  page(table: string, after: Cursor, upTo: number, limit: number): SealedPageRow[];
   close(): void;
 }
 
@@ -321,7 +322,7 @@ export class LibsqlCloud implements SealedRowStore {
   ): Promise<SealedPageRow[]> {
     if (!this.#reader) throw new Error("sealedTuples() before snapshot()");
     const reader = await this.#openTupleReader();
-    return reader!.page([table, after.seq, after.seq, after.id, upTo, limit]);
+    return reader!.page(table, after, upTo, limit);
   }
 
   /**
@@ -333,15 +334,7 @@ export class LibsqlCloud implements SealedRowStore {
   async sealedTuplesSoFar(table: string, after: Cursor, limit: number): Promise<SealedPageRow[]> {
     const reader = await this.#openTupleReader();
     try {
-      return reader?.page([
-        table,
-        after.seq,
-        after.seq,
-        after.id,
-        Number.MAX_SAFE_INTEGER,
-        limit,
-      ]) ??
-        [];
+      return reader?.page(table, after, Number.MAX_SAFE_INTEGER, limit) ?? [];
     } catch (error) {
       if (this.#reader) throw error;
       // A file the sync is still setting up (its WAL, a reset): read it again next time.
@@ -378,7 +371,8 @@ export class LibsqlCloud implements SealedRowStore {
       ).raw(true);
       const opened = db;
       this.#tupleReader = {
-        page: (args) => statement.all(...args) as SealedPageRow[],
+        page: (table, after, upTo, limit) =>
+          statement.all(table, after.seq, after.seq, after.id, upTo, limit) as SealedPageRow[],
         close: () => opened.close(),
       };
       return this.#tupleReader;

@@ -184,11 +184,10 @@ async function insertOpened(
   skew: SkewSeen,
   onProgress: (rows: number) => void,
 ): Promise<number> {
-  let ended: { upTo: number } | { error: unknown } | undefined = typeof sync === "number"
-    ? { upTo: sync }
-    : undefined;
   const whileSyncing = typeof sync !== "number";
-  if (typeof sync !== "number") sync.then((upTo) => ended = { upTo }, (error) => ended = { error });
+  let ended: { upTo: number } | { error: unknown } | undefined;
+  if (typeof sync === "number") ended = { upTo: sync };
+  else sync.then((upTo) => ended = { upTo }, (error) => ended = { error });
   const tables = [];
   for (const t of SYNCED) {
     const columns = (await w.query(`PRAGMA main.table_info(${t.table})`)).map((c) =>
