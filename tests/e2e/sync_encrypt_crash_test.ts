@@ -8,9 +8,16 @@
  * old key, and no cloud table holds the users' text.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
-import { type Device, device, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
+import {
+  type Device,
+  device,
+  encryptedSetup,
+  type Row,
+  setup,
+  syncNow,
+  writePhrase,
+} from "../helpers/device.ts";
 import { cloudText, plainRows, sealedRows } from "../helpers/cloud_scan.ts";
 import type { DeviceList } from "../../src/sync/devices.ts";
 
@@ -26,17 +33,9 @@ async function deviceNames(dev: Device): Promise<string[]> {
   return list.devices.map((d) => d.name).sort();
 }
 
-async function writePhrase(dev: Device, phrase: string): Promise<string> {
-  const file = join(dev.home, "..", "phrase.txt");
-  await Deno.writeTextFile(file, phrase);
-  return file;
-}
-
 /** Two devices on a cloud set up with --encrypt, holding a few commitments. */
 async function encryptedPair(url: string, token: string, laptop: Device, desktop: Device) {
-  const first = await setup(laptop, url, token, ["--encrypt", "--no-backup", "--name", "laptop"]);
-  assert.equal(first.code, 0, first.stderr);
-  const phrase = phraseOf(first.stdout);
+  const phrase = await encryptedSetup(laptop, url, token, ["--name", "laptop"]);
   const joined = await setup(desktop, url, token, [
     "--no-backup",
     "--name",

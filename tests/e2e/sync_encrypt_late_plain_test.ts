@@ -7,9 +7,8 @@
  * phrase, then both converge with every edit kept.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { startSqld } from "../helpers/sqld.ts";
-import { type Device, device, type Row, setup, syncNow } from "../helpers/device.ts";
+import { type Device, device, type Row, setup, syncNow, writePhrase } from "../helpers/device.ts";
 import { cloudText, plainRows, sealedRows } from "../helpers/cloud_scan.ts";
 
 const MARKER = "Tamarind-81c4-private";
@@ -70,8 +69,7 @@ Deno.test({
     const paused = await desktop.run(["sync", "now"]);
     assert.equal(paused.code, 3, paused.stderr);
     assert.match(paused.stderr, /end-to-end encrypted/);
-    const keyFile = join(desktop.home, "..", "phrase.txt");
-    await Deno.writeTextFile(keyFile, phrase);
+    const keyFile = await writePhrase(desktop, phrase);
     await desktop.ok(["sync", "key", "import", "--key-file", keyFile]);
     for (const d of [desktop, laptop, desktop]) await syncNow(d);
 

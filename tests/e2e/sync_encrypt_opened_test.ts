@@ -11,19 +11,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import Database from "libsql";
 import { startSqld } from "../helpers/sqld.ts";
-import { type Device, device, exists, phraseOf, type Row, setup } from "../helpers/device.ts";
+import { device, encryptedSetup, exists, type Row, setup } from "../helpers/device.ts";
 import { makeDataset } from "../../scripts/bench_lib.ts";
 
 const ROWS = 12;
-
-/** Turns sync on with --encrypt on a device; its phrase, kept in the device's environment. */
-async function encryptedUpload(dev: Device, url: string, token: string): Promise<string> {
-  const first = await setup(dev, url, token, ["--encrypt", "--no-backup"]);
-  assert.equal(first.code, 0, first.stderr);
-  const phrase = phraseOf(first.stdout);
-  dev.env.JDO_SYNC_KEY = phrase;
-  return phrase;
-}
 
 /** Commitments held by a device's opened copy (0 when it has none). */
 async function openedCommitments(home: string): Promise<number> {
@@ -51,7 +42,8 @@ Deno.test({
       await laptop.ok(["commit", d, "--to", "Alice", "--due", "2027-03-01"]);
     }
 
-    const phrase = await encryptedUpload(laptop, server.url, token);
+    const phrase = await encryptedSetup(laptop, server.url, token);
+    laptop.env.JDO_SYNC_KEY = phrase;
 
     const joined = await setup(desktop, server.url, token, ["--no-backup"], {
       env: { JDO_SYNC_KEY: phrase },
@@ -91,7 +83,8 @@ Deno.test({
     const file = join(await Deno.makeTempDir(), "export.json");
     await Deno.writeTextFile(file, makeDataset(6_000).json);
     await laptop.ok(["import", file, "--json"]);
-    const phrase = await encryptedUpload(laptop, server.url, token);
+    const phrase = await encryptedSetup(laptop, server.url, token);
+    laptop.env.JDO_SYNC_KEY = phrase;
     // Changed after the upload: the replica's replay shows them twice, at two sequences.
     const changed = (await laptop.json<Row[]>(["list", "--json"])).slice(0, 5);
     for (const r of changed) {

@@ -8,9 +8,16 @@
  * devices still converge).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
-import { type Device, device, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
+import {
+  type Device,
+  device,
+  phraseOf,
+  type Row,
+  setup,
+  syncNow,
+  writePhrase,
+} from "../helpers/device.ts";
 
 const MARKER = "Marmalade-93b1-secret";
 
@@ -115,8 +122,7 @@ Deno.test({
     const paused = await desktop.run(["sync", "now"]);
     assert.equal(paused.code, 3, paused.stderr);
     assert.match(paused.stderr, /end-to-end encrypted/);
-    const keyFile = join(desktop.home, "..", "phrase.txt");
-    await Deno.writeTextFile(keyFile, phrase);
+    const keyFile = await writePhrase(desktop, phrase);
     await desktop.ok(["sync", "key", "import", "--key-file", keyFile]);
     await syncNow(desktop);
     await syncNow(laptop);

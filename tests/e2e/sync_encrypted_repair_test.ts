@@ -11,7 +11,16 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { startSqld } from "../helpers/sqld.ts";
-import { type Device, device, ids, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
+import {
+  type Device,
+  device,
+  encryptedSetup,
+  ids,
+  type Row,
+  setup,
+  syncNow,
+  writePhrase,
+} from "../helpers/device.ts";
 import { cloudText, filesHolding, plainRows, sealedRows } from "../helpers/cloud_scan.ts";
 
 const MARKER = "Kumquat-2d9a-confidential";
@@ -35,10 +44,7 @@ Deno.test({
     const token = await server.token("rw");
     await using laptop = await device("laptop");
     await using desktop = await device("desktop");
-    const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
-    assert.equal(first.code, 0, first.stderr);
-    const keyFile = join(desktop.home, "..", "phrase.txt");
-    await Deno.writeTextFile(keyFile, phraseOf(first.stdout));
+    const keyFile = await writePhrase(desktop, await encryptedSetup(laptop, server.url, token));
     const joined = await setup(desktop, server.url, token, ["--no-backup", "--key-file", keyFile]);
     assert.equal(joined.code, 0, joined.stderr);
 

@@ -10,7 +10,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
-import { type Device, device, phraseOf, type Row, setup, syncNow } from "../helpers/device.ts";
+import {
+  type Device,
+  device,
+  encryptedSetup,
+  type Row,
+  setup,
+  syncNow,
+  writePhrase,
+} from "../helpers/device.ts";
 import { cloudText, filesHolding } from "../helpers/cloud_scan.ts";
 
 const MARKER = "Zanzibar-7f3c-plaintext";
@@ -49,14 +57,7 @@ Deno.test({
       "2027-03-01",
       "--json",
     ]);
-    const first = await setup(laptop, server.url, token, [
-      "--encrypt",
-      "--no-backup",
-      "--name",
-      DEVICE_MARKER,
-    ]);
-    assert.equal(first.code, 0, first.stderr);
-    const phrase = phraseOf(first.stdout);
+    const phrase = await encryptedSetup(laptop, server.url, token, ["--name", DEVICE_MARKER]);
     await laptop.ok(["edit", before.id, "--notes", `notes ${MARKER} after setup`]);
     await syncNow(laptop);
 
@@ -95,8 +96,7 @@ Deno.test({
     assert.equal((await statusOf(stranger)).state, "disabled", "nothing was saved");
 
     // The second device joins with the phrase in a file, and reads everything.
-    const keyFile = join(desktop.home, "..", "phrase.txt");
-    await Deno.writeTextFile(keyFile, phrase.split(" ").join("\n") + "\n");
+    const keyFile = await writePhrase(desktop, phrase.split(" ").join("\n") + "\n");
     const joined = await setup(desktop, server.url, token, ["--no-backup", "--key-file", keyFile]);
     assert.equal(joined.code, 0, joined.stderr);
     const seen = await desktop.json<Row>(["show", before.id, "--json"]);
@@ -143,9 +143,7 @@ Deno.test({
     const token = await server.token("rw");
     await using laptop = await device("laptop");
     await using desktop = await device("desktop");
-    const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
-    assert.equal(first.code, 0, first.stderr);
-    const phrase = phraseOf(first.stdout);
+    const phrase = await encryptedSetup(laptop, server.url, token);
     const joined = await setup(desktop, server.url, token, ["--no-backup"], {
       env: { JDO_SYNC_KEY: phrase },
     });

@@ -185,7 +185,6 @@ export function setup(
   });
 }
 
-/** Sorted ids of `list KIND --all --json`. */
 /** The 24-word recovery phrase `sync setup --encrypt` (or `sync key rotate`) printed. */
 export function phraseOf(stdout: string): string {
   const line = stdout.split("\n").map((l) => l.trim()).find((l) => l.split(" ").length === 24);
@@ -193,6 +192,29 @@ export function phraseOf(stdout: string): string {
   return line;
 }
 
+/**
+ * `sync setup --encrypt --no-backup` (and `extra`) on a device, which must
+ * succeed; the recovery phrase it printed.
+ */
+export async function encryptedSetup(
+  dev: Device,
+  url: string,
+  token: string,
+  extra: string[] = [],
+): Promise<string> {
+  const first = await setup(dev, url, token, ["--encrypt", "--no-backup", ...extra]);
+  assert.equal(first.code, 0, first.stderr);
+  return phraseOf(first.stdout);
+}
+
+/** Writes `text` (a recovery phrase) to phrase.txt beside a device's home; its path. */
+export async function writePhrase(dev: Device, text: string): Promise<string> {
+  const file = join(dev.home, "..", "phrase.txt");
+  await Deno.writeTextFile(file, text);
+  return file;
+}
+
+/** Sorted ids of `list KIND --all --json`. */
 export async function ids(dev: Device, kind = "commitments"): Promise<string[]> {
   const rows = await dev.json<Row[]>(["list", kind, "--all", "--json"]);
   return rows.map((r) => r.id).sort();

@@ -11,9 +11,15 @@
  * JDO_SWITCH_SEED=S replays one sequence.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { startSqld } from "../helpers/sqld.ts";
-import { type Device, device, type Row, setup } from "../helpers/device.ts";
+import {
+  type Device,
+  device,
+  encryptedSetup,
+  type Row,
+  setup,
+  writePhrase,
+} from "../helpers/device.ts";
 import { cloudText, plainRows } from "../helpers/cloud_scan.ts";
 
 const SOAK = Deno.env.get("JDO_SOAK") === "1";
@@ -52,11 +58,9 @@ Deno.test({
     const token = await server.token("rw");
     await using laptop = await device("laptop");
     await using desktop = await device("desktop");
-    const keyFile = join(desktop.home, "..", "phrase.txt");
-    const first = await setup(laptop, server.url, token, ["--encrypt", "--no-backup"]);
-    assert.equal(first.code, 0, first.stderr);
+    await encryptedSetup(laptop, server.url, token);
     const phrase = async () => (await laptop.ok(["sync", "key", "show", "--yes"])).stdout.trim();
-    await Deno.writeTextFile(keyFile, await phrase());
+    const keyFile = await writePhrase(desktop, await phrase());
     const joined = await setup(desktop, server.url, token, ["--no-backup", "--key-file", keyFile]);
     assert.equal(joined.code, 0, joined.stderr);
 
@@ -114,7 +118,7 @@ Deno.test({
         encrypted = true;
       }
       if (encrypted) {
-        await Deno.writeTextFile(keyFile, await phrase());
+        await writePhrase(desktop, await phrase());
         await desktop.ok(["sync", "key", "import", "--key-file", keyFile]);
       }
       for (const d of [desktop, laptop, desktop]) await d.ok(["sync", "now"]);
