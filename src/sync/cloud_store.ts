@@ -140,7 +140,7 @@ export interface CloudStore {
    * array of every column: an encrypted cloud asks for the payload it seals
    * as one text. Chunks so encoded are marked form "sealable".
    */
-  encodedRowSql?(columns: string[]): string | undefined;
+  encodedRowSql?(table: string, columns: string[]): string | undefined;
   /**
    * Ids and versions of `table` with id > afterId, ordered by id, at most
    * `limit`: the cloud as of the last snapshot() (keyset pages for `sync repair`).

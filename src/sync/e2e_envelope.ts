@@ -2,7 +2,12 @@
  * The sealed form of everything an encrypted cloud stores: AES-256-GCM
  * (node:crypto) with a random 96-bit nonce, in a versioned text envelope
  *
- *     e1.<key id, 16 hex>.<base64: nonce ‖ ciphertext ‖ tag>
+ *     e2.<key id, 16 hex>.<base64: nonce ‖ ciphertext ‖ tag>
+ *
+ * `e2` seals a row's payload in short form (src/sync/e2e_payload.ts); `e1`,
+ * the same cipher over every column under its name, is what device names
+ * and the key check are sealed in, and what rows were sealed in before
+ * `e2`: both open.
  *
  * The associated data binds a row's payload to the cloud, table, row id,
  * version and per-field versions: the server cannot move a payload to
@@ -12,11 +17,21 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { FIELD_VERSIONS, q, type Row } from "../db/schema.ts";
+import {
+  payloadKey,
+  payloadSql,
+  payloadText,
+  recodeE1Payload,
+  rowOfPayload,
+} from "./e2e_payload.ts";
 import { JdoError } from "../errors.ts";
 import type { SealedChunk } from "./cloud_store.ts";
 import type { DataKey } from "./e2e_key.ts";
 
-const VERSION = "e1";
+/** What texts and the key check are sealed in. */
+const TEXT_VERSION = "e1";
+/** What rows are sealed in. */
+const ROW_VERSION = "e2";
 const NONCE = 12;
 const TAG = 16;
 const encoder = new TextEncoder();
@@ -25,18 +40,29 @@ const decoder = new TextDecoder();
 /** A payload that does not open: another key, or bytes changed in the cloud. */
 export class EnvelopeError extends Error {}
 
-export function seal(key: Uint8Array, keyId: string, plain: Uint8Array, aad: Uint8Array): string {
+export function seal(
+  key: Uint8Array,
+  keyId: string,
+  plain: Uint8Array,
+  aad: Uint8Array,
+  version = TEXT_VERSION,
+): string {
   const nonce = randomBytes(NONCE);
   const cipher = createCipheriv("aes-256-gcm", key, nonce);
   cipher.setAAD(aad);
   const body = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-  return `${VERSION}.${keyId}.${body.toString("base64")}`;
+  return `${version}.${keyId}.${body.toString("base64")}`;
 }
 
 /** The key id an envelope names in clear (null: not an envelope). */
 export function envelopeKeyId(envelope: string): string | null {
-  const m = /^e1\.([0-9a-f]{16})\./.exec(envelope);
+  const m = /^e[12]\.([0-9a-f]{16})\./.exec(envelope);
   return m ? m[1] : null;
+}
+
+/** Whether an envelope holds an `e1` payload (every column under its name). */
+function namedPayload(envelope: string): boolean {
+  return envelope.startsWith("e1.");
 }
 
 export function open(
@@ -46,9 +72,18 @@ export function open(
   aad: Uint8Array,
 ): Uint8Array {
   const named = envelopeKeyId(envelope);
-  if (named === null) throw new EnvelopeError("not a jdo envelope (unknown format or version)");
+  if (named === null) {
+    const version = /^(e[0-9]+)\.[0-9a-f]{16}\./.exec(envelope)?.[1];
+    if (version !== undefined) {
+      throw new JdoError(
+        "SYNC_SCHEMA_MISMATCH",
+        `The cloud holds rows sealed in a newer format (${version}) than this jdo reads; upgrade jdo`,
+      );
+    }
+    throw new EnvelopeError("not a jdo envelope (unknown format or version)");
+  }
   if (named !== keyId) throw new EnvelopeError(`sealed with key ${named}, not ${keyId}`);
-  const body = Buffer.from(envelope.slice(VERSION.length + 18), "base64");
+  const body = Buffer.from(envelope.slice(20), "base64");
   if (body.length < NONCE + TAG) throw new EnvelopeError("truncated envelope");
   const decipher = createDecipheriv("aes-256-gcm", key, body.subarray(0, NONCE));
   decipher.setAAD(aad);
@@ -82,12 +117,7 @@ function rowAad(cloudId: string, table: string, id: string, version: string, fv:
 
 /** Seals every column but id, version and the field versions into one envelope. */
 export function sealRow(key: DataKey, cloudId: string, table: string, row: Row): SealedRow {
-  const payload: Row = {};
-  for (const [column, value] of Object.entries(row)) {
-    if (column === "id" || column === "version" || column === FIELD_VERSIONS) continue;
-    if (CLOUD_COLUMNS.has(column)) continue;
-    payload[column] = typeof value === "bigint" ? Number(value) : value;
-  }
+  const payload = payloadText(table, row, Object.keys(row).filter(sealed));
   const id = String(row.id);
   const version = String(row.version);
   const fv = row[FIELD_VERSIONS] === null || row[FIELD_VERSIONS] === undefined
@@ -96,27 +126,29 @@ export function sealRow(key: DataKey, cloudId: string, table: string, row: Row):
   const data = seal(
     key.rows,
     key.id,
-    encoder.encode(JSON.stringify(payload)),
+    encoder.encode(payload),
     rowAad(cloudId, table, id, version, fv),
+    ROW_VERSION,
   );
   return { id, version, _fv: fv, data };
 }
 
+/** Whether a column goes into the payload (not in clear, not the cloud's own). */
+function sealed(column: string): boolean {
+  return column !== "id" && column !== "version" && column !== FIELD_VERSIONS &&
+    !CLOUD_COLUMNS.has(column);
+}
+
 /**
  * The SQL of one row as a push of a sealed table reads it (alias `c`): a
- * JSON array [id, version, _fv, payload], the payload the JSON object of
- * every other column as text, built by SQLite so that no row object is made
- * in JS on the way to sealing (sealPayload).
+ * JSON array [id, version, _fv, payload], the payload (e2e_payload.ts) as
+ * text, built by SQLite so that no row object is made in JS on the way to
+ * sealing (sealChunk).
  */
-export function sealableRowSql(columns: string[]): string {
-  const payload = columns.filter((c) =>
-    c !== "id" && c !== "version" && c !== FIELD_VERSIONS && !CLOUD_COLUMNS.has(c)
-  );
-  const pairs = payload.map((c) => `'${c.replaceAll("'", "''")}', c."${c.replaceAll('"', '""')}"`);
-  // `|| ''` drops the JSON subtype: the payload travels as a string, not a nested object.
-  return `json_array(c."id", c."version", c."${FIELD_VERSIONS}", json_object(${
-    pairs.join(", ")
-  }) || '')`;
+export function sealableRowSql(table: string, columns: string[]): string {
+  return `json_array(c."id", c."version", c."${FIELD_VERSIONS}", ${
+    payloadSql(table, columns.filter(sealed))
+  })`;
 }
 
 /** One row of sealableRowSql's output. */
@@ -143,6 +175,7 @@ export function sealChunk(
       key.id,
       encoder.encode(payload),
       rowAad(cloudId, table, String(id), String(version), fv),
+      ROW_VERSION,
     );
     sealed.push(`[${clear},"${data}"]`);
     keys.push(`[${clear}]`);
@@ -160,8 +193,9 @@ export type SealedTuple = [
 ];
 
 /**
- * The payload text (a JSON object of every sealed column) of each row;
- * throws SYNC_KEY_WRONG when one does not open.
+ * The payload text of each row, in e2e_payload.ts's form whatever the
+ * envelope (an `e1` payload is recoded); throws SYNC_KEY_WRONG when one
+ * does not open.
  */
 export function openPayloads(
   key: RowKey,
@@ -170,18 +204,21 @@ export function openPayloads(
   rows: SealedTuple[],
 ): string[] {
   return rows.map(([id, version, fv, data]) => {
+    let text: string;
     try {
-      return decoder.decode(open(key.rows, key.id, data, rowAad(cloudId, table, id, version, fv)));
+      text = decoder.decode(open(key.rows, key.id, data, rowAad(cloudId, table, id, version, fv)));
     } catch (error) {
       throw keyWrong(table, error);
     }
+    return namedPayload(data) ? recodeE1Payload(table, text) : text;
   });
 }
 
 /**
  * The rows opened as one JSON array of [id, version, _fv, payload]
- * (CLEAR_COLUMNS from the tuple, in that order, the payload object as it was sealed, not
- * parsed here): a page SQLite inserts with json_each (openedInsertSql).
+ * (CLEAR_COLUMNS from the tuple, in that order, the payload object as
+ * openPayloads gives it, not parsed here): a page SQLite inserts with
+ * json_each (openedInsertSql).
  */
 export function openRowsJson(
   key: RowKey,
@@ -201,18 +238,21 @@ export function openRowsJson(
 }
 
 /**
- * The statement that inserts (or replaces) a page of openRowsJson's rows,
- * bound as its one parameter, into `target` with `columns`: id, version and
- * _fv from the clear part, every other column from the payload (one it
- * lacks is NULL). Each row is parsed once into JSONB and its columns read
- * from that: half the time of json_extract on the row's text per column.
+ * The statement that inserts (or replaces) a page of openRowsJson's rows of
+ * `table`, bound as its one parameter, into `target` with `columns`: id,
+ * version and _fv from the clear part, every other column from the payload
+ * by its key (one it lacks is NULL). Each row is parsed once into JSONB and
+ * its columns read from that: half the time of json_extract on the row's
+ * text per column.
  */
-export function openedInsertSql(target: string, columns: string[]): string {
+export function openedInsertSql(target: string, table: string, columns: string[]): string {
   const clear: readonly string[] = CLEAR_COLUMNS;
   const values = columns.map((c) =>
     clear.includes(c)
       ? `r ->> ${clear.indexOf(c)}`
-      : `r ->> '$[${clear.length}]."${c.replaceAll('"', '""').replaceAll("'", "''")}"'`
+      : `r ->> '$[${clear.length}]."${
+        payloadKey(table, c).replaceAll('"', '""').replaceAll("'", "''")
+      }"'`
   );
   return `WITH page AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?))
 INSERT OR REPLACE INTO ${target} (${columns.map(q).join(", ")})
@@ -220,6 +260,7 @@ SELECT ${values.join(", ")} FROM page`;
 }
 
 function keyWrong(table: string, error: unknown): JdoError {
+  if (error instanceof JdoError) return error; // a newer envelope: upgrade jdo
   return new JdoError(
     "SYNC_KEY_WRONG",
     `A ${table} row in the cloud does not open with this device's key (${
@@ -234,13 +275,18 @@ export function openRow(key: DataKey, cloudId: string, table: string, sealed: Ro
   const id = String(sealed.id);
   const version = String(sealed.version);
   const fv = sealed._fv === null || sealed._fv === undefined ? null : String(sealed._fv);
+  const data = String(sealed.data);
   let plain: Uint8Array;
   try {
-    plain = open(key.rows, key.id, String(sealed.data), rowAad(cloudId, table, id, version, fv));
+    plain = open(key.rows, key.id, data, rowAad(cloudId, table, id, version, fv));
   } catch (error) {
     throw keyWrong(table, error);
   }
-  const row: Row = { id, version, ...JSON.parse(decoder.decode(plain)) };
+  const row: Row = {
+    id,
+    version,
+    ...rowOfPayload(table, decoder.decode(plain), namedPayload(data)),
+  };
   row[FIELD_VERSIONS] = fv;
   if (sealed._seq !== undefined) row._seq = sealed._seq;
   if (sealed._by !== undefined) row._by = sealed._by;

@@ -11,23 +11,27 @@ import {
   open,
   openedInsertSql,
   openRow,
+  openRowsJson,
   openText,
   seal,
+  type SealedTuple,
   sealRow,
   sealText,
   verifyKey,
 } from "./e2e_envelope.ts";
 import { dataKeyOf, keyFromPhrase, newDataKey } from "./e2e_key.ts";
+import { PAYLOAD_COLUMNS } from "./e2e_payload.ts";
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+/** A commitment row as the store reads it: every column, some NULL. */
 const row = {
   id: "c-1",
-  title: "Pay Alice back 40 EUR",
-  notes: "secret marker",
-  due_at: null,
-  priority: 2,
   version: "0001764921600000-0000-dev1",
-  _fv: '{"title":"0001764921600000-0000-dev1"}',
+  ...Object.fromEntries(PAYLOAD_COLUMNS.commitments.map((c) => [c, null])),
+  deliverable: "Pay Alice back 40 EUR",
+  notes: "secret marker",
+  completed_on_time: 1,
+  _fv: '{"deliverable":"0001764921600000-0000-dev1"}',
 };
 
 function code(fn: () => unknown): string {
@@ -88,6 +92,7 @@ Deno.test("a sealed row keeps only ids and versions in clear and is bound to its
   const sealed = sealRow(key, "cloud-a", "commitments", row);
   assertEquals(Object.keys(sealed).sort(), ["_fv", "data", "id", "version"]);
   assert(!sealed.data.includes("secret") && !sealed.data.includes("Alice"));
+  assert(sealed.data.startsWith(`e2.${key.id}.`));
   assertEquals(openRow(key, "cloud-a", "commitments", sealed), row);
   // Moved to another row, table, cloud, or replayed under another version: refused.
   const wrong = (f: () => unknown) => assertEquals(code(f), "SYNC_KEY_WRONG");
@@ -97,6 +102,24 @@ Deno.test("a sealed row keeps only ids and versions in clear and is bound to its
   wrong(() => openRow(key, "cloud-a", "commitments", { ...sealed, version: "0002" }));
   wrong(() => openRow(key, "cloud-a", "commitments", { ...sealed, _fv: "{}" }));
   wrong(() => openRow(dataKeyOf(bytes(32, 4)), "cloud-a", "commitments", sealed));
+});
+
+Deno.test("a row sealed before e2 (every column under its name) still opens", () => {
+  const key = dataKeyOf(bytes(32, 3));
+  const { id, version, _fv, ...payload } = row;
+  const aad = new TextEncoder().encode(
+    JSON.stringify(["jdo-row", "cloud-a", "commitments", id, version, _fv]),
+  );
+  const data = seal(key.rows, key.id, new TextEncoder().encode(JSON.stringify(payload)), aad);
+  assert(data.startsWith(`e1.${key.id}.`));
+  assertEquals(openRow(key, "cloud-a", "commitments", { id, version, _fv, data }), row);
+});
+
+Deno.test("a row sealed in a newer envelope than this jdo reads asks for an upgrade", () => {
+  const key = dataKeyOf(bytes(32, 3));
+  const sealed = sealRow(key, "cloud-a", "commitments", row);
+  const newer = { ...sealed, data: `e3${sealed.data.slice(2)}` };
+  assertEquals(code(() => openRow(key, "cloud-a", "commitments", newer)), "SYNC_SCHEMA_MISMATCH");
 });
 
 Deno.test("the check record tells a missing key and a wrong key from the right one", () => {
@@ -130,7 +153,8 @@ Deno.test("openedInsertSql: a page of opened rows lands in its columns with thei
        notes TEXT, absent TEXT)`,
     );
     const columns = ["id", "version", "_fv", "order", "hours", "notes", "absent"];
-    const sql = openedInsertSql("main.t", columns);
+    // Table t has no payload codes: its columns go under their names.
+    const sql = openedInsertSql("main.t", "t", columns);
     const payload = { order: 3, hours: 1.0, notes: `it's "quoted" ✓`, extra: "not a column" };
     // As openRowsJson lays it out: [id, version, _fv, payload object].
     const page = JSON.stringify([["r1", "v1", '{"notes":"v1"}', payload]]);
@@ -142,6 +166,65 @@ Deno.test("openedInsertSql: a page of opened rows lands in its columns with thei
     assertEquals(
       [row.id, row.version, row._fv, row.order, row.o, row.hours, row.h, row.notes, row.absent],
       ["r1", "v1", '{"notes":"v1"}', 3, "integer", 1, "real", `it's "quoted" ✓`, null],
+    );
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("a page mixing rows sealed before e2 and in e2 opens and lands whole", async () => {
+  const { createClient } = await import("@libsql/client");
+  const key = dataKeyOf(bytes(32, 11));
+  const at = "2026-12-01T09:00:00.000Z";
+  const rows = ["i-1", "i-2"].map((id, i) => ({
+    id,
+    version: `000176492160000${i}-0000-dev1`,
+    _fv: null,
+    created_at: at,
+    updated_at: at,
+    deleted_at: null,
+    text: `item ${i} "quoted"`,
+    status: "open",
+  }));
+  // i-1 as a jdo before e2 sealed it (every column under its name), i-2 as this one does.
+  const { id, version, _fv, ...payload } = rows[0];
+  const old = seal(
+    key.rows,
+    key.id,
+    new TextEncoder().encode(JSON.stringify(payload)),
+    new TextEncoder().encode(
+      JSON.stringify(["jdo-row", "cloud-a", "inbox_items", id, version, _fv]),
+    ),
+  );
+  const page: SealedTuple[] = [
+    [id, version, _fv, old],
+    ((r) => [r.id, r.version, r._fv, r.data])(sealRow(key, "cloud-a", "inbox_items", rows[1])),
+  ];
+  const db = createClient({ url: ":memory:" });
+  try {
+    await db.execute(
+      `CREATE TABLE inbox_items (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT,
+        version TEXT, deleted_at TEXT, text TEXT, status TEXT, _fv TEXT)`,
+    );
+    const columns = [
+      "id",
+      "created_at",
+      "updated_at",
+      "version",
+      "deleted_at",
+      "text",
+      "status",
+      "_fv",
+    ];
+    await db.execute({
+      sql: openedInsertSql("main.inbox_items", "inbox_items", columns),
+      args: [openRowsJson(key, "cloud-a", "inbox_items", page)],
+    });
+    const landed = (await db.execute(`SELECT ${columns.join(", ")} FROM inbox_items ORDER BY id`))
+      .rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
+    assertEquals(
+      landed,
+      rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c as keyof typeof r]]))),
     );
   } finally {
     db.close();

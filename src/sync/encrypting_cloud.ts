@@ -49,6 +49,7 @@ import {
   verifyKey,
 } from "./e2e_envelope.ts";
 import type { DataKey } from "./e2e_key.ts";
+import { rowOfPayload } from "./e2e_payload.ts";
 import { RowCrypto } from "./row_crypto.ts";
 
 /**
@@ -73,6 +74,7 @@ const OPENED_CLEAR = ["id", "version", "_fv", "_seq", "_by"] as const;
 
 /** Inserts one table's opened rows: the clear columns, then the table's others. */
 interface OpenedWriter {
+  table: string;
   columns: string[];
   insert: ReturnType<OpenedDatabase["prepare"]>;
 }
@@ -86,7 +88,7 @@ function openedWriter(db: OpenedDatabase, table: string): OpenedWriter {
     `INSERT OR REPLACE INTO ${table} (${names.map(q).join(", ")})
 VALUES (${names.map(() => "?").join(", ")})`,
   );
-  return { columns, insert };
+  return { table, columns, insert };
 }
 
 /**
@@ -96,7 +98,7 @@ VALUES (${names.map(() => "?").join(", ")})`,
 function writeOpened(writer: OpenedWriter, page: SealedPageRow[], payloads: string[]): void {
   for (let i = 0; i < page.length; i++) {
     const [id, version, fv, , seq, by] = page[i];
-    const payload = JSON.parse(payloads[i]) as Row;
+    const payload = rowOfPayload(writer.table, payloads[i], false);
     const values: unknown[] = [id, version, fv, seq, by];
     for (const c of writer.columns) values.push(payload[c] ?? null);
     writer.insert.run(values);
@@ -506,8 +508,8 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
   }
 
   /** A sealed cloud has SQLite encode each pushed row's payload as one text (sealChunk). */
-  encodedRowSql(columns: string[]): string | undefined {
-    return this.#sealed ? sealableRowSql(columns) : undefined;
+  encodedRowSql(table: string, columns: string[]): string | undefined {
+    return this.#sealed ? sealableRowSql(table, columns) : undefined;
   }
 
   #rowsOf(chunk: EncodedChunk): PushRow[] {

@@ -197,7 +197,7 @@ async function insertOpened(
       t,
       indexes: await dropIndexes(w, t.table),
       cursor: { seq: 0, id: "~" } as Cursor,
-      insert: openedInsertSql(`main.${t.table}`, columns),
+      insert: openedInsertSql(`main.${t.table}`, t.table, columns),
     });
   }
   let inserted = 0;

@@ -10,24 +10,25 @@ import assert from "node:assert/strict";
 import { openTempStore } from "../../tests/helpers/temp_store.ts";
 import { JdoError } from "../errors.ts";
 import type { CloudStore, Cursor, OpenedPage } from "./cloud_store.ts";
+import { payloadText } from "./e2e_payload.ts";
 import { pull } from "./pull.ts";
 import { readSyncState } from "./state.ts";
 
 const V = (ms: number) => `${String(ms).padStart(16, "0")}-0000-devA`;
 
-/** An opened inbox row as openedRows() pages it: [id, version, _fv, payload]. */
+/** An opened inbox row as openedRows() pages it: [id, version, _fv, payload (e2e_payload.ts)]. */
 function item(id: string, version: string, text: string, seq: number) {
   const at = "2026-12-01T09:00:00.000Z";
+  const columns = { created_at: at, updated_at: at, deleted_at: null, text, status: "open" };
   return {
     seq,
     id,
-    json: [id, version, null, {
-      created_at: at,
-      updated_at: at,
-      deleted_at: null,
-      text,
-      status: "open",
-    }],
+    json: [
+      id,
+      version,
+      null,
+      JSON.parse(payloadText("inbox_items", columns, Object.keys(columns))),
+    ],
   };
 }
 

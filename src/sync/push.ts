@@ -70,7 +70,7 @@ function encodedChunks(
   deviceId: string,
 ): ChunkReader {
   // An encrypted cloud has SQLite encode each row as the payload it seals.
-  const sealable = cloud.encodedRowSql?.(columns);
+  const sealable = cloud.encodedRowSql?.(t.table, columns);
   const rowSql = sealable ?? `json_array(${columns.map((c) => `c.${q(c)}`).join(", ")})`;
   return async (afterId) => {
     const chunk = await store.one(
