@@ -17,6 +17,22 @@ function detail(error: unknown): string {
   return parts.join(" | ");
 }
 
+/** What fetch or the client says when an open connection stops mid-request. */
+const CONNECTION_CUT =
+  /connection (closed|reset)|broken pipe|EOF|fetch failed|error sending request|error reading a body/i;
+
+/**
+ * Whether a request failed because its connection was cut (not refused, not
+ * timed out, not answered with an error): a connection kept alive from an
+ * earlier request may have died while idle, and a new one may work.
+ */
+export function connectionCut(error: unknown): boolean {
+  if (error instanceof JdoError || statusOf(error) !== undefined) return false;
+  if (error instanceof DOMException) return false; // a timeout or an abort
+  const text = detail(error);
+  return CONNECTION_CUT.test(text) && !/Connection refused|timed out|certificate|tls/i.test(text);
+}
+
 /**
  * Turns whatever @libsql/client, fetch or the native replica threw into a
  * JdoError with a stable code and a sentence that says what is wrong.
@@ -79,10 +95,7 @@ export function classifyCloudError(error: unknown, host: string, action: string)
       "for a private CA, set DENO_CERT and SSL_CERT_FILE to its PEM file",
     ],
     [/certificate|tls|ssl/i, "TLS/certificate error"],
-    [
-      /connection (closed|reset)|broken pipe|EOF|fetch failed|error sending request|error reading a body/i,
-      "the connection was cut",
-    ],
+    [CONNECTION_CUT, "the connection was cut"],
   ];
   for (const [re, why, hint] of network) {
     if (re.test(text)) {

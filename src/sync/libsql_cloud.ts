@@ -42,7 +42,7 @@ import {
   deviceRecord,
 } from "./devices.ts";
 import { hostOf } from "./config.ts";
-import { classifyCloudError } from "./cloud_errors.ts";
+import { classifyCloudError, connectionCut } from "./cloud_errors.ts";
 import { ReplicaSyncer, ReplicaTimeout } from "./replica.ts";
 
 export interface LibsqlCloudOptions {
@@ -177,14 +177,21 @@ export class LibsqlCloud implements SealedRowStore {
     return await this.#call("read the cloud database", async () => {
       try {
         const started = performance.now();
-        const results = await this.#probe.batch([
+        const statements = [
           "SELECT coalesce(max(version), 0) AS v FROM _migrations",
           "SELECT value FROM _jdo_meta WHERE key = 'cloud_id'",
           `SELECT value FROM _jdo_meta WHERE key = '${E2E_META_KEY}'`,
           ...(prefetch
             ? this.#quickStatements(prefetch.tables, prefetch.after, prefetch.sealed === true)
             : []),
-        ], "read");
+        ];
+        // The first request of a sync: a connection kept alive since an
+        // earlier one (the REPL's loop, a long process) may have died while
+        // idle (sleep, a new network). A read, so it is asked again once.
+        const results = await this.#probe.batch(statements, "read").catch((error) => {
+          if (!connectionCut(error)) throw error;
+          return this.#probe.batch(statements, "read");
+        });
         const info = {
           schemaVersion: Number(results[0].rows[0]?.v ?? 0),
           cloudId: results[1].rows[0]?.value ? String(results[1].rows[0].value) : null,

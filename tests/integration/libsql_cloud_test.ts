@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startSqld } from "../helpers/sqld.ts";
+import { startFaultProxy } from "../helpers/fault_proxy.ts";
 import { openTempStore, type TempStore } from "../helpers/temp_store.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
 import { syncOnce } from "../../src/sync/engine.ts";
@@ -307,6 +308,24 @@ Deno.test({
     } finally {
       await cloud.close();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name:
+    "libsql cloud: the first request after the network dropped the idle connections reconnects instead of failing",
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    await using proxy = await startFaultProxy(server.port);
+    const cloud = await cloudFor(`http://127.0.0.1:${proxy.port}`, await server.token("rw"));
+    for (let round = 0; round < 5; round++) {
+      const before = await cloud.info(); // leaves a kept-alive connection in the pool
+      // The network drops every open connection (a laptop's sleep, a new
+      // Wi-Fi): the pooled one is dead but looks idle.
+      proxy.cutAll();
+      assert.deepEqual(await cloud.info(), before, `round ${round}`);
     }
   },
 });
