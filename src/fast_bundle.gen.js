@@ -4844,18 +4844,6 @@ function shortFrom(id, neighbours) {
   for (const n of neighbours) shared = Math.max(shared, commonPrefix(id, n));
   return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
 }
-function shortIdSql(id) {
-  const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
-  const lengths = Array.from({
-    length: 37 - SHORT_ID_LENGTH
-  }, (_, i) => SHORT_ID_LENGTH + i);
-  const parts = (n) => `WHEN substr(${id}, 1, ${n}) <> coalesce(substr(_nb.before, 1, ${n}), '') AND substr(${id}, 1, ${n}) <> coalesce(substr(_nb.after, 1, ${n}), '') THEN ${n}`;
-  return {
-    with: `WITH _nb AS MATERIALIZED (SELECT id, lag(id) OVER w AS before, lead(id) OVER w AS after FROM (${live.join(" UNION ")}) WINDOW w AS (ORDER BY id))`,
-    join: `LEFT JOIN _nb ON _nb.id = ${id}`,
-    column: `substr(${id}, 1, CASE ${lengths.map(parts).join(" ")} ELSE length(${id}) + 1 END)`
-  };
-}
 async function neighboursOf(store, ids) {
   const columns = ENTITIES.flatMap((d, i) => [
     `(SELECT id FROM ${d.table} WHERE id < j.value AND deleted_at IS NULL ORDER BY id DESC LIMIT 1) AS b${i}`,
@@ -4881,33 +4869,15 @@ var ShortIdIndex = class _ShortIdIndex {
   static async load(store) {
     let keys = new Float64Array(1024);
     let n = 0;
-    const digit = (p) => `(instr('0123456789abcdef', substr(id, ${p}, 1)) - 1)`;
-    const key = [
-      1,
-      2,
-      3,
-      4,
-      5,
-      6,
-      7,
-      8,
-      10,
-      11,
-      12,
-      13
-    ].reduce((expr, p, i) => i === 0 ? digit(p) : `(${expr} * 16 + ${digit(p)})`, "");
-    await store.reading(async (cursor) => {
-      for (const def of ENTITIES) {
-        await cursor.pages(`SELECT ${key} AS k FROM ${def.table} WHERE deleted_at IS NULL`, [], (rows) => {
-          if (n + rows.length > keys.length) {
-            const bigger = new Float64Array(Math.max(keys.length * 2, n + rows.length));
-            bigger.set(keys);
-            keys = bigger;
-          }
-          for (const row of rows) keys[n++] = Number(row.k);
-        }, 5e3);
+    const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
+    await store.reading((cursor) => cursor.pages(live.join(" UNION ALL "), [], (rows) => {
+      if (n + rows.length > keys.length) {
+        const bigger = new Float64Array(Math.max(keys.length * 2, n + rows.length));
+        bigger.set(keys);
+        keys = bigger;
       }
-    });
+      for (const row of rows) keys[n++] = keyOf(String(row.id));
+    }, 5e3));
     return new _ShortIdIndex(store, keys.slice(0, n).sort());
   }
   async shortsOf(ids) {
@@ -5388,17 +5358,12 @@ async function forEachRecordPage(store, def, options, onPage, pageSize = PAGE_SI
   }
   const json = options.json ? recordJsonOf(def) : null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
-  const short = options.shortIds ? shortIdSql("c.id") : null;
-  const rowSelect = narrow === null && short === null ? `${selectOf(def, time)} WHERE ${filter}` : `${short ? `${short.with} ` : ""}SELECT c.id, c.created_at, c.updated_at, c.version${(narrow ?? def.fields).map((f) => `, c."${f.name}"`).join("")}, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""}${short ? `, ${short.column} AS _short` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id${short ? ` ${short.join}` : ""} WHERE ${filter}`;
+  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id, c.created_at, c.updated_at, c.version${narrow.map((f) => `, c."${f.name}"`).join("")}, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   const narrowDef = narrow === null ? def : {
     ...def,
     fields: narrow
   };
-  const rowRecords = (rows) => rows.map((row) => {
-    const record = withExtras(narrowDef, row);
-    if (short) record.short_id = row._short;
-    return record;
-  });
+  const rowRecords = (rows) => rows.map((row) => withExtras(narrowDef, row));
   const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   let held = [];
   const ready = [];
@@ -6840,12 +6805,6 @@ async function printList(ctx, def, options, json) {
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   };
   const shortIdsOf = async (records) => {
-    if (def.name === "commitment") {
-      return new Map(records.map((r) => [
-        String(r.id),
-        String(r.short_id)
-      ]));
-    }
     const ids = records.flatMap((r) => [
       String(r.id),
       ...r.commitment_id ? [
@@ -6872,8 +6831,7 @@ async function printList(ctx, def, options, json) {
     ...options,
     timeZone: ctx.timeZone(),
     time: false,
-    fields: TABLE_FIELDS,
-    shortIds: true
+    fields: TABLE_FIELDS
   }, json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage, PAGE_SIZE, json ? jsonPage : void 0);
   if (json) {
     ctx.io.out(pending === void 0 ? "[]" : `${pending}

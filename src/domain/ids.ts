@@ -106,28 +106,6 @@ function shortFrom(id: string, neighbours: string[]): string {
   return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
 }
 
-/**
- * shortIds' answer in SQL, for a statement that lists rows: `with` goes
- * before its SELECT, `join` after its FROM, and `column` (the short id of
- * the row whose id is `id`) in its result. Every live id of every kind is
- * sorted once, and each listed id is cut where it parts from the ids just
- * before and after it, as shortFrom() cuts it.
- */
-export function shortIdSql(id: string): { with: string; join: string; column: string } {
-  const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
-  const lengths = Array.from({ length: 37 - SHORT_ID_LENGTH }, (_, i) => SHORT_ID_LENGTH + i);
-  const parts = (n: number) =>
-    `WHEN substr(${id}, 1, ${n}) <> coalesce(substr(_nb.before, 1, ${n}), '') AND substr(${id}, 1, ${n}) <> coalesce(substr(_nb.after, 1, ${n}), '') THEN ${n}`;
-  return {
-    with:
-      `WITH _nb AS MATERIALIZED (SELECT id, lag(id) OVER w AS before, lead(id) OVER w AS after FROM (${
-        live.join(" UNION ")
-      }) WINDOW w AS (ORDER BY id))`,
-    join: `LEFT JOIN _nb ON _nb.id = ${id}`,
-    column: `substr(${id}, 1, CASE ${lengths.map(parts).join(" ")} ELSE length(${id}) + 1 END)`,
-  };
-}
-
 /** The live ids just before and just after each id, in every table (one statement). */
 async function neighboursOf(store: Store, ids: string[]): Promise<Map<string, string[]>> {
   const columns = ENTITIES.flatMap((d, i) => [
@@ -159,30 +137,25 @@ export class ShortIdIndex {
   static async load(store: Store): Promise<ShortIdIndex> {
     let keys = new Float64Array(1024);
     let n = 0;
-    // The key is computed in SQL (no id strings cross into JavaScript), in
-    // table order (the keys are sorted here).
-    const digit = (p: number) => `(instr('0123456789abcdef', substr(id, ${p}, 1)) - 1)`;
-    const key = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13].reduce(
-      (expr, p, i) => i === 0 ? digit(p) : `(${expr} * 16 + ${digit(p)})`,
-      "",
+    // Every live id of every kind in one statement, a page at a time, keyed
+    // here (a string's key in JavaScript costs a quarter of SQLite's digit
+    // arithmetic); the keys are sorted at the end.
+    const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
+    await store.reading((cursor) =>
+      cursor.pages(
+        live.join(" UNION ALL "),
+        [],
+        (rows) => {
+          if (n + rows.length > keys.length) {
+            const bigger = new Float64Array(Math.max(keys.length * 2, n + rows.length));
+            bigger.set(keys);
+            keys = bigger;
+          }
+          for (const row of rows) keys[n++] = keyOf(String(row.id));
+        },
+        5_000,
+      )
     );
-    await store.reading(async (cursor) => {
-      for (const def of ENTITIES) {
-        await cursor.pages(
-          `SELECT ${key} AS k FROM ${def.table} WHERE deleted_at IS NULL`,
-          [],
-          (rows) => {
-            if (n + rows.length > keys.length) {
-              const bigger = new Float64Array(Math.max(keys.length * 2, n + rows.length));
-              bigger.set(keys);
-              keys = bigger;
-            }
-            for (const row of rows) keys[n++] = Number(row.k);
-          },
-          5_000,
-        );
-      }
-    });
     return new ShortIdIndex(store, keys.slice(0, n).sort());
   }
 

@@ -3,7 +3,6 @@ import { entity, type EntityDef, type EntityName, type Row } from "../db/schema.
 import type { Store } from "../db/store.ts";
 import type { RowCursor } from "../db/row_cursor.ts";
 import { dueInstantMs } from "./due.ts";
-import { shortIdSql } from "./ids.ts";
 import { goalRollup, ROLLUP_COLUMN, rollupOf, type TimeRollup } from "./time.ts";
 
 export type JsonRecord = Record<string, unknown>;
@@ -82,11 +81,6 @@ export interface ListOptions {
    * stakeholder), so fewer values cross into JavaScript.
    */
   fields?: readonly string[];
-  /**
-   * forEachRecordPage and commitments only: each record carries `short_id`,
-   * the shortest unique prefix of its id (shortIds'), worked out by SQLite.
-   */
-  shortIds?: boolean;
   /**
    * forEachRecordPage only, for tests: never take the shortcuts of rows
    * whose wall-clock order is their due-instant order (the general path,
@@ -449,23 +443,15 @@ export async function forEachRecordPage(
   }
   const json = options.json ? recordJsonOf(def) : null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields!.includes(f.name)) : null;
-  const short = options.shortIds ? shortIdSql("c.id") : null;
-  const rowSelect = narrow === null && short === null
+  const rowSelect = narrow === null
     ? `${selectOf(def, time)} WHERE ${filter}`
-    : `${short ? `${short.with} ` : ""}SELECT c.id, c.created_at, c.updated_at, c.version${
-      (narrow ?? def.fields).map((f) => `, c."${f.name}"`).join("")
-    }, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""}${
-      short ? `, ${short.column} AS _short` : ""
-    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id${
-      short ? ` ${short.join}` : ""
-    } WHERE ${filter}`;
+    : `SELECT c.id, c.created_at, c.updated_at, c.version${
+      narrow.map((f) => `, c."${f.name}"`).join("")
+    }, s.name AS stakeholder${
+      time ? `, ${ROLLUP_COLUMN} AS _time` : ""
+    } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   const narrowDef: EntityDef = narrow === null ? def : { ...def, fields: narrow };
-  const rowRecords = (rows: Row[]) =>
-    rows.map((row) => {
-      const record = withExtras(narrowDef, row);
-      if (short) record.short_id = row._short;
-      return record;
-    });
+  const rowRecords = (rows: Row[]) => rows.map((row) => withExtras(narrowDef, row));
   const jsonSelect = (record: string) =>
     `SELECT ${record} AS _json${
       time ? `, ${ROLLUP_COLUMN} AS _time` : ""

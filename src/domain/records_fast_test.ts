@@ -3,7 +3,6 @@ import type { InValue } from "@libsql/client";
 import fc from "fast-check";
 import { entity, type Row } from "../db/schema.ts";
 import { forEachRecordPage, type JsonRecord, type ListOptions } from "./records.ts";
-import { shortIds } from "./ids.ts";
 import { openTempStore } from "../../tests/helpers/temp_store.ts";
 
 /**
@@ -125,7 +124,6 @@ Deno.test("commitments in wall-clock order list as the general path lists them, 
               ...base,
               time: false,
               fields: ["deliverable", "due_date", "due_time", "timezone", "status"],
-              shortIds: true,
             },
           ] as ListOptions[]
         ) {
@@ -156,14 +154,6 @@ Deno.test("commitments in wall-clock order list as the general path lists them, 
           const fast = await read(false);
           assert.equal(fast.total, general.total);
           assert.equal(fast.text, general.text);
-          if (options.shortIds) {
-            const ids = general.records.map((r) => String(r.id));
-            const expected = await shortIds(t.store, ids);
-            assert.deepEqual(
-              general.records.map((r) => r.short_id),
-              ids.map((id) => expected.get(id)),
-            );
-          }
         }
       },
     ),

@@ -161,10 +161,6 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   };
   const shortIdsOf = async (records: JsonRecord[]): Promise<Map<string, string>> => {
-    // Commitments come with theirs, worked out by SQLite.
-    if (def.name === "commitment") {
-      return new Map(records.map((r) => [String(r.id), String(r.short_id)]));
-    }
     // Tasks show their commitment's id too, as short as the others.
     const ids = records.flatMap((r) => [
       String(r.id),
@@ -190,7 +186,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     def,
     json
       ? { ...options, timeZone: ctx.timeZone(), json }
-      : { ...options, timeZone: ctx.timeZone(), time: false, fields: TABLE_FIELDS, shortIds: true },
+      : { ...options, timeZone: ctx.timeZone(), time: false, fields: TABLE_FIELDS },
     json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage,
     PAGE_SIZE,
     json ? jsonPage : undefined,
