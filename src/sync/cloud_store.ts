@@ -181,6 +181,12 @@ export interface CloudStore {
   /** How many rows of `table` the last snapshot() holds up to `upTo` (with openedRows()). */
   openedRowCount?(table: string, upTo: number): Promise<number>;
   /**
+   * Whether the last snapshot() shows the cloud encrypted as it was when
+   * this sync began (info()): off still off, the same key still the key.
+   * Optional; a store that does not know answers true.
+   */
+  modeKept?(): Promise<boolean>;
+  /**
    * Ctrl-C: stops the local cache's work for good (the replica's worker, a
    * fill of its files) and resolves once nothing of this store writes in
    * cloud/ any more, so the caller may remove it. Later calls that would
@@ -245,6 +251,8 @@ export interface SealedRowStore extends CloudStore {
   sealedTuplesSoFar?(table: string, after: Cursor, limit: number): Promise<SealedPageRow[]>;
   /** How many sealed rows of `table` the last snapshot() holds up to `upTo`. */
   sealedCount?(table: string, upTo: number): Promise<number>;
+  /** A `_jdo_meta` value as the last snapshot() holds it (null: none; undefined: no snapshot). */
+  replicaMeta?(key: string): Promise<string | null | undefined>;
   sealedQuickChanges(tables: string[], after: number): Promise<QuickChanges | null>;
   /** Rows are { id, version, _fv, data }; the same guard as push() plus "dominates the cloud's row". */
   pushSealed(rows: PushRow[], watermark: number, deviceId: string): Promise<PushResult>;

@@ -50,6 +50,7 @@ import {
 } from "./e2e_envelope.ts";
 import type { DataKey } from "./e2e_key.ts";
 import { rowOfPayload } from "./e2e_payload.ts";
+import { E2E_META_KEY } from "./e2e_schema.ts";
 import { RowCrypto } from "./row_crypto.ts";
 
 /**
@@ -73,6 +74,11 @@ function cursorAt(row: SealedPageRow): Cursor {
 const OPENED_CLEAR = ["id", "version", "_fv", "_seq", "_by"] as const;
 
 /** Inserts one table's opened rows: the clear columns, then the table's others. */
+/** The key id a check record names. */
+function recordKeyId(record: string): string {
+  return String(JSON.parse(record).key_id ?? "");
+}
+
 interface OpenedWriter {
   table: string;
   columns: string[];
@@ -196,7 +202,7 @@ export class EncryptingCloud implements CloudStore, DeviceDirectory, PrunableDir
   #learn(info: CloudInfo): void {
     this.#cloudId = info.cloudId;
     if (info.encryption && info.cloudId) {
-      this.#keyId = String(JSON.parse(info.encryption).key_id ?? "");
+      this.#keyId = recordKeyId(info.encryption);
       verifyKey(this.#key, info.cloudId, info.encryption);
       this.#mode = "e2e";
     } else {
@@ -374,6 +380,13 @@ VALUES ('opened_from', ?), ('opened_seq', ?), ('opened_cloud', ?), ('seq', ?)`,
     return this.#sealed && this.#openedPath !== undefined &&
       this.#inner.sealedTuples !== undefined && this.#inner.sealedTuplesSoFar !== undefined &&
       this.#inner.sealedCount !== undefined;
+  }
+
+  async modeKept(): Promise<boolean> {
+    const record = await this.#inner.replicaMeta?.(E2E_META_KEY);
+    if (record === undefined || this.#mode === undefined) return true;
+    if (record === null) return this.#mode === "off";
+    return this.#mode === "e2e" && recordKeyId(record) === this.#keyId;
   }
 
   openedRowCount(table: string, upTo: number): Promise<number> {

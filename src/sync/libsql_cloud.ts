@@ -362,6 +362,12 @@ export class LibsqlCloud implements SealedRowStore {
     return Number(row?.n ?? 0);
   }
 
+  async replicaMeta(key: string): Promise<string | null | undefined> {
+    if (!this.#reader) return undefined;
+    const row = await queryOne(this.#reader, "SELECT value FROM _jdo_meta WHERE key = ?", [key]);
+    return row?.value === undefined || row.value === null ? null : String(row.value);
+  }
+
   /** The tuple reader on the replica file; undefined while the file or its tables do not exist. */
   async #openTupleReader(): Promise<TupleReader | undefined> {
     if (this.#tupleReader) return this.#tupleReader;

@@ -164,6 +164,23 @@ const SYNC_POLL_MS = 40;
 class HistoryNotFinal extends Error {}
 
 /**
+ * Fails a pull whose snapshot shows the cloud's encryption switched since
+ * the sync began (another device's `sync encrypt on|off` or `key rotate`):
+ * the rows it read in the old form are not all there is, and the watermark
+ * must not pass the ones it could not read. Before the watermark moves; the
+ * next sync starts in the new form from where this one did.
+ */
+async function assertModeKept(cloud: CloudStore): Promise<void> {
+  if (await cloud.modeKept?.() === false) {
+    throw new JdoError(
+      "SYNC_FAILED",
+      "The cloud's encryption was switched by another device while this one synced; nothing past the last sync was kept",
+      { hint: "Sync again" },
+    );
+  }
+}
+
+/**
  * A first download from an encrypted cloud into empty tables, while the
  * replica's sync runs: its sealed rows are opened (on the row workers, a
  * page ahead) and inserted here a JSON page at a time as the sync commits
@@ -244,6 +261,7 @@ async function insertOpened(
     await notePulled(w, t, { sql: `main.${t.table} r`, args: [] }, ids, skew);
     if (t.entity !== CONFLICT_ENTITY) applied += held;
   }
+  await assertModeKept(cloud); // in the transaction: nothing of it is kept
   return applied;
 }
 
@@ -398,6 +416,7 @@ export async function pull(
   } else {
     upTo = await cloud.snapshot(state.watermark);
     if (upTo <= state.watermark) return { pulled, conflicts };
+    await assertModeKept(cloud);
     pulled = await mergeChanges(store, cloud, hooks, state.watermark, upTo, {
       conflicts,
       changed,

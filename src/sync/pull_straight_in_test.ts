@@ -47,6 +47,8 @@ function scriptedCloud(
   end: { upTo: number } | { error: Error },
   /** Rows the cloud's count says it holds beyond those it serves (a broken read). */
   unserved = 0,
+  /** What modeKept() answers once the sync has ended (false: encryption switched meanwhile). */
+  modeKept = true,
 ) {
   let stage = -1;
   let finish!: () => void;
@@ -86,6 +88,7 @@ function scriptedCloud(
           ? stages[stages.length - 1].filter((r) => r.seq <= upTo).length + unserved
           : 0,
       ),
+    modeKept: () => Promise.resolve(modeKept),
   };
   return { cloud: cloud as unknown as CloudStore, reads };
 }
@@ -181,4 +184,21 @@ Deno.test("straight-in download: a sync that fails at once fails the pull, with 
   } as unknown as CloudStore;
   await assert.rejects(pull(t.store, cloud, {}), /replica refused/);
   assert.equal((await readSyncState(t.store)).watermark, 0);
+});
+
+Deno.test("straight-in download: encryption switched off by another device meanwhile fails the pull, with nothing saved", async () => {
+  await using t = await openTempStore();
+  // The sealed rows read on the way were all the sealed form held; the
+  // final snapshot is plain (its rows are in the plain tables, unread here).
+  const a1 = item("a", V(1000), "a", 1);
+  const { cloud } = scriptedCloud([[a1], []], { upTo: 5 }, 0, false);
+  await assert.rejects(
+    pull(t.store, cloud, {}),
+    (error) =>
+      error instanceof JdoError && error.code === "SYNC_FAILED" &&
+      /encryption was switched/.test(error.message),
+  );
+  const held = await t.client.execute("SELECT count(*) AS n FROM inbox_items");
+  assert.equal(Number(held.rows[0].n), 0);
+  assert.equal((await readSyncState(t.store)).watermark, 0, "the watermark passed unread rows");
 });

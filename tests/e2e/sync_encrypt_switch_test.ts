@@ -9,15 +9,20 @@
  */
 import assert from "node:assert/strict";
 import { openRemote, startSqld } from "../helpers/sqld.ts";
+import { join } from "node:path";
 import {
   type Device,
   device,
+  encryptedSetup,
   phraseOf,
   type Row,
   setup,
   syncNow,
   writePhrase,
 } from "../helpers/device.ts";
+import { EncryptingCloud } from "../../src/sync/encrypting_cloud.ts";
+import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
+import { keyFromPhrase } from "../../src/sync/e2e_key.ts";
 
 const MARKER = "Marmalade-93b1-secret";
 
@@ -160,5 +165,44 @@ Deno.test({
     assert.equal((await titles(laptop)).length, 6);
     assert.equal(await count(server.url, token, "SELECT count(*) AS n FROM _jdo_rows"), 0);
     assert.equal(await count(server.url, token, "SELECT count(*) AS n FROM commitments"), 6);
+  },
+});
+
+Deno.test({
+  name:
+    "e2e switch: a sync that began encrypted and whose snapshot shows encryption off says so (modeKept)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using laptop = await device("laptop");
+    await laptop.ok(["commit", "Report", "--to", "Ann", "--due", "2027-03-01"]);
+    const phrase = await encryptedSetup(laptop, server.url, token);
+    laptop.env.JDO_SYNC_KEY = phrase;
+    const replicaDir = await Deno.makeTempDir({ prefix: "jdo-mode-kept-" });
+    const open = (dir: string) =>
+      new EncryptingCloud(
+        new LibsqlCloud({ url: server.url, token, replicaDir: join(replicaDir, dir) }),
+        keyFromPhrase(phrase),
+      );
+    const began = open("began");
+    try {
+      assert.equal((await began.info()).encryption !== null, true);
+      await laptop.ok(["sync", "encrypt", "off", "--yes"]);
+      await began.snapshot();
+      assert.equal(await began.modeKept(), false, "began encrypted, the snapshot is plain");
+      const after = open("after");
+      try {
+        await after.info();
+        await after.snapshot();
+        assert.equal(await after.modeKept(), true, "began and ended plain");
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await began.close();
+      await Deno.remove(replicaDir, { recursive: true });
+    }
   },
 });
