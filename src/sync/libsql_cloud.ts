@@ -364,8 +364,13 @@ export class LibsqlCloud implements SealedRowStore {
 
   async replicaMeta(key: string): Promise<string | null | undefined> {
     if (!this.#reader) return undefined;
-    const row = await queryOne(this.#reader, "SELECT value FROM _jdo_meta WHERE key = ?", [key]);
-    return row?.value === undefined || row.value === null ? null : String(row.value);
+    try {
+      const row = await queryOne(this.#reader, "SELECT value FROM _jdo_meta WHERE key = ?", [key]);
+      return row?.value === undefined || row.value === null ? null : String(row.value);
+    } catch (error) {
+      if (/no such table/i.test(String(error))) return null; // a cloud jdo never set up
+      throw error;
+    }
   }
 
   /** The tuple reader on the replica file; undefined while the file or its tables do not exist. */
