@@ -5,7 +5,9 @@
  * killed at one of its steps and run again). Whatever interleaving the race
  * takes, once the switch is finished and the other device has the key, both
  * devices hold every commitment either wrote, and an encrypted cloud holds no
- * plain row and none of the users' text.
+ * plain row and none of the users' text. While encryption is turned off, a
+ * new device joins too: its setup succeeds or fails cleanly, and once run
+ * again (if it failed) and synced it holds every commitment as well.
  *
  * Runs only with JDO_SOAK=1. JDO_SOAK_ROUNDS=N runs N switches (default 6);
  * JDO_SWITCH_SEED=S replays one sequence.
@@ -100,10 +102,22 @@ Deno.test({
         }
         done = true;
       })();
-      await Promise.all([laptopSide, desktopSide]);
+      // A device joining with the key while encryption is being turned off.
+      const joinerSide = (async () => {
+        if (args[2] !== "off") return undefined;
+        const joiner = await device(`joiner${n}`);
+        const key = await writePhrase(joiner, await phrase());
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 300)));
+        const first = await setup(joiner, server.url, token, ["--no-backup", "--key-file", key]);
+        return { joiner, first };
+      })();
+      const [, , joined] = await Promise.all([laptopSide, desktopSide, joinerSide]);
       console.log(
-        `  ${args.slice(1).join(" ")}: killed at ${crash ?? "-"}, ${syncs}+ desktop syncs`,
+        `  ${args.slice(1).join(" ")}: killed at ${crash ?? "-"}, ${syncs}+ desktop syncs${
+          joined ? `, a device joined (exit ${joined.first.code})` : ""
+        }`,
       );
+      return joined;
     };
 
     let encrypted = true;
@@ -111,8 +125,24 @@ Deno.test({
       if (encrypted && random() < 0.5) {
         await race(["sync", "key", "rotate", "--yes"], 6);
       } else if (encrypted) {
-        await race(["sync", "encrypt", "off", "--yes"], 6);
+        const joined = await race(["sync", "encrypt", "off", "--yes"], 6);
         encrypted = false;
+        if (joined) {
+          const { joiner, first } = joined;
+          try {
+            // Refused or failed: nothing was saved, and running it again works.
+            if (first.code !== 0) {
+              const again = await setup(joiner, server.url, token, ["--no-backup"]);
+              assert.equal(again.code, 0, `${first.stderr}\n${again.stderr}`);
+            }
+            await desktop.ok(["sync", "now"]);
+            await laptop.ok(["sync", "now"]);
+            await joiner.ok(["sync", "now"]);
+            assert.deepEqual(await titles(joiner), [...expected].sort(), `round ${round}: joiner`);
+          } finally {
+            await joiner[Symbol.asyncDispose]();
+          }
+        }
       } else {
         await race(["sync", "encrypt", "on", "--yes"], 8);
         encrypted = true;
