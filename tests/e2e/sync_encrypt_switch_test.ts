@@ -23,6 +23,10 @@ import {
 import { EncryptingCloud } from "../../src/sync/encrypting_cloud.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
 import { keyFromPhrase } from "../../src/sync/e2e_key.ts";
+import { pull } from "../../src/sync/pull.ts";
+import { readSyncState } from "../../src/sync/state.ts";
+import { JdoError } from "../../src/errors.ts";
+import { openTempStore } from "../helpers/temp_store.ts";
 
 const MARKER = "Marmalade-93b1-secret";
 
@@ -204,5 +208,51 @@ Deno.test({
       await began.close();
       await Deno.remove(replicaDir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name:
+    "e2e switch: a first download that began encrypted and whose snapshot came after encrypt off keeps nothing and can run again",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using laptop = await device("laptop");
+    for (const title of ["Report", "Budget", "Slides"]) {
+      await laptop.ok(["commit", title, "--to", "Ann", "--due", "2027-03-01"]);
+    }
+    const phrase = await encryptedSetup(laptop, server.url, token);
+    laptop.env.JDO_SYNC_KEY = phrase;
+    await using joiner = await openTempStore();
+    const replicaDir = await Deno.makeTempDir({ prefix: "jdo-joiner-" });
+    const cloud = new EncryptingCloud(
+      new LibsqlCloud({ url: server.url, token, replicaDir: join(replicaDir, "cloud") }),
+      keyFromPhrase(phrase),
+    );
+    try {
+      // The joiner's sync begins: the cloud is encrypted, under this key.
+      assert.notEqual((await cloud.info()).encryption, null);
+      // Before its replica syncs, another device turns encryption off (all
+      // rows pushed in the clear, the sealed table emptied).
+      await laptop.ok(["sync", "encrypt", "off", "--yes"]);
+      await assert.rejects(
+        pull(joiner.store, cloud, {}),
+        (error) => error instanceof JdoError && error.code === "SYNC_FAILED",
+      );
+      const held = await joiner.client.execute("SELECT count(*) AS n FROM commitments");
+      assert.equal(Number(held.rows[0].n), 0);
+      assert.equal((await readSyncState(joiner.store)).watermark, 0, "past rows it never read");
+    } finally {
+      await cloud.close();
+      await Deno.remove(replicaDir, { recursive: true });
+    }
+    // A device joining now sees a plain cloud and takes every row.
+    await using phone = await device("phone");
+    const again = await setup(phone, server.url, token, ["--no-backup"]);
+    assert.equal(again.code, 0, again.stderr);
+    const titles = (await phone.json<Row[]>(["list", "--json"])).map((r) => String(r.deliverable));
+    assert.deepEqual(titles.sort(), ["Budget", "Report", "Slides"]);
   },
 });
