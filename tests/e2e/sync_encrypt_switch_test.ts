@@ -256,3 +256,39 @@ Deno.test({
     assert.deepEqual(titles.sort(), ["Budget", "Report", "Slides"]);
   },
 });
+
+Deno.test({
+  name:
+    "e2e switch: a pull that began on a plain cloud and whose snapshot came after encrypt on keeps nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using server = await startSqld({ auth: true });
+    const token = await server.token("rw");
+    await using laptop = await device("laptop");
+    await laptop.ok(["commit", "Report", "--to", "Ann", "--due", "2027-03-01"]);
+    const first = await setup(laptop, server.url, token, ["--no-backup"]);
+    assert.equal(first.code, 0, first.stderr);
+    await using joiner = await openTempStore();
+    const replicaDir = await Deno.makeTempDir({ prefix: "jdo-joiner-" });
+    // A device without a key: the cloud is plain when its sync begins.
+    const cloud = new EncryptingCloud(
+      new LibsqlCloud({ url: server.url, token, replicaDir: join(replicaDir, "cloud") }),
+      undefined,
+    );
+    try {
+      assert.equal((await cloud.info()).encryption ?? null, null);
+      await laptop.ok(["sync", "encrypt", "on", "--yes"]);
+      await assert.rejects(
+        pull(joiner.store, cloud, {}),
+        (error) => error instanceof JdoError && error.code === "SYNC_FAILED",
+      );
+      const held = await joiner.client.execute("SELECT count(*) AS n FROM commitments");
+      assert.equal(Number(held.rows[0].n), 0);
+      assert.equal((await readSyncState(joiner.store)).watermark, 0);
+    } finally {
+      await cloud.close();
+      await Deno.remove(replicaDir, { recursive: true });
+    }
+  },
+});
