@@ -285,7 +285,7 @@ export function openRow(key: DataKey, cloudId: string, table: string, sealed: Ro
   const row: Row = {
     id,
     version,
-    ...rowOfPayload(table, decoder.decode(plain), namedPayload(data)),
+    ...rowOfPayload(table, decoder.decode(plain)),
   };
   row[FIELD_VERSIONS] = fv;
   if (sealed._seq !== undefined) row._seq = sealed._seq;

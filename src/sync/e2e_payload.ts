@@ -13,7 +13,8 @@
  * plain (docs/DESIGN.md, docs/BENCHMARKS.md).
  *
  * `e1` payloads (every column under its name) still open: readers turn them
- * into this form (recodeE1Payload) or read them by name (rowOfPayload).
+ * into this form (recodeE1Payload), and rowOfPayload reads both (a name is
+ * never a code).
  */
 import type { Row } from "../db/schema.ts";
 
@@ -214,24 +215,24 @@ export function payloadText(table: string, row: Row, columns: string[]): string 
   const { code } = codesOf(table);
   const payload: Record<string, unknown> = {};
   for (const column of columns) {
-    const value = (row[column] as unknown) ?? null;
+    const raw = (row[column] as unknown) ?? null;
+    const value = typeof raw === "bigint" ? Number(raw) : raw;
     const key = code.get(column);
-    if (key === undefined) payload[column] = typeof value === "bigint" ? Number(value) : value;
-    else if (value !== null) payload[key] = typeof value === "bigint" ? Number(value) : value;
+    if (key === undefined) payload[column] = value;
+    else if (value !== null) payload[key] = value;
   }
   return JSON.stringify(payload);
 }
 
 /**
  * The columns a payload holds, by name; every column of the table's list
- * that it lacks is NULL. `named`: an `e1` payload (every column under its
- * name).
+ * that it lacks is NULL. Reads an `e1` payload too: its keys are names, and
+ * no name is a code.
  */
-export function rowOfPayload(table: string, text: string, named: boolean): Row {
+export function rowOfPayload(table: string, text: string): Row {
   const payload = JSON.parse(text) as Row;
   const row: Row = {};
   for (const column of PAYLOAD_COLUMNS[table] ?? []) row[column] = null;
-  if (named) return Object.assign(row, payload);
   const { column } = codesOf(table);
   for (const [key, value] of Object.entries(payload)) row[column.get(key) ?? key] = value;
   return row;
@@ -240,12 +241,5 @@ export function rowOfPayload(table: string, text: string, named: boolean): Row {
 /** An `e1` payload (names, NULLs kept) in this form. */
 export function recodeE1Payload(table: string, text: string): string {
   const payload = JSON.parse(text) as Row;
-  const { code } = codesOf(table);
-  const out: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(payload)) {
-    const key = code.get(column);
-    if (key === undefined) out[column] = value;
-    else if (value !== null) out[key] = value;
-  }
-  return JSON.stringify(out);
+  return payloadText(table, payload, Object.keys(payload));
 }

@@ -73,12 +73,12 @@ function cursorAt(row: SealedPageRow): Cursor {
 /** The columns of an opened row that were in clear, in a sealed page row's order. */
 const OPENED_CLEAR = ["id", "version", "_fv", "_seq", "_by"] as const;
 
-/** Inserts one table's opened rows: the clear columns, then the table's others. */
 /** The key id a check record names. */
 function recordKeyId(record: string): string {
   return String(JSON.parse(record).key_id ?? "");
 }
 
+/** Inserts one table's opened rows: the clear columns, then the table's others. */
 interface OpenedWriter {
   table: string;
   columns: string[];
@@ -104,7 +104,7 @@ VALUES (${names.map(() => "?").join(", ")})`,
 function writeOpened(writer: OpenedWriter, page: SealedPageRow[], payloads: string[]): void {
   for (let i = 0; i < page.length; i++) {
     const [id, version, fv, , seq, by] = page[i];
-    const payload = rowOfPayload(writer.table, payloads[i], false);
+    const payload = rowOfPayload(writer.table, payloads[i]);
     const values: unknown[] = [id, version, fv, seq, by];
     for (const c of writer.columns) values.push(payload[c] ?? null);
     writer.insert.run(values);

@@ -28,7 +28,7 @@ async function resealAsE1(url: string, token: string, phrase: string): Promise<n
     const fv = r._fv === null ? null : String(r._fv);
     const aad = encoder.encode(JSON.stringify(["jdo-row", cloudId, table, id, version, fv]));
     assert.ok(data.startsWith("e2."), `${table} ${id} is not sealed in e2`);
-    const named = rowOfPayload(table, decoder.decode(open(key.rows, key.id, data, aad)), false);
+    const named = rowOfPayload(table, decoder.decode(open(key.rows, key.id, data, aad)));
     await cloud.execute({
       sql: "UPDATE _jdo_rows SET data = ? WHERE tbl = ? AND id = ?",
       args: [seal(key.rows, key.id, encoder.encode(JSON.stringify(named)), aad), table, id],
