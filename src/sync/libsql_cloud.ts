@@ -383,7 +383,7 @@ export class LibsqlCloud implements SealedRowStore {
       // the file, which the replica's sync must create itself.
       db = new Database(`file:${this.#replicaPath()}?mode=ro`, { timeout: BUSY_TIMEOUT_MS });
       const statement = db.prepare(
-        `SELECT id, version, _fv, data, _seq, _by FROM ${SEALED_TABLE}
+        `SELECT ${SEALED_COLUMNS} FROM ${SEALED_TABLE}
          WHERE tbl = ? AND (_seq > ? OR (_seq = ? AND id > ?)) AND _seq <= ?
          ORDER BY tbl, _seq, id LIMIT ?`,
       ).raw(true);
