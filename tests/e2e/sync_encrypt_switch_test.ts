@@ -22,7 +22,7 @@ import {
 } from "../helpers/device.ts";
 import { EncryptingCloud } from "../../src/sync/encrypting_cloud.ts";
 import { LibsqlCloud } from "../../src/sync/libsql_cloud.ts";
-import { keyFromPhrase } from "../../src/sync/e2e_key.ts";
+import { type DataKey, keyFromPhrase } from "../../src/sync/e2e_key.ts";
 import { pull } from "../../src/sync/pull.ts";
 import { readSyncState } from "../../src/sync/state.ts";
 import { JdoError } from "../../src/errors.ts";
@@ -172,6 +172,38 @@ Deno.test({
   },
 });
 
+/**
+ * The cloud as one device's sync sees it (the encrypting layer over the
+ * libSQL store, with `key` or none), its replica in a directory of its own
+ * that goes when disposed.
+ */
+async function cloudView(url: string, token: string, key?: DataKey) {
+  const dir = await Deno.makeTempDir({ prefix: "jdo-cloud-view-" });
+  const cloud = new EncryptingCloud(
+    new LibsqlCloud({ url, token, replicaDir: join(dir, "cloud") }),
+    key,
+  );
+  return {
+    cloud,
+    async [Symbol.asyncDispose]() {
+      await cloud.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** A first pull into an empty store fails with SYNC_FAILED and keeps no row and no watermark. */
+async function assertPullKeepsNothing(cloud: EncryptingCloud): Promise<void> {
+  await using joiner = await openTempStore();
+  await assert.rejects(
+    pull(joiner.store, cloud, {}),
+    (error) => error instanceof JdoError && error.code === "SYNC_FAILED",
+  );
+  const held = await joiner.client.execute("SELECT count(*) AS n FROM commitments");
+  assert.equal(Number(held.rows[0].n), 0);
+  assert.equal((await readSyncState(joiner.store)).watermark, 0, "past rows it never read");
+}
+
 Deno.test({
   name:
     "e2e switch: a sync that began encrypted and whose snapshot shows encryption off says so (modeKept)",
@@ -184,30 +216,15 @@ Deno.test({
     await laptop.ok(["commit", "Report", "--to", "Ann", "--due", "2027-03-01"]);
     const phrase = await encryptedSetup(laptop, server.url, token);
     laptop.env.JDO_SYNC_KEY = phrase;
-    const replicaDir = await Deno.makeTempDir({ prefix: "jdo-mode-kept-" });
-    const open = (dir: string) =>
-      new EncryptingCloud(
-        new LibsqlCloud({ url: server.url, token, replicaDir: join(replicaDir, dir) }),
-        keyFromPhrase(phrase),
-      );
-    const began = open("began");
-    try {
-      assert.equal((await began.info()).encryption !== null, true);
-      await laptop.ok(["sync", "encrypt", "off", "--yes"]);
-      await began.snapshot();
-      assert.equal(await began.modeKept(), false, "began encrypted, the snapshot is plain");
-      const after = open("after");
-      try {
-        await after.info();
-        await after.snapshot();
-        assert.equal(await after.modeKept(), true, "began and ended plain");
-      } finally {
-        await after.close();
-      }
-    } finally {
-      await began.close();
-      await Deno.remove(replicaDir, { recursive: true });
-    }
+    await using began = await cloudView(server.url, token, keyFromPhrase(phrase));
+    assert.equal((await began.cloud.info()).encryption !== null, true);
+    await laptop.ok(["sync", "encrypt", "off", "--yes"]);
+    await began.cloud.snapshot();
+    assert.equal(await began.cloud.modeKept(), false, "began encrypted, the snapshot is plain");
+    await using after = await cloudView(server.url, token, keyFromPhrase(phrase));
+    await after.cloud.info();
+    await after.cloud.snapshot();
+    assert.equal(await after.cloud.modeKept(), true, "began and ended plain");
   },
 });
 
@@ -225,28 +242,14 @@ Deno.test({
     }
     const phrase = await encryptedSetup(laptop, server.url, token);
     laptop.env.JDO_SYNC_KEY = phrase;
-    await using joiner = await openTempStore();
-    const replicaDir = await Deno.makeTempDir({ prefix: "jdo-joiner-" });
-    const cloud = new EncryptingCloud(
-      new LibsqlCloud({ url: server.url, token, replicaDir: join(replicaDir, "cloud") }),
-      keyFromPhrase(phrase),
-    );
-    try {
+    {
+      await using joiner = await cloudView(server.url, token, keyFromPhrase(phrase));
       // The joiner's sync begins: the cloud is encrypted, under this key.
-      assert.notEqual((await cloud.info()).encryption, null);
+      assert.notEqual((await joiner.cloud.info()).encryption, null);
       // Before its replica syncs, another device turns encryption off (all
       // rows pushed in the clear, the sealed table emptied).
       await laptop.ok(["sync", "encrypt", "off", "--yes"]);
-      await assert.rejects(
-        pull(joiner.store, cloud, {}),
-        (error) => error instanceof JdoError && error.code === "SYNC_FAILED",
-      );
-      const held = await joiner.client.execute("SELECT count(*) AS n FROM commitments");
-      assert.equal(Number(held.rows[0].n), 0);
-      assert.equal((await readSyncState(joiner.store)).watermark, 0, "past rows it never read");
-    } finally {
-      await cloud.close();
-      await Deno.remove(replicaDir, { recursive: true });
+      await assertPullKeepsNothing(joiner.cloud);
     }
     // A device joining now sees a plain cloud and takes every row.
     await using phone = await device("phone");
@@ -269,26 +272,10 @@ Deno.test({
     await laptop.ok(["commit", "Report", "--to", "Ann", "--due", "2027-03-01"]);
     const first = await setup(laptop, server.url, token, ["--no-backup"]);
     assert.equal(first.code, 0, first.stderr);
-    await using joiner = await openTempStore();
-    const replicaDir = await Deno.makeTempDir({ prefix: "jdo-joiner-" });
     // A device without a key: the cloud is plain when its sync begins.
-    const cloud = new EncryptingCloud(
-      new LibsqlCloud({ url: server.url, token, replicaDir: join(replicaDir, "cloud") }),
-      undefined,
-    );
-    try {
-      assert.equal((await cloud.info()).encryption ?? null, null);
-      await laptop.ok(["sync", "encrypt", "on", "--yes"]);
-      await assert.rejects(
-        pull(joiner.store, cloud, {}),
-        (error) => error instanceof JdoError && error.code === "SYNC_FAILED",
-      );
-      const held = await joiner.client.execute("SELECT count(*) AS n FROM commitments");
-      assert.equal(Number(held.rows[0].n), 0);
-      assert.equal((await readSyncState(joiner.store)).watermark, 0);
-    } finally {
-      await cloud.close();
-      await Deno.remove(replicaDir, { recursive: true });
-    }
+    await using joiner = await cloudView(server.url, token);
+    assert.equal((await joiner.cloud.info()).encryption ?? null, null);
+    await laptop.ok(["sync", "encrypt", "on", "--yes"]);
+    await assertPullKeepsNothing(joiner.cloud);
   },
 });
