@@ -9,8 +9,7 @@ var __export = (target, all) => {
     __defProp(target, name, { get: all[name], enumerable: true });
 };
 
-// src/config/file_path.ts
-function normalize(path) {
+var normalize = (function normalize(path) {
   if (path === "") return ".";
   const absolute = path.startsWith("/");
   const trailing = path.endsWith("/");
@@ -25,13 +24,13 @@ function normalize(path) {
   if (body === "") return absolute ? "/" : trailing ? "./" : ".";
   if (trailing) body += "/";
   return absolute ? `/${body}` : body;
-}
-function join(...parts) {
+});
+var join = (function join(...parts) {
   if (windows) return windows.join(...parts);
   const present = parts.filter((p) => p !== "");
   return present.length === 0 ? "." : normalize(present.join("/"));
-}
-function dirname(path) {
+});
+var dirname = (function dirname(path) {
   if (windows) return windows.dirname(path);
   if (path === "") return ".";
   const rooted = path.startsWith("/");
@@ -48,144 +47,16 @@ function dirname(path) {
   if (end === -1) return rooted ? "/" : ".";
   if (rooted && end === 1) return "//";
   return path.slice(0, end);
-}
-function basename(path) {
-  if (windows) return windows.basename(path);
-  let end = path.length;
-  while (end > 0 && path[end - 1] === "/") end--;
-  return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
-}
-function urlToPath(url) {
-  const path = decodeURIComponent(url.pathname);
-  if (!windows) return path;
-  return windows.normalize(path.replace(/^\/([A-Za-z]:)/, "$1"));
-}
-var windows;
-var init_file_path = __esm({
-  async "src/config/file_path.ts"() {
-    windows = Deno.build.os === "windows" ? await import("node:path") : void 0;
-  }
 });
-
-// src/app/init_cwd.ts
-var init_cwd_exports = {};
-__export(init_cwd_exports, {
-  startedByDenoTask: () => startedByDenoTask
-});
-function real(path) {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return void 0;
-  }
-}
-function startedByDenoTask(repoRoot, standalone) {
-  if (standalone) return false;
-  const root = real(urlToPath(repoRoot));
-  return root !== void 0 && root === real(Deno.cwd());
-}
-var init_init_cwd = __esm({
-  async "src/app/init_cwd.ts"() {
-    await init_file_path();
-  }
-});
-
-// src/errors.ts
-function exitCodeFor(error) {
-  if (error instanceof JdoError) return EXIT_CODES[error.code] ?? EXIT_FAILURE;
-  return EXIT_FAILURE;
-}
-function describeError(error) {
-  if (error instanceof JdoError) return error.message;
-  if (error instanceof Error) return `Unexpected error: ${firstLine(error.message)}`;
-  return `Unexpected error: ${String(error)}`;
-}
-function errorLine(error) {
-  const message = describeError(error);
-  const hint = error instanceof JdoError ? error.hint : void 0;
-  return message && hint ? `${message} (${hint})` : message;
-}
-function firstLine(text3) {
-  return text3.split("\n", 1)[0].trim();
-}
-var EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_SYNC, EXIT_CODES, HINTS, JdoError;
-var init_errors = __esm({
-  "src/errors.ts"() {
-    EXIT_OK = 0;
-    EXIT_FAILURE = 1;
-    EXIT_USAGE = 2;
-    EXIT_SYNC = 3;
-    EXIT_CODES = {
-      USAGE: EXIT_USAGE,
-      INVALID_DATE: EXIT_USAGE,
-      SYNC_UNREACHABLE: EXIT_SYNC,
-      SYNC_AUTH: EXIT_SYNC,
-      SYNC_READ_ONLY: EXIT_SYNC,
-      SYNC_NOT_LIBSQL: EXIT_SYNC,
-      SYNC_WRONG_CLOUD: EXIT_SYNC,
-      SYNC_KEY_MISSING: EXIT_SYNC,
-      SYNC_KEY_WRONG: EXIT_SYNC
-    };
-    HINTS = {
-      SYNC_AUTH: "Try: jdo sync setup to store a new token",
-      SYNC_READ_ONLY: "Create a token that can write: turso db tokens create <db>",
-      SYNC_SCHEMA_MISMATCH: "Upgrade jdo on this device to sync with this database.",
-      DB_TOO_NEW: "Upgrade jdo to open this database.",
-      SYNC_DISABLED: "Try: jdo sync setup",
-      SYNC_WRONG_CLOUD: "To sync with that database instead, run: jdo sync setup --url URL",
-      SYNC_KEY_MISSING: "Add the recovery phrase: jdo sync key import --key-file PATH (or set JDO_SYNC_KEY)",
-      SYNC_KEY_WRONG: "Use the recovery phrase shown when encryption was set up: jdo sync key import --key-file PATH"
-    };
-    JdoError = class extends Error {
-      code;
-      hint;
-      constructor(code, message, options) {
-        super(message, {
-          cause: options?.cause
-        });
-        this.name = "JdoError";
-        this.code = code;
-        this.hint = options?.hint ?? HINTS[code];
-      }
-    };
-  }
-});
-
-// src/config/atomic_file.ts
-async function writeFileAtomic(path, text3, mode = 384) {
-  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-  try {
-    await Deno.writeTextFile(tmp, text3, {
-      mode,
-      createNew: true
-    });
-    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {
-    });
-    throw error;
-  }
-}
-async function readTextIfExists(path) {
+var readTextIfExists = (async function readTextIfExists(path) {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return void 0;
     throw error;
   }
-}
-var init_atomic_file = __esm({
-  async "src/config/atomic_file.ts"() {
-    await init_file_path();
-  }
 });
-
-// src/config/settings.ts
-function invalid(path, why) {
-  return new JdoError("CONFIG_INVALID", `Cannot read ${path}: ${why} (the file was left as it is; fix or remove it)`);
-}
-async function loadSettings(path) {
+var loadSettings = (async function loadSettings(path) {
   const text3 = await readTextIfExists(path);
   if (text3 === void 0) return {
     ...DEFAULT_SETTINGS
@@ -232,24 +103,8 @@ async function loadSettings(path) {
     settings.sync_interval_seconds = n;
   }
   return settings;
-}
-var DEFAULT_SETTINGS;
-var init_settings = __esm({
-  async "src/config/settings.ts"() {
-    init_errors();
-    await init_atomic_file();
-    DEFAULT_SETTINGS = {
-      turso_enabled: false,
-      turso_db_url: null,
-      device_id: null,
-      sync_auto: true,
-      sync_interval_seconds: 60
-    };
-  }
 });
-
-// src/config/paths.ts
-function dataHome(env, os = Deno.build.os) {
+var dataHome = (function dataHome(env, os = Deno.build.os) {
   if (env.JDO_HOME) return env.JDO_HOME;
   const home = env.HOME ?? env.USERPROFILE ?? ".";
   if (os === "darwin") return join(home, "Library", "Application Support", "jdo");
@@ -257,8 +112,8 @@ function dataHome(env, os = Deno.build.os) {
     return join(env.LOCALAPPDATA ?? join(home, "AppData", "Local"), "jdo");
   }
   return join(env.XDG_DATA_HOME || join(home, ".local", "share"), "jdo");
-}
-function resolvePaths(env, os) {
+});
+var resolvePaths = (function resolvePaths(env, os) {
   const home = dataHome(env, os);
   return {
     home,
@@ -271,7 +126,2845 @@ function resolvePaths(env, os) {
     log: join(home, "logs", "jdo.log"),
     syncLock: join(home, "sync.lock")
   };
+});
+var lazyModuleUrl = (function lazyModuleUrl(path) {
+  return new URL(path, SRC).href;
+});
+var authFileStore = (function authFileStore(path, provider) {
+  return {
+    name: "auth store",
+    get: () => getToken(path, provider),
+    set: (token, now) => setToken(path, provider, token, now),
+    delete: () => removeToken(path, provider)
+  };
+});
+var keyringWanted = (function keyringWanted(env, os = Deno.build.os) {
+  if (env.JDO_KEYRING === "0") return false;
+  if (os === "linux" && !env.DBUS_SESSION_BUS_ADDRESS) return false;
+  return true;
+});
+var entity = (function entity(name) {
+  const def = BY_NAME.get(name);
+  if (!def) throw new Error(`Unknown entity ${name}`);
+  return def;
+});
+var columnsOf = (function columnsOf(def) {
+  return [
+    ...COMMON_COLUMNS,
+    ...def.fields.map((f) => f.name),
+    FIELD_VERSIONS
+  ];
+});
+var groupsOf = (function groupsOf(def) {
+  let groups = GROUPS.get(def.table);
+  if (!groups) {
+    const linked = def.linked ?? [];
+    const list = [];
+    if (linked.length) list.push({
+      name: linked[0],
+      columns: linked
+    });
+    for (const f of def.fields) {
+      if (!linked.includes(f.name)) list.push({
+        name: f.name,
+        columns: [
+          f.name
+        ]
+      });
+    }
+    list.push({
+      name: DELETED_GROUP,
+      columns: [
+        DELETED_GROUP
+      ]
+    });
+    groups = list;
+    GROUPS.set(def.table, groups);
+  }
+  return groups;
+});
+var q = (function q(identifier) {
+  return `"${identifier.replaceAll('"', '""')}"`;
+});
+var openNodeSqlite = (async function openNodeSqlite(path, busyTimeoutMs) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(path, {
+    timeout: busyTimeoutMs
+  });
+  return new NodeSqliteClient(db);
+});
+var bindable = (function bindable(value) {
+  if (value === void 0 || value === null) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.valueOf();
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return value;
+});
+var runWith = (function runWith(statement, args) {
+  if (args === void 0) return statement.run();
+  if (Array.isArray(args)) return statement.run(...args.map(bindable));
+  return statement.run(named(args));
+});
+var allWith = (function allWith(statement, args) {
+  if (args === void 0) return statement.all();
+  if (Array.isArray(args)) return statement.all(...args.map(bindable));
+  return statement.all(named(args));
+});
+var libsqlRow = (function libsqlRow(columns, values) {
+  const row = {};
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    Object.defineProperty(row, i, {
+      value,
+      enumerable: false
+    });
+    if (!(columns[i] in row)) {
+      Object.defineProperty(row, columns[i], {
+        value,
+        enumerable: true
+      });
+    }
+  }
+  Object.defineProperty(row, "length", {
+    value: values.length,
+    enumerable: false
+  });
+  return row;
+});
+var resultSet = (function resultSet(columns, rows, rowsAffected, lastInsertRowid) {
+  return {
+    columns,
+    columnTypes: columns.map(() => ""),
+    rows,
+    rowsAffected,
+    lastInsertRowid,
+    toJSON: () => ({
+      columns,
+      rows,
+      rowsAffected
+    })
+  };
+});
+var inTransaction = (async function inTransaction(client, fn) {
+  const tx = await client.transaction("write");
+  try {
+    const result = await fn(tx);
+    await tx.commit();
+    return result;
+  } catch (error) {
+    await tx.rollback().catch(() => {
+    });
+    throw error;
+  } finally {
+    tx.close();
+  }
+});
+var queryRows = (async function queryRows(ex, sql, args = []) {
+  const rs = await ex.execute({
+    sql,
+    args
+  });
+  return rs.rows.map((r) => {
+    const out = {};
+    for (const column of rs.columns) {
+      out[column] = normalise(r[column]);
+    }
+    return out;
+  });
+});
+var normalise = (function normalise(value) {
+  if (value === null || value === void 0) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "number" || typeof value === "string") return value;
+  if (value instanceof ArrayBuffer || value instanceof Uint8Array) {
+    return new TextDecoder().decode(value);
+  }
+  return String(value);
+});
+var queryOne = (async function queryOne(ex, sql, args = []) {
+  return (await queryRows(ex, sql, args))[0];
+});
+var ensureWal = (async function ensureWal(client) {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  for (; ; ) {
+    try {
+      const mode = await client.execute("PRAGMA journal_mode");
+      if (String(mode.rows[0]?.[0]).toLowerCase() === "wal") return;
+      const set = await client.execute("PRAGMA journal_mode=WAL");
+      if (String(set.rows[0]?.[0]).toLowerCase() === "wal") return;
+      if (performance.now() > deadline) throw new Error("database is locked");
+    } catch (error) {
+      if (!/locked|busy/i.test(String(error)) || performance.now() > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+});
+var openDatabaseFile = (async function openDatabaseFile(path, engine = "libsql") {
+  const dir = dirname(path);
+  if (!await Deno.stat(dir).then((info) => info.isDirectory, () => false)) {
+    await ensurePrivateDir(dir);
+  }
+  let client;
+  try {
+    if (engine === "node") {
+      client = await openNodeSqlite(path, BUSY_TIMEOUT_MS);
+    } else {
+      const { createClient } = await import(LIBSQL_PACKAGES);
+      client = createClient({
+        url: `file:${path}`,
+        timeout: BUSY_TIMEOUT_MS,
+        concurrency: 1
+      });
+    }
+    await ensureWal(client);
+    await client.execute("PRAGMA foreign_keys=ON");
+  } catch (error) {
+    throw new JdoError("DB_ERROR", `Cannot open the database ${path}: ${sqliteMessage(error)}`, {
+      cause: error
+    });
+  }
+  if (Deno.build.os !== "windows") {
+    await Deno.chmod(path, 384).catch(() => {
+    });
+  }
+  return client;
+});
+var schemaVersion = (async function schemaVersion(ex) {
+  try {
+    const row = await queryOne(ex, "SELECT coalesce(max(version), 0) AS v FROM _migrations");
+    return Number(row?.v ?? 0);
+  } catch (error) {
+    if (/no such table/.test(sqliteMessage(error))) return 0;
+    throw error;
+  }
+});
+var migrateLocal = (async function migrateLocal(client, now) {
+  const current = await schemaVersion(client);
+  if (current > LATEST_SCHEMA_VERSION) throw tooNewError("database", current);
+  if (current === LATEST_SCHEMA_VERSION) return [];
+  await client.execute(MIGRATIONS_TABLE);
+  const applied = [];
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    try {
+      const done = await inTransaction(client, async (tx) => {
+        if (await schemaVersion(tx) >= migration.version) return false;
+        for (const sql of migration.statements("local")) await tx.execute(sql);
+        await tx.execute({
+          sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          args: [
+            migration.version,
+            migration.name,
+            now().toISOString()
+          ]
+        });
+        return true;
+      });
+      if (done) applied.push(migration.version);
+    } catch (error) {
+      throw new JdoError("DB_ERROR", `Cannot apply database migration ${migration.version} (${migration.name}): ${sqliteMessage(error)}`, {
+        cause: error
+      });
+    }
+  }
+  return applied;
+});
+var openWorkingDatabase = (async function openWorkingDatabase(path, now, engine = "libsql") {
+  const client = await openDatabaseFile(path, engine);
+  try {
+    await migrateLocal(client, now);
+    await ensureKeyedOutbox(client);
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
+});
+var walSize = (async function walSize(path) {
+  try {
+    return (await Deno.stat(`${path}-wal`)).size;
+  } catch {
+    return 0;
+  }
+});
+var checkpointWal = (function checkpointWal(client) {
+  return withBusyTimeout(client, 50, async () => {
+    const rs = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    return Number(rs.rows[0]?.[0] ?? 1) === 0;
+  });
+});
+var withBusyTimeout = (async function withBusyTimeout(client, waitMs, fn) {
+  try {
+    await client.execute(`PRAGMA busy_timeout = ${waitMs}`);
+    return await fn();
+  } catch {
+    return false;
+  } finally {
+    await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).catch(() => {
+    });
+  }
+});
+var closeDatabase = (async function closeDatabase(client, path) {
+  try {
+    if (!client.closed && await walSize(path) > WAL_CHECKPOINT_BYTES) {
+      await checkpointWal(client);
+    }
+  } finally {
+    client.close();
+  }
+});
+var ensureLocalIndexes = (async function ensureLocalIndexes(client) {
+  const rs = await client.execute({
+    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${LOCAL_INDEXES.map(() => "?").join(", ")})`,
+    args: LOCAL_INDEXES.map((i) => i.name)
+  });
+  const present = new Set(rs.rows.map((r) => String(r.name)));
+  for (const index of LOCAL_INDEXES) {
+    if (present.has(index.name)) continue;
+    try {
+      await client.execute(index.sql);
+    } catch {
+    }
+  }
+});
+var ensureKeyedOutbox = (async function ensureKeyedOutbox(client) {
+  const shape = "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '_sync_outbox'";
+  const keyed = (sql) => /WITHOUT\s+ROWID\s*$/i.test(String(sql ?? ""));
+  const before = await queryOne(client, shape);
+  if (!before || keyed(before.sql)) return;
+  try {
+    await inTransaction(client, async (tx) => {
+      const now = await queryOne(tx, shape);
+      if (!now || keyed(now.sql)) return;
+      const create = String(now.sql).replace(/^CREATE TABLE\s+(IF NOT EXISTS\s+)?"?_sync_outbox"?/i, "CREATE TABLE _sync_outbox_keyed");
+      await tx.execute(`${create} WITHOUT ROWID`);
+      await tx.execute("INSERT INTO _sync_outbox_keyed SELECT * FROM _sync_outbox");
+      await tx.execute("DROP TABLE _sync_outbox");
+      await tx.execute("ALTER TABLE _sync_outbox_keyed RENAME TO _sync_outbox");
+    });
+  } catch {
+  }
+});
+var formatVersion = (function formatVersion(state, deviceId) {
+  return `${String(state.ms).padStart(MS_WIDTH, "0")}-${state.counter.toString(16).padStart(COUNTER_WIDTH, "0")}-${deviceId}`;
+});
+var advance = (function advance(state, ms) {
+  if (ms > state.ms) return {
+    ms,
+    counter: 0
+  };
+  if (state.counter < COUNTER_MAX) {
+    return {
+      ms: state.ms,
+      counter: state.counter + 1
+    };
+  }
+  return {
+    ms: state.ms + 1,
+    counter: 0
+  };
+});
+var tick = (function tick(state, nowMs2) {
+  return advance(state, nowMs2);
+});
+var bulkUpsertSql = (function bulkUpsertSql(spec) {
+  const { table, columns } = spec;
+  const targets = [
+    ...columns,
+    ...spec.extra ? [
+      spec.extra.column
+    ] : []
+  ];
+  const values = [
+    ...columns.map((_, i) => `json_extract(value, '$[${i}]')`),
+    ...spec.extra ? [
+      spec.extra.expr
+    ] : []
+  ];
+  const conflict = spec.onConflict === "error" ? "" : `ON CONFLICT(id) DO UPDATE SET ${excludedAssignments(targets)}${spec.updateWhere ? ` WHERE ${spec.updateWhere}` : ""}`;
+  return `INSERT INTO ${table} (${targets.map(q).join(", ")})
+SELECT ${values.join(", ")} FROM json_each(?) WHERE true
+${conflict}${spec.returningId ? " RETURNING id" : ""}`;
+});
+var bulkRowsJson = (function bulkRowsJson(columns, rows) {
+  return JSON.stringify(rows.map((row) => columns.map((c) => row[c] ?? null)));
+});
+var withRowCursor = (async function withRowCursor(path, fn, engine = "libsql") {
+  let db;
+  try {
+    db = await openCursorDatabase(path, engine);
+    db.exec("PRAGMA query_only = 1");
+    db.exec("BEGIN");
+  } catch (error) {
+    throw dbError(`Cannot read the database ${path}`, error);
+  }
+  const cursor = {
+    async pages(sql, args, onPage, pageSize) {
+      let rows;
+      try {
+        rows = db.prepare(sql).iterate(...args);
+      } catch (error) {
+        throw dbError("Cannot read the database", error);
+      }
+      let total = 0;
+      for (; ; ) {
+        const page = [];
+        try {
+          while (page.length < pageSize) {
+            const next = rows.next();
+            if (next.done) break;
+            page.push(next.value);
+          }
+        } catch (error) {
+          throw dbError("Cannot read the database", error);
+        }
+        if (page.length > 0) await onPage(page);
+        total += page.length;
+        if (page.length < pageSize) return total;
+      }
+    }
+  };
+  try {
+    return await fn(cursor);
+  } finally {
+    try {
+      db.exec("COMMIT");
+    } catch {
+    }
+    db.close();
+  }
+});
+var openCursorDatabase = (async function openCursorDatabase(path, engine) {
+  if (engine === "node") {
+    const { DatabaseSync } = await import("node:sqlite");
+    const db2 = new DatabaseSync(path, {
+      timeout: BUSY_TIMEOUT_MS
+    });
+    db2.exec(`PRAGMA mmap_size = ${MMAP_BYTES}`);
+    return {
+      exec: (sql) => db2.exec(sql),
+      prepare: (sql) => {
+        const statement = db2.prepare(sql);
+        statement.setReturnArrays(true);
+        const columns = statement.columns().map((c) => c.name);
+        return {
+          iterate: (...args) => {
+            const all = statement.all(...args);
+            return all.map((values) => rowOf(columns, values))[Symbol.iterator]();
+          }
+        };
+      },
+      close: () => db2.close()
+    };
+  }
+  const { Database } = await import(LIBSQL_PACKAGES);
+  const db = new Database(path, {
+    timeout: BUSY_TIMEOUT_MS
+  });
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      const statement = db.prepare(sql);
+      return {
+        iterate: (...args) => {
+          const rows = statement.iterate(args);
+          return {
+            next: () => {
+              const next = rows.next();
+              return next.done ? next : {
+                value: plain(next.value)
+              };
+            }
+          };
+        }
+      };
+    },
+    close: () => db.close()
+  };
+});
+var rowOf = (function rowOf(columns, values) {
+  const out = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]] = normalise(values[i]);
+  return out;
+});
+var isLeapYear = (function isLeapYear(year) {
+  return year % 4 === 0 && year % 100 !== 0 || year % 400 === 0;
+});
+var daysInMonth = (function daysInMonth(year, month) {
+  if (month === 2) return isLeapYear(year) ? 29 : 28;
+  return [
+    4,
+    6,
+    9,
+    11
+  ].includes(month) ? 30 : 31;
+});
+var isRealDate = (function isRealDate({ year, month, day }) {
+  return Number.isInteger(year) && Number.isInteger(month) && Number.isInteger(day) && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+});
+var daysFromCivil = (function daysFromCivil({ year, month, day }) {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+});
+var civilFromDays = (function civilFromDays(days) {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return {
+    year: yoe + era * 400 + (month <= 2 ? 1 : 0),
+    month,
+    day
+  };
+});
+var pad = (function pad(n, width) {
+  return String(n).padStart(width, "0");
+});
+var formatYmd = (function formatYmd(ymd) {
+  if (!isRealDate(ymd) || ymd.year < 0 || ymd.year > 9999) {
+    throw new RangeError(`Date out of range: ${ymd.year}-${ymd.month}-${ymd.day}`);
+  }
+  return `${pad(ymd.year, 4)}-${pad(ymd.month, 2)}-${pad(ymd.day, 2)}`;
+});
+var parseIso = (function parseIso(date) {
+  const m = ISO_DATE.exec(date);
+  if (!m) return void 0;
+  const ymd = {
+    year: +m[1],
+    month: +m[2],
+    day: +m[3]
+  };
+  return isRealDate(ymd) ? ymd : void 0;
+});
+var requireIso = (function requireIso(date) {
+  const ymd = parseIso(date);
+  if (!ymd) throw new RangeError(`Invalid date "${date}": expected YYYY-MM-DD`);
+  return ymd;
+});
+var addDays = (function addDays(date, days) {
+  if (!Number.isInteger(days)) {
+    throw new RangeError(`Cannot add a fractional number of days: ${days}`);
+  }
+  return formatYmd(civilFromDays(daysFromCivil(requireIso(date)) + days));
+});
+var daysBetween = (function daysBetween(a, b) {
+  return daysFromCivil(requireIso(b)) - daysFromCivil(requireIso(a));
+});
+var formatterFor = (function formatterFor(timeZone) {
+  let fmt = formatters.get(timeZone);
+  if (!fmt) {
+    try {
+      fmt = new Intl.DateTimeFormat("en-US", {
+        timeZone,
+        hourCycle: "h23",
+        era: "short",
+        year: "numeric",
+        month: "numeric",
+        day: "numeric",
+        hour: "numeric",
+        minute: "numeric",
+        second: "numeric"
+      });
+    } catch {
+      throw new Error(`Unknown time zone "${timeZone}"`);
+    }
+    formatters.set(timeZone, fmt);
+  }
+  return fmt;
+});
+var wallClockAt = (function wallClockAt(epochMs, timeZone) {
+  if (timeZone === "UTC") {
+    const d = new Date(Math.floor(epochMs / 1e3) * 1e3);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds()
+    };
+  }
+  const fields = {};
+  for (const part of formatterFor(timeZone).formatToParts(epochMs)) {
+    fields[part.type] = part.value;
+  }
+  let year = Number(fields.year);
+  if (fields.era === "BC" || fields.era === "B") year = 1 - year;
+  return {
+    year,
+    month: Number(fields.month),
+    day: Number(fields.day),
+    hour: Number(fields.hour) % 24,
+    minute: Number(fields.minute),
+    second: Number(fields.second)
+  };
+});
+var wallClockAsUtcMs = (function wallClockAsUtcMs(w) {
+  return daysFromCivil(w) * MS_PER_DAY + ((w.hour * 60 + w.minute) * 60 + w.second) * 1e3;
+});
+var offsetAt = (function offsetAt(epochMs, timeZone) {
+  const whole = Math.floor(epochMs / 1e3) * 1e3;
+  return wallClockAsUtcMs(wallClockAt(whole, timeZone)) - whole;
+});
+var assertTimeZone = (function assertTimeZone(name) {
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new Error(`Unknown time zone "${name}"`);
+  }
+  if (name.toUpperCase() === "UTC") return "UTC";
+  const resolved = formatterFor(name).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+});
+var todayIn = (function todayIn(ctx) {
+  return formatYmd(wallClockAt(nowMs(ctx), ctx.timeZone));
+});
+var nowMs = (function nowMs(ctx) {
+  const ms = ctx.now.getTime();
+  if (Number.isNaN(ms)) throw new RangeError("Invalid reference time (now)");
+  return ms;
+});
+var parseTime = (function parseTime(input) {
+  const m = typeof input === "string" ? TIME.exec(input.trim()) : null;
+  if (!m) throw new InvalidTimeError(String(input));
+  const hour = Number(m[1]);
+  const minute = Number(m[2]);
+  if (hour > 23 || minute > 59) throw new InvalidTimeError(input);
+  return `${pad(hour, 2)}:${pad(minute, 2)}`;
+});
+var zonedInstant = (function zonedInstant(date, time, timeZone) {
+  const ymd = requireIso(date);
+  const [hour, minute] = parseTime(time).split(":").map(Number);
+  const local = wallClockAsUtcMs({
+    ...ymd,
+    hour,
+    minute,
+    second: 0
+  });
+  if (timeZone === "UTC") return new Date(local);
+  const before = offsetAt(local - MS_PER_DAY, timeZone);
+  const after = offsetAt(local + MS_PER_DAY, timeZone);
+  const candidates = [
+    local - before,
+    local - after
+  ].filter((t) => t + offsetAt(t, timeZone) === local);
+  const instant = candidates.length > 0 ? Math.min(...candidates) : local - before;
+  return new Date(instant);
+});
+var wallTimeIn = (function wallTimeIn(instant, timeZone) {
+  const ms = typeof instant === "number" ? instant : instant.getTime();
+  const w = wallClockAt(Math.floor(ms / 6e4) * 6e4, timeZone);
+  return {
+    date: formatYmd(w),
+    time: `${pad(w.hour, 2)}:${pad(w.minute, 2)}`
+  };
+});
+var skippedWallTime = (function skippedWallTime(date, time, timeZone) {
+  const moved = wallTimeIn(zonedInstant(date, time, timeZone), timeZone);
+  return moved.date === date && moved.time === parseTime(time) ? void 0 : moved;
+});
+var normalizeWords = (function normalizeWords(text3) {
+  return text3.toLowerCase().replace(/[.,;:!?]/g, " ").trim().replace(/\s+/g, " ");
+});
+var withoutLeadIn = (function withoutLeadIn(words) {
+  return words.replace(/^(?:this coming|due on|due by|on|by|due|coming|upcoming) /, "");
+});
+var parseDateTime = (function parseDateTime(input, ctx) {
+  if (typeof input !== "string") throw new InvalidDateError(String(input));
+  const text3 = input.trim();
+  if (text3 === "") throw new InvalidDateError(input);
+  const words = withoutLeadIn(normalizeWords(text3));
+  if (VAGUE.has(words)) {
+    throw new InvalidDateError(input, `it is too vague; ${VAGUE_HINT}`);
+  }
+  const trailing = TRAILING_TIME.exec(text3);
+  const trailingTime = trailing ? readTimeOfDay(trailing[3]) : void 0;
+  if (trailing && trailingTime !== void 0) {
+    const datePart = trailing[1].trim();
+    if (ALLOWED_PREFIXES.has(normalizeWords(datePart)) || /^(at|@)$/i.test(datePart)) {
+      throw new InvalidDateError(input, `a time of day needs a day too, e.g. "today ${trailing[3].trim()}" or "2031-03-14 ${trailing[3].trim()}"`);
+    }
+    const day = parseDateTime(datePart, ctx);
+    if (day.time !== void 0) throw new InvalidDateError(input);
+    return {
+      date: day.date,
+      time: trailingTime
+    };
+  }
+  const wall = wallClockAt(nowMs(ctx), ctx.timeZone);
+  const today = daysFromCivil(wall);
+  let found;
+  const numeric = NUMERIC_DATE.exec(text3);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text3)) {
+    const ymd2 = parseIso(text3);
+    if (!ymd2) throw new InvalidDateError(input, "there is no such day in the calendar");
+    found = {
+      ymd: ymd2
+    };
+  } else if (numeric) {
+    found = {
+      ymd: resolveNumeric(numeric, input, ctx.dateOrder, wall, today)
+    };
+  } else {
+    found = resolveNatural(text3, input, wall, today);
+    if (!found) throw new InvalidDateError(input);
+  }
+  const { ymd, time } = found;
+  if (Math.abs(ymd.year - wall.year) > MAX_YEARS_FROM_TODAY) {
+    throw new InvalidDateError(input, `the year ${ymd.year} is more than ${MAX_YEARS_FROM_TODAY} years from today`);
+  }
+  return time === void 0 ? {
+    date: formatYmd(ymd)
+  } : {
+    date: formatYmd(ymd),
+    time
+  };
+});
+var resolveNatural = (function resolveNatural(text3, input, wall, today) {
+  const reference = new Date(2e3, 0, 1);
+  reference.setFullYear(wall.year, wall.month - 1, wall.day);
+  reference.setHours(wall.hour, wall.minute, wall.second, 0);
+  const casual = CASUAL_DAYS.get(normalizeWords(text3));
+  if (casual !== void 0) return {
+    ymd: civilFromDays(today + casual)
+  };
+  if (!chrono) throw new DateParserNotLoaded();
+  const results = chrono.parse(text3, reference, {
+    forwardDate: true
+  });
+  if (results.length !== 1) return void 0;
+  const [result] = results;
+  const before = normalizeWords(text3.slice(0, result.index));
+  const after = text3.slice(result.index + result.text.length);
+  if (!ALLOWED_PREFIXES.has(before) || !IGNORABLE_SUFFIX.test(after)) {
+    return void 0;
+  }
+  const start = result.start;
+  const known = (c) => start.isCertain(c);
+  if (!known("day") && !known("weekday") && !known("month") && !known("year")) {
+    return void 0;
+  }
+  if (!known("day") && !known("weekday") && MONTH_NAME.test(result.text)) {
+    throw new InvalidDateError(input, /\b\d{1,2}\b/.test(result.text) ? "there is no such day in that month" : 'give a day of the month too, e.g. "jan 17"');
+  }
+  let ymd;
+  if (known("weekday") && !known("day") && !known("month") && !known("year")) {
+    ymd = resolveWeekday(result.text, start.get("weekday"), start, today);
+  } else if (known("month") && known("day") && !known("year")) {
+    ymd = resolveMonthDay(start.get("month"), start.get("day"), wall, today);
+  } else {
+    ymd = fieldsOf(start);
+  }
+  if (!isRealDate(ymd)) return void 0;
+  if (known("weekday") && weekdayOf(ymd) !== start.get("weekday")) {
+    return void 0;
+  }
+  if (!known("hour")) return {
+    ymd
+  };
+  const time = `${pad(start.get("hour"), 2)}:${pad(start.get("minute") ?? 0, 2)}`;
+  return {
+    ymd,
+    time
+  };
+});
+var signalInterrupts = (function signalInterrupts(options) {
+  const exit = options.exit ?? ((code) => Deno.exit(code));
+  const signals = options.signals ?? denoSignals;
+  const messages = [];
+  const cleanups = /* @__PURE__ */ new Set();
+  let firing = false;
+  let handling;
+  const runCleanups = async () => {
+    for (const cleanup of [
+      ...cleanups
+    ].reverse()) {
+      try {
+        await cleanup();
+      } catch {
+      }
+    }
+  };
+  const onSignal = () => {
+    if (firing) return exit(EXIT_INTERRUPTED);
+    firing = true;
+    handling = handle();
+  };
+  const handle = async () => {
+    const message = messages[0];
+    let timer;
+    await Promise.race([
+      runCleanups(),
+      new Promise((resolve) => timer = setTimeout(resolve, CLEANUP_BUDGET_MS))
+    ]);
+    clearTimeout(timer);
+    if (options.io.stderrIsTty) options.io.errRaw("\n");
+    options.io.err(`jdo: ${message}`);
+    exit(EXIT_INTERRUPTED);
+  };
+  return {
+    get interrupted() {
+      return firing;
+    },
+    async guard(message, work) {
+      messages.push(message);
+      if (messages.length === 1) signals.add(onSignal);
+      try {
+        return await work();
+      } finally {
+        if (handling) await handling;
+        messages.pop();
+        if (messages.length === 0) signals.remove(onSignal);
+      }
+    },
+    onInterrupt(cleanup) {
+      const entry = () => cleanup();
+      cleanups.add(entry);
+      return () => cleanups.delete(entry);
+    }
+  };
+});
+var createContext = (function createContext(options) {
+  const paths = resolvePaths(options.env);
+  let settings;
+  let store;
+  let client;
+  let zone;
+  let engine = "libsql";
+  const keyring = options.keyring === void 0 ? keyringWanted(options.env) ? osKeyring(`turso:${paths.home}`) : void 0 : options.keyring ?? void 0;
+  return {
+    env: options.env,
+    paths,
+    io: options.io,
+    clock: options.clock,
+    cloudClockOffsetMs: options.cloudClockOffsetMs ?? 0,
+    prompter: options.prompter,
+    tokens: new TokenVault(keyring, authFileStore(paths.auth, TURSO_PROVIDER)),
+    syncKeys: new TokenVault(options.keyKeyring === void 0 ? options.keyring === void 0 && keyringWanted(options.env) ? osKeyring(`e2e:${paths.home}`) : void 0 : options.keyKeyring ?? void 0, authFileStore(paths.auth, SYNC_KEY_PROVIDER)),
+    selfCommand: options.selfCommand,
+    interrupts: options.interrupts ?? signalInterrupts({
+      io: options.io
+    }),
+    timeZone() {
+      if (zone) return zone;
+      const wanted = options.env.JDO_TIMEZONE || systemTimeZone();
+      try {
+        zone = assertTimeZone(wanted);
+      } catch {
+        throw new JdoError("CONFIG_INVALID", `JDO_TIMEZONE is not a known time zone: "${wanted}"`);
+      }
+      return zone;
+    },
+    async settings() {
+      settings ??= await loadSettings(paths.settings);
+      return settings;
+    },
+    setSettings(next) {
+      settings = next;
+    },
+    async store() {
+      if (store) return store;
+      client = await openWorkingDatabase(paths.database, () => options.clock.now(), engine);
+      try {
+        await ensureLocalIndexes(client);
+      } catch (error) {
+        client.close();
+        client = void 0;
+        throw error;
+      }
+      store = new Store(client, options.clock, paths.database, engine);
+      return store;
+    },
+    useSqliteEngine(wanted) {
+      if (client && wanted !== engine) throw new Error("the database is open already");
+      engine = wanted;
+    },
+    openedStore: () => store,
+    async close() {
+      const open = client;
+      client = void 0;
+      store = void 0;
+      if (open) await closeDatabase(open, paths.database);
+    }
+  };
+});
+var redact = (function redact(text3, secrets) {
+  let result = text3;
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join("***");
+  }
+  return result;
+});
+var writeAll = (function writeAll(fd, text3) {
+  const bytes = encoder.encode(text3);
+  let written = 0;
+  while (written < bytes.length) {
+    written += fd.writeSync(bytes.subarray(written));
+  }
+});
+var writeOut = (function writeOut(text3) {
+  try {
+    writeAll(Deno.stdout, text3);
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosed({
+      cause: error
+    });
+    throw error;
+  }
+});
+var writeErr = (function writeErr(text3) {
+  try {
+    writeAll(Deno.stderr, text3);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
+});
+var colorWanted = (function colorWanted(isTty, env, noColorFlag) {
+  if (noColorFlag) return false;
+  if (env.NO_COLOR !== void 0 && env.NO_COLOR !== "") return false;
+  if (env.TERM === "dumb") return false;
+  return isTty;
+});
+var columnsFromEnv = (function columnsFromEnv(env) {
+  const n = Number(env.COLUMNS);
+  return Number.isInteger(n) && n > 0 ? n : void 0;
+});
+var denoIo = (function denoIo(env, noColorFlag) {
+  const stdoutIsTty = Deno.stdout.isTerminal();
+  const secrets = /* @__PURE__ */ new Set();
+  return {
+    out: (text3) => writeOut(redact(text3, secrets) + "\n"),
+    err: (text3) => writeErr(redact(text3, secrets) + "\n"),
+    errRaw: (text3) => writeErr(redact(text3, secrets)),
+    stdoutIsTty,
+    stderrIsTty: Deno.stderr.isTerminal(),
+    stdinIsTty: Deno.stdin.isTerminal(),
+    color: colorWanted(stdoutIsTty, env, noColorFlag),
+    columns: () => {
+      if (stdoutIsTty) {
+        try {
+          return Deno.consoleSize().columns || columnsFromEnv(env);
+        } catch {
+        }
+      }
+      return columnsFromEnv(env);
+    },
+    readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    secrets
+  };
+});
+var terminalPrompter = (function terminalPrompter() {
+  const lib = () => import(lazyModuleUrl("app/inquirer.ts"));
+  return {
+    input: async (message, options) => {
+      const { input } = await lib();
+      return guard(() => input({
+        message,
+        default: options?.default
+      }));
+    },
+    password: async (message) => {
+      const { password } = await lib();
+      return guard(() => password({
+        message,
+        mask: "*"
+      }));
+    },
+    confirm: async (message, defaultValue) => {
+      const { confirm } = await lib();
+      return guard(() => confirm({
+        message,
+        default: defaultValue
+      }));
+    }
+  };
+});
+var mainContext = (async function mainContext(mainUrl) {
+  const { startedByDenoTask: startedByDenoTask2 } = await init_init_cwd().then(() => init_cwd_exports);
+  const initCwd = Deno.env.get("INIT_CWD");
+  if (initCwd && startedByDenoTask2(new URL(".", mainUrl), Deno.build.standalone)) {
+    try {
+      Deno.chdir(initCwd);
+    } catch {
+    }
+  }
+  const { createContext: createContext2 } = await init_context().then(() => context_exports);
+  const { denoIo: denoIo2 } = await Promise.resolve().then(() => (init_io(), io_exports));
+  const { terminalPrompter: terminalPrompter2 } = await Promise.resolve().then(() => (init_prompter(), prompter_exports));
+  const { offsetClock: offsetClock2, systemClock: systemClock2 } = await init_store().then(() => store_exports);
+  const env = Deno.env.toObject();
+  const world = Number(env.JDO_TEST_WORLD_OFFSET_MS ?? 0) || 0;
+  const offset = world + (Number(env.JDO_TEST_CLOCK_OFFSET_MS ?? 0) || 0);
+  return createContext2({
+    env,
+    io: denoIo2(env, Deno.args.includes("--no-color")),
+    clock: offset ? offsetClock2(offset) : systemClock2,
+    cloudClockOffsetMs: world,
+    prompter: terminalPrompter2(),
+    selfCommand: Deno.build.standalone ? [
+      Deno.execPath()
+    ] : [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      mainUrl.pathname
+    ]
+  });
+});
+var envCloudUrl = (function envCloudUrl(env) {
+  return env[ENV_URL] || void 0;
+});
+var envCloudToken = (function envCloudToken(env) {
+  return env[ENV_TOKEN] || void 0;
+});
+var resolveSyncConfig = (async function resolveSyncConfig(ctx, options = {}) {
+  const settings = await ctx.settings();
+  const env = ctx.env;
+  const envUrl = envCloudUrl(env);
+  const envToken = envCloudToken(env);
+  let token = null;
+  let tokenSource = "none";
+  if (envToken) {
+    token = envToken;
+    tokenSource = "env";
+  } else if (settings.turso_enabled && options.token !== false) {
+    const found = await ctx.tokens.find();
+    if (found) {
+      token = found.token;
+      tokenSource = tokenSourceOf(found.source);
+    }
+  }
+  if (token) ctx.io.secrets.add(token);
+  const rawUrl = envUrl || settings.turso_db_url;
+  const autoEnv = env.JDO_SYNC_AUTO;
+  const interval = Number(env.JDO_SYNC_INTERVAL);
+  return {
+    enabled: settings.turso_enabled,
+    url: rawUrl ? canonicalUrl(rawUrl) : null,
+    urlSource: envUrl ? "env" : settings.turso_db_url ? "settings" : "none",
+    token,
+    tokenSource,
+    auto: autoEnv === void 0 || autoEnv === "" ? settings.sync_auto : autoEnv !== "0",
+    intervalSeconds: Number.isFinite(interval) && interval >= 5 ? interval : settings.sync_interval_seconds
+  };
+});
+var wantsBackgroundSync = (function wantsBackgroundSync(ctx) {
+  return backgroundWanted.has(ctx);
+});
+var safeText = (function safeText(text3) {
+  return UNSAFE_ANY.test(text3) ? text3.replace(UNSAFE, visible) : text3;
+});
+var safeLine = (function safeLine(text3) {
+  return safeText(BREAK_ANY.test(text3) ? text3.replace(BREAKS, " ") : text3);
+});
+var maybeSyncInBackground = (async function maybeSyncInBackground(ctx) {
+  try {
+    if (!ctx.openedStore()?.wrote && !wantsBackgroundSync(ctx)) return;
+    const config = await resolveSyncConfig(ctx, {
+      token: false
+    });
+    if (!config.enabled || !config.auto || !config.url) return;
+    const [command, ...prefix] = ctx.selfCommand;
+    const child = new Deno.Command(command, {
+      args: [
+        ...prefix,
+        "sync",
+        "now",
+        "--background"
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+      env: {
+        RUST_LOG: "off"
+      }
+    }).spawn();
+    child.unref();
+  } catch (error) {
+    if (error instanceof JdoError && error.code === "CONFIG_INVALID") {
+      ctx.io.err(`jdo: warning: ${error.message}; automatic sync was skipped`);
+    }
+  }
+});
+var settle = (async function settle(ctx, body) {
+  try {
+    await body();
+    await maybeSyncInBackground(ctx);
+    return EXIT_OK;
+  } catch (raw) {
+    if (outputClosed(raw)) {
+      await maybeSyncInBackground(ctx).catch(() => {
+      });
+      return EXIT_OK;
+    }
+    const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : explainFileError(raw, ctx.paths.database);
+    if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
+      ctx.io.err(error.stack ?? String(error));
+      if (error.cause instanceof Error) ctx.io.err(`Caused by: ${error.cause.stack}`);
+    }
+    const line = errorLine(error);
+    if (line) ctx.io.err(safeLine(`jdo: ${line}`));
+    return exitCodeFor(error);
+  } finally {
+    await ctx.close();
+  }
+});
+var fastCall = (function fastCall(argv, grammars = COMMAND_GRAMMAR) {
+  for (let words = Math.min(argv.length, 3); words >= 0; words--) {
+    const key = argv.slice(0, words).join(" ");
+    const grammar = grammars[key];
+    if (!grammar || !(key in FAST_COMMANDS)) continue;
+    const args = parseWithGrammar(grammar, argv.slice(words));
+    return args ? {
+      path: argv.slice(0, words),
+      args
+    } : null;
+  }
+  return null;
+});
+var runFast = (async function runFast(ctx, argv, options = {}) {
+  const call = fastCall(argv);
+  if (!call) return null;
+  if (call.path.length === 0 && ctx.io.stdinIsTty && ctx.io.stdoutIsTty) return null;
+  const entry = FAST_COMMANDS[call.path.join(" ")];
+  const syncs = await syncsInProcess(ctx);
+  if (syncs && options.localOnly) return null;
+  return await settle(ctx, async () => {
+    if (syncs) await catchUpIfStale(ctx, call.path);
+    else ctx.useSqliteEngine("node");
+    const module = await (options.load ?? importHere)(entry.module);
+    await module[entry.action](ctx, ...call.args);
+  });
+});
+var syncsInProcess = (async function syncsInProcess(ctx) {
+  try {
+    const config = await resolveSyncConfig(ctx, {
+      token: false
+    });
+    return Boolean(config.enabled && config.auto && config.url) && !viewStampFresh(ctx);
+  } catch {
+    return true;
+  }
+});
+var parseWithGrammar = (function parseWithGrammar(grammar, argv) {
+  const opts = {};
+  for (const option of grammar.options) {
+    if (option.default !== void 0) opts[option.attribute] = option.default;
+    else if (option.negate) opts[option.attribute] = true;
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const operands = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === "--") return null;
+    if (!word.startsWith("-") || word === "-") {
+      operands.push(word);
+      continue;
+    }
+    const eq = word.startsWith("--") ? word.indexOf("=") : -1;
+    const flag = eq === -1 ? word : word.slice(0, eq);
+    if (!flag.startsWith("--") && flag.length !== 2) return null;
+    const option = grammar.options.find((o) => o.long === flag || o.short === flag);
+    if (!option || option.custom || seen.has(option.attribute)) return null;
+    seen.add(option.attribute);
+    if (option.value === "none") {
+      if (eq !== -1) return null;
+      opts[option.attribute] = !option.negate;
+    } else if (option.value === "required") {
+      const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
+      if (value === void 0 || eq === -1 && value.startsWith("-")) return null;
+      opts[option.attribute] = value;
+    } else return null;
+  }
+  if (grammar.options.some((o) => o.mandatory && opts[o.attribute] === void 0)) return null;
+  const args = [];
+  for (const [index, argument] of grammar.args.entries()) {
+    if (argument.variadic) {
+      const rest = operands.slice(index);
+      if (rest.length === 0) return null;
+      args.push(rest);
+      continue;
+    }
+    const value = operands[index];
+    if (value === void 0) {
+      if (argument.required || argument.default === void 0) return null;
+      args.push(argument.default);
+    } else args.push(value);
+  }
+  const variadic = grammar.args.at(-1)?.variadic ?? false;
+  if (!variadic && operands.length > grammar.args.length) return null;
+  args.push(opts);
+  return args;
+});
+var dueZone = (function dueZone(row, fallbackZone) {
+  return row.timezone ? String(row.timezone) : fallbackZone;
+});
+var dueInstantMs = (function dueInstantMs(row, fallbackZone) {
+  const date = String(row.due_date);
+  const time = String(row.due_time ?? DEFAULT_DUE_TIME);
+  const zone = dueZone(row, fallbackZone);
+  const key = `${date}|${time}|${zone}`;
+  let instant = instants.get(key);
+  if (instant === void 0) {
+    instant = zonedInstant(date, time, zone).getTime();
+    if (instants.size >= CACHE_LIMIT) instants.clear();
+    instants.set(key, instant);
+  }
+  return instant;
+});
+var requireText = (function requireText(value, what) {
+  const text3 = (value ?? "").trim();
+  if (text3 === "") {
+    throw new JdoError("INVALID_INPUT", `The ${what} cannot be empty`);
+  }
+  if (text3.length > MAX_TEXT) {
+    throw new JdoError("INVALID_INPUT", `The ${what} is too long (${text3.length} characters; at most ${MAX_TEXT})`);
+  }
+  return text3;
+});
+var optionalText = (function optionalText(value, what) {
+  if (value === void 0) return null;
+  const text3 = value.trim();
+  return text3 === "" ? null : requireText(text3, what);
+});
+var generateDue = (async function generateDue(d) {
+  const store = d.store;
+  const active = await store.query("SELECT * FROM recurring_commitments WHERE status = 'active' AND deleted_at IS NULL");
+  const due = [];
+  for (const template of active) {
+    if (await dueOccurrenceFrom(store, template, d.dates(), false)) due.push(String(template.id));
+  }
+  if (due.length === 0) return [];
+  return await store.write(async (w) => {
+    const out = [];
+    for (const id of due) {
+      const template = await w.one("SELECT * FROM recurring_commitments WHERE id = ?", [
+        id
+      ]);
+      if (!template) continue;
+      const made = await generateNext(w, template, d.dates());
+      if (made) out.push(made);
+    }
+    return out;
+  });
+});
+var stakeholderKey = (function stakeholderKey(name) {
+  return name.trim().normalize("NFC").toLowerCase();
+});
+var findStakeholder = (async function findStakeholder(w, name, exceptId) {
+  const key = stakeholderKey(name);
+  const except = exceptId ?? "";
+  const live = /^[ -~]*$/.test(key) ? await w.query("SELECT * FROM stakeholders WHERE lower(trim(name)) = ? AND deleted_at IS NULL AND id <> ? ORDER BY created_at, id", [
+    key,
+    except
+  ]) : await w.query("SELECT * FROM stakeholders WHERE deleted_at IS NULL AND id <> ? ORDER BY created_at, id", [
+    except
+  ]);
+  return live.find((s) => stakeholderKey(String(s.name)) === key);
+});
+var stakeholderByName = (async function stakeholderByName(w, name) {
+  const clean2 = requireText(name, "stakeholder name");
+  const existing = await findStakeholder(w, clean2);
+  if (existing) return existing;
+  return await w.insert(entity("stakeholder"), {
+    name: clean2,
+    type: "person"
+  });
+});
+var addCommitment = (async function addCommitment(d, input) {
+  const deliverable = requireText(input.deliverable, "deliverable");
+  const notes = optionalText(input.notes, "notes");
+  return await d.store.write(async (w) => {
+    const stakeholder = await stakeholderByName(w, input.stakeholder);
+    return await w.insert(entity("commitment"), {
+      deliverable,
+      stakeholder_id: stakeholder.id,
+      due_date: input.dueDate,
+      due_time: input.dueTime ?? DEFAULT_DUE_TIME,
+      timezone: d.dates().timeZone,
+      goal_id: input.goalId ?? null,
+      milestone_id: input.milestoneId ?? null,
+      notes,
+      status: "pending"
+    });
+  });
+});
+var capture = (function capture(d, text3) {
+  const clean2 = requireText(text3, "inbox text");
+  return d.store.write((w) => w.insert(entity("inbox"), {
+    text: clean2,
+    status: "open"
+  }));
+});
+var plural = (function plural(count, singular, pluralForm = `${singular}s`) {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+});
+var normalisePrefix = (function normalisePrefix(input) {
+  const prefix = input.trim().toLowerCase();
+  if (prefix.length < MIN_PREFIX) {
+    throw new JdoError("USAGE", `An ID needs at least ${MIN_PREFIX} characters: "${input}"`);
+  }
+  if (!/^[0-9a-f-]+$/.test(prefix)) {
+    throw new JdoError("NOT_FOUND", `No item has the ID "${input}" (IDs are hexadecimal)`);
+  }
+  return prefix;
+});
+var resolveId = (async function resolveId(store, input, kinds = ENTITIES) {
+  const prefix = normalisePrefix(input);
+  const matches = [];
+  for (const def of kinds) {
+    const rows = await store.query(`SELECT * FROM ${def.table} WHERE id >= ? AND id < ? AND deleted_at IS NULL LIMIT 10`, [
+      prefix,
+      prefix + "~"
+    ]);
+    for (const row of rows) matches.push({
+      def,
+      row
+    });
+  }
+  const what = kinds.length === 1 ? kinds[0].name : "item";
+  if (matches.length === 0) {
+    for (const def of kinds) {
+      const gone = await store.query(`SELECT * FROM ${def.table} WHERE id >= ? AND id < ? AND deleted_at IS NOT NULL LIMIT 2`, [
+        prefix,
+        prefix + "~"
+      ]);
+      if (gone.length === 1) throw deletedError(def, gone[0], await store.deviceId());
+    }
+    throw new JdoError("NOT_FOUND", `No ${what} has an ID starting with "${input}"`);
+  }
+  if (matches.length > 1) {
+    const list = matches.slice(0, 10).map(({ def, row }) => `${row.id} (${def.name} "${truncate(String(row[def.label] ?? ""), 40)}")`);
+    throw new JdoError("AMBIGUOUS_ID", `The ID "${input}" matches ${matches.length} items: ${list.join("; ")}. Use more characters.`);
+  }
+  return matches[0];
+});
+var truncate = (function truncate(text3, max) {
+  const oneLine = SPACES_TO_JOIN.test(text3) ? text3.replace(/\s+/g, " ") : text3;
+  return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "\u2026";
+});
+var shortIds = (async function shortIds(store, ids) {
+  if (ids.length > NEIGHBOUR_LIMIT) return await (await ShortIdIndex.load(store)).shortsOf(ids);
+  const result = /* @__PURE__ */ new Map();
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    for (const [id, neighbours] of await neighboursOf(store, chunk)) {
+      result.set(id, shortFrom(id, neighbours));
+    }
+  }
+  return result;
+});
+var shortFrom = (function shortFrom(id, neighbours) {
+  let shared = 0;
+  for (const n of neighbours) shared = Math.max(shared, commonPrefix(id, n));
+  return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
+});
+var neighboursOf = (async function neighboursOf(store, ids) {
+  const columns = ENTITIES.flatMap((d, i) => [
+    `(SELECT id FROM ${d.table} WHERE id < j.value AND deleted_at IS NULL ORDER BY id DESC LIMIT 1) AS b${i}`,
+    `(SELECT id FROM ${d.table} WHERE id > j.value AND deleted_at IS NULL ORDER BY id LIMIT 1) AS a${i}`
+  ]);
+  const rows = await store.query(`SELECT j.value AS id, ${columns.join(", ")} FROM json_each(?) j`, [
+    JSON.stringify(ids)
+  ]);
+  const out = /* @__PURE__ */ new Map();
+  for (const row of rows) {
+    const neighbours = Object.entries(row).filter(([k, v]) => k !== "id" && v !== null).map(([, v]) => String(v));
+    out.set(String(row.id), neighbours);
+  }
+  return out;
+});
+var keyOf = (function keyOf(id) {
+  const n = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return Number.isFinite(n) ? n : 0;
+});
+var sharedDigits = (function sharedDigits(a, b) {
+  const x = a.toString(16).padStart(12, "0");
+  const y = b.toString(16).padStart(12, "0");
+  let n = 0;
+  while (n < 12 && x[n] === y[n]) n++;
+  return n;
+});
+var lowerBound = (function lowerBound(keys, key) {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = lo + hi >>> 1;
+    if (keys[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+});
+var commonPrefix = (function commonPrefix(a, b) {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+});
+var collatesShapesByCodePoint = (function collatesShapesByCodePoint() {
+  english ??= /^en(-|$)/.test(navigator.language);
+  return english;
+});
+var hours = (function hours(n) {
+  return Math.round(Number(n ?? 0) * 1e6) / 1e6;
+});
+var rollupOf = (function rollupOf(json) {
+  const r = typeof json === "string" ? JSON.parse(json) : {};
+  return {
+    total_estimated_hours: hours(r.total),
+    remaining_estimated_hours: hours(r.remaining),
+    completed_estimated_hours: hours(r.completed),
+    task_count: Number(r.tasks ?? 0),
+    tasks_with_estimates: Number(r.estimated ?? 0),
+    completed_task_count: Number(r.done ?? 0)
+  };
+});
+var rollupText = (function rollupText(r) {
+  if (r.tasks_with_estimates === 0) return null;
+  const h = (n) => `${n} h`;
+  const coverage = r.tasks_with_estimates === r.task_count ? `all ${r.task_count} task${r.task_count === 1 ? "" : "s"} estimated` : `${r.tasks_with_estimates} of ${r.task_count} tasks estimated`;
+  return `${h(r.total_estimated_hours)} estimated, ${h(r.remaining_estimated_hours)} remaining, ${h(r.completed_estimated_hours)} done (${coverage})`;
+});
+var commitmentVelocity = (async function commitmentVelocity(store, now) {
+  const since = new Date(now.getTime() - VELOCITY_DAYS * DAY_MS2).toISOString();
+  const row = await store.one(`SELECT
+       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND created_at >= ?1) AS created,
+       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND status = 'completed'
+          AND completed_at >= ?1) AS completed`, [
+    since
+  ]);
+  return {
+    created: Number(row?.created ?? 0),
+    completed: Number(row?.completed ?? 0)
+  };
+});
+var overcommitWarning = (function overcommitWarning(v) {
+  if (v.created <= v.completed) return null;
+  return `you've created ${v.created} commitment${v.created === 1 ? "" : "s"} this week but only completed ${v.completed}. Are you overcommitting?`;
+});
+var stalledCommitments = (async function stalledCommitments(store, now, viewerZone) {
+  const utcToday = todayIn({
+    now,
+    timeZone: "UTC"
+  });
+  const rows = await store.query(`SELECT c.id, c.deliverable, c.due_date, c.due_time, c.timezone, s.name AS stakeholder,
+       max(c.updated_at, coalesce((SELECT max(t.updated_at) FROM tasks t
+         WHERE t.commitment_id = c.id AND t.deleted_at IS NULL), '')) AS last_activity_at
+     FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id
+     WHERE c.deleted_at IS NULL AND c.status = 'in_progress'
+       AND c.due_date >= ? AND c.due_date <= ?
+     ORDER BY c.due_date, c.due_time, c.id`, [
+    addDays(utcToday, -1),
+    addDays(utcToday, STALLED_DUE_WITHIN_DAYS + 1)
+  ]);
+  const quietSince = now.getTime() - STALLED_AFTER_MS;
+  return rows.filter((r) => {
+    const today = todayIn({
+      now,
+      timeZone: dueZone(r, viewerZone)
+    });
+    const due = String(r.due_date);
+    return due >= today && due <= addDays(today, STALLED_DUE_WITHIN_DAYS) && Date.parse(String(r.last_activity_at)) < quietSince;
+  }).map((r) => ({
+    id: String(r.id),
+    deliverable: String(r.deliverable),
+    stakeholder: String(r.stakeholder ?? ""),
+    due_date: String(r.due_date),
+    due_time: String(r.due_time),
+    last_activity_at: String(r.last_activity_at)
+  }));
+});
+var toRecord = (function toRecord(def, row) {
+  const out = {
+    id: row.id,
+    kind: def.name
+  };
+  for (const field of def.fields) {
+    const value = row[field.name] ?? null;
+    if (field.type === "bool") out[field.name] = value === null ? null : Boolean(value);
+    else if (field.type === "json") out[field.name] = parseJsonList(value);
+    else out[field.name] = value;
+  }
+  if (!("status" in out)) out.status = null;
+  out.created_at = row.created_at;
+  out.updated_at = row.updated_at;
+  out.version = row.version;
+  if (row.deleted_at) out.deleted_at = row.deleted_at;
+  return out;
+});
+var byDueInstant = (function byDueInstant(a, b) {
+  return a.at - b.at || collate(String(a.record.created_at), String(b.record.created_at)) || collate(String(a.record.id), String(b.record.id));
+});
+var timed = (function timed(records, zone) {
+  return records.map((record) => ({
+    record,
+    at: dueInstantMs(record, zone ?? "UTC")
+  }));
+});
+var sortByDueInstant = (function sortByDueInstant(records, zone) {
+  return timed(records, zone).sort(byDueInstant).map((t) => t.record);
+});
+var statusesOf = (function statusesOf(def, options) {
+  if (options.status) return [
+    options.status
+  ];
+  if (!options.all && ACTIVE[def.name]) return ACTIVE[def.name];
+  return null;
+});
+var filterOf = (function filterOf(def, options) {
+  const statuses = statusesOf(def, options);
+  if (!statuses) return {
+    where: "c.deleted_at IS NULL",
+    args: []
+  };
+  return {
+    where: `c.deleted_at IS NULL AND c.status IN (${statuses.map(() => "?").join(", ")})`,
+    args: [
+      ...statuses
+    ]
+  };
+});
+var recordColumnsOf = (function recordColumnsOf(def) {
+  if (def.name !== "commitment") return null;
+  if (def.fields.some((f) => f.type !== "text" && f.type !== "bool")) return null;
+  if (!def.fields.some((f) => f.name === "status")) return null;
+  return [
+    {
+      key: "id",
+      sql: "c.id",
+      type: "text"
+    },
+    {
+      key: "kind",
+      sql: def.name,
+      type: "kind"
+    },
+    ...def.fields.map((f) => ({
+      key: f.name,
+      sql: `c."${f.name}"`,
+      type: f.type === "bool" ? "bool" : "text"
+    })),
+    ...[
+      "created_at",
+      "updated_at",
+      "version"
+    ].map((key) => ({
+      key,
+      sql: `c.${key}`,
+      type: "text"
+    })),
+    {
+      key: "stakeholder",
+      sql: "s.name",
+      type: "text"
+    }
+  ];
+});
+var recordJsonOf = (function recordJsonOf(def) {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c) => c.type === "kind" ? `'${c.sql}'` : c.type === "bool" ? `json(${boolJson(c.sql)})` : textValue(c.sql);
+  return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
+});
+var recordTextOf = (function recordTextOf(def) {
+  const columns = recordColumnsOf(def);
+  if (columns === null) return null;
+  const value = (c) => c.type === "kind" ? `'${JSON.stringify(c.sql)}'` : c.type === "bool" ? boolJson(c.sql) : `json_quote(${textValue(c.sql)})`;
+  const parts = columns.flatMap((c, i) => [
+    `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
+    value(c)
+  ]);
+  return `concat(${parts.join(", ")}, '
+  }')`;
+});
+var orderedByWallClock = (function orderedByWallClock() {
+  const text3 = (column, length, glob) => `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
+  return `coalesce(${[
+    text3("c.due_date", 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
+    "date(c.due_date) = c.due_date",
+    `(${text3("c.due_time", 5, "[0-1][0-9]:[0-5][0-9]")} OR ${text3("c.due_time", 5, "2[0-3]:[0-5][0-9]")})`,
+    `(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'))`,
+    text3("c.created_at", 24, ISO_INSTANT),
+    text3("c.id", 36, UUID)
+  ].join(" AND ")}, 0)`;
+});
+var probe = (async function probe(cursor, def, filter, args, zone, json) {
+  const columns = [
+    "id",
+    ...def.fields.map((f) => `"${f.name}"`),
+    "created_at",
+    "updated_at"
+  ];
+  const blob = [
+    ...columns.map((c) => `c.${c}`),
+    "c.version",
+    "s.name"
+  ].map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
+  let found = {
+    blob: true,
+    ordered: false
+  };
+  await cursor.pages(`SELECT coalesce(min(${orderedByWallClock()}), 1) AS o${json ? `, coalesce(max(${blob}), 0) AS b` : ""} FROM ${def.table} c${json ? " LEFT JOIN stakeholders s ON s.id = c.stakeholder_id" : ""} WHERE ${filter}`, [
+    zone,
+    ...args
+  ], (rows) => {
+    found = {
+      blob: !json || Number(rows[0]?.b) === 1,
+      ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint()
+    };
+  }, 1);
+  return found;
+});
+var rollupText2 = (function rollupText2(json) {
+  const key = String(json);
+  let text3 = rollupTexts.get(key);
+  if (text3 === void 0) {
+    const rollup = rollupOf(json);
+    text3 = JSON.stringify(rollup, null, 2).replaceAll("\n", "\n    ");
+    if (rollupTexts.size >= 1024) rollupTexts.clear();
+    rollupTexts.set(key, text3);
+  }
+  return text3;
+});
+var jsonBody = (function jsonBody(rows) {
+  const bodies = [];
+  for (const row of rows) {
+    const body = String(row._json);
+    bodies.push("_time" in row ? `${body.slice(0, -4)},
+    "time": ${rollupText2(row._time)}
+  }` : body);
+  }
+  return bodies.join(",\n");
+});
+var selectOf = (function selectOf(def, time = true) {
+  return def.name === "commitment" ? `SELECT c.*, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id` : `SELECT c.* FROM ${def.table} c`;
+});
+var listRecords = (async function listRecords(store, def, options = {}) {
+  const statuses = statusesOf(def, options);
+  if (options.limit !== void 0 && statuses && statuses.length > 1) {
+    const n = Math.max(0, Math.floor(options.limit));
+    const branches = statuses.map(() => `SELECT * FROM (${selectOf(def, options.time !== false)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${ORDER[def.name]} LIMIT ${n})`);
+    const rows2 = await store.query(`SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`, [
+      ...statuses
+    ]);
+    const records2 = rows2.map((row) => withExtras(def, row));
+    if (def.name !== "commitment" || records2.length < n) {
+      return def.name === "commitment" ? sortByDueInstant(records2, options.timeZone) : records2;
+    }
+    return await firstByDueInstant(store, def, options, records2, n);
+  }
+  const { where, args } = filterOf(def, options);
+  const limit = options.limit === void 0 ? "" : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
+  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`, args);
+  const records = rows.map((row) => withExtras(def, row));
+  if (def.name !== "commitment") return records;
+  if (options.limit === void 0 || records.length < options.limit) {
+    return sortByDueInstant(records, options.timeZone);
+  }
+  return await firstByDueInstant(store, def, options, records, options.limit);
+});
+var firstByDueInstant = (async function firstByDueInstant(store, def, options, firstByWallClock, n) {
+  const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
+  const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
+  const [date, time] = [
+    bound.slice(0, 10),
+    bound.slice(11, 16)
+  ];
+  const { where, args } = filterOf(def, options);
+  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`, [
+    ...args,
+    date,
+    date,
+    time
+  ]);
+  return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);
+});
+var forEachRecordPage = (async function forEachRecordPage(store, def, options, onPage, pageSize = PAGE_SIZE, onText) {
+  const { where, args } = filterOf(def, options);
+  const filter = where.replace("c.status IN", "+c.status IN");
+  const time = options.time !== false;
+  const toRecords = (rows) => rows.map((row) => withExtras(def, row));
+  if (def.name !== "commitment") {
+    return await store.reading((cursor) => cursor.pages(`${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`, args, (rows) => onPage(toRecords(rows)), pageSize));
+  }
+  const json = options.json ? recordJsonOf(def) : null;
+  const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
+  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id, c.created_at, c.updated_at, c.version${narrow.map((f) => `, c."${f.name}"`).join("")}, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  const narrowDef = narrow === null ? def : {
+    ...def,
+    fields: narrow
+  };
+  const rowRecords = (rows) => rows.map((row) => withExtras(narrowDef, row));
+  const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  let held = [];
+  const ready = [];
+  const release = async (before, last) => {
+    held.sort(byDueInstant);
+    const cut = held.findIndex((t) => t.at >= before);
+    const out = cut === -1 ? held : held.slice(0, cut);
+    held = cut === -1 ? [] : held.slice(cut);
+    for (const t of out) ready.push(t.record);
+    while (ready.length >= pageSize || last && ready.length > 0) {
+      await onPage(ready.splice(0, pageSize));
+    }
+  };
+  const total = await store.reading(async (cursor) => {
+    const zone = options.timeZone ?? "UTC";
+    const found = await probe(cursor, def, filter, args, zone, json !== null);
+    const sqlJson = json !== null && !found.blob;
+    if (found.ordered && !options.general) {
+      const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
+      const text3 = recordTextOf(def);
+      if (sqlJson && text3 !== null && onText) {
+        return await cursor.pages(jsonSelect(text3) + order, args, (rows) => onText(jsonBody(rows)), pageSize);
+      }
+      return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + order, args, (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)), pageSize);
+    }
+    return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + ` ORDER BY ${ORDER[def.name]}, c.id`, args, async (rows) => {
+      const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
+      held.push(...timed(records, options.timeZone));
+      await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
+    }, pageSize);
+  });
+  await release(Infinity, true);
+  return total;
+});
+var countRecords = (async function countRecords(store, def, options = {}) {
+  const { where, args } = filterOf(def, options);
+  const row = await store.one(`SELECT count(*) AS n FROM ${def.table} c WHERE ${where}`, args);
+  return Number(row?.n ?? 0);
+});
+var withExtras = (function withExtras(def, row) {
+  const record = toRecord(def, row);
+  if (def.name === "commitment") {
+    record.stakeholder = row.stakeholder ?? null;
+    if ("_time" in row) record.time = rollupOf(row._time);
+  }
+  return record;
+});
+var loadRecord = (async function loadRecord(store, def, id) {
+  const rows = def.name === "commitment" ? await store.query(`${selectOf(def)} WHERE c.id = ?`, [
+    id
+  ]) : await store.query(`SELECT * FROM ${def.table} WHERE id = ?`, [
+    id
+  ]);
+  const record = withExtras(def, rows[0]);
+  if (def.name === "commitment") {
+    const tasks = await store.query(`SELECT * FROM tasks WHERE commitment_id = ? AND deleted_at IS NULL ORDER BY "order", created_at`, [
+      id
+    ]);
+    record.tasks = tasks.map((t) => toRecord(entity("task"), t));
+    const plan = await store.one(`SELECT * FROM cleanup_plans WHERE commitment_id = ? AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`, [
+      id
+    ]);
+    if (plan) record.cleanup_plan = toRecord(entity("cleanup_plan"), plan);
+  }
+  if (def.name === "goal") {
+    const milestones = await store.query("SELECT * FROM milestones WHERE goal_id = ? AND deleted_at IS NULL ORDER BY target_date", [
+      id
+    ]);
+    record.milestones = milestones.map((m) => toRecord(entity("milestone"), m));
+    record.progress = await goalProgress(store, id);
+    record.time = await goalRollup(store, id);
+  }
+  return record;
+});
+var goalProgress = (async function goalProgress(store, goalId) {
+  const row = await store.one(`SELECT
+       (SELECT count(*) FROM milestones WHERE goal_id = ?1 AND deleted_at IS NULL AND status = 'completed')
+     + (SELECT count(*) FROM commitments WHERE goal_id = ?1 AND deleted_at IS NULL AND status = 'completed') AS done,
+       (SELECT count(*) FROM milestones WHERE goal_id = ?1 AND deleted_at IS NULL)
+     + (SELECT count(*) FROM commitments WHERE goal_id = ?1 AND deleted_at IS NULL AND status <> 'abandoned') AS total`, [
+    goalId
+  ]);
+  return {
+    done: Number(row?.done ?? 0),
+    total: Number(row?.total ?? 0)
+  };
+});
+var domainOf = (async function domainOf(ctx) {
+  const store = await ctx.store();
+  return {
+    store,
+    dates: () => datesOf(ctx)
+  };
+});
+var datesOf = (function datesOf(ctx) {
+  const dateOrder = dateOrderOf(ctx.env.JDO_DATE_ORDER);
+  return {
+    now: ctx.clock.now(),
+    timeZone: ctx.timeZone(),
+    ...dateOrder ? {
+      dateOrder
+    } : {}
+  };
+});
+var dateOrderOf = (function dateOrderOf(value) {
+  const wanted = value?.trim().toLowerCase();
+  if (!wanted) return void 0;
+  if (wanted === "mdy" || wanted === "dmy") return wanted;
+  throw new JdoError("CONFIG_INVALID", `JDO_DATE_ORDER must be mdy or dmy, not "${value}"`);
+});
+var existingDueTime = (function existingDueTime(ctx, date, time, timeZone) {
+  const moved = skippedWallTime(date, time, timeZone);
+  if (!moved) return {
+    date,
+    time
+  };
+  ctx.io.err(`jdo: note: ${date} ${time} does not exist in ${timeZone} (the clocks go forward); due ${moved.date} ${moved.time} instead`);
+  return moved;
+});
+var dueArg = (async function dueArg(ctx, input, flag) {
+  try {
+    try {
+      return parseDateTime(input, datesOf(ctx));
+    } catch (error) {
+      if (!(error instanceof DateParserNotLoaded)) throw error;
+      await loadDateParser();
+      return parseDateTime(input, datesOf(ctx));
+    }
+  } catch (error) {
+    if (error instanceof InvalidDateError) {
+      throw new JdoError("INVALID_DATE", `${flag}: ${error.message}`);
+    }
+    throw error;
+  }
+});
+var confirmPastDue = (async function confirmPastDue(ctx, date, time, timeZone) {
+  const now = ctx.clock.now();
+  if (zonedInstant(date, time, timeZone).getTime() >= now.getTime()) return;
+  const days = daysBetween(date, todayIn({
+    now,
+    timeZone
+  }));
+  const ago = days <= 0 ? "earlier today" : `${plural(days, "day")} ago`;
+  const what = `the due date ${date} ${time} is in the past (${ago})`;
+  if (ctx.io.stdinIsTty && ctx.io.stdoutIsTty) {
+    const keep = await ctx.prompter.confirm(`${what[0].toUpperCase()}${what.slice(1)}. Save it anyway?`, false);
+    if (!keep) throw new JdoError("CANCELLED", "Nothing saved");
+    return;
+  }
+  ctx.io.err(`jdo: warning: ${what}; saved anyway`);
+});
+var printJson = (function printJson(ctx, value) {
+  ctx.io.out(JSON.stringify(value, null, 2));
+});
+var resolveArg = (async function resolveArg(ctx, input, kinds = void 0) {
+  const store = await ctx.store();
+  const defs = kinds ? kinds.map(entity) : ENTITIES;
+  return await resolveId(store, input, defs);
+});
+var reportWrite = (async function reportWrite(ctx, json, def, id, message) {
+  const store = await ctx.store();
+  if (json) {
+    printJson(ctx, await loadRecord(store, def, id));
+  } else {
+    const short = (await shortIds(store, [
+      id
+    ])).get(id) ?? id;
+    ctx.io.out(safeLine(message(short)));
+  }
+});
+var localTime = (function localTime(iso, timeZone) {
+  const ms = Date.parse(String(iso));
+  if (Number.isNaN(ms)) return safeLine(String(iso));
+  const at = wallTimeIn(ms, timeZone);
+  return `${at.date} ${at.time}`;
+});
+var style = (function style(color) {
+  return color ? COLOR : PLAIN;
+});
+var visibleWidth = (function visibleWidth(text3) {
+  if (!NOT_NARROW.test(text3)) return text3.length;
+  let width = 0;
+  for (const ch of text3.replace(ANSI, "")) {
+    const code = ch.codePointAt(0);
+    width += isWide(code) ? 2 : 1;
+  }
+  return width;
+});
+var isWide = (function isWide(code) {
+  return code >= 4352 && code <= 4447 || code >= 11904 && code <= 42191 || code >= 44032 && code <= 55203 || code >= 63744 && code <= 64255 || code >= 65072 && code <= 65103 || code >= 65280 && code <= 65376 || code >= 65504 && code <= 65510 || code >= 127744 && code <= 129791 || code >= 131072 && code <= 262141;
+});
+var renderTable = (function renderTable(headers, rows, fit = {}) {
+  return layoutTable(headers, rows, fit).text;
+});
+var layoutTable = (function layoutTable(headers, rows, fit = {}) {
+  let columns = headers.map((_, i) => i);
+  const headerWidths = headers.map(visibleWidth);
+  const cellWidths = rows.map((cells) => headers.map((_, i) => visibleWidth(cells[i] ?? "")));
+  const natural = headers.map((_, i) => {
+    let width = Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]);
+    for (const row of cellWidths) if (row[i] > width) width = row[i];
+    return width;
+  });
+  const widths = [
+    ...natural
+  ];
+  const limit = fit.width;
+  if (limit !== void 0) {
+    const shrink = new Set(fit.shrink ?? []);
+    const least = (i) => shrink.has(i) ? Math.min(natural[i], Math.max(headerWidths[i], MIN_SHRUNK)) : natural[i];
+    const total = (width) => columns.reduce((sum, i) => sum + width(i), 0) + SEPARATOR * (columns.length - 1);
+    for (const i of fit.drop ?? []) {
+      if (total(least) <= limit) break;
+      columns = columns.filter((c) => c !== i);
+    }
+    const shrinking = columns.filter((i) => shrink.has(i));
+    while (total((i) => widths[i]) > limit) {
+      const widest = shrinking.filter((i) => widths[i] > least(i)).sort((a, b) => widths[b] - widths[a])[0];
+      if (widest === void 0) break;
+      widths[widest]--;
+    }
+  }
+  const last = columns.length - 1;
+  const line = (cells, measured, row) => {
+    const text3 = columns.map((i, n) => {
+      const whole = cells[i] ?? "";
+      const fits = measured[i] <= widths[i];
+      const cell = fits ? whole : truncateWidth(row >= 0 && fit.cut?.(row, i, widths[i]) || whole, widths[i]);
+      if (n === last) return cell;
+      return cell + " ".repeat(widths[i] - (fits ? measured[i] : visibleWidth(cell)));
+    }).join(" ".repeat(SEPARATOR)).trimEnd();
+    return limit === void 0 ? text3 : truncateWidth(text3, limit);
+  };
+  const lines2 = [
+    line(headers, headerWidths, -1)
+  ];
+  for (let row = 0; row < rows.length; row++) lines2.push(line(rows[row], cellWidths[row], row));
+  return {
+    text: lines2.join("\n"),
+    natural
+  };
+});
+var velocityNow = (async function velocityNow(ctx) {
+  return await commitmentVelocity(await ctx.store(), ctx.clock.now());
+});
+var noteIfOvercommitting = (function noteIfOvercommitting(ctx, before) {
+  const note = overcommitWarning(before);
+  if (note) ctx.io.err(`jdo: note: ${note}`);
+});
+var captureAction = (async function captureAction(ctx, words, opts) {
+  const row = await capture(await domainOf(ctx), words.join(" "));
+  await reportWrite(ctx, opts.json, entity("inbox"), String(row.id), (id) => `Captured ${id}`);
+});
+var commitAction = (async function commitAction(ctx, words, opts) {
+  const due = await dueArg(ctx, opts.due, "--due");
+  const wanted = opts.time === void 0 ? due.time ?? DEFAULT_DUE_TIME : timeArg(opts.time);
+  const goal = opts.goal ? (await resolveArg(ctx, opts.goal, [
+    "goal"
+  ])).row : void 0;
+  const milestone = opts.milestone ? (await resolveArg(ctx, opts.milestone, [
+    "milestone"
+  ])).row : void 0;
+  const { date: dueDate, time: dueTime } = existingDueTime(ctx, due.date, wanted, ctx.timeZone());
+  await confirmPastDue(ctx, dueDate, dueTime, ctx.timeZone());
+  const d = await domainOf(ctx);
+  const velocity = await velocityNow(ctx);
+  const row = await addCommitment(d, {
+    deliverable: words.join(" "),
+    stakeholder: opts.to,
+    dueDate,
+    dueTime,
+    goalId: goal?.id ?? milestone?.goal_id ?? null,
+    milestoneId: milestone?.id ?? null,
+    notes: opts.notes
+  });
+  const stakeholder = await d.store.one("SELECT name FROM stakeholders WHERE id = ?", [
+    row.stakeholder_id
+  ]);
+  await reportWrite(ctx, opts.json, entity("commitment"), String(row.id), (id) => `Committed ${id}: "${row.deliverable}" to ${stakeholder?.name ?? opts.to.trim()}, due ${row.due_date} ${row.due_time}`);
+  noteIfOvercommitting(ctx, velocity);
+});
+var gradeFor = (function gradeFor(score) {
+  for (const [min, grade] of GRADES) if (score >= min) return grade;
+  return "F";
+});
+var streakBonus = (function streakBonus(weeks) {
+  return Math.min(weeks * 2, 5);
+});
+var compositeScore = (function compositeScore(c) {
+  return 100 * (c.onTimeRate * WEIGHTS.on_time + c.notificationTimeliness * WEIGHTS.notification + c.cleanupCompletionRate * WEIGHTS.cleanup + c.estimationAccuracy * WEIGHTS.estimation) + streakBonus(c.streakWeeks);
+});
+var notificationTimeliness = (function notificationTimeliness(facts) {
+  const counted = facts.filter(countsForTimeliness);
+  if (counted.length === 0) return 1;
+  let total = 0;
+  for (const f of counted) total += warningCredit(daysBetween(f.markedDate, f.dueDate));
+  return total / counted.length;
+});
+var cleanupCompletionRate = (function cleanupCompletionRate(plans) {
+  const counted = plans.filter((p) => p.status !== "cancelled");
+  if (counted.length === 0) return 1;
+  const done = counted.filter((p) => p.status === "completed" || p.status === "in_progress");
+  return done.length / counted.length;
+});
+var streakOf = (function streakOf(weeks, lastAbandonedAt) {
+  const abandonedWeek = lastAbandonedAt === null ? -Infinity : weekStart(lastAbandonedAt);
+  const newestFirst = [
+    ...weeks.keys()
+  ].sort((a, b) => b - a);
+  let streak = 0;
+  for (const week of newestFirst) {
+    const w = weeks.get(week);
+    if (week <= abandonedWeek || w.late > 0) break;
+    streak++;
+  }
+  return streak;
+});
+var estimationAccuracy = (function estimationAccuracy(entries, now) {
+  const recent = entries.filter((e) => e.completedAt >= now - 90 * DAY_MS3 && e.category in ACTUAL_HOURS_MULTIPLIERS);
+  if (recent.length < 5) return {
+    accuracy: 1,
+    count: recent.length
+  };
+  let weighted = 0;
+  let total = 0;
+  for (const e of recent) {
+    const ageDays = Math.floor((now - e.completedAt) / DAY_MS3);
+    const weight = 2 ** (-ageDays / 7);
+    const m = ACTUAL_HOURS_MULTIPLIERS[e.category];
+    const accuracy = m >= 0.85 && m <= 1.15 ? 1 : m >= 0.5 && m <= 1.5 ? 0.75 : 0.25;
+    weighted += accuracy * weight;
+    total += weight;
+  }
+  return {
+    accuracy: total ? weighted / total : 1,
+    count: recent.length
+  };
+});
+var trendOf = (function trendOf(previous, current) {
+  const diff = clean(current - previous);
+  if (diff > TREND_THRESHOLD) return "up";
+  if (diff < -TREND_THRESHOLD) return "down";
+  return "stable";
+});
+var periodReport = (function periodReport(p, atRisk, plans, from, to, estimation, streakWeeks) {
+  const inPeriod = (ms) => ms >= from && ms < to;
+  const components = {
+    onTimeRate: p.completed ? p.onTime / p.completed : 1,
+    notificationTimeliness: notificationTimeliness(atRisk.filter((f) => inPeriod(f.markedAt))),
+    cleanupCompletionRate: cleanupCompletionRate(plans.filter((pl) => inPeriod(pl.createdAt))),
+    estimationAccuracy: estimation,
+    streakWeeks
+  };
+  return {
+    on_time_rate: rate(components.onTimeRate),
+    notification_timeliness: rate(components.notificationTimeliness),
+    cleanup_completion_rate: rate(components.cleanupCompletionRate),
+    score: shownScore(compositeScore(components))
+  };
+});
+var buildReport = (function buildReport(input, now) {
+  const { accuracy, count } = estimationAccuracy(input.estimates, now);
+  const streak = streakOf(input.weeks, input.lastAbandonedAt);
+  const components = {
+    onTimeRate: input.completed ? input.onTime / input.completed : 1,
+    notificationTimeliness: notificationTimeliness(input.atRisk),
+    cleanupCompletionRate: cleanupCompletionRate(input.plans),
+    estimationAccuracy: accuracy,
+    streakWeeks: streak
+  };
+  const raw = compositeScore(components);
+  const periodMs = PERIOD_DAYS * DAY_MS3;
+  const period = (p, from, to) => periodReport(p, input.atRisk, input.plans, from, to, accuracy, streak);
+  const current = period(input.current, now - periodMs, now + 1);
+  const previous = period(input.previous, now - 2 * periodMs, now - periodMs);
+  const counted = input.plans.filter((p) => p.status !== "cancelled");
+  return {
+    score: shownScore(raw),
+    grade: gradeFor(clean(raw)),
+    on_time_rate: rate(components.onTimeRate),
+    completed: input.completed,
+    on_time: input.onTime,
+    at_risk: input.atRisk.length,
+    abandoned: input.abandoned,
+    streak_weeks: streak,
+    notification_timeliness: rate(components.notificationTimeliness),
+    cleanup_completion_rate: rate(components.cleanupCompletionRate),
+    cleanup_plans: counted.length,
+    cleanup_plans_done: counted.filter((p) => p.status === "completed" || p.status === "in_progress").length,
+    estimation_accuracy: rate(accuracy),
+    tasks_with_estimates: count,
+    streak_bonus: streakBonus(streak),
+    weights: WEIGHTS,
+    trends: {
+      on_time: trendOf(previous.on_time_rate, current.on_time_rate),
+      notification: trendOf(previous.notification_timeliness, current.notification_timeliness),
+      cleanup: trendOf(previous.cleanup_completion_rate, current.cleanup_completion_rate),
+      overall: trendOf(previous.score / 100, current.score / 100),
+      current,
+      previous
+    },
+    affecting: input.affecting
+  };
+});
+var integrityOf = (async function integrityOf(store, now, timeZone) {
+  const nowMs2 = now.getTime();
+  const iso = (ms) => new Date(ms).toISOString();
+  const periodStart = iso(nowMs2 - PERIOD_DAYS * DAY_MS4);
+  const previousStart = iso(nowMs2 - 2 * PERIOD_DAYS * DAY_MS4);
+  const totals = await store.one(`SELECT
+       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed') AS completed,
+       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
+          AND completed_on_time) AS on_time,
+       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'abandoned') AS abandoned,
+       (SELECT max(updated_at) FROM commitments WHERE ${LIVE} AND status = 'abandoned')
+          AS last_abandoned_at`);
+  const periodCounts = async (from, to) => {
+    const row = await store.one(`SELECT count(*) AS completed, coalesce(sum(completed_on_time = 1), 0) AS on_time
+       FROM commitments WHERE ${LIVE} AND status = 'completed'
+       AND completed_at >= ?1 AND (?2 IS NULL OR completed_at < ?2)`, [
+      from,
+      to
+    ]);
+    return {
+      completed: Number(row?.completed ?? 0),
+      onTime: Number(row?.on_time ?? 0)
+    };
+  };
+  const marked = await store.query(`SELECT status, due_date, due_time, timezone, completed_on_time, marked_at_risk_at, created_at
+     FROM commitments WHERE ${LIVE} AND marked_at_risk_at IS NOT NULL`);
+  const atRisk = marked.map((r) => {
+    const markedAt = Date.parse(String(r.marked_at_risk_at));
+    return {
+      dueDate: String(r.due_date),
+      dueAt: dueInstantMs(r, timeZone),
+      markedAt,
+      markedDate: todayIn({
+        now: new Date(markedAt),
+        timeZone: dueZone(r, timeZone)
+      }),
+      createdAt: Date.parse(String(r.created_at)),
+      status: String(r.status),
+      completedOnTime: r.completed_on_time === null ? null : Boolean(r.completed_on_time)
+    };
+  });
+  const plans = (await store.query(`SELECT status, created_at FROM cleanup_plans WHERE ${LIVE}`)).map((r) => ({
+    status: String(r.status),
+    createdAt: Date.parse(String(r.created_at))
+  }));
+  const weekRows = await store.query(`SELECT date(completed_at, 'weekday 0', '-6 days') AS week,
+       sum(coalesce(completed_on_time, 0) <> 0) AS on_time,
+       sum(coalesce(completed_on_time, 0) = 0) AS late
+     FROM commitments
+     WHERE ${LIVE} AND status = 'completed' AND completed_at IS NOT NULL
+     GROUP BY week`);
+  const weeks = /* @__PURE__ */ new Map();
+  for (const w of weekRows) {
+    if (w.week === null) continue;
+    weeks.set(Date.parse(`${w.week}T00:00:00Z`), {
+      onTime: Number(w.on_time),
+      late: Number(w.late)
+    });
+  }
+  const lastAbandoned = totals?.last_abandoned_at;
+  return buildReport({
+    completed: Number(totals?.completed ?? 0),
+    onTime: Number(totals?.on_time ?? 0),
+    abandoned: Number(totals?.abandoned ?? 0),
+    atRisk,
+    plans,
+    weeks,
+    lastAbandonedAt: lastAbandoned ? Date.parse(String(lastAbandoned)) : null,
+    estimates: await completedEstimates(store, iso(nowMs2 - ESTIMATE_DAYS * DAY_MS4)),
+    current: await periodCounts(periodStart, null),
+    previous: await periodCounts(previousStart, periodStart),
+    affecting: await affectingCommitments(store, iso(nowMs2 - AFFECTING_DAYS * DAY_MS4))
+  }, nowMs2);
+});
+var completedEstimates = (async function completedEstimates(store, since) {
+  const rows = await store.query(`SELECT actual_hours_category AS category, created_at FROM task_history
+     WHERE event_type = 'completed' AND created_at >= ? AND ${LIVE}
+       AND estimated_hours IS NOT NULL AND actual_hours_category IS NOT NULL`, [
+    since
+  ]);
+  return rows.map((r) => ({
+    category: String(r.category),
+    completedAt: Date.parse(String(r.created_at))
+  }));
+});
+var affectingCommitments = (async function affectingCommitments(store, since) {
+  const select = (at) => `SELECT c.id, c.deliverable, s.name AS stakeholder, c.${at} AS at
+     FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id
+     WHERE c.${LIVE}`;
+  const late = await store.query(`${select("completed_at")} AND c.status = 'completed' AND NOT coalesce(c.completed_on_time, 0)
+     AND c.completed_at >= ? ORDER BY c.completed_at DESC, c.id LIMIT ?`, [
+    since,
+    MAX_AFFECTING
+  ]);
+  const abandoned = late.length >= MAX_AFFECTING ? [] : await store.query(`${select("updated_at")} AND c.status = 'abandoned' AND c.updated_at >= ?
+     ORDER BY c.updated_at DESC, c.id LIMIT ?`, [
+    since,
+    MAX_AFFECTING - late.length
+  ]);
+  const out = (r, reason) => ({
+    id: String(r.id),
+    deliverable: String(r.deliverable),
+    stakeholder: String(r.stakeholder ?? ""),
+    reason,
+    at: String(r.at)
+  });
+  return [
+    ...late.map((r) => out(r, "completed late")),
+    ...abandoned.map((r) => out(r, "abandoned"))
+  ];
+});
+var dueOnViewerClock = (function dueOnViewerClock(commitment, viewerZone) {
+  const at = wallTimeIn(dueInstantMs(commitment, viewerZone), viewerZone);
+  return `${at.date} ${at.time}`;
+});
+var dueText = (function dueText(commitment, viewerZone) {
+  const here = dueOnViewerClock(commitment, viewerZone);
+  const zone = dueZone(commitment, viewerZone);
+  if (zone === viewerZone) return here;
+  return `${here} (${commitment.due_date} ${commitment.due_time} ${zone})`;
+});
+var dueLabel = (function dueLabel(commitment, dates) {
+  const dueDay = wallTimeIn(dueInstantMs(commitment, dates.timeZone), dates.timeZone).date;
+  const days = daysBetween(todayIn(dates), dueDay);
+  const passed = dueInstantMs(commitment, dates.timeZone) < dates.now.getTime();
+  return labelOf(days, passed);
+});
+var labelOf = (function labelOf(days, passed) {
+  if (passed) {
+    return days < 0 ? {
+      text: `overdue ${-days}d`,
+      level: 2
+    } : {
+      text: "overdue",
+      level: 2
+    };
+  }
+  if (days <= 0) return {
+    text: "today",
+    level: 1
+  };
+  if (days === 1) return {
+    text: "tomorrow",
+    level: 0
+  };
+  return {
+    text: `in ${days}d`,
+    level: 0
+  };
+});
+var dueCells = (function dueCells(dates) {
+  const today = todayIn(dates);
+  const now = dates.now.getTime();
+  const utc = dates.timeZone === "UTC";
+  const todayMs = Date.parse(today);
+  return (commitment) => {
+    const { due_date: date, due_time: time } = commitment;
+    if (utc && typeof date === "string" && typeof time === "string" && dueZone(commitment, "UTC") === "UTC" && ISO_DATE2.test(date) && HH_MM.test(time)) {
+      const at2 = Date.parse(`${date}T${time}:00Z`);
+      if (!Number.isNaN(at2)) {
+        return {
+          clock: `${date} ${time}`,
+          label: labelOf(Math.round((Date.parse(date) - todayMs) / 864e5), at2 < now)
+        };
+      }
+    }
+    const at = dueInstantMs(commitment, dates.timeZone);
+    const wall = wallTimeIn(at, dates.timeZone);
+    return {
+      clock: `${wall.date} ${wall.time}`,
+      label: labelOf(daysBetween(today, wall.date), at < now)
+    };
+  };
+});
+var progressBarText = (function progressBarText(done, total, width = 10) {
+  const filled = total === 0 ? 0 : Math.round(done / total * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`;
+});
+var renderDashboard = (async function renderDashboard(store, dates, color, limit = 10, width) {
+  const s = style(color);
+  const active = await countRecords(store, entity("commitment"));
+  const shownCommitments = await listRecords(store, entity("commitment"), {
+    limit,
+    timeZone: dates.timeZone,
+    time: false
+  });
+  const goals = await listRecords(store, entity("goal"), {
+    limit
+  });
+  const inbox = await countRecords(store, entity("inbox"));
+  const report = await integrityOf(store, dates.now, dates.timeZone);
+  const stalled = await stalledCommitments(store, dates.now, dates.timeZone);
+  const shorts = await shortIds(store, [
+    ...shownCommitments,
+    ...goals,
+    ...stalled
+  ].map((r) => String(r.id)));
+  const lines2 = [];
+  lines2.push(`${s.bold("jdo")}  ${active} active commitment${active === 1 ? "" : "s"} \xB7 integrity ${s.bold(report.grade)} (${report.score}) \xB7 inbox ${inbox}`);
+  lines2.push("");
+  lines2.push(s.bold("Commitments"));
+  if (shownCommitments.length === 0) {
+    lines2.push(`  none \u2014 make one: jdo commit "Send the report" --to Alex --due friday`);
+  } else {
+    const what = shownCommitments.map((r) => ({
+      deliverable: truncate(safeLine(String(r.deliverable)), 50),
+      to: `\u2192 ${truncate(safeLine(String(r.stakeholder ?? "?")), 20)}`
+    }));
+    const cut = (row, _column, width2) => {
+      const room = width2 - visibleWidth(what[row].to) - 1;
+      return room >= 8 ? `${truncateWidth(what[row].deliverable, room)} ${what[row].to}` : void 0;
+    };
+    const rows = shownCommitments.map((r, i) => {
+      const due = dueLabel(r, dates);
+      const marker = due.level === 2 ? s.red(`\u26A0 ${due.text}`) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
+      return [
+        ` ${i + 1}.`,
+        s.dim(shorts.get(String(r.id)) ?? ""),
+        dueOnViewerClock(r, dates.timeZone),
+        marker,
+        `${what[i].deliverable} ${what[i].to}`
+      ];
+    });
+    lines2.push(renderTable([
+      "",
+      "ID",
+      "DUE",
+      "",
+      "DELIVERABLE \u2192 TO"
+    ], rows, {
+      width,
+      shrink: [
+        4
+      ],
+      drop: [
+        2
+      ],
+      cut
+    }));
+    if (active > limit) {
+      lines2.push(s.dim(`  \u2026 and ${active - limit} more (jdo list)`));
+    }
+  }
+  if (stalled.length > 0) {
+    lines2.push("");
+    lines2.push(s.yellow(s.bold(`Stalled (in progress, due soon, nothing done for 24 h): ${stalled.length}`)));
+    for (const c of stalled.slice(0, STALLED_SHOWN)) {
+      lines2.push(`  ${s.dim(shorts.get(c.id) ?? "")}  ${truncate(safeLine(c.deliverable), 50)} \u2192 ${truncate(safeLine(c.stakeholder || "?"), 20)}  ${s.dim(`last activity ${localTime(c.last_activity_at, dates.timeZone)}`)}`);
+    }
+    if (stalled.length > STALLED_SHOWN) {
+      lines2.push(s.dim(`  \u2026 and ${stalled.length - STALLED_SHOWN} more`));
+    }
+  }
+  lines2.push("");
+  lines2.push(s.bold("Goals"));
+  if (goals.length === 0) lines2.push('  none \u2014 add one: jdo goal add "Ship v2"');
+  for (const g of goals) {
+    const p = await goalProgress(store, String(g.id));
+    lines2.push(`  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${truncate(safeLine(String(g.title)), 50)}`);
+  }
+  const text3 = lines2.join("\n");
+  const fitted = width === void 0 ? text3 : text3.split("\n").map((line) => truncateWidth(line, width)).join("\n");
+  return {
+    text: fitted,
+    shown: shownCommitments
+  };
+});
+var dashboardNow = (async function dashboardNow(ctx) {
+  await generateDue(await domainOf(ctx));
+  return await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color, 10, ctx.io.columns());
+});
+var printDashboard = (async function printDashboard(ctx) {
+  ctx.io.out((await dashboardNow(ctx)).text);
+});
+var labelOf2 = (function labelOf2(key) {
+  const words = LABELS[key] ?? key.replaceAll("_", " ");
+  return words[0].toUpperCase() + words.slice(1);
+});
+var valueOf = (function valueOf(key, record, view) {
+  const value = record[key];
+  const zone = view.dates.timeZone;
+  if (key === "due_date" && record.due_time !== void 0) {
+    const open = ![
+      "completed",
+      "abandoned"
+    ].includes(String(record.status));
+    const when = dueText(record, zone);
+    return open ? `${when}, ${dueLabel(record, view.dates).text}` : when;
+  }
+  if (key.endsWith("_at")) return localTime(value, zone);
+  if (key.endsWith("_id")) {
+    const id = String(value);
+    const name = view.names.get(id);
+    const short = view.shortIds.get(id) ?? id.slice(0, 8);
+    return name === void 0 ? short : `${safeLine(name)} (${short})`;
+  }
+  if (key === "status") return String(value).replace("_", " ");
+  if (key === "progress") return progressText(value);
+  if (key === "review_interval_days") return `${value} days`;
+  if (key === "estimated_hours") return `${value} h`;
+  if (key === "actual_hours_category") return String(value).replace("_", " ");
+  if (key === "time") return rollupText(value) ?? "";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value)) return value.map((v) => safeLine(String(v))).join("; ");
+  if (typeof value === "object") return safeLine(JSON.stringify(value));
+  return safeText(String(value));
+});
+var recordView = (function recordView(def, record, view) {
+  const bold = view.bold ?? ((s) => s);
+  const id = String(record.id);
+  const lines2 = [
+    bold(`${def.name[0].toUpperCase()}${def.name.slice(1)} ${view.shortIds.get(id) ?? id}`)
+  ];
+  const fields = [];
+  const first = [
+    def.label,
+    "status",
+    "stakeholder",
+    "due_date"
+  ];
+  const last = [
+    "created_at",
+    "updated_at",
+    "deleted_at"
+  ];
+  const keys = [
+    ...first.filter((k) => k in record),
+    ...Object.keys(record).filter((k) => !first.includes(k) && !last.includes(k)),
+    ...last.filter((k) => k in record)
+  ];
+  for (const key of keys) {
+    const value = record[key];
+    if (HIDDEN.has(key) || value === null || value === void 0) continue;
+    if (key === "time" && rollupText(value) === null) continue;
+    fields.push([
+      labelOf2(key),
+      valueOf(key, record, view)
+    ]);
+  }
+  const width = Math.max(0, ...fields.map(([label]) => label.length)) + 2;
+  const indent = " ".repeat(width + 2);
+  for (const [label, value] of fields) {
+    lines2.push(`  ${bold(label.padEnd(width))}${value.replaceAll("\n", `
+${indent}`)}`);
+  }
+  for (const key of [
+    "tasks",
+    "milestones"
+  ]) {
+    const children = record[key];
+    if (!children) continue;
+    lines2.push(bold(`${labelOf2(key)}${children.length === 0 ? ": none" : ""}`));
+    for (const child of children) {
+      const short = view.shortIds.get(String(child.id)) ?? String(child.id);
+      const status = String(child.status).replace("_", " ").padEnd(11);
+      const extra = child.target_date ? `  (target ${child.target_date})` : child.estimated_hours ? `  (${child.estimated_hours} h)` : "";
+      lines2.push(`  ${short}  ${status} ${safeLine(String(child.title))}${extra}`);
+    }
+  }
+  return lines2;
+});
+var kindOf = (function kindOf(word) {
+  const w = word.toLowerCase();
+  const def = ENTITIES.find((e) => e.plural === w || e.name === w);
+  if (!def) {
+    throw new JdoError("USAGE", `Unknown kind "${word}" (use ${KINDS.join(", ")})`);
+  }
+  return def;
+});
+var listTable = (function listTable(ctx, def, records, shorts) {
+  const s = style(ctx.io.color);
+  const dates = datesOf(ctx);
+  const id = (r) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
+  const status = (r) => String(r.status ?? "").replace("_", " ");
+  if (def.name === "commitment") {
+    const cells = dueCells(dates);
+    const rows2 = records.map((r) => {
+      const open = ![
+        "completed",
+        "abandoned"
+      ].includes(String(r.status));
+      const { clock, label: due } = cells(r);
+      const marker = !open ? "" : due.level === 2 ? s.red(due.text) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
+      return [
+        id(r),
+        clock,
+        marker,
+        status(r),
+        truncate(safeLine(String(r.stakeholder ?? "?")), 20),
+        truncate(safeLine(String(r.deliverable)), 60)
+      ];
+    });
+    return {
+      headers: [
+        "ID",
+        "DUE",
+        "",
+        "STATUS",
+        "TO",
+        "DELIVERABLE"
+      ],
+      rows: rows2,
+      fit: {
+        shrink: [
+          4,
+          5
+        ],
+        drop: [
+          3,
+          1
+        ]
+      }
+    };
+  }
+  const extra = {
+    milestone: [
+      "TARGET",
+      (r) => String(r.target_date)
+    ],
+    stakeholder: [
+      "TYPE",
+      (r) => String(r.type)
+    ],
+    inbox: [
+      "CAPTURED",
+      (r) => wallTimeIn(Date.parse(String(r.created_at)), dates.timeZone).date
+    ],
+    task: [
+      "COMMITMENT",
+      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
+    ],
+    cleanup_plan: [
+      "COMMITMENT",
+      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
+    ],
+    task_event: [
+      "WHEN",
+      (r) => localTime(r.created_at, dates.timeZone)
+    ]
+  };
+  const more = extra[def.name];
+  const headers = [
+    "ID",
+    ...more ? [
+      more[0]
+    ] : [],
+    ...def.statuses ? [
+      "STATUS"
+    ] : [],
+    def.label.toUpperCase()
+  ];
+  const rows = records.map((r) => [
+    id(r),
+    ...more ? [
+      more[1](r)
+    ] : [],
+    ...def.statuses ? [
+      status(r)
+    ] : [],
+    truncate(safeLine(String(r[def.label] ?? "")), 70)
+  ]);
+  return {
+    headers,
+    rows,
+    fit: {
+      shrink: [
+        headers.length - 1
+      ]
+    }
+  };
+});
+var printList = (async function printList(ctx, def, options, json) {
+  const store = await ctx.store();
+  let index;
+  let pending;
+  let pages = 0;
+  let shown = 0;
+  let widths = [];
+  const jsonPage = (body) => {
+    ctx.io.out(pending === void 0 ? "[" : pending + ",");
+    pending = body;
+  };
+  const tablePage = async (records) => {
+    pages++;
+    const shorts = await shortIdsOf(records);
+    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
+    const { text: table, natural } = layoutTable(headers, rows, {
+      ...fit,
+      atLeast: widths,
+      width: ctx.io.columns()
+    });
+    widths = natural;
+    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
+  };
+  const shortIdsOf = async (records) => {
+    const ids = records.flatMap((r) => [
+      String(r.id),
+      ...r.commitment_id ? [
+        String(r.commitment_id)
+      ] : []
+    ]);
+    shown += ids.length;
+    if (!index && pages === 1 && records.length >= PAGE_SIZE) {
+      const total2 = await countRecords(store, def, options);
+      if (total2 * (ids.length / records.length) > NEIGHBOUR_LIMIT) {
+        index = await ShortIdIndex.load(store);
+      }
+    }
+    if (!index && shown > NEIGHBOUR_LIMIT) {
+      index = await ShortIdIndex.load(store);
+    }
+    return index ? await index.shortsOf(ids) : await shortIds(store, ids);
+  };
+  const total = await forEachRecordPage(store, def, json ? {
+    ...options,
+    timeZone: ctx.timeZone(),
+    json
+  } : {
+    ...options,
+    timeZone: ctx.timeZone(),
+    time: false,
+    fields: TABLE_FIELDS
+  }, json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage, PAGE_SIZE, json ? jsonPage : void 0);
+  if (json) {
+    ctx.io.out(pending === void 0 ? "[]" : `${pending}
+]`);
+  } else if (total === 0) {
+    ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
+  }
+});
+var printRecord = (async function printRecord(ctx, def, record) {
+  const store = await ctx.store();
+  const s = style(ctx.io.color);
+  const names = /* @__PURE__ */ new Map();
+  for (const link of def.parents) {
+    const id = record[link.column];
+    if (typeof id !== "string") continue;
+    const parent = entity(link.entity);
+    const row = await store.one(`SELECT ${parent.label} AS name FROM ${parent.table} WHERE id = ?`, [
+      id
+    ]);
+    if (row) names.set(id, String(row.name));
+  }
+  const children = [
+    "tasks",
+    "milestones"
+  ].flatMap((key) => record[key] ?? []);
+  const ids = [
+    String(record.id),
+    ...names.keys(),
+    ...children.map((c) => String(c.id))
+  ];
+  const lines2 = recordView(def, record, {
+    dates: datesOf(ctx),
+    shortIds: await shortIds(store, ids),
+    names,
+    bold: s.bold
+  });
+  ctx.io.out(lines2.join("\n"));
+});
+var listAction = (async function listAction(ctx, kind, opts) {
+  const def = kindOf(kind);
+  const status = opts.status === void 0 ? void 0 : statusArg(def, opts.status);
+  if (def.name === "commitment") await generateDue(await domainOf(ctx));
+  await printList(ctx, def, {
+    all: opts.all,
+    status
+  }, opts.json === true);
+});
+var showAction = (async function showAction(ctx, id, opts) {
+  const { def, row } = await resolveArg(ctx, id);
+  const record = await loadRecord(await ctx.store(), def, String(row.id));
+  if (opts.json) printJson(ctx, record);
+  else await printRecord(ctx, def, record);
+});
+var lines = (function lines(report, shorts, bold) {
+  const pct = (x) => `${Math.round(x * 100)}%`;
+  const t = report.trends;
+  const out = [
+    `${bold("Integrity")}  ${bold(report.grade)} (${report.score}/100) ${ARROWS[t.overall]}`,
+    report.completed === 0 ? `  on time        no completed commitments yet` : `  on time        ${pct(report.on_time_rate)} (${report.on_time} of ${report.completed} completed) ${ARROWS[t.on_time]}`,
+    report.at_risk === 0 ? `  notification   no commitment marked at risk yet` : `  notification   ${pct(report.notification_timeliness)} (warning time; 7+ days ahead is full) ${ARROWS[t.notification]}`,
+    report.cleanup_plans === 0 ? `  cleanup        no cleanup plans yet` : `  cleanup        ${pct(report.cleanup_completion_rate)} (${report.cleanup_plans_done} of ${report.cleanup_plans} plans carried out) ${ARROWS[t.cleanup]}`,
+    report.tasks_with_estimates < 5 ? `  estimation     ${pct(report.estimation_accuracy)} (fewer than 5 estimated tasks done)` : `  estimation     ${pct(report.estimation_accuracy)} (${report.tasks_with_estimates} tasks)`,
+    `  streak         ${plural(report.streak_weeks, "week")} (+${report.streak_bonus})`,
+    `  at risk        ${report.at_risk} \xB7 abandoned ${report.abandoned}`
+  ];
+  if (report.affecting.length) {
+    out.push("Affecting your score (last 30 days):");
+    for (const a of report.affecting) {
+      out.push(`  ${shorts.get(a.id) ?? a.id}  ${truncate(safeLine(a.deliverable), 50)} \u2014 ${a.reason}`);
+    }
+  }
+  return out;
+});
+var integrityAction = (async function integrityAction(ctx, opts) {
+  const store = await ctx.store();
+  const report = await integrityOf(store, ctx.clock.now(), ctx.timeZone());
+  if (opts.json) return printJson(ctx, report);
+  const s = style(ctx.io.color);
+  const shorts = await shortIds(store, report.affecting.map((a) => a.id));
+  ctx.io.out(lines(report, shorts, s.bold).join("\n"));
+});
+var runFastLocal = (async function runFastLocal(mainUrl) {
+  const ctx = await mainContext(mainUrl);
+  return await runFast(ctx, Deno.args, {
+    localOnly: true,
+    load: (module) => {
+      const found = FAST_MODULES[module];
+      if (!found) throw new Error(`the fast path's bundle lacks ${module} (FAST_MODULES)`);
+      return Promise.resolve(found);
+    }
+  });
+});
+// src/config/file_path.ts
+function basename(path) {
+  if (windows) return windows.basename(path);
+  let end = path.length;
+  while (end > 0 && path[end - 1] === "/") end--;
+  return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
 }
+function urlToPath(url) {
+  const path = decodeURIComponent(url.pathname);
+  if (!windows) return path;
+  return windows.normalize(path.replace(/^\/([A-Za-z]:)/, "$1"));
+}
+var windows;
+var init_file_path = __esm({
+  "src/config/file_path.ts": (async function() {
+    windows = Deno.build.os === "windows" ? await import("node:path") : void 0;
+  })
+});
+
+// src/app/init_cwd.ts
+var init_cwd_exports = {};
+__export(init_cwd_exports, {
+  startedByDenoTask: () => startedByDenoTask
+});
+function real(path) {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return void 0;
+  }
+}
+function startedByDenoTask(repoRoot, standalone) {
+  if (standalone) return false;
+  const root = real(urlToPath(repoRoot));
+  return root !== void 0 && root === real(Deno.cwd());
+}
+var init_init_cwd = __esm({
+  "src/app/init_cwd.ts": (async function() {
+    await init_file_path();
+  })
+});
+
+// src/errors.ts
+function exitCodeFor(error) {
+  if (error instanceof JdoError) return EXIT_CODES[error.code] ?? EXIT_FAILURE;
+  return EXIT_FAILURE;
+}
+function describeError(error) {
+  if (error instanceof JdoError) return error.message;
+  if (error instanceof Error) return `Unexpected error: ${firstLine(error.message)}`;
+  return `Unexpected error: ${String(error)}`;
+}
+function errorLine(error) {
+  const message = describeError(error);
+  const hint = error instanceof JdoError ? error.hint : void 0;
+  return message && hint ? `${message} (${hint})` : message;
+}
+function firstLine(text3) {
+  return text3.split("\n", 1)[0].trim();
+}
+var EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_SYNC, EXIT_CODES, HINTS, JdoError;
+var init_errors = __esm({
+  "src/errors.ts": (function() {
+    EXIT_OK = 0;
+    EXIT_FAILURE = 1;
+    EXIT_USAGE = 2;
+    EXIT_SYNC = 3;
+    EXIT_CODES = {
+      USAGE: EXIT_USAGE,
+      INVALID_DATE: EXIT_USAGE,
+      SYNC_UNREACHABLE: EXIT_SYNC,
+      SYNC_AUTH: EXIT_SYNC,
+      SYNC_READ_ONLY: EXIT_SYNC,
+      SYNC_NOT_LIBSQL: EXIT_SYNC,
+      SYNC_WRONG_CLOUD: EXIT_SYNC,
+      SYNC_KEY_MISSING: EXIT_SYNC,
+      SYNC_KEY_WRONG: EXIT_SYNC
+    };
+    HINTS = {
+      SYNC_AUTH: "Try: jdo sync setup to store a new token",
+      SYNC_READ_ONLY: "Create a token that can write: turso db tokens create <db>",
+      SYNC_SCHEMA_MISMATCH: "Upgrade jdo on this device to sync with this database.",
+      DB_TOO_NEW: "Upgrade jdo to open this database.",
+      SYNC_DISABLED: "Try: jdo sync setup",
+      SYNC_WRONG_CLOUD: "To sync with that database instead, run: jdo sync setup --url URL",
+      SYNC_KEY_MISSING: "Add the recovery phrase: jdo sync key import --key-file PATH (or set JDO_SYNC_KEY)",
+      SYNC_KEY_WRONG: "Use the recovery phrase shown when encryption was set up: jdo sync key import --key-file PATH"
+    };
+    JdoError = class extends Error {
+      code;
+      hint;
+      constructor(code, message, options) {
+        super(message, {
+          cause: options?.cause
+        });
+        this.name = "JdoError";
+        this.code = code;
+        this.hint = options?.hint ?? HINTS[code];
+      }
+    };
+  })
+});
+
+// src/config/atomic_file.ts
+async function writeFileAtomic(path, text3, mode = 384) {
+  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  try {
+    await Deno.writeTextFile(tmp, text3, {
+      mode,
+      createNew: true
+    });
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {
+    });
+    throw error;
+  }
+}
+var init_atomic_file = __esm({
+  "src/config/atomic_file.ts": (async function() {
+    await init_file_path();
+  })
+});
+
+// src/config/settings.ts
+function invalid(path, why) {
+  return new JdoError("CONFIG_INVALID", `Cannot read ${path}: ${why} (the file was left as it is; fix or remove it)`);
+}
+var DEFAULT_SETTINGS;
+var init_settings = __esm({
+  "src/config/settings.ts": (async function() {
+    init_errors();
+    await init_atomic_file();
+    DEFAULT_SETTINGS = {
+      turso_enabled: false,
+      turso_db_url: null,
+      device_id: null,
+      sync_auto: true,
+      sync_interval_seconds: 60
+    };
+  })
+});
+
+// src/config/paths.ts
 async function ensurePrivateDir(path) {
   await Deno.mkdir(path, {
     recursive: true,
@@ -285,9 +2978,9 @@ async function ensurePrivateDir(path) {
   }
 }
 var init_paths = __esm({
-  async "src/config/paths.ts"() {
+  "src/config/paths.ts": (async function() {
     await init_file_path();
-  }
+  })
 });
 
 // src/config/auth_store.ts
@@ -342,32 +3035,21 @@ async function removeToken(path, provider) {
   return true;
 }
 var init_auth_store = __esm({
-  async "src/config/auth_store.ts"() {
+  "src/config/auth_store.ts": (async function() {
     init_errors();
     await init_atomic_file();
-  }
+  })
 });
 
 // src/lazy_module.ts
-function lazyModuleUrl(path) {
-  return new URL(path, SRC).href;
-}
 var SRC;
 var init_lazy_module = __esm({
-  "src/lazy_module.ts"() {
+  "src/lazy_module.ts": (function() {
     SRC = new URL("./", import.meta.url);
-  }
+  })
 });
 
 // src/config/secret_store.ts
-function authFileStore(path, provider) {
-  return {
-    name: "auth store",
-    get: () => getToken(path, provider),
-    set: (token, now) => setToken(path, provider, token, now),
-    delete: () => removeToken(path, provider)
-  };
-}
 function osKeyring(account, timeoutMs = KEYRING_TIMEOUT_MS, workerUrl = new URL(lazyModuleUrl("config/keyring_worker.ts"))) {
   let silent;
   const call = (op, password) => new Promise((resolve, reject) => {
@@ -408,11 +3090,6 @@ function osKeyring(account, timeoutMs = KEYRING_TIMEOUT_MS, workerUrl = new URL(
     delete: async () => Boolean(await call("delete"))
   };
 }
-function keyringWanted(env, os = Deno.build.os) {
-  if (env.JDO_KEYRING === "0") return false;
-  if (os === "linux" && !env.DBUS_SESSION_BUS_ADDRESS) return false;
-  return true;
-}
 async function quietly(action) {
   try {
     await action();
@@ -421,7 +3098,7 @@ async function quietly(action) {
 }
 var TURSO_PROVIDER, SYNC_KEY_PROVIDER, KeyringUnavailable, KEYRING_SERVICE, KEYRING_TIMEOUT_MS, TokenVault;
 var init_secret_store = __esm({
-  async "src/config/secret_store.ts"() {
+  "src/config/secret_store.ts": (async function() {
     await init_auth_store();
     init_lazy_module();
     TURSO_PROVIDER = "turso";
@@ -509,56 +3186,13 @@ var init_secret_store = __esm({
         return report;
       }
     };
-  }
+  })
 });
 
 // src/db/schema.ts
-function entity(name) {
-  const def = BY_NAME.get(name);
-  if (!def) throw new Error(`Unknown entity ${name}`);
-  return def;
-}
-function columnsOf(def) {
-  return [
-    ...COMMON_COLUMNS,
-    ...def.fields.map((f) => f.name),
-    FIELD_VERSIONS
-  ];
-}
-function groupsOf(def) {
-  let groups = GROUPS.get(def.table);
-  if (!groups) {
-    const linked = def.linked ?? [];
-    const list = [];
-    if (linked.length) list.push({
-      name: linked[0],
-      columns: linked
-    });
-    for (const f of def.fields) {
-      if (!linked.includes(f.name)) list.push({
-        name: f.name,
-        columns: [
-          f.name
-        ]
-      });
-    }
-    list.push({
-      name: DELETED_GROUP,
-      columns: [
-        DELETED_GROUP
-      ]
-    });
-    groups = list;
-    GROUPS.set(def.table, groups);
-  }
-  return groups;
-}
-function q(identifier) {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
 var COMMON_COLUMNS, text, ENTITIES, BY_NAME, FIELD_VERSIONS, DELETED_GROUP, GROUPS, CONFLICT_GROUPS;
 var init_schema = __esm({
-  "src/db/schema.ts"() {
+  "src/db/schema.ts": (function() {
     COMMON_COLUMNS = [
       "id",
       "created_at",
@@ -964,7 +3598,7 @@ var init_schema = __esm({
         ]
       }
     ];
-  }
+  })
 });
 
 // src/db/migrations.ts
@@ -1078,7 +3712,7 @@ function timeTracking(target) {
 }
 var COMMON, DOMAIN_TABLES_V1, SYNCED_TABLES_V1, SYNCED_TABLES, CONFLICTS_V1, CONFLICTS_V2, ADDED_AFTER_V2, DEVICE_COLUMNS, DEVICES_CLOUD, DEVICES_LOCAL, MIGRATIONS, LATEST_SCHEMA_VERSION, MIGRATIONS_TABLE;
 var init_migrations = __esm({
-  "src/db/migrations.ts"() {
+  "src/db/migrations.ts": (function() {
     init_schema();
     COMMON = `id TEXT PRIMARY KEY NOT NULL,
   created_at TEXT NOT NULL,
@@ -1290,77 +3924,18 @@ var init_migrations = __esm({
   version INTEGER PRIMARY KEY NOT NULL,
   name TEXT NOT NULL,
   applied_at TEXT NOT NULL)`;
-  }
+  })
 });
 
 // src/db/node_sqlite.ts
-async function openNodeSqlite(path, busyTimeoutMs) {
-  const { DatabaseSync } = await import("node:sqlite");
-  const db = new DatabaseSync(path, {
-    timeout: busyTimeoutMs
-  });
-  return new NodeSqliteClient(db);
-}
-function bindable(value) {
-  if (value === void 0 || value === null) return null;
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (value instanceof Date) return value.valueOf();
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  return value;
-}
-function runWith(statement, args) {
-  if (args === void 0) return statement.run();
-  if (Array.isArray(args)) return statement.run(...args.map(bindable));
-  return statement.run(named(args));
-}
-function allWith(statement, args) {
-  if (args === void 0) return statement.all();
-  if (Array.isArray(args)) return statement.all(...args.map(bindable));
-  return statement.all(named(args));
-}
 function named(args) {
   const out = {};
   for (const [key, value] of Object.entries(args)) out[key] = bindable(value);
   return out;
 }
-function libsqlRow(columns, values) {
-  const row = {};
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    Object.defineProperty(row, i, {
-      value,
-      enumerable: false
-    });
-    if (!(columns[i] in row)) {
-      Object.defineProperty(row, columns[i], {
-        value,
-        enumerable: true
-      });
-    }
-  }
-  Object.defineProperty(row, "length", {
-    value: values.length,
-    enumerable: false
-  });
-  return row;
-}
-function resultSet(columns, rows, rowsAffected, lastInsertRowid) {
-  return {
-    columns,
-    columnTypes: columns.map(() => ""),
-    rows,
-    rowsAffected,
-    lastInsertRowid,
-    toJSON: () => ({
-      columns,
-      rows,
-      rowsAffected
-    })
-  };
-}
 var NodeSqliteClient;
 var init_node_sqlite = __esm({
-  "src/db/node_sqlite.ts"() {
+  "src/db/node_sqlite.ts": (function() {
     NodeSqliteClient = class {
       db;
       #statements;
@@ -1484,220 +4059,20 @@ var init_node_sqlite = __esm({
         this.db.close();
       }
     };
-  }
+  })
 });
 
 // src/db/database.ts
-async function inTransaction(client, fn) {
-  const tx = await client.transaction("write");
-  try {
-    const result = await fn(tx);
-    await tx.commit();
-    return result;
-  } catch (error) {
-    await tx.rollback().catch(() => {
-    });
-    throw error;
-  } finally {
-    tx.close();
-  }
-}
-async function queryRows(ex, sql, args = []) {
-  const rs = await ex.execute({
-    sql,
-    args
-  });
-  return rs.rows.map((r) => {
-    const out = {};
-    for (const column of rs.columns) {
-      out[column] = normalise(r[column]);
-    }
-    return out;
-  });
-}
-function normalise(value) {
-  if (value === null || value === void 0) return null;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "number" || typeof value === "string") return value;
-  if (value instanceof ArrayBuffer || value instanceof Uint8Array) {
-    return new TextDecoder().decode(value);
-  }
-  return String(value);
-}
-async function queryOne(ex, sql, args = []) {
-  return (await queryRows(ex, sql, args))[0];
-}
 function sqliteMessage(error) {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^SQLITE_[A-Z_]+: /, "").split("\n", 1)[0];
 }
-async function ensureWal(client) {
-  const deadline = performance.now() + BUSY_TIMEOUT_MS;
-  for (; ; ) {
-    try {
-      const mode = await client.execute("PRAGMA journal_mode");
-      if (String(mode.rows[0]?.[0]).toLowerCase() === "wal") return;
-      const set = await client.execute("PRAGMA journal_mode=WAL");
-      if (String(set.rows[0]?.[0]).toLowerCase() === "wal") return;
-      if (performance.now() > deadline) throw new Error("database is locked");
-    } catch (error) {
-      if (!/locked|busy/i.test(String(error)) || performance.now() > deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-async function openDatabaseFile(path, engine = "libsql") {
-  const dir = dirname(path);
-  if (!await Deno.stat(dir).then((info) => info.isDirectory, () => false)) {
-    await ensurePrivateDir(dir);
-  }
-  let client;
-  try {
-    if (engine === "node") {
-      client = await openNodeSqlite(path, BUSY_TIMEOUT_MS);
-    } else {
-      const { createClient } = await import(LIBSQL_PACKAGES);
-      client = createClient({
-        url: `file:${path}`,
-        timeout: BUSY_TIMEOUT_MS,
-        concurrency: 1
-      });
-    }
-    await ensureWal(client);
-    await client.execute("PRAGMA foreign_keys=ON");
-  } catch (error) {
-    throw new JdoError("DB_ERROR", `Cannot open the database ${path}: ${sqliteMessage(error)}`, {
-      cause: error
-    });
-  }
-  if (Deno.build.os !== "windows") {
-    await Deno.chmod(path, 384).catch(() => {
-    });
-  }
-  return client;
-}
-async function schemaVersion(ex) {
-  try {
-    const row = await queryOne(ex, "SELECT coalesce(max(version), 0) AS v FROM _migrations");
-    return Number(row?.v ?? 0);
-  } catch (error) {
-    if (/no such table/.test(sqliteMessage(error))) return 0;
-    throw error;
-  }
-}
 function tooNewError(what, version) {
   return new JdoError("DB_TOO_NEW", `The ${what} uses schema version ${version}, newer than this jdo supports (${LATEST_SCHEMA_VERSION})`);
 }
-async function migrateLocal(client, now) {
-  const current = await schemaVersion(client);
-  if (current > LATEST_SCHEMA_VERSION) throw tooNewError("database", current);
-  if (current === LATEST_SCHEMA_VERSION) return [];
-  await client.execute(MIGRATIONS_TABLE);
-  const applied = [];
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    try {
-      const done = await inTransaction(client, async (tx) => {
-        if (await schemaVersion(tx) >= migration.version) return false;
-        for (const sql of migration.statements("local")) await tx.execute(sql);
-        await tx.execute({
-          sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
-          args: [
-            migration.version,
-            migration.name,
-            now().toISOString()
-          ]
-        });
-        return true;
-      });
-      if (done) applied.push(migration.version);
-    } catch (error) {
-      throw new JdoError("DB_ERROR", `Cannot apply database migration ${migration.version} (${migration.name}): ${sqliteMessage(error)}`, {
-        cause: error
-      });
-    }
-  }
-  return applied;
-}
-async function openWorkingDatabase(path, now, engine = "libsql") {
-  const client = await openDatabaseFile(path, engine);
-  try {
-    await migrateLocal(client, now);
-    await ensureKeyedOutbox(client);
-  } catch (error) {
-    client.close();
-    throw error;
-  }
-  return client;
-}
-async function walSize(path) {
-  try {
-    return (await Deno.stat(`${path}-wal`)).size;
-  } catch {
-    return 0;
-  }
-}
-function checkpointWal(client) {
-  return withBusyTimeout(client, 50, async () => {
-    const rs = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
-    return Number(rs.rows[0]?.[0] ?? 1) === 0;
-  });
-}
-async function withBusyTimeout(client, waitMs, fn) {
-  try {
-    await client.execute(`PRAGMA busy_timeout = ${waitMs}`);
-    return await fn();
-  } catch {
-    return false;
-  } finally {
-    await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).catch(() => {
-    });
-  }
-}
-async function closeDatabase(client, path) {
-  try {
-    if (!client.closed && await walSize(path) > WAL_CHECKPOINT_BYTES) {
-      await checkpointWal(client);
-    }
-  } finally {
-    client.close();
-  }
-}
-async function ensureLocalIndexes(client) {
-  const rs = await client.execute({
-    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${LOCAL_INDEXES.map(() => "?").join(", ")})`,
-    args: LOCAL_INDEXES.map((i) => i.name)
-  });
-  const present = new Set(rs.rows.map((r) => String(r.name)));
-  for (const index of LOCAL_INDEXES) {
-    if (present.has(index.name)) continue;
-    try {
-      await client.execute(index.sql);
-    } catch {
-    }
-  }
-}
-async function ensureKeyedOutbox(client) {
-  const shape = "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '_sync_outbox'";
-  const keyed = (sql) => /WITHOUT\s+ROWID\s*$/i.test(String(sql ?? ""));
-  const before = await queryOne(client, shape);
-  if (!before || keyed(before.sql)) return;
-  try {
-    await inTransaction(client, async (tx) => {
-      const now = await queryOne(tx, shape);
-      if (!now || keyed(now.sql)) return;
-      const create = String(now.sql).replace(/^CREATE TABLE\s+(IF NOT EXISTS\s+)?"?_sync_outbox"?/i, "CREATE TABLE _sync_outbox_keyed");
-      await tx.execute(`${create} WITHOUT ROWID`);
-      await tx.execute("INSERT INTO _sync_outbox_keyed SELECT * FROM _sync_outbox");
-      await tx.execute("DROP TABLE _sync_outbox");
-      await tx.execute("ALTER TABLE _sync_outbox_keyed RENAME TO _sync_outbox");
-    });
-  } catch {
-  }
-}
 var LIBSQL_PACKAGES, BUSY_TIMEOUT_MS, WAL_CHECKPOINT_BYTES, LOCAL_INDEXES;
 var init_database = __esm({
-  async "src/db/database.ts"() {
+  "src/db/database.ts": (async function() {
     await init_file_path();
     await init_paths();
     init_errors();
@@ -1722,13 +4097,10 @@ var init_database = __esm({
     ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`
       }
     ];
-  }
+  })
 });
 
 // src/db/hlc.ts
-function formatVersion(state, deviceId) {
-  return `${String(state.ms).padStart(MS_WIDTH, "0")}-${state.counter.toString(16).padStart(COUNTER_WIDTH, "0")}-${deviceId}`;
-}
 function parseVersion(version) {
   const match = VERSION_RE.exec(version);
   if (!match) return void 0;
@@ -1737,25 +4109,6 @@ function parseVersion(version) {
     counter: parseInt(match[2], 16),
     deviceId: match[3]
   };
-}
-function advance(state, ms) {
-  if (ms > state.ms) return {
-    ms,
-    counter: 0
-  };
-  if (state.counter < COUNTER_MAX) {
-    return {
-      ms: state.ms,
-      counter: state.counter + 1
-    };
-  }
-  return {
-    ms: state.ms + 1,
-    counter: 0
-  };
-}
-function tick(state, nowMs2) {
-  return advance(state, nowMs2);
 }
 function observe(state, remoteVersion) {
   const remote = parseVersion(remoteVersion);
@@ -1778,141 +4131,26 @@ function newDeviceId() {
 }
 var MS_WIDTH, COUNTER_WIDTH, COUNTER_MAX, VERSION_RE, GENERATED_PREFIX;
 var init_hlc = __esm({
-  "src/db/hlc.ts"() {
+  "src/db/hlc.ts": (function() {
     MS_WIDTH = 13;
     COUNTER_WIDTH = 4;
     COUNTER_MAX = 65535;
     VERSION_RE = /^(\d{13})-([0-9a-f]{4})-(.+)$/;
     GENERATED_PREFIX = "0000000000000-0000-~";
-  }
+  })
 });
 
 // src/db/bulk.ts
 function excludedAssignments(columns) {
   return columns.filter((c) => c !== "id").map((c) => `${q(c)} = excluded.${q(c)}`).join(", ");
 }
-function bulkUpsertSql(spec) {
-  const { table, columns } = spec;
-  const targets = [
-    ...columns,
-    ...spec.extra ? [
-      spec.extra.column
-    ] : []
-  ];
-  const values = [
-    ...columns.map((_, i) => `json_extract(value, '$[${i}]')`),
-    ...spec.extra ? [
-      spec.extra.expr
-    ] : []
-  ];
-  const conflict = spec.onConflict === "error" ? "" : `ON CONFLICT(id) DO UPDATE SET ${excludedAssignments(targets)}${spec.updateWhere ? ` WHERE ${spec.updateWhere}` : ""}`;
-  return `INSERT INTO ${table} (${targets.map(q).join(", ")})
-SELECT ${values.join(", ")} FROM json_each(?) WHERE true
-${conflict}${spec.returningId ? " RETURNING id" : ""}`;
-}
-function bulkRowsJson(columns, rows) {
-  return JSON.stringify(rows.map((row) => columns.map((c) => row[c] ?? null)));
-}
 var init_bulk = __esm({
-  "src/db/bulk.ts"() {
+  "src/db/bulk.ts": (function() {
     init_schema();
-  }
+  })
 });
 
 // src/db/row_cursor.ts
-async function withRowCursor(path, fn, engine = "libsql") {
-  let db;
-  try {
-    db = await openCursorDatabase(path, engine);
-    db.exec("PRAGMA query_only = 1");
-    db.exec("BEGIN");
-  } catch (error) {
-    throw dbError(`Cannot read the database ${path}`, error);
-  }
-  const cursor = {
-    async pages(sql, args, onPage, pageSize) {
-      let rows;
-      try {
-        rows = db.prepare(sql).iterate(...args);
-      } catch (error) {
-        throw dbError("Cannot read the database", error);
-      }
-      let total = 0;
-      for (; ; ) {
-        const page = [];
-        try {
-          while (page.length < pageSize) {
-            const next = rows.next();
-            if (next.done) break;
-            page.push(next.value);
-          }
-        } catch (error) {
-          throw dbError("Cannot read the database", error);
-        }
-        if (page.length > 0) await onPage(page);
-        total += page.length;
-        if (page.length < pageSize) return total;
-      }
-    }
-  };
-  try {
-    return await fn(cursor);
-  } finally {
-    try {
-      db.exec("COMMIT");
-    } catch {
-    }
-    db.close();
-  }
-}
-async function openCursorDatabase(path, engine) {
-  if (engine === "node") {
-    const { DatabaseSync } = await import("node:sqlite");
-    const db2 = new DatabaseSync(path, {
-      timeout: BUSY_TIMEOUT_MS
-    });
-    db2.exec(`PRAGMA mmap_size = ${MMAP_BYTES}`);
-    return {
-      exec: (sql) => db2.exec(sql),
-      prepare: (sql) => {
-        const statement = db2.prepare(sql);
-        statement.setReturnArrays(true);
-        const columns = statement.columns().map((c) => c.name);
-        return {
-          iterate: (...args) => {
-            const all = statement.all(...args);
-            return all.map((values) => rowOf(columns, values))[Symbol.iterator]();
-          }
-        };
-      },
-      close: () => db2.close()
-    };
-  }
-  const { Database } = await import(LIBSQL_PACKAGES);
-  const db = new Database(path, {
-    timeout: BUSY_TIMEOUT_MS
-  });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const statement = db.prepare(sql);
-      return {
-        iterate: (...args) => {
-          const rows = statement.iterate(args);
-          return {
-            next: () => {
-              const next = rows.next();
-              return next.done ? next : {
-                value: plain(next.value)
-              };
-            }
-          };
-        }
-      };
-    },
-    close: () => db.close()
-  };
-}
 function executorCursor(ex) {
   return {
     async pages(sql, args, onPage, pageSize) {
@@ -1927,11 +4165,6 @@ function plain(row) {
   for (const key in row) out[key] = normalise(row[key]);
   return out;
 }
-function rowOf(columns, values) {
-  const out = {};
-  for (let i = 0; i < columns.length; i++) out[columns[i]] = normalise(values[i]);
-  return out;
-}
 function dbError(what, error) {
   return new JdoError("DB_ERROR", `${what}: ${sqliteMessage(error)}`, {
     cause: error
@@ -1939,11 +4172,11 @@ function dbError(what, error) {
 }
 var MMAP_BYTES;
 var init_row_cursor = __esm({
-  async "src/db/row_cursor.ts"() {
+  "src/db/row_cursor.ts": (async function() {
     init_errors();
     await init_database();
     MMAP_BYTES = 256 * 1024 * 1024;
-  }
+  })
 });
 
 // src/db/field_versions.ts
@@ -1964,10 +4197,10 @@ function parseFieldVersions(value, groups, rowVersion) {
   return out;
 }
 var init_field_versions = __esm({
-  "src/db/field_versions.ts"() {
+  "src/db/field_versions.ts": (function() {
     init_hlc();
     init_schema();
-  }
+  })
 });
 
 // src/db/store.ts
@@ -1999,7 +4232,7 @@ function deletedError(def, row, deviceId) {
 }
 var systemClock, BULK_CHUNK, CONFLICT_ENTITY, Store, Writer;
 var init_store = __esm({
-  async "src/db/store.ts"() {
+  "src/db/store.ts": (async function() {
     init_errors();
     init_hlc();
     init_bulk();
@@ -2402,169 +4635,18 @@ var init_store = __esm({
         return true;
       }
     };
-  }
+  })
 });
 
 // src/domain/dates.ts
 async function loadDateParser() {
   chrono ??= await import(lazyModuleUrl("domain/chrono.ts"));
 }
-function isLeapYear(year) {
-  return year % 4 === 0 && year % 100 !== 0 || year % 400 === 0;
-}
-function daysInMonth(year, month) {
-  if (month === 2) return isLeapYear(year) ? 29 : 28;
-  return [
-    4,
-    6,
-    9,
-    11
-  ].includes(month) ? 30 : 31;
-}
-function isRealDate({ year, month, day }) {
-  return Number.isInteger(year) && Number.isInteger(month) && Number.isInteger(day) && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
-}
-function daysFromCivil({ year, month, day }) {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-function civilFromDays(days) {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  return {
-    year: yoe + era * 400 + (month <= 2 ? 1 : 0),
-    month,
-    day
-  };
-}
 function weekdayOf(ymd) {
   return ((daysFromCivil(ymd) + 4) % 7 + 7) % 7;
 }
-function pad(n, width) {
-  return String(n).padStart(width, "0");
-}
-function formatYmd(ymd) {
-  if (!isRealDate(ymd) || ymd.year < 0 || ymd.year > 9999) {
-    throw new RangeError(`Date out of range: ${ymd.year}-${ymd.month}-${ymd.day}`);
-  }
-  return `${pad(ymd.year, 4)}-${pad(ymd.month, 2)}-${pad(ymd.day, 2)}`;
-}
-function parseIso(date) {
-  const m = ISO_DATE.exec(date);
-  if (!m) return void 0;
-  const ymd = {
-    year: +m[1],
-    month: +m[2],
-    day: +m[3]
-  };
-  return isRealDate(ymd) ? ymd : void 0;
-}
-function requireIso(date) {
-  const ymd = parseIso(date);
-  if (!ymd) throw new RangeError(`Invalid date "${date}": expected YYYY-MM-DD`);
-  return ymd;
-}
-function addDays(date, days) {
-  if (!Number.isInteger(days)) {
-    throw new RangeError(`Cannot add a fractional number of days: ${days}`);
-  }
-  return formatYmd(civilFromDays(daysFromCivil(requireIso(date)) + days));
-}
-function daysBetween(a, b) {
-  return daysFromCivil(requireIso(b)) - daysFromCivil(requireIso(a));
-}
-function formatterFor(timeZone) {
-  let fmt = formatters.get(timeZone);
-  if (!fmt) {
-    try {
-      fmt = new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        hourCycle: "h23",
-        era: "short",
-        year: "numeric",
-        month: "numeric",
-        day: "numeric",
-        hour: "numeric",
-        minute: "numeric",
-        second: "numeric"
-      });
-    } catch {
-      throw new Error(`Unknown time zone "${timeZone}"`);
-    }
-    formatters.set(timeZone, fmt);
-  }
-  return fmt;
-}
-function wallClockAt(epochMs, timeZone) {
-  if (timeZone === "UTC") {
-    const d = new Date(Math.floor(epochMs / 1e3) * 1e3);
-    return {
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth() + 1,
-      day: d.getUTCDate(),
-      hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(),
-      second: d.getUTCSeconds()
-    };
-  }
-  const fields = {};
-  for (const part of formatterFor(timeZone).formatToParts(epochMs)) {
-    fields[part.type] = part.value;
-  }
-  let year = Number(fields.year);
-  if (fields.era === "BC" || fields.era === "B") year = 1 - year;
-  return {
-    year,
-    month: Number(fields.month),
-    day: Number(fields.day),
-    hour: Number(fields.hour) % 24,
-    minute: Number(fields.minute),
-    second: Number(fields.second)
-  };
-}
-function wallClockAsUtcMs(w) {
-  return daysFromCivil(w) * MS_PER_DAY + ((w.hour * 60 + w.minute) * 60 + w.second) * 1e3;
-}
-function offsetAt(epochMs, timeZone) {
-  const whole = Math.floor(epochMs / 1e3) * 1e3;
-  return wallClockAsUtcMs(wallClockAt(whole, timeZone)) - whole;
-}
 function systemTimeZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-}
-function assertTimeZone(name) {
-  if (typeof name !== "string" || name.trim() === "") {
-    throw new Error(`Unknown time zone "${name}"`);
-  }
-  if (name.toUpperCase() === "UTC") return "UTC";
-  const resolved = formatterFor(name).resolvedOptions().timeZone;
-  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
-}
-function todayIn(ctx) {
-  return formatYmd(wallClockAt(nowMs(ctx), ctx.timeZone));
-}
-function nowMs(ctx) {
-  const ms = ctx.now.getTime();
-  if (Number.isNaN(ms)) throw new RangeError("Invalid reference time (now)");
-  return ms;
-}
-function parseTime(input) {
-  const m = typeof input === "string" ? TIME.exec(input.trim()) : null;
-  if (!m) throw new InvalidTimeError(String(input));
-  const hour = Number(m[1]);
-  const minute = Number(m[2]);
-  if (hour > 23 || minute > 59) throw new InvalidTimeError(input);
-  return `${pad(hour, 2)}:${pad(minute, 2)}`;
 }
 function readTimeOfDay(text3) {
   const words = text3.trim().toLowerCase().replace(/\s+/g, " ").replace(/^(?:at|by|@) /, "");
@@ -2589,94 +4671,6 @@ function parseTimeOfDay(input) {
     throw new InvalidTimeError(String(input), `use HH:MM (24-hour), 3pm, 3:30pm, noon, midnight or eod`);
   }
   return time;
-}
-function zonedInstant(date, time, timeZone) {
-  const ymd = requireIso(date);
-  const [hour, minute] = parseTime(time).split(":").map(Number);
-  const local = wallClockAsUtcMs({
-    ...ymd,
-    hour,
-    minute,
-    second: 0
-  });
-  if (timeZone === "UTC") return new Date(local);
-  const before = offsetAt(local - MS_PER_DAY, timeZone);
-  const after = offsetAt(local + MS_PER_DAY, timeZone);
-  const candidates = [
-    local - before,
-    local - after
-  ].filter((t) => t + offsetAt(t, timeZone) === local);
-  const instant = candidates.length > 0 ? Math.min(...candidates) : local - before;
-  return new Date(instant);
-}
-function wallTimeIn(instant, timeZone) {
-  const ms = typeof instant === "number" ? instant : instant.getTime();
-  const w = wallClockAt(Math.floor(ms / 6e4) * 6e4, timeZone);
-  return {
-    date: formatYmd(w),
-    time: `${pad(w.hour, 2)}:${pad(w.minute, 2)}`
-  };
-}
-function skippedWallTime(date, time, timeZone) {
-  const moved = wallTimeIn(zonedInstant(date, time, timeZone), timeZone);
-  return moved.date === date && moved.time === parseTime(time) ? void 0 : moved;
-}
-function normalizeWords(text3) {
-  return text3.toLowerCase().replace(/[.,;:!?]/g, " ").trim().replace(/\s+/g, " ");
-}
-function withoutLeadIn(words) {
-  return words.replace(/^(?:this coming|due on|due by|on|by|due|coming|upcoming) /, "");
-}
-function parseDateTime(input, ctx) {
-  if (typeof input !== "string") throw new InvalidDateError(String(input));
-  const text3 = input.trim();
-  if (text3 === "") throw new InvalidDateError(input);
-  const words = withoutLeadIn(normalizeWords(text3));
-  if (VAGUE.has(words)) {
-    throw new InvalidDateError(input, `it is too vague; ${VAGUE_HINT}`);
-  }
-  const trailing = TRAILING_TIME.exec(text3);
-  const trailingTime = trailing ? readTimeOfDay(trailing[3]) : void 0;
-  if (trailing && trailingTime !== void 0) {
-    const datePart = trailing[1].trim();
-    if (ALLOWED_PREFIXES.has(normalizeWords(datePart)) || /^(at|@)$/i.test(datePart)) {
-      throw new InvalidDateError(input, `a time of day needs a day too, e.g. "today ${trailing[3].trim()}" or "2031-03-14 ${trailing[3].trim()}"`);
-    }
-    const day = parseDateTime(datePart, ctx);
-    if (day.time !== void 0) throw new InvalidDateError(input);
-    return {
-      date: day.date,
-      time: trailingTime
-    };
-  }
-  const wall = wallClockAt(nowMs(ctx), ctx.timeZone);
-  const today = daysFromCivil(wall);
-  let found;
-  const numeric = NUMERIC_DATE.exec(text3);
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text3)) {
-    const ymd2 = parseIso(text3);
-    if (!ymd2) throw new InvalidDateError(input, "there is no such day in the calendar");
-    found = {
-      ymd: ymd2
-    };
-  } else if (numeric) {
-    found = {
-      ymd: resolveNumeric(numeric, input, ctx.dateOrder, wall, today)
-    };
-  } else {
-    found = resolveNatural(text3, input, wall, today);
-    if (!found) throw new InvalidDateError(input);
-  }
-  const { ymd, time } = found;
-  if (Math.abs(ymd.year - wall.year) > MAX_YEARS_FROM_TODAY) {
-    throw new InvalidDateError(input, `the year ${ymd.year} is more than ${MAX_YEARS_FROM_TODAY} years from today`);
-  }
-  return time === void 0 ? {
-    date: formatYmd(ymd)
-  } : {
-    date: formatYmd(ymd),
-    time
-  };
 }
 function resolveNumeric(m, input, order, wall, today) {
   const [first, second] = [
@@ -2708,54 +4702,6 @@ function resolveNumeric(m, input, order, wall, today) {
     throw new InvalidDateError(input, `it could be ${formatYmd(readings.mdy)} (month first) or ${formatYmd(readings.dmy)} (day first); write YYYY-MM-DD, or set JDO_DATE_ORDER=mdy or dmy`);
   }
   return readings[real2[0]];
-}
-function resolveNatural(text3, input, wall, today) {
-  const reference = new Date(2e3, 0, 1);
-  reference.setFullYear(wall.year, wall.month - 1, wall.day);
-  reference.setHours(wall.hour, wall.minute, wall.second, 0);
-  const casual = CASUAL_DAYS.get(normalizeWords(text3));
-  if (casual !== void 0) return {
-    ymd: civilFromDays(today + casual)
-  };
-  if (!chrono) throw new DateParserNotLoaded();
-  const results = chrono.parse(text3, reference, {
-    forwardDate: true
-  });
-  if (results.length !== 1) return void 0;
-  const [result] = results;
-  const before = normalizeWords(text3.slice(0, result.index));
-  const after = text3.slice(result.index + result.text.length);
-  if (!ALLOWED_PREFIXES.has(before) || !IGNORABLE_SUFFIX.test(after)) {
-    return void 0;
-  }
-  const start = result.start;
-  const known = (c) => start.isCertain(c);
-  if (!known("day") && !known("weekday") && !known("month") && !known("year")) {
-    return void 0;
-  }
-  if (!known("day") && !known("weekday") && MONTH_NAME.test(result.text)) {
-    throw new InvalidDateError(input, /\b\d{1,2}\b/.test(result.text) ? "there is no such day in that month" : 'give a day of the month too, e.g. "jan 17"');
-  }
-  let ymd;
-  if (known("weekday") && !known("day") && !known("month") && !known("year")) {
-    ymd = resolveWeekday(result.text, start.get("weekday"), start, today);
-  } else if (known("month") && known("day") && !known("year")) {
-    ymd = resolveMonthDay(start.get("month"), start.get("day"), wall, today);
-  } else {
-    ymd = fieldsOf(start);
-  }
-  if (!isRealDate(ymd)) return void 0;
-  if (known("weekday") && weekdayOf(ymd) !== start.get("weekday")) {
-    return void 0;
-  }
-  if (!known("hour")) return {
-    ymd
-  };
-  const time = `${pad(start.get("hour"), 2)}:${pad(start.get("minute") ?? 0, 2)}`;
-  return {
-    ymd,
-    time
-  };
 }
 function fieldsOf(start) {
   return {
@@ -2797,7 +4743,7 @@ function resolveMonthDay(month, day, wall, today) {
 }
 var chrono, CASUAL_DAYS, DateParserNotLoaded, InvalidDateError, InvalidTimeError, MS_PER_DAY, ISO_DATE, formatters, TIME, NAMED_TIMES, CLOCK_12H, TIME_WORDS, TRAILING_TIME, ALLOWED_PREFIXES, IGNORABLE_SUFFIX, MONTH_NAME, MAX_YEARS_FROM_TODAY, VAGUE, VAGUE_HINT, NUMERIC_DATE;
 var init_dates = __esm({
-  "src/domain/dates.ts"() {
+  "src/domain/dates.ts": (function() {
     init_lazy_module();
     CASUAL_DAYS = /* @__PURE__ */ new Map([
       [
@@ -2876,76 +4822,20 @@ var init_dates = __esm({
     ]);
     VAGUE_HINT = 'name a day, e.g. "next monday", "jan 17" or "2031-03-14"';
     NUMERIC_DATE = /^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}|\d{2}))?$/;
-  }
+  })
 });
 
 // src/app/interrupt.ts
-function signalInterrupts(options) {
-  const exit = options.exit ?? ((code) => Deno.exit(code));
-  const signals = options.signals ?? denoSignals;
-  const messages = [];
-  const cleanups = /* @__PURE__ */ new Set();
-  let firing = false;
-  let handling;
-  const runCleanups = async () => {
-    for (const cleanup of [
-      ...cleanups
-    ].reverse()) {
-      try {
-        await cleanup();
-      } catch {
-      }
-    }
-  };
-  const onSignal = () => {
-    if (firing) return exit(EXIT_INTERRUPTED);
-    firing = true;
-    handling = handle();
-  };
-  const handle = async () => {
-    const message = messages[0];
-    let timer;
-    await Promise.race([
-      runCleanups(),
-      new Promise((resolve) => timer = setTimeout(resolve, CLEANUP_BUDGET_MS))
-    ]);
-    clearTimeout(timer);
-    if (options.io.stderrIsTty) options.io.errRaw("\n");
-    options.io.err(`jdo: ${message}`);
-    exit(EXIT_INTERRUPTED);
-  };
-  return {
-    get interrupted() {
-      return firing;
-    },
-    async guard(message, work) {
-      messages.push(message);
-      if (messages.length === 1) signals.add(onSignal);
-      try {
-        return await work();
-      } finally {
-        if (handling) await handling;
-        messages.pop();
-        if (messages.length === 0) signals.remove(onSignal);
-      }
-    },
-    onInterrupt(cleanup) {
-      const entry = () => cleanup();
-      cleanups.add(entry);
-      return () => cleanups.delete(entry);
-    }
-  };
-}
 var EXIT_INTERRUPTED, denoSignals, CLEANUP_BUDGET_MS;
 var init_interrupt = __esm({
-  "src/app/interrupt.ts"() {
+  "src/app/interrupt.ts": (function() {
     EXIT_INTERRUPTED = 130;
     denoSignals = {
       add: (handler) => Deno.addSignalListener("SIGINT", handler),
       remove: (handler) => Deno.removeSignalListener("SIGINT", handler)
     };
     CLEANUP_BUDGET_MS = 3e3;
-  }
+  })
 });
 
 // src/app/context.ts
@@ -2953,72 +4843,8 @@ var context_exports = {};
 __export(context_exports, {
   createContext: () => createContext
 });
-function createContext(options) {
-  const paths = resolvePaths(options.env);
-  let settings;
-  let store;
-  let client;
-  let zone;
-  let engine = "libsql";
-  const keyring = options.keyring === void 0 ? keyringWanted(options.env) ? osKeyring(`turso:${paths.home}`) : void 0 : options.keyring ?? void 0;
-  return {
-    env: options.env,
-    paths,
-    io: options.io,
-    clock: options.clock,
-    cloudClockOffsetMs: options.cloudClockOffsetMs ?? 0,
-    prompter: options.prompter,
-    tokens: new TokenVault(keyring, authFileStore(paths.auth, TURSO_PROVIDER)),
-    syncKeys: new TokenVault(options.keyKeyring === void 0 ? options.keyring === void 0 && keyringWanted(options.env) ? osKeyring(`e2e:${paths.home}`) : void 0 : options.keyKeyring ?? void 0, authFileStore(paths.auth, SYNC_KEY_PROVIDER)),
-    selfCommand: options.selfCommand,
-    interrupts: options.interrupts ?? signalInterrupts({
-      io: options.io
-    }),
-    timeZone() {
-      if (zone) return zone;
-      const wanted = options.env.JDO_TIMEZONE || systemTimeZone();
-      try {
-        zone = assertTimeZone(wanted);
-      } catch {
-        throw new JdoError("CONFIG_INVALID", `JDO_TIMEZONE is not a known time zone: "${wanted}"`);
-      }
-      return zone;
-    },
-    async settings() {
-      settings ??= await loadSettings(paths.settings);
-      return settings;
-    },
-    setSettings(next) {
-      settings = next;
-    },
-    async store() {
-      if (store) return store;
-      client = await openWorkingDatabase(paths.database, () => options.clock.now(), engine);
-      try {
-        await ensureLocalIndexes(client);
-      } catch (error) {
-        client.close();
-        client = void 0;
-        throw error;
-      }
-      store = new Store(client, options.clock, paths.database, engine);
-      return store;
-    },
-    useSqliteEngine(wanted) {
-      if (client && wanted !== engine) throw new Error("the database is open already");
-      engine = wanted;
-    },
-    openedStore: () => store,
-    async close() {
-      const open = client;
-      client = void 0;
-      store = void 0;
-      if (open) await closeDatabase(open, paths.database);
-    }
-  };
-}
 var init_context = __esm({
-  async "src/app/context.ts"() {
+  "src/app/context.ts": (async function() {
     await init_settings();
     await init_paths();
     await init_secret_store();
@@ -3027,7 +4853,7 @@ var init_context = __esm({
     init_dates();
     init_errors();
     init_interrupt();
-  }
+  })
 });
 
 // src/app/io.ts
@@ -3040,71 +4866,6 @@ __export(io_exports, {
   denoIo: () => denoIo,
   redact: () => redact
 });
-function redact(text3, secrets) {
-  let result = text3;
-  for (const secret of secrets) {
-    if (secret.length >= 4) result = result.split(secret).join("***");
-  }
-  return result;
-}
-function writeAll(fd, text3) {
-  const bytes = encoder.encode(text3);
-  let written = 0;
-  while (written < bytes.length) {
-    written += fd.writeSync(bytes.subarray(written));
-  }
-}
-function writeOut(text3) {
-  try {
-    writeAll(Deno.stdout, text3);
-  } catch (error) {
-    if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosed({
-      cause: error
-    });
-    throw error;
-  }
-}
-function writeErr(text3) {
-  try {
-    writeAll(Deno.stderr, text3);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-  }
-}
-function colorWanted(isTty, env, noColorFlag) {
-  if (noColorFlag) return false;
-  if (env.NO_COLOR !== void 0 && env.NO_COLOR !== "") return false;
-  if (env.TERM === "dumb") return false;
-  return isTty;
-}
-function columnsFromEnv(env) {
-  const n = Number(env.COLUMNS);
-  return Number.isInteger(n) && n > 0 ? n : void 0;
-}
-function denoIo(env, noColorFlag) {
-  const stdoutIsTty = Deno.stdout.isTerminal();
-  const secrets = /* @__PURE__ */ new Set();
-  return {
-    out: (text3) => writeOut(redact(text3, secrets) + "\n"),
-    err: (text3) => writeErr(redact(text3, secrets) + "\n"),
-    errRaw: (text3) => writeErr(redact(text3, secrets)),
-    stdoutIsTty,
-    stderrIsTty: Deno.stderr.isTerminal(),
-    stdinIsTty: Deno.stdin.isTerminal(),
-    color: colorWanted(stdoutIsTty, env, noColorFlag),
-    columns: () => {
-      if (stdoutIsTty) {
-        try {
-          return Deno.consoleSize().columns || columnsFromEnv(env);
-        } catch {
-        }
-      }
-      return columnsFromEnv(env);
-    },
-    readStdin: async () => await new Response(Deno.stdin.readable).text(),
-    secrets
-  };
-}
 function captureIo(options = {}) {
   const out = [];
   const err = [];
@@ -3127,7 +4888,7 @@ function captureIo(options = {}) {
 }
 var encoder, OutputClosed;
 var init_io = __esm({
-  "src/app/io.ts"() {
+  "src/app/io.ts": (function() {
     encoder = new TextEncoder();
     OutputClosed = class extends Error {
       constructor(options) {
@@ -3135,7 +4896,7 @@ var init_io = __esm({
         this.name = "OutputClosed";
       }
     };
-  }
+  })
 });
 
 // src/app/prompter.ts
@@ -3155,32 +4916,6 @@ async function guard(question) {
     if (isExitPrompt(error)) throw new PromptCancelled("Cancelled");
     throw error;
   }
-}
-function terminalPrompter() {
-  const lib = () => import(lazyModuleUrl("app/inquirer.ts"));
-  return {
-    input: async (message, options) => {
-      const { input } = await lib();
-      return guard(() => input({
-        message,
-        default: options?.default
-      }));
-    },
-    password: async (message) => {
-      const { password } = await lib();
-      return guard(() => password({
-        message,
-        mask: "*"
-      }));
-    },
-    confirm: async (message, defaultValue) => {
-      const { confirm } = await lib();
-      return guard(() => confirm({
-        message,
-        default: defaultValue
-      }));
-    }
-  };
 }
 function scriptedPrompter(answers) {
   const asked = [];
@@ -3206,47 +4941,14 @@ function scriptedPrompter(answers) {
 }
 var PromptCancelled;
 var init_prompter = __esm({
-  "src/app/prompter.ts"() {
+  "src/app/prompter.ts": (function() {
     init_lazy_module();
     PromptCancelled = class extends Error {
     };
-  }
+  })
 });
 
 // src/app/main_context.ts
-async function mainContext(mainUrl) {
-  const { startedByDenoTask: startedByDenoTask2 } = await init_init_cwd().then(() => init_cwd_exports);
-  const initCwd = Deno.env.get("INIT_CWD");
-  if (initCwd && startedByDenoTask2(new URL(".", mainUrl), Deno.build.standalone)) {
-    try {
-      Deno.chdir(initCwd);
-    } catch {
-    }
-  }
-  const { createContext: createContext2 } = await init_context().then(() => context_exports);
-  const { denoIo: denoIo2 } = await Promise.resolve().then(() => (init_io(), io_exports));
-  const { terminalPrompter: terminalPrompter2 } = await Promise.resolve().then(() => (init_prompter(), prompter_exports));
-  const { offsetClock: offsetClock2, systemClock: systemClock2 } = await init_store().then(() => store_exports);
-  const env = Deno.env.toObject();
-  const world = Number(env.JDO_TEST_WORLD_OFFSET_MS ?? 0) || 0;
-  const offset = world + (Number(env.JDO_TEST_CLOCK_OFFSET_MS ?? 0) || 0);
-  return createContext2({
-    env,
-    io: denoIo2(env, Deno.args.includes("--no-color")),
-    clock: offset ? offsetClock2(offset) : systemClock2,
-    cloudClockOffsetMs: world,
-    prompter: terminalPrompter2(),
-    selfCommand: Deno.build.standalone ? [
-      Deno.execPath()
-    ] : [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      mainUrl.pathname
-    ]
-  });
-}
 
 // src/sync/config.ts
 init_errors();
@@ -3263,43 +4965,6 @@ function canonicalUrl(url) {
 }
 var ENV_URL = "JDO_TURSO_DB_URL";
 var ENV_TOKEN = "JDO_TURSO_AUTH_TOKEN";
-function envCloudUrl(env) {
-  return env[ENV_URL] || void 0;
-}
-function envCloudToken(env) {
-  return env[ENV_TOKEN] || void 0;
-}
-async function resolveSyncConfig(ctx, options = {}) {
-  const settings = await ctx.settings();
-  const env = ctx.env;
-  const envUrl = envCloudUrl(env);
-  const envToken = envCloudToken(env);
-  let token = null;
-  let tokenSource = "none";
-  if (envToken) {
-    token = envToken;
-    tokenSource = "env";
-  } else if (settings.turso_enabled && options.token !== false) {
-    const found = await ctx.tokens.find();
-    if (found) {
-      token = found.token;
-      tokenSource = tokenSourceOf(found.source);
-    }
-  }
-  if (token) ctx.io.secrets.add(token);
-  const rawUrl = envUrl || settings.turso_db_url;
-  const autoEnv = env.JDO_SYNC_AUTO;
-  const interval = Number(env.JDO_SYNC_INTERVAL);
-  return {
-    enabled: settings.turso_enabled,
-    url: rawUrl ? canonicalUrl(rawUrl) : null,
-    urlSource: envUrl ? "env" : settings.turso_db_url ? "settings" : "none",
-    token,
-    tokenSource,
-    auto: autoEnv === void 0 || autoEnv === "" ? settings.sync_auto : autoEnv !== "0",
-    intervalSeconds: Number.isFinite(interval) && interval >= 5 ? interval : settings.sync_interval_seconds
-  };
-}
 
 // src/sync/state.ts
 var FRESH_WINDOW_MS = 6e4;
@@ -3339,9 +5004,6 @@ var NO_CATCH_UP = /* @__PURE__ */ new Set([
   "help"
 ]);
 var backgroundWanted = /* @__PURE__ */ new WeakSet();
-function wantsBackgroundSync(ctx) {
-  return backgroundWanted.has(ctx);
-}
 async function catchUpIfStale(ctx, commandPath) {
   try {
     if (NO_CATCH_UP.has(commandPath[0] ?? "")) return;
@@ -3589,70 +5251,11 @@ function visible(ch) {
   if (code === 127) return "^?";
   return `\\u${code.toString(16).padStart(4, "0")}`;
 }
-function safeText(text3) {
-  return UNSAFE_ANY.test(text3) ? text3.replace(UNSAFE, visible) : text3;
-}
-function safeLine(text3) {
-  return safeText(BREAK_ANY.test(text3) ? text3.replace(BREAKS, " ") : text3);
-}
 
 // src/sync/background.ts
 init_errors();
-async function maybeSyncInBackground(ctx) {
-  try {
-    if (!ctx.openedStore()?.wrote && !wantsBackgroundSync(ctx)) return;
-    const config = await resolveSyncConfig(ctx, {
-      token: false
-    });
-    if (!config.enabled || !config.auto || !config.url) return;
-    const [command, ...prefix] = ctx.selfCommand;
-    const child = new Deno.Command(command, {
-      args: [
-        ...prefix,
-        "sync",
-        "now",
-        "--background"
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-      detached: true,
-      env: {
-        RUST_LOG: "off"
-      }
-    }).spawn();
-    child.unref();
-  } catch (error) {
-    if (error instanceof JdoError && error.code === "CONFIG_INVALID") {
-      ctx.io.err(`jdo: warning: ${error.message}; automatic sync was skipped`);
-    }
-  }
-}
 
 // src/cli/outcome.ts
-async function settle(ctx, body) {
-  try {
-    await body();
-    await maybeSyncInBackground(ctx);
-    return EXIT_OK;
-  } catch (raw) {
-    if (outputClosed(raw)) {
-      await maybeSyncInBackground(ctx).catch(() => {
-      });
-      return EXIT_OK;
-    }
-    const error = raw instanceof PromptCancelled ? new JdoError("CANCELLED", "Cancelled") : explainFileError(raw, ctx.paths.database);
-    if (ctx.env.JDO_LOG_LEVEL === "debug" && error instanceof Error) {
-      ctx.io.err(error.stack ?? String(error));
-      if (error.cause instanceof Error) ctx.io.err(`Caused by: ${error.cause.stack}`);
-    }
-    const line = errorLine(error);
-    if (line) ctx.io.err(safeLine(`jdo: ${line}`));
-    return exitCodeFor(error);
-  } finally {
-    await ctx.close();
-  }
-}
 function outputClosed(error) {
   for (let e = error; e instanceof Error; e = e.cause) {
     if (e instanceof OutputClosed) return true;
@@ -3705,93 +5308,6 @@ var FAST_COMMANDS = {
   }
 };
 var importHere = (module) => import(new URL(module, import.meta.url).href);
-function fastCall(argv, grammars = COMMAND_GRAMMAR) {
-  for (let words = Math.min(argv.length, 3); words >= 0; words--) {
-    const key = argv.slice(0, words).join(" ");
-    const grammar = grammars[key];
-    if (!grammar || !(key in FAST_COMMANDS)) continue;
-    const args = parseWithGrammar(grammar, argv.slice(words));
-    return args ? {
-      path: argv.slice(0, words),
-      args
-    } : null;
-  }
-  return null;
-}
-async function runFast(ctx, argv, options = {}) {
-  const call = fastCall(argv);
-  if (!call) return null;
-  if (call.path.length === 0 && ctx.io.stdinIsTty && ctx.io.stdoutIsTty) return null;
-  const entry = FAST_COMMANDS[call.path.join(" ")];
-  const syncs = await syncsInProcess(ctx);
-  if (syncs && options.localOnly) return null;
-  return await settle(ctx, async () => {
-    if (syncs) await catchUpIfStale(ctx, call.path);
-    else ctx.useSqliteEngine("node");
-    const module = await (options.load ?? importHere)(entry.module);
-    await module[entry.action](ctx, ...call.args);
-  });
-}
-async function syncsInProcess(ctx) {
-  try {
-    const config = await resolveSyncConfig(ctx, {
-      token: false
-    });
-    return Boolean(config.enabled && config.auto && config.url) && !viewStampFresh(ctx);
-  } catch {
-    return true;
-  }
-}
-function parseWithGrammar(grammar, argv) {
-  const opts = {};
-  for (const option of grammar.options) {
-    if (option.default !== void 0) opts[option.attribute] = option.default;
-    else if (option.negate) opts[option.attribute] = true;
-  }
-  const seen = /* @__PURE__ */ new Set();
-  const operands = [];
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
-    if (word === "--") return null;
-    if (!word.startsWith("-") || word === "-") {
-      operands.push(word);
-      continue;
-    }
-    const eq = word.startsWith("--") ? word.indexOf("=") : -1;
-    const flag = eq === -1 ? word : word.slice(0, eq);
-    if (!flag.startsWith("--") && flag.length !== 2) return null;
-    const option = grammar.options.find((o) => o.long === flag || o.short === flag);
-    if (!option || option.custom || seen.has(option.attribute)) return null;
-    seen.add(option.attribute);
-    if (option.value === "none") {
-      if (eq !== -1) return null;
-      opts[option.attribute] = !option.negate;
-    } else if (option.value === "required") {
-      const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
-      if (value === void 0 || eq === -1 && value.startsWith("-")) return null;
-      opts[option.attribute] = value;
-    } else return null;
-  }
-  if (grammar.options.some((o) => o.mandatory && opts[o.attribute] === void 0)) return null;
-  const args = [];
-  for (const [index, argument] of grammar.args.entries()) {
-    if (argument.variadic) {
-      const rest = operands.slice(index);
-      if (rest.length === 0) return null;
-      args.push(rest);
-      continue;
-    }
-    const value = operands[index];
-    if (value === void 0) {
-      if (argument.required || argument.default === void 0) return null;
-      args.push(argument.default);
-    } else args.push(value);
-  }
-  const variadic = grammar.args.at(-1)?.variadic ?? false;
-  if (!variadic && operands.length > grammar.args.length) return null;
-  args.push(opts);
-  return args;
-}
 
 // src/cli/commands/add.ts
 var add_exports = {};
@@ -3810,24 +5326,8 @@ init_dates();
 // src/domain/due.ts
 init_dates();
 var DEFAULT_DUE_TIME = "09:00";
-function dueZone(row, fallbackZone) {
-  return row.timezone ? String(row.timezone) : fallbackZone;
-}
 var CACHE_LIMIT = 4096;
 var instants = /* @__PURE__ */ new Map();
-function dueInstantMs(row, fallbackZone) {
-  const date = String(row.due_date);
-  const time = String(row.due_time ?? DEFAULT_DUE_TIME);
-  const zone = dueZone(row, fallbackZone);
-  const key = `${date}|${time}|${zone}`;
-  let instant = instants.get(key);
-  if (instant === void 0) {
-    instant = zonedInstant(date, time, zone).getTime();
-    if (instants.size >= CACHE_LIMIT) instants.clear();
-    instants.set(key, instant);
-  }
-  return instant;
-}
 
 // src/domain/honor.ts
 init_schema();
@@ -3836,21 +5336,6 @@ init_errors();
 // src/domain/input.ts
 init_errors();
 var MAX_TEXT = 2e4;
-function requireText(value, what) {
-  const text3 = (value ?? "").trim();
-  if (text3 === "") {
-    throw new JdoError("INVALID_INPUT", `The ${what} cannot be empty`);
-  }
-  if (text3.length > MAX_TEXT) {
-    throw new JdoError("INVALID_INPUT", `The ${what} is too long (${text3.length} characters; at most ${MAX_TEXT})`);
-  }
-  return text3;
-}
-function optionalText(value, what) {
-  if (value === void 0) return null;
-  const text3 = value.trim();
-  return text3 === "" ? null : requireText(text3, what);
-}
 
 // src/domain/task_history.ts
 init_schema();
@@ -4495,27 +5980,6 @@ async function generateNext(w, template, dates, anyWindow = false) {
   }
   return null;
 }
-async function generateDue(d) {
-  const store = d.store;
-  const active = await store.query("SELECT * FROM recurring_commitments WHERE status = 'active' AND deleted_at IS NULL");
-  const due = [];
-  for (const template of active) {
-    if (await dueOccurrenceFrom(store, template, d.dates(), false)) due.push(String(template.id));
-  }
-  if (due.length === 0) return [];
-  return await store.write(async (w) => {
-    const out = [];
-    for (const id of due) {
-      const template = await w.one("SELECT * FROM recurring_commitments WHERE id = ?", [
-        id
-      ]);
-      if (!template) continue;
-      const made = await generateNext(w, template, d.dates());
-      if (made) out.push(made);
-    }
-    return out;
-  });
-}
 async function followInstanceClosed(w, commitment, dates) {
   if (!commitment.recurring_id) return null;
   const template = await w.one("SELECT * FROM recurring_commitments WHERE id = ? AND deleted_at IS NULL", [
@@ -4536,52 +6000,11 @@ var REVIEW_INTERVALS = [
   30,
   90
 ];
-function stakeholderKey(name) {
-  return name.trim().normalize("NFC").toLowerCase();
-}
-async function findStakeholder(w, name, exceptId) {
-  const key = stakeholderKey(name);
-  const except = exceptId ?? "";
-  const live = /^[ -~]*$/.test(key) ? await w.query("SELECT * FROM stakeholders WHERE lower(trim(name)) = ? AND deleted_at IS NULL AND id <> ? ORDER BY created_at, id", [
-    key,
-    except
-  ]) : await w.query("SELECT * FROM stakeholders WHERE deleted_at IS NULL AND id <> ? ORDER BY created_at, id", [
-    except
-  ]);
-  return live.find((s) => stakeholderKey(String(s.name)) === key);
-}
 async function assertStakeholderNameFree(w, name, exceptId) {
   const existing = await findStakeholder(w, name, exceptId);
   if (existing) {
     throw new JdoError("INVALID_INPUT", `A stakeholder named "${existing.name}" already exists (names are unique regardless of case)`);
   }
-}
-async function stakeholderByName(w, name) {
-  const clean2 = requireText(name, "stakeholder name");
-  const existing = await findStakeholder(w, clean2);
-  if (existing) return existing;
-  return await w.insert(entity("stakeholder"), {
-    name: clean2,
-    type: "person"
-  });
-}
-async function addCommitment(d, input) {
-  const deliverable = requireText(input.deliverable, "deliverable");
-  const notes = optionalText(input.notes, "notes");
-  return await d.store.write(async (w) => {
-    const stakeholder = await stakeholderByName(w, input.stakeholder);
-    return await w.insert(entity("commitment"), {
-      deliverable,
-      stakeholder_id: stakeholder.id,
-      due_date: input.dueDate,
-      due_time: input.dueTime ?? DEFAULT_DUE_TIME,
-      timezone: d.dates().timeZone,
-      goal_id: input.goalId ?? null,
-      milestone_id: input.milestoneId ?? null,
-      notes,
-      status: "pending"
-    });
-  });
 }
 function addStakeholder(d, name, type = "person") {
   const clean2 = requireText(name, "stakeholder name");
@@ -4660,13 +6083,6 @@ function addTask(d, commitmentId, title, scope, estimate) {
     await logTaskCreated(w, task);
     return task;
   });
-}
-function capture(d, text3) {
-  const clean2 = requireText(text3, "inbox text");
-  return d.store.write((w) => w.insert(entity("inbox"), {
-    text: clean2,
-    status: "open"
-  }));
 }
 var TRANSITIONS = {
   start: {
@@ -4772,9 +6188,6 @@ init_schema();
 init_dates();
 
 // src/output/plural.ts
-function plural(count, singular, pluralForm = `${singular}s`) {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
 
 // src/domain/ids.ts
 await init_store();
@@ -4782,83 +6195,8 @@ init_schema();
 init_errors();
 var MIN_PREFIX = 4;
 var SHORT_ID_LENGTH = 6;
-function normalisePrefix(input) {
-  const prefix = input.trim().toLowerCase();
-  if (prefix.length < MIN_PREFIX) {
-    throw new JdoError("USAGE", `An ID needs at least ${MIN_PREFIX} characters: "${input}"`);
-  }
-  if (!/^[0-9a-f-]+$/.test(prefix)) {
-    throw new JdoError("NOT_FOUND", `No item has the ID "${input}" (IDs are hexadecimal)`);
-  }
-  return prefix;
-}
-async function resolveId(store, input, kinds = ENTITIES) {
-  const prefix = normalisePrefix(input);
-  const matches = [];
-  for (const def of kinds) {
-    const rows = await store.query(`SELECT * FROM ${def.table} WHERE id >= ? AND id < ? AND deleted_at IS NULL LIMIT 10`, [
-      prefix,
-      prefix + "~"
-    ]);
-    for (const row of rows) matches.push({
-      def,
-      row
-    });
-  }
-  const what = kinds.length === 1 ? kinds[0].name : "item";
-  if (matches.length === 0) {
-    for (const def of kinds) {
-      const gone = await store.query(`SELECT * FROM ${def.table} WHERE id >= ? AND id < ? AND deleted_at IS NOT NULL LIMIT 2`, [
-        prefix,
-        prefix + "~"
-      ]);
-      if (gone.length === 1) throw deletedError(def, gone[0], await store.deviceId());
-    }
-    throw new JdoError("NOT_FOUND", `No ${what} has an ID starting with "${input}"`);
-  }
-  if (matches.length > 1) {
-    const list = matches.slice(0, 10).map(({ def, row }) => `${row.id} (${def.name} "${truncate(String(row[def.label] ?? ""), 40)}")`);
-    throw new JdoError("AMBIGUOUS_ID", `The ID "${input}" matches ${matches.length} items: ${list.join("; ")}. Use more characters.`);
-  }
-  return matches[0];
-}
-function truncate(text3, max) {
-  const oneLine = SPACES_TO_JOIN.test(text3) ? text3.replace(/\s+/g, " ") : text3;
-  return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "\u2026";
-}
 var SPACES_TO_JOIN = /\s\s|[^\S ]/;
 var NEIGHBOUR_LIMIT = 200;
-async function shortIds(store, ids) {
-  if (ids.length > NEIGHBOUR_LIMIT) return await (await ShortIdIndex.load(store)).shortsOf(ids);
-  const result = /* @__PURE__ */ new Map();
-  for (let i = 0; i < ids.length; i += 100) {
-    const chunk = ids.slice(i, i + 100);
-    for (const [id, neighbours] of await neighboursOf(store, chunk)) {
-      result.set(id, shortFrom(id, neighbours));
-    }
-  }
-  return result;
-}
-function shortFrom(id, neighbours) {
-  let shared = 0;
-  for (const n of neighbours) shared = Math.max(shared, commonPrefix(id, n));
-  return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
-}
-async function neighboursOf(store, ids) {
-  const columns = ENTITIES.flatMap((d, i) => [
-    `(SELECT id FROM ${d.table} WHERE id < j.value AND deleted_at IS NULL ORDER BY id DESC LIMIT 1) AS b${i}`,
-    `(SELECT id FROM ${d.table} WHERE id > j.value AND deleted_at IS NULL ORDER BY id LIMIT 1) AS a${i}`
-  ]);
-  const rows = await store.query(`SELECT j.value AS id, ${columns.join(", ")} FROM json_each(?) j`, [
-    JSON.stringify(ids)
-  ]);
-  const out = /* @__PURE__ */ new Map();
-  for (const row of rows) {
-    const neighbours = Object.entries(row).filter(([k, v]) => k !== "id" && v !== null).map(([, v]) => String(v));
-    out.set(String(row.id), neighbours);
-  }
-  return out;
-}
 var ShortIdIndex = class _ShortIdIndex {
   store;
   keys;
@@ -4905,32 +6243,6 @@ var ShortIdIndex = class _ShortIdIndex {
     return result;
   }
 };
-function keyOf(id) {
-  const n = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-  return Number.isFinite(n) ? n : 0;
-}
-function sharedDigits(a, b) {
-  const x = a.toString(16).padStart(12, "0");
-  const y = b.toString(16).padStart(12, "0");
-  let n = 0;
-  while (n < 12 && x[n] === y[n]) n++;
-  return n;
-}
-function lowerBound(keys, key) {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = lo + hi >>> 1;
-    if (keys[mid] < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-function commonPrefix(a, b) {
-  let n = 0;
-  while (n < a.length && n < b.length && a[n] === b[n]) n++;
-  return n;
-}
 
 // src/domain/collate.ts
 function collate(a, b) {
@@ -4955,10 +6267,6 @@ function collate(a, b) {
   return 0;
 }
 var english;
-function collatesShapesByCodePoint() {
-  english ??= /^en(-|$)/.test(navigator.language);
-  return english;
-}
 function plain2(c) {
   return c >= 48 && c <= 57 || c >= 97 && c <= 122;
 }
@@ -4980,20 +6288,6 @@ var ROLLUP_COLUMN = `(SELECT json_object(
   'estimated', count(t.estimated_hours),
   'done', count(CASE WHEN t.status = 'completed' THEN 1 END))
   FROM tasks t WHERE t.commitment_id = c.id AND t.deleted_at IS NULL)`;
-function hours(n) {
-  return Math.round(Number(n ?? 0) * 1e6) / 1e6;
-}
-function rollupOf(json) {
-  const r = typeof json === "string" ? JSON.parse(json) : {};
-  return {
-    total_estimated_hours: hours(r.total),
-    remaining_estimated_hours: hours(r.remaining),
-    completed_estimated_hours: hours(r.completed),
-    task_count: Number(r.tasks ?? 0),
-    tasks_with_estimates: Number(r.estimated ?? 0),
-    completed_task_count: Number(r.done ?? 0)
-  };
-}
 async function goalRollup(store, goalId) {
   const row = await store.one(`SELECT json_object(
        'total', coalesce(sum(t.estimated_hours), 0),
@@ -5008,84 +6302,11 @@ async function goalRollup(store, goalId) {
   ]);
   return rollupOf(row?.r);
 }
-function rollupText(r) {
-  if (r.tasks_with_estimates === 0) return null;
-  const h = (n) => `${n} h`;
-  const coverage = r.tasks_with_estimates === r.task_count ? `all ${r.task_count} task${r.task_count === 1 ? "" : "s"} estimated` : `${r.tasks_with_estimates} of ${r.task_count} tasks estimated`;
-  return `${h(r.total_estimated_hours)} estimated, ${h(r.remaining_estimated_hours)} remaining, ${h(r.completed_estimated_hours)} done (${coverage})`;
-}
 var VELOCITY_DAYS = 7;
-async function commitmentVelocity(store, now) {
-  const since = new Date(now.getTime() - VELOCITY_DAYS * DAY_MS2).toISOString();
-  const row = await store.one(`SELECT
-       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND created_at >= ?1) AS created,
-       (SELECT count(*) FROM commitments WHERE deleted_at IS NULL AND status = 'completed'
-          AND completed_at >= ?1) AS completed`, [
-    since
-  ]);
-  return {
-    created: Number(row?.created ?? 0),
-    completed: Number(row?.completed ?? 0)
-  };
-}
-function overcommitWarning(v) {
-  if (v.created <= v.completed) return null;
-  return `you've created ${v.created} commitment${v.created === 1 ? "" : "s"} this week but only completed ${v.completed}. Are you overcommitting?`;
-}
 var STALLED_AFTER_MS = DAY_MS2;
 var STALLED_DUE_WITHIN_DAYS = 2;
-async function stalledCommitments(store, now, viewerZone) {
-  const utcToday = todayIn({
-    now,
-    timeZone: "UTC"
-  });
-  const rows = await store.query(`SELECT c.id, c.deliverable, c.due_date, c.due_time, c.timezone, s.name AS stakeholder,
-       max(c.updated_at, coalesce((SELECT max(t.updated_at) FROM tasks t
-         WHERE t.commitment_id = c.id AND t.deleted_at IS NULL), '')) AS last_activity_at
-     FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id
-     WHERE c.deleted_at IS NULL AND c.status = 'in_progress'
-       AND c.due_date >= ? AND c.due_date <= ?
-     ORDER BY c.due_date, c.due_time, c.id`, [
-    addDays(utcToday, -1),
-    addDays(utcToday, STALLED_DUE_WITHIN_DAYS + 1)
-  ]);
-  const quietSince = now.getTime() - STALLED_AFTER_MS;
-  return rows.filter((r) => {
-    const today = todayIn({
-      now,
-      timeZone: dueZone(r, viewerZone)
-    });
-    const due = String(r.due_date);
-    return due >= today && due <= addDays(today, STALLED_DUE_WITHIN_DAYS) && Date.parse(String(r.last_activity_at)) < quietSince;
-  }).map((r) => ({
-    id: String(r.id),
-    deliverable: String(r.deliverable),
-    stakeholder: String(r.stakeholder ?? ""),
-    due_date: String(r.due_date),
-    due_time: String(r.due_time),
-    last_activity_at: String(r.last_activity_at)
-  }));
-}
 
 // src/domain/records.ts
-function toRecord(def, row) {
-  const out = {
-    id: row.id,
-    kind: def.name
-  };
-  for (const field of def.fields) {
-    const value = row[field.name] ?? null;
-    if (field.type === "bool") out[field.name] = value === null ? null : Boolean(value);
-    else if (field.type === "json") out[field.name] = parseJsonList(value);
-    else out[field.name] = value;
-  }
-  if (!("status" in out)) out.status = null;
-  out.created_at = row.created_at;
-  out.updated_at = row.updated_at;
-  out.version = row.version;
-  if (row.deleted_at) out.deleted_at = row.deleted_at;
-  return out;
-}
 function parseJsonList(value) {
   if (value === null) return [];
   try {
@@ -5141,96 +6362,11 @@ var ORDER = {
   task_event: "c.created_at, c.version"
 };
 var MAX_ZONE_AHEAD_MS = 24 * 36e5;
-function byDueInstant(a, b) {
-  return a.at - b.at || collate(String(a.record.created_at), String(b.record.created_at)) || collate(String(a.record.id), String(b.record.id));
-}
-function timed(records, zone) {
-  return records.map((record) => ({
-    record,
-    at: dueInstantMs(record, zone ?? "UTC")
-  }));
-}
 function wallAsUtcMs(record) {
   return Date.parse(`${record.due_date}T${record.due_time}:00Z`);
 }
-function sortByDueInstant(records, zone) {
-  return timed(records, zone).sort(byDueInstant).map((t) => t.record);
-}
-function statusesOf(def, options) {
-  if (options.status) return [
-    options.status
-  ];
-  if (!options.all && ACTIVE[def.name]) return ACTIVE[def.name];
-  return null;
-}
-function filterOf(def, options) {
-  const statuses = statusesOf(def, options);
-  if (!statuses) return {
-    where: "c.deleted_at IS NULL",
-    args: []
-  };
-  return {
-    where: `c.deleted_at IS NULL AND c.status IN (${statuses.map(() => "?").join(", ")})`,
-    args: [
-      ...statuses
-    ]
-  };
-}
 var textValue = (column) => `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
 var boolJson = (column) => `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
-function recordColumnsOf(def) {
-  if (def.name !== "commitment") return null;
-  if (def.fields.some((f) => f.type !== "text" && f.type !== "bool")) return null;
-  if (!def.fields.some((f) => f.name === "status")) return null;
-  return [
-    {
-      key: "id",
-      sql: "c.id",
-      type: "text"
-    },
-    {
-      key: "kind",
-      sql: def.name,
-      type: "kind"
-    },
-    ...def.fields.map((f) => ({
-      key: f.name,
-      sql: `c."${f.name}"`,
-      type: f.type === "bool" ? "bool" : "text"
-    })),
-    ...[
-      "created_at",
-      "updated_at",
-      "version"
-    ].map((key) => ({
-      key,
-      sql: `c.${key}`,
-      type: "text"
-    })),
-    {
-      key: "stakeholder",
-      sql: "s.name",
-      type: "text"
-    }
-  ];
-}
-function recordJsonOf(def) {
-  const columns = recordColumnsOf(def);
-  if (columns === null) return null;
-  const value = (c) => c.type === "kind" ? `'${c.sql}'` : c.type === "bool" ? `json(${boolJson(c.sql)})` : textValue(c.sql);
-  return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
-}
-function recordTextOf(def) {
-  const columns = recordColumnsOf(def);
-  if (columns === null) return null;
-  const value = (c) => c.type === "kind" ? `'${JSON.stringify(c.sql)}'` : c.type === "bool" ? boolJson(c.sql) : `json_quote(${textValue(c.sql)})`;
-  const parts = columns.flatMap((c, i) => [
-    `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
-    value(c)
-  ]);
-  return `concat(${parts.join(", ")}, '
-  }')`;
-}
 var ISO_INSTANT = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z";
 var UUID = [
   "8",
@@ -5239,291 +6375,22 @@ var UUID = [
   "4",
   "12"
 ].map((n) => "[0-9a-f]".repeat(Number(n))).join("-");
-function orderedByWallClock() {
-  const text3 = (column, length, glob) => `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
-  return `coalesce(${[
-    text3("c.due_date", 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
-    "date(c.due_date) = c.due_date",
-    `(${text3("c.due_time", 5, "[0-1][0-9]:[0-5][0-9]")} OR ${text3("c.due_time", 5, "2[0-3]:[0-5][0-9]")})`,
-    `(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'))`,
-    text3("c.created_at", 24, ISO_INSTANT),
-    text3("c.id", 36, UUID)
-  ].join(" AND ")}, 0)`;
-}
-async function probe(cursor, def, filter, args, zone, json) {
-  const columns = [
-    "id",
-    ...def.fields.map((f) => `"${f.name}"`),
-    "created_at",
-    "updated_at"
-  ];
-  const blob = [
-    ...columns.map((c) => `c.${c}`),
-    "c.version",
-    "s.name"
-  ].map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
-  let found = {
-    blob: true,
-    ordered: false
-  };
-  await cursor.pages(`SELECT coalesce(min(${orderedByWallClock()}), 1) AS o${json ? `, coalesce(max(${blob}), 0) AS b` : ""} FROM ${def.table} c${json ? " LEFT JOIN stakeholders s ON s.id = c.stakeholder_id" : ""} WHERE ${filter}`, [
-    zone,
-    ...args
-  ], (rows) => {
-    found = {
-      blob: !json || Number(rows[0]?.b) === 1,
-      ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint()
-    };
-  }, 1);
-  return found;
-}
 var rollupTexts = /* @__PURE__ */ new Map();
-function rollupText2(json) {
-  const key = String(json);
-  let text3 = rollupTexts.get(key);
-  if (text3 === void 0) {
-    const rollup = rollupOf(json);
-    text3 = JSON.stringify(rollup, null, 2).replaceAll("\n", "\n    ");
-    if (rollupTexts.size >= 1024) rollupTexts.clear();
-    rollupTexts.set(key, text3);
-  }
-  return text3;
-}
-function jsonBody(rows) {
-  const bodies = [];
-  for (const row of rows) {
-    const body = String(row._json);
-    bodies.push("_time" in row ? `${body.slice(0, -4)},
-    "time": ${rollupText2(row._time)}
-  }` : body);
-  }
-  return bodies.join(",\n");
-}
 function recordFromJson(row) {
   const record = JSON.parse(String(row._json));
   if ("_time" in row) record.time = rollupOf(row._time);
   return record;
 }
-function selectOf(def, time = true) {
-  return def.name === "commitment" ? `SELECT c.*, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id` : `SELECT c.* FROM ${def.table} c`;
-}
-async function listRecords(store, def, options = {}) {
-  const statuses = statusesOf(def, options);
-  if (options.limit !== void 0 && statuses && statuses.length > 1) {
-    const n = Math.max(0, Math.floor(options.limit));
-    const branches = statuses.map(() => `SELECT * FROM (${selectOf(def, options.time !== false)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${ORDER[def.name]} LIMIT ${n})`);
-    const rows2 = await store.query(`SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`, [
-      ...statuses
-    ]);
-    const records2 = rows2.map((row) => withExtras(def, row));
-    if (def.name !== "commitment" || records2.length < n) {
-      return def.name === "commitment" ? sortByDueInstant(records2, options.timeZone) : records2;
-    }
-    return await firstByDueInstant(store, def, options, records2, n);
-  }
-  const { where, args } = filterOf(def, options);
-  const limit = options.limit === void 0 ? "" : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
-  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`, args);
-  const records = rows.map((row) => withExtras(def, row));
-  if (def.name !== "commitment") return records;
-  if (options.limit === void 0 || records.length < options.limit) {
-    return sortByDueInstant(records, options.timeZone);
-  }
-  return await firstByDueInstant(store, def, options, records, options.limit);
-}
-async function firstByDueInstant(store, def, options, firstByWallClock, n) {
-  const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
-  const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
-  const [date, time] = [
-    bound.slice(0, 10),
-    bound.slice(11, 16)
-  ];
-  const { where, args } = filterOf(def, options);
-  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`, [
-    ...args,
-    date,
-    date,
-    time
-  ]);
-  return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);
-}
 var PAGE_SIZE = 100;
-async function forEachRecordPage(store, def, options, onPage, pageSize = PAGE_SIZE, onText) {
-  const { where, args } = filterOf(def, options);
-  const filter = where.replace("c.status IN", "+c.status IN");
-  const time = options.time !== false;
-  const toRecords = (rows) => rows.map((row) => withExtras(def, row));
-  if (def.name !== "commitment") {
-    return await store.reading((cursor) => cursor.pages(`${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`, args, (rows) => onPage(toRecords(rows)), pageSize));
-  }
-  const json = options.json ? recordJsonOf(def) : null;
-  const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
-  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id, c.created_at, c.updated_at, c.version${narrow.map((f) => `, c."${f.name}"`).join("")}, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
-  const narrowDef = narrow === null ? def : {
-    ...def,
-    fields: narrow
-  };
-  const rowRecords = (rows) => rows.map((row) => withExtras(narrowDef, row));
-  const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
-  let held = [];
-  const ready = [];
-  const release = async (before, last) => {
-    held.sort(byDueInstant);
-    const cut = held.findIndex((t) => t.at >= before);
-    const out = cut === -1 ? held : held.slice(0, cut);
-    held = cut === -1 ? [] : held.slice(cut);
-    for (const t of out) ready.push(t.record);
-    while (ready.length >= pageSize || last && ready.length > 0) {
-      await onPage(ready.splice(0, pageSize));
-    }
-  };
-  const total = await store.reading(async (cursor) => {
-    const zone = options.timeZone ?? "UTC";
-    const found = await probe(cursor, def, filter, args, zone, json !== null);
-    const sqlJson = json !== null && !found.blob;
-    if (found.ordered && !options.general) {
-      const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
-      const text3 = recordTextOf(def);
-      if (sqlJson && text3 !== null && onText) {
-        return await cursor.pages(jsonSelect(text3) + order, args, (rows) => onText(jsonBody(rows)), pageSize);
-      }
-      return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + order, args, (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)), pageSize);
-    }
-    return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + ` ORDER BY ${ORDER[def.name]}, c.id`, args, async (rows) => {
-      const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
-      held.push(...timed(records, options.timeZone));
-      await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
-    }, pageSize);
-  });
-  await release(Infinity, true);
-  return total;
-}
-async function countRecords(store, def, options = {}) {
-  const { where, args } = filterOf(def, options);
-  const row = await store.one(`SELECT count(*) AS n FROM ${def.table} c WHERE ${where}`, args);
-  return Number(row?.n ?? 0);
-}
-function withExtras(def, row) {
-  const record = toRecord(def, row);
-  if (def.name === "commitment") {
-    record.stakeholder = row.stakeholder ?? null;
-    if ("_time" in row) record.time = rollupOf(row._time);
-  }
-  return record;
-}
-async function loadRecord(store, def, id) {
-  const rows = def.name === "commitment" ? await store.query(`${selectOf(def)} WHERE c.id = ?`, [
-    id
-  ]) : await store.query(`SELECT * FROM ${def.table} WHERE id = ?`, [
-    id
-  ]);
-  const record = withExtras(def, rows[0]);
-  if (def.name === "commitment") {
-    const tasks = await store.query(`SELECT * FROM tasks WHERE commitment_id = ? AND deleted_at IS NULL ORDER BY "order", created_at`, [
-      id
-    ]);
-    record.tasks = tasks.map((t) => toRecord(entity("task"), t));
-    const plan = await store.one(`SELECT * FROM cleanup_plans WHERE commitment_id = ? AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`, [
-      id
-    ]);
-    if (plan) record.cleanup_plan = toRecord(entity("cleanup_plan"), plan);
-  }
-  if (def.name === "goal") {
-    const milestones = await store.query("SELECT * FROM milestones WHERE goal_id = ? AND deleted_at IS NULL ORDER BY target_date", [
-      id
-    ]);
-    record.milestones = milestones.map((m) => toRecord(entity("milestone"), m));
-    record.progress = await goalProgress(store, id);
-    record.time = await goalRollup(store, id);
-  }
-  return record;
-}
-async function goalProgress(store, goalId) {
-  const row = await store.one(`SELECT
-       (SELECT count(*) FROM milestones WHERE goal_id = ?1 AND deleted_at IS NULL AND status = 'completed')
-     + (SELECT count(*) FROM commitments WHERE goal_id = ?1 AND deleted_at IS NULL AND status = 'completed') AS done,
-       (SELECT count(*) FROM milestones WHERE goal_id = ?1 AND deleted_at IS NULL)
-     + (SELECT count(*) FROM commitments WHERE goal_id = ?1 AND deleted_at IS NULL AND status <> 'abandoned') AS total`, [
-    goalId
-  ]);
-  return {
-    done: Number(row?.done ?? 0),
-    total: Number(row?.total ?? 0)
-  };
-}
 
 // src/cli/shared.ts
 init_errors();
-async function domainOf(ctx) {
-  const store = await ctx.store();
-  return {
-    store,
-    dates: () => datesOf(ctx)
-  };
-}
-function datesOf(ctx) {
-  const dateOrder = dateOrderOf(ctx.env.JDO_DATE_ORDER);
-  return {
-    now: ctx.clock.now(),
-    timeZone: ctx.timeZone(),
-    ...dateOrder ? {
-      dateOrder
-    } : {}
-  };
-}
-function dateOrderOf(value) {
-  const wanted = value?.trim().toLowerCase();
-  if (!wanted) return void 0;
-  if (wanted === "mdy" || wanted === "dmy") return wanted;
-  throw new JdoError("CONFIG_INVALID", `JDO_DATE_ORDER must be mdy or dmy, not "${value}"`);
-}
-function existingDueTime(ctx, date, time, timeZone) {
-  const moved = skippedWallTime(date, time, timeZone);
-  if (!moved) return {
-    date,
-    time
-  };
-  ctx.io.err(`jdo: note: ${date} ${time} does not exist in ${timeZone} (the clocks go forward); due ${moved.date} ${moved.time} instead`);
-  return moved;
-}
-async function dueArg(ctx, input, flag) {
-  try {
-    try {
-      return parseDateTime(input, datesOf(ctx));
-    } catch (error) {
-      if (!(error instanceof DateParserNotLoaded)) throw error;
-      await loadDateParser();
-      return parseDateTime(input, datesOf(ctx));
-    }
-  } catch (error) {
-    if (error instanceof InvalidDateError) {
-      throw new JdoError("INVALID_DATE", `${flag}: ${error.message}`);
-    }
-    throw error;
-  }
-}
 async function dateArg(ctx, input, flag) {
   const { date, time } = await dueArg(ctx, input, flag);
   if (time !== void 0) {
     throw new JdoError("INVALID_DATE", `${flag}: "${input}" names a time of day; ${flag} takes a date only`);
   }
   return date;
-}
-async function confirmPastDue(ctx, date, time, timeZone) {
-  const now = ctx.clock.now();
-  if (zonedInstant(date, time, timeZone).getTime() >= now.getTime()) return;
-  const days = daysBetween(date, todayIn({
-    now,
-    timeZone
-  }));
-  const ago = days <= 0 ? "earlier today" : `${plural(days, "day")} ago`;
-  const what = `the due date ${date} ${time} is in the past (${ago})`;
-  if (ctx.io.stdinIsTty && ctx.io.stdoutIsTty) {
-    const keep = await ctx.prompter.confirm(`${what[0].toUpperCase()}${what.slice(1)}. Save it anyway?`, false);
-    if (!keep) throw new JdoError("CANCELLED", "Nothing saved");
-    return;
-  }
-  ctx.io.err(`jdo: warning: ${what}; saved anyway`);
 }
 function timeArg(value) {
   try {
@@ -5539,25 +6406,6 @@ function statusArg(def, input) {
     throw new JdoError("USAGE", `Unknown ${def.name} status "${input}" (use ${def.statuses.join(", ")})`);
   }
   return status;
-}
-function printJson(ctx, value) {
-  ctx.io.out(JSON.stringify(value, null, 2));
-}
-async function resolveArg(ctx, input, kinds = void 0) {
-  const store = await ctx.store();
-  const defs = kinds ? kinds.map(entity) : ENTITIES;
-  return await resolveId(store, input, defs);
-}
-async function reportWrite(ctx, json, def, id, message) {
-  const store = await ctx.store();
-  if (json) {
-    printJson(ctx, await loadRecord(store, def, id));
-  } else {
-    const short = (await shortIds(store, [
-      id
-    ])).get(id) ?? id;
-    ctx.io.out(safeLine(message(short)));
-  }
 }
 var DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
 var WHOLE = /^\d+$/;
@@ -5591,12 +6439,6 @@ init_errors();
 
 // src/output/local_time.ts
 init_dates();
-function localTime(iso, timeZone) {
-  const ms = Date.parse(String(iso));
-  if (Number.isNaN(ms)) return safeLine(String(iso));
-  const at = wallTimeIn(ms, timeZone);
-  return `${at.date} ${at.time}`;
-}
 
 // src/output/colors.ts
 var wrap = (open, close) => (text3) => `\x1B[${open}m${text3}\x1B[${close}m`;
@@ -5617,23 +6459,8 @@ var PLAIN = {
   yellow: identity,
   cyan: identity
 };
-function style(color) {
-  return color ? COLOR : PLAIN;
-}
 var ANSI = /\x1b\[[0-9;]*m/g;
 var NOT_NARROW = /[\x1b\u1100-\uffff]/;
-function visibleWidth(text3) {
-  if (!NOT_NARROW.test(text3)) return text3.length;
-  let width = 0;
-  for (const ch of text3.replace(ANSI, "")) {
-    const code = ch.codePointAt(0);
-    width += isWide(code) ? 2 : 1;
-  }
-  return width;
-}
-function isWide(code) {
-  return code >= 4352 && code <= 4447 || code >= 11904 && code <= 42191 || code >= 44032 && code <= 55203 || code >= 63744 && code <= 64255 || code >= 65072 && code <= 65103 || code >= 65280 && code <= 65376 || code >= 65504 && code <= 65510 || code >= 127744 && code <= 129791 || code >= 131072 && code <= 262141;
-}
 var ANSI_AT_START = /^\x1b\[[0-9;]*m/;
 function truncateWidth(text3, max) {
   if (visibleWidth(text3) <= max) return text3;
@@ -5663,57 +6490,6 @@ function truncateWidth(text3, max) {
 // src/output/table.ts
 var SEPARATOR = 2;
 var MIN_SHRUNK = 8;
-function renderTable(headers, rows, fit = {}) {
-  return layoutTable(headers, rows, fit).text;
-}
-function layoutTable(headers, rows, fit = {}) {
-  let columns = headers.map((_, i) => i);
-  const headerWidths = headers.map(visibleWidth);
-  const cellWidths = rows.map((cells) => headers.map((_, i) => visibleWidth(cells[i] ?? "")));
-  const natural = headers.map((_, i) => {
-    let width = Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]);
-    for (const row of cellWidths) if (row[i] > width) width = row[i];
-    return width;
-  });
-  const widths = [
-    ...natural
-  ];
-  const limit = fit.width;
-  if (limit !== void 0) {
-    const shrink = new Set(fit.shrink ?? []);
-    const least = (i) => shrink.has(i) ? Math.min(natural[i], Math.max(headerWidths[i], MIN_SHRUNK)) : natural[i];
-    const total = (width) => columns.reduce((sum, i) => sum + width(i), 0) + SEPARATOR * (columns.length - 1);
-    for (const i of fit.drop ?? []) {
-      if (total(least) <= limit) break;
-      columns = columns.filter((c) => c !== i);
-    }
-    const shrinking = columns.filter((i) => shrink.has(i));
-    while (total((i) => widths[i]) > limit) {
-      const widest = shrinking.filter((i) => widths[i] > least(i)).sort((a, b) => widths[b] - widths[a])[0];
-      if (widest === void 0) break;
-      widths[widest]--;
-    }
-  }
-  const last = columns.length - 1;
-  const line = (cells, measured, row) => {
-    const text3 = columns.map((i, n) => {
-      const whole = cells[i] ?? "";
-      const fits = measured[i] <= widths[i];
-      const cell = fits ? whole : truncateWidth(row >= 0 && fit.cut?.(row, i, widths[i]) || whole, widths[i]);
-      if (n === last) return cell;
-      return cell + " ".repeat(widths[i] - (fits ? measured[i] : visibleWidth(cell)));
-    }).join(" ".repeat(SEPARATOR)).trimEnd();
-    return limit === void 0 ? text3 : truncateWidth(text3, limit);
-  };
-  const lines2 = [
-    line(headers, headerWidths, -1)
-  ];
-  for (let row = 0; row < rows.length; row++) lines2.push(line(rows[row], cellWidths[row], row));
-  return {
-    text: lines2.join("\n"),
-    natural
-  };
-}
 
 // src/cli/commands/time.ts
 async function askActualHours(ctx, def, row) {
@@ -5741,13 +6517,6 @@ async function askActualHours(ctx, def, row) {
       ctx.io.err(error.message);
     }
   }
-}
-async function velocityNow(ctx) {
-  return await commitmentVelocity(await ctx.store(), ctx.clock.now());
-}
-function noteIfOvercommitting(ctx, before) {
-  const note = overcommitWarning(before);
-  if (note) ctx.io.err(`jdo: note: ${note}`);
 }
 function registerTaskHistoryCommand(task, ctx) {
   task.command("history").description("Show the history of a task, or of every task of a commitment").argument("<id>", "task or commitment ID or prefix").option("--json", "print a JSON array of events, oldest first").action(async (id, opts) => {
@@ -5818,38 +6587,6 @@ function registerTaskHistoryCommand(task, ctx) {
 }
 
 // src/cli/commands/add.ts
-async function captureAction(ctx, words, opts) {
-  const row = await capture(await domainOf(ctx), words.join(" "));
-  await reportWrite(ctx, opts.json, entity("inbox"), String(row.id), (id) => `Captured ${id}`);
-}
-async function commitAction(ctx, words, opts) {
-  const due = await dueArg(ctx, opts.due, "--due");
-  const wanted = opts.time === void 0 ? due.time ?? DEFAULT_DUE_TIME : timeArg(opts.time);
-  const goal = opts.goal ? (await resolveArg(ctx, opts.goal, [
-    "goal"
-  ])).row : void 0;
-  const milestone = opts.milestone ? (await resolveArg(ctx, opts.milestone, [
-    "milestone"
-  ])).row : void 0;
-  const { date: dueDate, time: dueTime } = existingDueTime(ctx, due.date, wanted, ctx.timeZone());
-  await confirmPastDue(ctx, dueDate, dueTime, ctx.timeZone());
-  const d = await domainOf(ctx);
-  const velocity = await velocityNow(ctx);
-  const row = await addCommitment(d, {
-    deliverable: words.join(" "),
-    stakeholder: opts.to,
-    dueDate,
-    dueTime,
-    goalId: goal?.id ?? milestone?.goal_id ?? null,
-    milestoneId: milestone?.id ?? null,
-    notes: opts.notes
-  });
-  const stakeholder = await d.store.one("SELECT name FROM stakeholders WHERE id = ?", [
-    row.stakeholder_id
-  ]);
-  await reportWrite(ctx, opts.json, entity("commitment"), String(row.id), (id) => `Committed ${id}: "${row.deliverable}" to ${stakeholder?.name ?? opts.to.trim()}, due ${row.due_date} ${row.due_time}`);
-  noteIfOvercommitting(ctx, velocity);
-}
 function registerAddCommands(program, ctx) {
   program.command("capture").description("Add an inbox item").argument("<text...>", "what to remember").option("--json", "print the new item as JSON").action((words, opts) => captureAction(ctx, words, opts));
   program.command("commit").description("Make a commitment: a deliverable, to someone, by a date").argument("<deliverable...>", "what you will deliver").requiredOption("--to <name>", "stakeholder (created as a person when new)").requiredOption("--due <when>", "due date: YYYY-MM-DD, tomorrow, friday, in 3 days\u2026").option("--time <time>", "due time: HH:MM, 3pm, noon, midnight, eod (default 09:00)").option("--goal <id>", "goal this serves").option("--milestone <id>", "milestone this belongs to").option("--notes <text>", "notes").option("--json", "print the new commitment as JSON").action((words, opts) => commitAction(ctx, words, opts));
@@ -5984,16 +6721,6 @@ var GRADES = [
     "D-"
   ]
 ];
-function gradeFor(score) {
-  for (const [min, grade] of GRADES) if (score >= min) return grade;
-  return "F";
-}
-function streakBonus(weeks) {
-  return Math.min(weeks * 2, 5);
-}
-function compositeScore(c) {
-  return 100 * (c.onTimeRate * WEIGHTS.on_time + c.notificationTimeliness * WEIGHTS.notification + c.cleanupCompletionRate * WEIGHTS.cleanup + c.estimationAccuracy * WEIGHTS.estimation) + streakBonus(c.streakWeeks);
-}
 var clean = (x) => Math.round(x * 1e6) / 1e6;
 var shownScore = (x) => Math.floor(clean(x) * 10) / 10;
 var rate = (x) => Math.round(x * 1e3) / 1e3;
@@ -6006,36 +6733,10 @@ function countsForTimeliness(f) {
   if (f.createdAt >= f.dueAt) return false;
   return !(f.status === "completed" && f.completedOnTime === true);
 }
-function notificationTimeliness(facts) {
-  const counted = facts.filter(countsForTimeliness);
-  if (counted.length === 0) return 1;
-  let total = 0;
-  for (const f of counted) total += warningCredit(daysBetween(f.markedDate, f.dueDate));
-  return total / counted.length;
-}
-function cleanupCompletionRate(plans) {
-  const counted = plans.filter((p) => p.status !== "cancelled");
-  if (counted.length === 0) return 1;
-  const done = counted.filter((p) => p.status === "completed" || p.status === "in_progress");
-  return done.length / counted.length;
-}
 function weekStart(ms) {
   const day = new Date(ms);
   const weekday = (day.getUTCDay() + 6) % 7;
   return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - weekday);
-}
-function streakOf(weeks, lastAbandonedAt) {
-  const abandonedWeek = lastAbandonedAt === null ? -Infinity : weekStart(lastAbandonedAt);
-  const newestFirst = [
-    ...weeks.keys()
-  ].sort((a, b) => b - a);
-  let streak = 0;
-  for (const week of newestFirst) {
-    const w = weeks.get(week);
-    if (week <= abandonedWeek || w.late > 0) break;
-    streak++;
-  }
-  return streak;
 }
 var ACTUAL_HOURS_MULTIPLIERS = {
   much_shorter: 0.25,
@@ -6044,382 +6745,21 @@ var ACTUAL_HOURS_MULTIPLIERS = {
   longer: 1.325,
   much_longer: 2
 };
-function estimationAccuracy(entries, now) {
-  const recent = entries.filter((e) => e.completedAt >= now - 90 * DAY_MS3 && e.category in ACTUAL_HOURS_MULTIPLIERS);
-  if (recent.length < 5) return {
-    accuracy: 1,
-    count: recent.length
-  };
-  let weighted = 0;
-  let total = 0;
-  for (const e of recent) {
-    const ageDays = Math.floor((now - e.completedAt) / DAY_MS3);
-    const weight = 2 ** (-ageDays / 7);
-    const m = ACTUAL_HOURS_MULTIPLIERS[e.category];
-    const accuracy = m >= 0.85 && m <= 1.15 ? 1 : m >= 0.5 && m <= 1.5 ? 0.75 : 0.25;
-    weighted += accuracy * weight;
-    total += weight;
-  }
-  return {
-    accuracy: total ? weighted / total : 1,
-    count: recent.length
-  };
-}
-function trendOf(previous, current) {
-  const diff = clean(current - previous);
-  if (diff > TREND_THRESHOLD) return "up";
-  if (diff < -TREND_THRESHOLD) return "down";
-  return "stable";
-}
-function periodReport(p, atRisk, plans, from, to, estimation, streakWeeks) {
-  const inPeriod = (ms) => ms >= from && ms < to;
-  const components = {
-    onTimeRate: p.completed ? p.onTime / p.completed : 1,
-    notificationTimeliness: notificationTimeliness(atRisk.filter((f) => inPeriod(f.markedAt))),
-    cleanupCompletionRate: cleanupCompletionRate(plans.filter((pl) => inPeriod(pl.createdAt))),
-    estimationAccuracy: estimation,
-    streakWeeks
-  };
-  return {
-    on_time_rate: rate(components.onTimeRate),
-    notification_timeliness: rate(components.notificationTimeliness),
-    cleanup_completion_rate: rate(components.cleanupCompletionRate),
-    score: shownScore(compositeScore(components))
-  };
-}
-function buildReport(input, now) {
-  const { accuracy, count } = estimationAccuracy(input.estimates, now);
-  const streak = streakOf(input.weeks, input.lastAbandonedAt);
-  const components = {
-    onTimeRate: input.completed ? input.onTime / input.completed : 1,
-    notificationTimeliness: notificationTimeliness(input.atRisk),
-    cleanupCompletionRate: cleanupCompletionRate(input.plans),
-    estimationAccuracy: accuracy,
-    streakWeeks: streak
-  };
-  const raw = compositeScore(components);
-  const periodMs = PERIOD_DAYS * DAY_MS3;
-  const period = (p, from, to) => periodReport(p, input.atRisk, input.plans, from, to, accuracy, streak);
-  const current = period(input.current, now - periodMs, now + 1);
-  const previous = period(input.previous, now - 2 * periodMs, now - periodMs);
-  const counted = input.plans.filter((p) => p.status !== "cancelled");
-  return {
-    score: shownScore(raw),
-    grade: gradeFor(clean(raw)),
-    on_time_rate: rate(components.onTimeRate),
-    completed: input.completed,
-    on_time: input.onTime,
-    at_risk: input.atRisk.length,
-    abandoned: input.abandoned,
-    streak_weeks: streak,
-    notification_timeliness: rate(components.notificationTimeliness),
-    cleanup_completion_rate: rate(components.cleanupCompletionRate),
-    cleanup_plans: counted.length,
-    cleanup_plans_done: counted.filter((p) => p.status === "completed" || p.status === "in_progress").length,
-    estimation_accuracy: rate(accuracy),
-    tasks_with_estimates: count,
-    streak_bonus: streakBonus(streak),
-    weights: WEIGHTS,
-    trends: {
-      on_time: trendOf(previous.on_time_rate, current.on_time_rate),
-      notification: trendOf(previous.notification_timeliness, current.notification_timeliness),
-      cleanup: trendOf(previous.cleanup_completion_rate, current.cleanup_completion_rate),
-      overall: trendOf(previous.score / 100, current.score / 100),
-      current,
-      previous
-    },
-    affecting: input.affecting
-  };
-}
 
 // src/domain/integrity_query.ts
 var DAY_MS4 = 24 * 3600 * 1e3;
 var LIVE = "deleted_at IS NULL";
-async function integrityOf(store, now, timeZone) {
-  const nowMs2 = now.getTime();
-  const iso = (ms) => new Date(ms).toISOString();
-  const periodStart = iso(nowMs2 - PERIOD_DAYS * DAY_MS4);
-  const previousStart = iso(nowMs2 - 2 * PERIOD_DAYS * DAY_MS4);
-  const totals = await store.one(`SELECT
-       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed') AS completed,
-       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
-          AND completed_on_time) AS on_time,
-       (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'abandoned') AS abandoned,
-       (SELECT max(updated_at) FROM commitments WHERE ${LIVE} AND status = 'abandoned')
-          AS last_abandoned_at`);
-  const periodCounts = async (from, to) => {
-    const row = await store.one(`SELECT count(*) AS completed, coalesce(sum(completed_on_time = 1), 0) AS on_time
-       FROM commitments WHERE ${LIVE} AND status = 'completed'
-       AND completed_at >= ?1 AND (?2 IS NULL OR completed_at < ?2)`, [
-      from,
-      to
-    ]);
-    return {
-      completed: Number(row?.completed ?? 0),
-      onTime: Number(row?.on_time ?? 0)
-    };
-  };
-  const marked = await store.query(`SELECT status, due_date, due_time, timezone, completed_on_time, marked_at_risk_at, created_at
-     FROM commitments WHERE ${LIVE} AND marked_at_risk_at IS NOT NULL`);
-  const atRisk = marked.map((r) => {
-    const markedAt = Date.parse(String(r.marked_at_risk_at));
-    return {
-      dueDate: String(r.due_date),
-      dueAt: dueInstantMs(r, timeZone),
-      markedAt,
-      markedDate: todayIn({
-        now: new Date(markedAt),
-        timeZone: dueZone(r, timeZone)
-      }),
-      createdAt: Date.parse(String(r.created_at)),
-      status: String(r.status),
-      completedOnTime: r.completed_on_time === null ? null : Boolean(r.completed_on_time)
-    };
-  });
-  const plans = (await store.query(`SELECT status, created_at FROM cleanup_plans WHERE ${LIVE}`)).map((r) => ({
-    status: String(r.status),
-    createdAt: Date.parse(String(r.created_at))
-  }));
-  const weekRows = await store.query(`SELECT date(completed_at, 'weekday 0', '-6 days') AS week,
-       sum(coalesce(completed_on_time, 0) <> 0) AS on_time,
-       sum(coalesce(completed_on_time, 0) = 0) AS late
-     FROM commitments
-     WHERE ${LIVE} AND status = 'completed' AND completed_at IS NOT NULL
-     GROUP BY week`);
-  const weeks = /* @__PURE__ */ new Map();
-  for (const w of weekRows) {
-    if (w.week === null) continue;
-    weeks.set(Date.parse(`${w.week}T00:00:00Z`), {
-      onTime: Number(w.on_time),
-      late: Number(w.late)
-    });
-  }
-  const lastAbandoned = totals?.last_abandoned_at;
-  return buildReport({
-    completed: Number(totals?.completed ?? 0),
-    onTime: Number(totals?.on_time ?? 0),
-    abandoned: Number(totals?.abandoned ?? 0),
-    atRisk,
-    plans,
-    weeks,
-    lastAbandonedAt: lastAbandoned ? Date.parse(String(lastAbandoned)) : null,
-    estimates: await completedEstimates(store, iso(nowMs2 - ESTIMATE_DAYS * DAY_MS4)),
-    current: await periodCounts(periodStart, null),
-    previous: await periodCounts(previousStart, periodStart),
-    affecting: await affectingCommitments(store, iso(nowMs2 - AFFECTING_DAYS * DAY_MS4))
-  }, nowMs2);
-}
 var ESTIMATE_DAYS = 90;
-async function completedEstimates(store, since) {
-  const rows = await store.query(`SELECT actual_hours_category AS category, created_at FROM task_history
-     WHERE event_type = 'completed' AND created_at >= ? AND ${LIVE}
-       AND estimated_hours IS NOT NULL AND actual_hours_category IS NOT NULL`, [
-    since
-  ]);
-  return rows.map((r) => ({
-    category: String(r.category),
-    completedAt: Date.parse(String(r.created_at))
-  }));
-}
-async function affectingCommitments(store, since) {
-  const select = (at) => `SELECT c.id, c.deliverable, s.name AS stakeholder, c.${at} AS at
-     FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id
-     WHERE c.${LIVE}`;
-  const late = await store.query(`${select("completed_at")} AND c.status = 'completed' AND NOT coalesce(c.completed_on_time, 0)
-     AND c.completed_at >= ? ORDER BY c.completed_at DESC, c.id LIMIT ?`, [
-    since,
-    MAX_AFFECTING
-  ]);
-  const abandoned = late.length >= MAX_AFFECTING ? [] : await store.query(`${select("updated_at")} AND c.status = 'abandoned' AND c.updated_at >= ?
-     ORDER BY c.updated_at DESC, c.id LIMIT ?`, [
-    since,
-    MAX_AFFECTING - late.length
-  ]);
-  const out = (r, reason) => ({
-    id: String(r.id),
-    deliverable: String(r.deliverable),
-    stakeholder: String(r.stakeholder ?? ""),
-    reason,
-    at: String(r.at)
-  });
-  return [
-    ...late.map((r) => out(r, "completed late")),
-    ...abandoned.map((r) => out(r, "abandoned"))
-  ];
-}
 
 // src/output/due_label.ts
 init_dates();
 var ISO_DATE2 = /^\d{4}-\d{2}-\d{2}$/;
 var HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
-function dueOnViewerClock(commitment, viewerZone) {
-  const at = wallTimeIn(dueInstantMs(commitment, viewerZone), viewerZone);
-  return `${at.date} ${at.time}`;
-}
-function dueText(commitment, viewerZone) {
-  const here = dueOnViewerClock(commitment, viewerZone);
-  const zone = dueZone(commitment, viewerZone);
-  if (zone === viewerZone) return here;
-  return `${here} (${commitment.due_date} ${commitment.due_time} ${zone})`;
-}
-function dueLabel(commitment, dates) {
-  const dueDay = wallTimeIn(dueInstantMs(commitment, dates.timeZone), dates.timeZone).date;
-  const days = daysBetween(todayIn(dates), dueDay);
-  const passed = dueInstantMs(commitment, dates.timeZone) < dates.now.getTime();
-  return labelOf(days, passed);
-}
-function labelOf(days, passed) {
-  if (passed) {
-    return days < 0 ? {
-      text: `overdue ${-days}d`,
-      level: 2
-    } : {
-      text: "overdue",
-      level: 2
-    };
-  }
-  if (days <= 0) return {
-    text: "today",
-    level: 1
-  };
-  if (days === 1) return {
-    text: "tomorrow",
-    level: 0
-  };
-  return {
-    text: `in ${days}d`,
-    level: 0
-  };
-}
-function dueCells(dates) {
-  const today = todayIn(dates);
-  const now = dates.now.getTime();
-  const utc = dates.timeZone === "UTC";
-  const todayMs = Date.parse(today);
-  return (commitment) => {
-    const { due_date: date, due_time: time } = commitment;
-    if (utc && typeof date === "string" && typeof time === "string" && dueZone(commitment, "UTC") === "UTC" && ISO_DATE2.test(date) && HH_MM.test(time)) {
-      const at2 = Date.parse(`${date}T${time}:00Z`);
-      if (!Number.isNaN(at2)) {
-        return {
-          clock: `${date} ${time}`,
-          label: labelOf(Math.round((Date.parse(date) - todayMs) / 864e5), at2 < now)
-        };
-      }
-    }
-    const at = dueInstantMs(commitment, dates.timeZone);
-    const wall = wallTimeIn(at, dates.timeZone);
-    return {
-      clock: `${wall.date} ${wall.time}`,
-      label: labelOf(daysBetween(today, wall.date), at < now)
-    };
-  };
-}
 
 // src/repl/dashboard.ts
-function progressBarText(done, total, width = 10) {
-  const filled = total === 0 ? 0 : Math.round(done / total * width);
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`;
-}
 var STALLED_SHOWN = 5;
-async function renderDashboard(store, dates, color, limit = 10, width) {
-  const s = style(color);
-  const active = await countRecords(store, entity("commitment"));
-  const shownCommitments = await listRecords(store, entity("commitment"), {
-    limit,
-    timeZone: dates.timeZone,
-    time: false
-  });
-  const goals = await listRecords(store, entity("goal"), {
-    limit
-  });
-  const inbox = await countRecords(store, entity("inbox"));
-  const report = await integrityOf(store, dates.now, dates.timeZone);
-  const stalled = await stalledCommitments(store, dates.now, dates.timeZone);
-  const shorts = await shortIds(store, [
-    ...shownCommitments,
-    ...goals,
-    ...stalled
-  ].map((r) => String(r.id)));
-  const lines2 = [];
-  lines2.push(`${s.bold("jdo")}  ${active} active commitment${active === 1 ? "" : "s"} \xB7 integrity ${s.bold(report.grade)} (${report.score}) \xB7 inbox ${inbox}`);
-  lines2.push("");
-  lines2.push(s.bold("Commitments"));
-  if (shownCommitments.length === 0) {
-    lines2.push(`  none \u2014 make one: jdo commit "Send the report" --to Alex --due friday`);
-  } else {
-    const what = shownCommitments.map((r) => ({
-      deliverable: truncate(safeLine(String(r.deliverable)), 50),
-      to: `\u2192 ${truncate(safeLine(String(r.stakeholder ?? "?")), 20)}`
-    }));
-    const cut = (row, _column, width2) => {
-      const room = width2 - visibleWidth(what[row].to) - 1;
-      return room >= 8 ? `${truncateWidth(what[row].deliverable, room)} ${what[row].to}` : void 0;
-    };
-    const rows = shownCommitments.map((r, i) => {
-      const due = dueLabel(r, dates);
-      const marker = due.level === 2 ? s.red(`\u26A0 ${due.text}`) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
-      return [
-        ` ${i + 1}.`,
-        s.dim(shorts.get(String(r.id)) ?? ""),
-        dueOnViewerClock(r, dates.timeZone),
-        marker,
-        `${what[i].deliverable} ${what[i].to}`
-      ];
-    });
-    lines2.push(renderTable([
-      "",
-      "ID",
-      "DUE",
-      "",
-      "DELIVERABLE \u2192 TO"
-    ], rows, {
-      width,
-      shrink: [
-        4
-      ],
-      drop: [
-        2
-      ],
-      cut
-    }));
-    if (active > limit) {
-      lines2.push(s.dim(`  \u2026 and ${active - limit} more (jdo list)`));
-    }
-  }
-  if (stalled.length > 0) {
-    lines2.push("");
-    lines2.push(s.yellow(s.bold(`Stalled (in progress, due soon, nothing done for 24 h): ${stalled.length}`)));
-    for (const c of stalled.slice(0, STALLED_SHOWN)) {
-      lines2.push(`  ${s.dim(shorts.get(c.id) ?? "")}  ${truncate(safeLine(c.deliverable), 50)} \u2192 ${truncate(safeLine(c.stakeholder || "?"), 20)}  ${s.dim(`last activity ${localTime(c.last_activity_at, dates.timeZone)}`)}`);
-    }
-    if (stalled.length > STALLED_SHOWN) {
-      lines2.push(s.dim(`  \u2026 and ${stalled.length - STALLED_SHOWN} more`));
-    }
-  }
-  lines2.push("");
-  lines2.push(s.bold("Goals"));
-  if (goals.length === 0) lines2.push('  none \u2014 add one: jdo goal add "Ship v2"');
-  for (const g of goals) {
-    const p = await goalProgress(store, String(g.id));
-    lines2.push(`  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${truncate(safeLine(String(g.title)), 50)}`);
-  }
-  const text3 = lines2.join("\n");
-  const fitted = width === void 0 ? text3 : text3.split("\n").map((line) => truncateWidth(line, width)).join("\n");
-  return {
-    text: fitted,
-    shown: shownCommitments
-  };
-}
 
 // src/cli/commands/dashboard.ts
-async function dashboardNow(ctx) {
-  await generateDue(await domainOf(ctx));
-  return await renderDashboard(await ctx.store(), datesOf(ctx), ctx.io.color, 10, ctx.io.columns());
-}
-async function printDashboard(ctx) {
-  ctx.io.out((await dashboardNow(ctx)).text);
-}
 
 // src/cli/commands/items.ts
 var items_exports = {};
@@ -6577,269 +6917,13 @@ var LABELS = {
   time: "Hours",
   contact_info: "Contact"
 };
-function labelOf2(key) {
-  const words = LABELS[key] ?? key.replaceAll("_", " ");
-  return words[0].toUpperCase() + words.slice(1);
-}
-function valueOf(key, record, view) {
-  const value = record[key];
-  const zone = view.dates.timeZone;
-  if (key === "due_date" && record.due_time !== void 0) {
-    const open = ![
-      "completed",
-      "abandoned"
-    ].includes(String(record.status));
-    const when = dueText(record, zone);
-    return open ? `${when}, ${dueLabel(record, view.dates).text}` : when;
-  }
-  if (key.endsWith("_at")) return localTime(value, zone);
-  if (key.endsWith("_id")) {
-    const id = String(value);
-    const name = view.names.get(id);
-    const short = view.shortIds.get(id) ?? id.slice(0, 8);
-    return name === void 0 ? short : `${safeLine(name)} (${short})`;
-  }
-  if (key === "status") return String(value).replace("_", " ");
-  if (key === "progress") return progressText(value);
-  if (key === "review_interval_days") return `${value} days`;
-  if (key === "estimated_hours") return `${value} h`;
-  if (key === "actual_hours_category") return String(value).replace("_", " ");
-  if (key === "time") return rollupText(value) ?? "";
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  if (Array.isArray(value)) return value.map((v) => safeLine(String(v))).join("; ");
-  if (typeof value === "object") return safeLine(JSON.stringify(value));
-  return safeText(String(value));
-}
 function progressText(p) {
   if (p.total === 0) return "nothing to do yet (no milestones or commitments)";
   return `${p.done} of ${p.total} done (milestones and commitments)`;
 }
-function recordView(def, record, view) {
-  const bold = view.bold ?? ((s) => s);
-  const id = String(record.id);
-  const lines2 = [
-    bold(`${def.name[0].toUpperCase()}${def.name.slice(1)} ${view.shortIds.get(id) ?? id}`)
-  ];
-  const fields = [];
-  const first = [
-    def.label,
-    "status",
-    "stakeholder",
-    "due_date"
-  ];
-  const last = [
-    "created_at",
-    "updated_at",
-    "deleted_at"
-  ];
-  const keys = [
-    ...first.filter((k) => k in record),
-    ...Object.keys(record).filter((k) => !first.includes(k) && !last.includes(k)),
-    ...last.filter((k) => k in record)
-  ];
-  for (const key of keys) {
-    const value = record[key];
-    if (HIDDEN.has(key) || value === null || value === void 0) continue;
-    if (key === "time" && rollupText(value) === null) continue;
-    fields.push([
-      labelOf2(key),
-      valueOf(key, record, view)
-    ]);
-  }
-  const width = Math.max(0, ...fields.map(([label]) => label.length)) + 2;
-  const indent = " ".repeat(width + 2);
-  for (const [label, value] of fields) {
-    lines2.push(`  ${bold(label.padEnd(width))}${value.replaceAll("\n", `
-${indent}`)}`);
-  }
-  for (const key of [
-    "tasks",
-    "milestones"
-  ]) {
-    const children = record[key];
-    if (!children) continue;
-    lines2.push(bold(`${labelOf2(key)}${children.length === 0 ? ": none" : ""}`));
-    for (const child of children) {
-      const short = view.shortIds.get(String(child.id)) ?? String(child.id);
-      const status = String(child.status).replace("_", " ").padEnd(11);
-      const extra = child.target_date ? `  (target ${child.target_date})` : child.estimated_hours ? `  (${child.estimated_hours} h)` : "";
-      lines2.push(`  ${short}  ${status} ${safeLine(String(child.title))}${extra}`);
-    }
-  }
-  return lines2;
-}
 
 // src/cli/commands/items.ts
 var KINDS = ENTITIES.map((e) => e.plural);
-function kindOf(word) {
-  const w = word.toLowerCase();
-  const def = ENTITIES.find((e) => e.plural === w || e.name === w);
-  if (!def) {
-    throw new JdoError("USAGE", `Unknown kind "${word}" (use ${KINDS.join(", ")})`);
-  }
-  return def;
-}
-function listTable(ctx, def, records, shorts) {
-  const s = style(ctx.io.color);
-  const dates = datesOf(ctx);
-  const id = (r) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
-  const status = (r) => String(r.status ?? "").replace("_", " ");
-  if (def.name === "commitment") {
-    const cells = dueCells(dates);
-    const rows2 = records.map((r) => {
-      const open = ![
-        "completed",
-        "abandoned"
-      ].includes(String(r.status));
-      const { clock, label: due } = cells(r);
-      const marker = !open ? "" : due.level === 2 ? s.red(due.text) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
-      return [
-        id(r),
-        clock,
-        marker,
-        status(r),
-        truncate(safeLine(String(r.stakeholder ?? "?")), 20),
-        truncate(safeLine(String(r.deliverable)), 60)
-      ];
-    });
-    return {
-      headers: [
-        "ID",
-        "DUE",
-        "",
-        "STATUS",
-        "TO",
-        "DELIVERABLE"
-      ],
-      rows: rows2,
-      fit: {
-        shrink: [
-          4,
-          5
-        ],
-        drop: [
-          3,
-          1
-        ]
-      }
-    };
-  }
-  const extra = {
-    milestone: [
-      "TARGET",
-      (r) => String(r.target_date)
-    ],
-    stakeholder: [
-      "TYPE",
-      (r) => String(r.type)
-    ],
-    inbox: [
-      "CAPTURED",
-      (r) => wallTimeIn(Date.parse(String(r.created_at)), dates.timeZone).date
-    ],
-    task: [
-      "COMMITMENT",
-      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
-    ],
-    cleanup_plan: [
-      "COMMITMENT",
-      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
-    ],
-    task_event: [
-      "WHEN",
-      (r) => localTime(r.created_at, dates.timeZone)
-    ]
-  };
-  const more = extra[def.name];
-  const headers = [
-    "ID",
-    ...more ? [
-      more[0]
-    ] : [],
-    ...def.statuses ? [
-      "STATUS"
-    ] : [],
-    def.label.toUpperCase()
-  ];
-  const rows = records.map((r) => [
-    id(r),
-    ...more ? [
-      more[1](r)
-    ] : [],
-    ...def.statuses ? [
-      status(r)
-    ] : [],
-    truncate(safeLine(String(r[def.label] ?? "")), 70)
-  ]);
-  return {
-    headers,
-    rows,
-    fit: {
-      shrink: [
-        headers.length - 1
-      ]
-    }
-  };
-}
-async function printList(ctx, def, options, json) {
-  const store = await ctx.store();
-  let index;
-  let pending;
-  let pages = 0;
-  let shown = 0;
-  let widths = [];
-  const jsonPage = (body) => {
-    ctx.io.out(pending === void 0 ? "[" : pending + ",");
-    pending = body;
-  };
-  const tablePage = async (records) => {
-    pages++;
-    const shorts = await shortIdsOf(records);
-    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
-    const { text: table, natural } = layoutTable(headers, rows, {
-      ...fit,
-      atLeast: widths,
-      width: ctx.io.columns()
-    });
-    widths = natural;
-    ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
-  };
-  const shortIdsOf = async (records) => {
-    const ids = records.flatMap((r) => [
-      String(r.id),
-      ...r.commitment_id ? [
-        String(r.commitment_id)
-      ] : []
-    ]);
-    shown += ids.length;
-    if (!index && pages === 1 && records.length >= PAGE_SIZE) {
-      const total2 = await countRecords(store, def, options);
-      if (total2 * (ids.length / records.length) > NEIGHBOUR_LIMIT) {
-        index = await ShortIdIndex.load(store);
-      }
-    }
-    if (!index && shown > NEIGHBOUR_LIMIT) {
-      index = await ShortIdIndex.load(store);
-    }
-    return index ? await index.shortsOf(ids) : await shortIds(store, ids);
-  };
-  const total = await forEachRecordPage(store, def, json ? {
-    ...options,
-    timeZone: ctx.timeZone(),
-    json
-  } : {
-    ...options,
-    timeZone: ctx.timeZone(),
-    time: false,
-    fields: TABLE_FIELDS
-  }, json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage, PAGE_SIZE, json ? jsonPage : void 0);
-  if (json) {
-    ctx.io.out(pending === void 0 ? "[]" : `${pending}
-]`);
-  } else if (total === 0) {
-    ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
-  }
-}
 var TABLE_FIELDS = [
   "deliverable",
   "due_date",
@@ -6847,36 +6931,6 @@ var TABLE_FIELDS = [
   "timezone",
   "status"
 ];
-async function printRecord(ctx, def, record) {
-  const store = await ctx.store();
-  const s = style(ctx.io.color);
-  const names = /* @__PURE__ */ new Map();
-  for (const link of def.parents) {
-    const id = record[link.column];
-    if (typeof id !== "string") continue;
-    const parent = entity(link.entity);
-    const row = await store.one(`SELECT ${parent.label} AS name FROM ${parent.table} WHERE id = ?`, [
-      id
-    ]);
-    if (row) names.set(id, String(row.name));
-  }
-  const children = [
-    "tasks",
-    "milestones"
-  ].flatMap((key) => record[key] ?? []);
-  const ids = [
-    String(record.id),
-    ...names.keys(),
-    ...children.map((c) => String(c.id))
-  ];
-  const lines2 = recordView(def, record, {
-    dates: datesOf(ctx),
-    shortIds: await shortIds(store, ids),
-    names,
-    bold: s.bold
-  });
-  ctx.io.out(lines2.join("\n"));
-}
 var text2 = (what) => (_, v) => requireText(v, what);
 var optional = (what) => (_, v) => optionalText(v, what);
 var EDIT_FIELDS = [
@@ -7198,21 +7252,6 @@ var VERB_HELP = {
   "at-risk": "Warn that a commitment is at risk of missing its due date",
   abandon: "Abandon a commitment, goal or vision (task: skipped; milestone: missed)"
 };
-async function listAction(ctx, kind, opts) {
-  const def = kindOf(kind);
-  const status = opts.status === void 0 ? void 0 : statusArg(def, opts.status);
-  if (def.name === "commitment") await generateDue(await domainOf(ctx));
-  await printList(ctx, def, {
-    all: opts.all,
-    status
-  }, opts.json === true);
-}
-async function showAction(ctx, id, opts) {
-  const { def, row } = await resolveArg(ctx, id);
-  const record = await loadRecord(await ctx.store(), def, String(row.id));
-  if (opts.json) printJson(ctx, record);
-  else await printRecord(ctx, def, record);
-}
 function registerItemCommands(program, ctx) {
   program.command("list").description(`List items (default: active commitments, soonest due first)`).argument("[kind]", KINDS.join("|"), "commitments").option("--all", "include completed, abandoned and other closed items").option("--status <status>", "only items with this status").option("--json", "print a JSON array").action((kind, opts) => listAction(ctx, kind, opts));
   program.command("show").description("Show one item by ID (any unique prefix of 4+ characters)").argument("<id>", "item ID or prefix").option("--json", "print a JSON object").action((id, opts) => showAction(ctx, id, opts));
@@ -7275,36 +7314,8 @@ var ARROWS = {
   down: "\u2193",
   stable: "\u2192"
 };
-function lines(report, shorts, bold) {
-  const pct = (x) => `${Math.round(x * 100)}%`;
-  const t = report.trends;
-  const out = [
-    `${bold("Integrity")}  ${bold(report.grade)} (${report.score}/100) ${ARROWS[t.overall]}`,
-    report.completed === 0 ? `  on time        no completed commitments yet` : `  on time        ${pct(report.on_time_rate)} (${report.on_time} of ${report.completed} completed) ${ARROWS[t.on_time]}`,
-    report.at_risk === 0 ? `  notification   no commitment marked at risk yet` : `  notification   ${pct(report.notification_timeliness)} (warning time; 7+ days ahead is full) ${ARROWS[t.notification]}`,
-    report.cleanup_plans === 0 ? `  cleanup        no cleanup plans yet` : `  cleanup        ${pct(report.cleanup_completion_rate)} (${report.cleanup_plans_done} of ${report.cleanup_plans} plans carried out) ${ARROWS[t.cleanup]}`,
-    report.tasks_with_estimates < 5 ? `  estimation     ${pct(report.estimation_accuracy)} (fewer than 5 estimated tasks done)` : `  estimation     ${pct(report.estimation_accuracy)} (${report.tasks_with_estimates} tasks)`,
-    `  streak         ${plural(report.streak_weeks, "week")} (+${report.streak_bonus})`,
-    `  at risk        ${report.at_risk} \xB7 abandoned ${report.abandoned}`
-  ];
-  if (report.affecting.length) {
-    out.push("Affecting your score (last 30 days):");
-    for (const a of report.affecting) {
-      out.push(`  ${shorts.get(a.id) ?? a.id}  ${truncate(safeLine(a.deliverable), 50)} \u2014 ${a.reason}`);
-    }
-  }
-  return out;
-}
 function registerReportCommands(program, ctx) {
   program.command("integrity").description("How reliably you keep your word: on time 35%, notification 25%, cleanup 25%, estimation 10%, streak bonus").option("--json", "print every component as a JSON object").action((opts) => integrityAction(ctx, opts));
-}
-async function integrityAction(ctx, opts) {
-  const store = await ctx.store();
-  const report = await integrityOf(store, ctx.clock.now(), ctx.timeZone());
-  if (opts.json) return printJson(ctx, report);
-  const s = style(ctx.io.color);
-  const shorts = await shortIds(store, report.affecting.map((a) => a.id));
-  ctx.io.out(lines(report, shorts, s.bold).join("\n"));
 }
 
 // src/app/fast_main.ts
@@ -7314,17 +7325,6 @@ var FAST_MODULES = {
   "./commands/items.ts": items_exports,
   "./commands/report.ts": report_exports
 };
-async function runFastLocal(mainUrl) {
-  const ctx = await mainContext(mainUrl);
-  return await runFast(ctx, Deno.args, {
-    localOnly: true,
-    load: (module) => {
-      const found = FAST_MODULES[module];
-      if (!found) throw new Error(`the fast path's bundle lacks ${module} (FAST_MODULES)`);
-      return Promise.resolve(found);
-    }
-  });
-}
 export {
   FAST_MODULES,
   runFastLocal
