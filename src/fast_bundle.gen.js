@@ -210,26 +210,26 @@ var allWith = (function allWith(statement, args) {
   if (Array.isArray(args)) return statement.all(...args.map(bindable));
   return statement.all(named(args));
 });
-var libsqlRow = (function libsqlRow(columns, values) {
-  const row = {};
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    Object.defineProperty(row, i, {
-      value,
-      enumerable: false
+var rowMaker = (function rowMaker(columns) {
+  const plainNames = new Set(columns).size === columns.length && columns.every((c) => c !== "length" && String(Number(c)) !== c);
+  if (!plainNames) return (values) => definedRow(columns, values);
+  const proto = {};
+  for (let i = 0; i < columns.length; i++) {
+    const name = columns[i];
+    Object.defineProperty(proto, i, {
+      get() {
+        return this[name];
+      }
     });
-    if (!(columns[i] in row)) {
-      Object.defineProperty(row, columns[i], {
-        value,
-        enumerable: true
-      });
-    }
   }
-  Object.defineProperty(row, "length", {
-    value: values.length,
-    enumerable: false
+  Object.defineProperty(proto, "length", {
+    value: columns.length
   });
-  return row;
+  return (values) => {
+    const row = Object.create(proto);
+    for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
+    return row;
+  };
 });
 var resultSet = (function resultSet(columns, rows, rowsAffected, lastInsertRowid) {
   return {
@@ -301,9 +301,7 @@ var ensureWal = (async function ensureWal(client) {
 });
 var openDatabaseFile = (async function openDatabaseFile(path, engine = "libsql") {
   const dir = dirname(path);
-  if (!await Deno.stat(dir).then((info) => info.isDirectory, () => false)) {
-    await ensurePrivateDir(dir);
-  }
+  if (!isDirectory(dir)) await ensurePrivateDir(dir);
   let client;
   try {
     if (engine === "node") {
@@ -324,10 +322,19 @@ var openDatabaseFile = (async function openDatabaseFile(path, engine = "libsql")
     });
   }
   if (Deno.build.os !== "windows") {
-    await Deno.chmod(path, 384).catch(() => {
-    });
+    try {
+      Deno.chmodSync(path, 384);
+    } catch {
+    }
   }
   return client;
+});
+var isDirectory = (function isDirectory(path) {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 });
 var schemaVersion = (async function schemaVersion(ex) {
   try {
@@ -3933,6 +3940,27 @@ function named(args) {
   for (const [key, value] of Object.entries(args)) out[key] = bindable(value);
   return out;
 }
+function definedRow(columns, values) {
+  const row = {};
+  Object.defineProperty(row, "length", {
+    value: values.length
+  });
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    Object.defineProperty(row, i, {
+      value
+    });
+    if (!Object.hasOwn(row, columns[i])) {
+      Object.defineProperty(row, columns[i], {
+        value,
+        enumerable: true,
+        configurable: true,
+        writable: true
+      });
+    }
+  }
+  return row;
+}
 var NodeSqliteClient;
 var init_node_sqlite = __esm({
   "src/db/node_sqlite.ts": (function() {
@@ -3969,7 +3997,7 @@ var init_node_sqlite = __esm({
         }
         prepared.setReturnArrays(true);
         const values = allWith(prepared, args);
-        return resultSet(columns, values.map((v) => libsqlRow(columns, v)), 0, void 0);
+        return resultSet(columns, values.map(rowMaker(columns)), 0, void 0);
       }
       #prepare(sql) {
         let prepared = this.#statements.get(sql);

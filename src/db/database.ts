@@ -130,10 +130,9 @@ export async function openDatabaseFile(
 ): Promise<Client> {
   // Create a missing directory private; never chmod an existing one (JDO_DATABASE_PATH
   // may point into a shared directory such as /tmp or the current directory).
+  // (Sync calls: each async one waits on a thread hop, and a command opens the file once.)
   const dir = dirname(path);
-  if (!(await Deno.stat(dir).then((info) => info.isDirectory, () => false))) {
-    await ensurePrivateDir(dir);
-  }
+  if (!isDirectory(dir)) await ensurePrivateDir(dir);
   let client: Client;
   try {
     if (engine === "node") {
@@ -153,9 +152,21 @@ export async function openDatabaseFile(
     );
   }
   if (Deno.build.os !== "windows") {
-    await Deno.chmod(path, 0o600).catch(() => {});
+    try {
+      Deno.chmodSync(path, 0o600);
+    } catch {
+      // not ours to change (a shared path): as it is
+    }
   }
   return client;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 export interface SchemaStatus {

@@ -64,7 +64,7 @@ class NodeSqliteClient {
     // (Missing from the Node types some workers check against; Deno has it.)
     (prepared as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
     const values = allWith(prepared, args) as unknown as unknown[][];
-    return resultSet(columns, values.map((v) => libsqlRow(columns, v)), 0, undefined);
+    return resultSet(columns, values.map(rowMaker(columns)), 0, undefined);
   }
 
   #prepare(sql: string): StatementSync {
@@ -190,17 +190,50 @@ function named(args: Record<string, InValue>): Record<string, Bindable> {
   return out;
 }
 
-/** A row as @libsql/client hands it out: values by index and by column name. */
-function libsqlRow(columns: string[], values: unknown[]): Row {
+/**
+ * Rows as @libsql/client hands them out: values by column name (enumerable,
+ * own) and by index (not enumerable), and a length. The index and length are
+ * getters on one prototype per statement, so a row costs one object and its
+ * named values (defining three properties per value on each row cost ~1 ms of
+ * the dashboard). Columns named like an index or "length", or twice, keep the
+ * per-row definitions, where the index wins as it does in @libsql/client.
+ */
+function rowMaker(columns: string[]): (values: unknown[]) => Row {
+  const plainNames = new Set(columns).size === columns.length &&
+    columns.every((c) => c !== "length" && String(Number(c)) !== c);
+  if (!plainNames) return (values) => definedRow(columns, values);
+  const proto: Record<string | number, unknown> = {};
+  for (let i = 0; i < columns.length; i++) {
+    const name = columns[i];
+    Object.defineProperty(proto, i, {
+      get(this: Record<string, unknown>) {
+        return this[name];
+      },
+    });
+  }
+  Object.defineProperty(proto, "length", { value: columns.length });
+  return (values) => {
+    const row = Object.create(proto) as Record<string, unknown>;
+    for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
+    return row as unknown as Row;
+  };
+}
+
+function definedRow(columns: string[], values: unknown[]): Row {
   const row: Record<string | number, unknown> = {};
+  Object.defineProperty(row, "length", { value: values.length });
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    Object.defineProperty(row, i, { value, enumerable: false });
-    if (!(columns[i] in row)) {
-      Object.defineProperty(row, columns[i], { value, enumerable: true });
+    Object.defineProperty(row, i, { value });
+    if (!Object.hasOwn(row, columns[i])) {
+      Object.defineProperty(row, columns[i], {
+        value,
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
     }
   }
-  Object.defineProperty(row, "length", { value: values.length, enumerable: false });
   return row as unknown as Row;
 }
 
