@@ -48,12 +48,12 @@ var dirname = (function dirname(path) {
   if (rooted && end === 1) return "//";
   return path.slice(0, end);
 });
-var readTextIfExists = (async function readTextIfExists(path) {
+var readTextIfExists = (function readTextIfExists(path) {
   try {
-    return await Deno.readTextFile(path);
+    return Promise.resolve(Deno.readTextFileSync(path));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return void 0;
-    throw error;
+    if (error instanceof Deno.errors.NotFound) return Promise.resolve(void 0);
+    return Promise.reject(error);
   }
 });
 var loadSettings = (async function loadSettings(path) {
@@ -387,9 +387,9 @@ var openWorkingDatabase = (async function openWorkingDatabase(path, now, engine 
   }
   return client;
 });
-var walSize = (async function walSize(path) {
+var walSize = (function walSize(path) {
   try {
-    return (await Deno.stat(`${path}-wal`)).size;
+    return Deno.statSync(`${path}-wal`).size;
   } catch {
     return 0;
   }
@@ -413,7 +413,7 @@ var withBusyTimeout = (async function withBusyTimeout(client, waitMs, fn) {
 });
 var closeDatabase = (async function closeDatabase(client, path) {
   try {
-    if (!client.closed && await walSize(path) > WAL_CHECKPOINT_BYTES) {
+    if (!client.closed && walSize(path) > WAL_CHECKPOINT_BYTES) {
       await checkpointWal(client);
     }
   } finally {

@@ -271,9 +271,9 @@ export async function openWorkingDatabase(
 /** Above this many bytes of WAL, closing the database folds it back into the file. */
 export const WAL_CHECKPOINT_BYTES = 0;
 
-async function walSize(path: string): Promise<number> {
+function walSize(path: string): number {
   try {
-    return (await Deno.stat(`${path}-wal`)).size;
+    return Deno.statSync(`${path}-wal`).size;
   } catch {
     return 0;
   }
@@ -319,7 +319,7 @@ async function withBusyTimeout(
  */
 export async function closeDatabase(client: Client, path: string): Promise<void> {
   try {
-    if (!client.closed && await walSize(path) > WAL_CHECKPOINT_BYTES) {
+    if (!client.closed && walSize(path) > WAL_CHECKPOINT_BYTES) {
       await checkpointWal(client);
     }
   } finally {
