@@ -186,6 +186,22 @@ var groupsOf = (function groupsOf(def) {
 var q = (function q(identifier) {
   return `"${identifier.replaceAll('"', '""')}"`;
 });
+var normalise = (function normalise(value) {
+  if (value === null || value === void 0) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "number" || typeof value === "string") return value;
+  if (value instanceof ArrayBuffer || value instanceof Uint8Array) {
+    return new TextDecoder().decode(value);
+  }
+  return String(value);
+});
+var plainRowOf = (function plainRowOf(columns, values) {
+  const out = {};
+  for (let i = 0; i < columns.length; i++) {
+    if (!Object.hasOwn(out, columns[i])) out[columns[i]] = normalise(values[i]);
+  }
+  return out;
+});
 var openNodeSqlite = (async function openNodeSqlite(path, busyTimeoutMs) {
   const { DatabaseSync } = await import("node:sqlite");
   const db = new DatabaseSync(path, {
@@ -260,26 +276,12 @@ var inTransaction = (async function inTransaction(client, fn) {
   }
 });
 var queryRows = (async function queryRows(ex, sql, args = []) {
+  if (ex.plainRows) return ex.plainRows(sql, args);
   const rs = await ex.execute({
     sql,
     args
   });
-  return rs.rows.map((r) => {
-    const out = {};
-    for (const column of rs.columns) {
-      out[column] = normalise(r[column]);
-    }
-    return out;
-  });
-});
-var normalise = (function normalise(value) {
-  if (value === null || value === void 0) return null;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "number" || typeof value === "string") return value;
-  if (value instanceof ArrayBuffer || value instanceof Uint8Array) {
-    return new TextDecoder().decode(value);
-  }
-  return String(value);
+  return rs.rows.map((r) => plainRowOf(rs.columns, r));
 });
 var queryOne = (async function queryOne(ex, sql, args = []) {
   return (await queryRows(ex, sql, args))[0];
@@ -3934,6 +3936,12 @@ var init_migrations = __esm({
   })
 });
 
+// src/db/plain_row.ts
+var init_plain_row = __esm({
+  "src/db/plain_row.ts": (function() {
+  })
+});
+
 // src/db/node_sqlite.ts
 function named(args) {
   const out = {};
@@ -3964,6 +3972,7 @@ function definedRow(columns, values) {
 var NodeSqliteClient;
 var init_node_sqlite = __esm({
   "src/db/node_sqlite.ts": (function() {
+    init_plain_row();
     NodeSqliteClient = class {
       db;
       #statements;
@@ -3998,6 +4007,14 @@ var init_node_sqlite = __esm({
         prepared.setReturnArrays(true);
         const values = allWith(prepared, args);
         return resultSet(columns, values.map(rowMaker(columns)), 0, void 0);
+      }
+      /** A SELECT's rows as jdo's plain rows (queryRows), built once from node:sqlite's arrays. */
+      plainRows(sql, args) {
+        const prepared = this.#prepare(sql);
+        const columns = prepared.columns().map((c) => c.name);
+        prepared.setReturnArrays(true);
+        const values = allWith(prepared, args);
+        return values.map((v) => plainRowOf(columns, v));
       }
       #prepare(sql) {
         let prepared = this.#statements.get(sql);
@@ -4040,6 +4057,7 @@ var init_node_sqlite = __esm({
         };
         const tx = {
           execute: (stmt) => this.execute(stmt),
+          plainRows: (sql, args) => this.plainRows(sql, args),
           batch: async (stmts) => {
             const results = [];
             for (const stmt of stmts) results.push(await this.execute(stmt));
@@ -4105,6 +4123,7 @@ var init_database = __esm({
     await init_paths();
     init_errors();
     init_migrations();
+    init_plain_row();
     init_node_sqlite();
     init_lazy_module();
     LIBSQL_PACKAGES = lazyModuleUrl("db/libsql_packages.ts");
@@ -4203,6 +4222,7 @@ var init_row_cursor = __esm({
   "src/db/row_cursor.ts": (async function() {
     init_errors();
     await init_database();
+    init_plain_row();
     MMAP_BYTES = 256 * 1024 * 1024;
   })
 });

@@ -4,6 +4,7 @@ import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.ts";
 import type { Row } from "./schema.ts";
+import { plainRowOf } from "./plain_row.ts";
 import { openNodeSqlite } from "./node_sqlite.ts";
 import type * as LibsqlPackages from "./libsql_packages.ts";
 import { lazyModuleUrl } from "../lazy_module.ts";
@@ -14,6 +15,12 @@ export const LIBSQL_PACKAGES = lazyModuleUrl("db/libsql_packages.ts");
 /** Anything that can run SQL: a client or an open transaction. */
 export interface Executor {
   execute(stmt: InStatement): Promise<ResultSet>;
+  /**
+   * A SELECT's rows as plain objects straight from the engine, where it can
+   * (node:sqlite: without first building @libsql/client's row shape, which
+   * queryRows would only copy again).
+   */
+  plainRows?(sql: string, args: InArgs): Row[];
 }
 
 /**
@@ -56,26 +63,11 @@ export async function queryRows(
   sql: string,
   args: InArgs = [],
 ): Promise<Row[]> {
+  if (ex.plainRows) return ex.plainRows(sql, args);
   const rs = await ex.execute({ sql, args });
-  // Plain objects: libSQL rows carry array indexes as extra keys.
-  return rs.rows.map((r) => {
-    const out: Row = {};
-    for (const column of rs.columns) {
-      out[column] = normalise(r[column]);
-    }
-    return out;
-  });
-}
-
-/** A column value as jdo's rows hold it (jdo stores no blobs; one would read as text). */
-export function normalise(value: unknown): string | number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "number" || typeof value === "string") return value;
-  if (value instanceof ArrayBuffer || value instanceof Uint8Array) {
-    return new TextDecoder().decode(value);
-  }
-  return String(value);
+  // Plain objects: libSQL rows carry array indexes as extra keys. Read by
+  // index: by name, a column called "length" would read the row's length.
+  return rs.rows.map((r) => plainRowOf(rs.columns, r));
 }
 
 export async function queryOne(

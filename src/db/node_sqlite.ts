@@ -20,6 +20,8 @@ import type {
   TransactionMode,
 } from "@libsql/client";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { plainRowOf } from "./plain_row.ts";
+import type { Row as PlainRow } from "./schema.ts";
 
 type Bindable = null | number | bigint | string | Uint8Array;
 
@@ -65,6 +67,15 @@ class NodeSqliteClient {
     (prepared as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
     const values = allWith(prepared, args) as unknown as unknown[][];
     return resultSet(columns, values.map(rowMaker(columns)), 0, undefined);
+  }
+
+  /** A SELECT's rows as jdo's plain rows (queryRows), built once from node:sqlite's arrays. */
+  plainRows(sql: string, args?: InArgs): PlainRow[] {
+    const prepared = this.#prepare(sql);
+    const columns = prepared.columns().map((c) => c.name);
+    (prepared as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+    const values = allWith(prepared, args) as unknown as unknown[][];
+    return values.map((v) => plainRowOf(columns, v));
   }
 
   #prepare(sql: string): StatementSync {
@@ -113,6 +124,7 @@ class NodeSqliteClient {
     };
     const tx = {
       execute: (stmt: InStatement) => this.execute(stmt),
+      plainRows: (sql: string, args?: InArgs) => this.plainRows(sql, args),
       batch: async (stmts: InStatement[]) => {
         const results: ResultSet[] = [];
         for (const stmt of stmts) results.push(await this.execute(stmt));

@@ -1,7 +1,8 @@
 /**
  * The node:sqlite client's rows read as @libsql/client's do: by column name
  * (the only enumerable keys), by index, with a length; repeated names,
- * numeric names and a column called "length" included. Each engine opens the
+ * numeric names and a column called "length" included; and queryRows gives
+ * the same plain rows over both. Each engine opens the
  * file in its own process (never two engines on one file in one process).
  */
 import assert from "node:assert/strict";
@@ -27,8 +28,10 @@ const client = await openNodeSqlite(${JSON.stringify(path)}, 1000);`
     : `import { createClient } from "@libsql/client";
 const client = createClient({ url: ${JSON.stringify(`file:${path}`)} });`
 }
+import { queryRows } from ${JSON.stringify(new URL("./database.ts", import.meta.url).href)};
 const out = [];
 for (const sql of ${JSON.stringify(SHAPES)}) {
+  out.push(await queryRows(client, sql));
   const rs = await client.execute(sql);
   out.push(rs.rows.map((row) => ({
     keys: Object.keys(row),
@@ -68,9 +71,12 @@ Deno.test("node:sqlite rows read like @libsql/client's: names, indexes, length, 
     };
     const node = await rowsOf("node");
     assert.deepEqual(node, await rowsOf("libsql"));
-    assert.deepEqual(node[0][0].keys, ["name", "n", "none"]);
-    assert.deepEqual(node[1][0].byIndex, [1, 2, 3], "a repeated name: every index still reads");
-    assert.deepEqual(node[3].map((r: { byIndex: unknown[] }) => r.byIndex), [[1, "x"], [2, null]]);
+    // Per statement: jdo's plain rows (queryRows), then the client's rows looked at.
+    assert.deepEqual(node[0], [{ name: "a", n: 2, none: null }]);
+    assert.deepEqual(node[1][0].keys, ["name", "n", "none"]);
+    assert.deepEqual(node[2], [{ a: 1, b: 3 }], "a repeated name: its first column");
+    assert.deepEqual(node[3][0].byIndex, [1, 2, 3], "a repeated name: every index still reads");
+    assert.deepEqual(node[7].map((r: { byIndex: unknown[] }) => r.byIndex), [[1, "x"], [2, null]]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -4,12 +4,12 @@ import {
   BUSY_TIMEOUT_MS,
   type Executor,
   LIBSQL_PACKAGES,
-  normalise,
   queryRows,
   type SqliteEngine,
   sqliteMessage,
 } from "./database.ts";
 import type { Row } from "./schema.ts";
+import { normalise } from "./plain_row.ts";
 import type * as LibsqlPackages from "./libsql_packages.ts";
 
 /** Rows of a long read, handed over a page at a time. */
