@@ -1496,11 +1496,10 @@ var keyOf = (function keyOf(id) {
   return Number.isFinite(n) ? n : 0;
 });
 var sharedDigits = (function sharedDigits(a, b) {
-  const x = a.toString(16).padStart(12, "0");
-  const y = b.toString(16).padStart(12, "0");
-  let n = 0;
-  while (n < 12 && x[n] === y[n]) n++;
-  return n;
+  const high = Math.floor(a / HALF) ^ Math.floor(b / HALF);
+  if (high !== 0) return Math.clz32(high) - 8 >> 2;
+  const low = a % HALF ^ b % HALF;
+  return low === 0 ? 12 : 6 + (Math.clz32(low) - 8 >> 2);
 });
 var lowerBound = (function lowerBound(keys, key) {
   let lo = 0;
@@ -5849,6 +5848,7 @@ var ShortIdIndex = class _ShortIdIndex {
     return result;
   }
 };
+var HALF = 2 ** 24;
 
 // src/domain/collate.ts
 function collate(a, b) {
