@@ -227,6 +227,8 @@ export interface JdoOptions {
   stdin?: string;
   env?: Record<string, string>;
   discardStdout?: boolean;
+  /** More `deno run` flags, after the binary's V8 flags (a repeated --v8-flags adds to them). */
+  denoFlags?: string[];
 }
 
 export function jdoEnv(home: string, options: JdoOptions = {}): Record<string, string> {
@@ -247,7 +249,8 @@ export function runJdo(
   args: string[],
   options: JdoOptions = {},
 ): Promise<ProcResult> {
-  return runTimed(Deno.execPath(), ["run", "-A", "--quiet", ...V8_FLAGS, MAIN, ...args], {
+  const flags = [...V8_FLAGS, ...options.denoFlags ?? []];
+  return runTimed(Deno.execPath(), ["run", "-A", "--quiet", ...flags, MAIN, ...args], {
     env: jdoEnv(home, options),
     stdin: options.stdin,
     discardStdout: options.discardStdout,

@@ -13,7 +13,7 @@
 import { fileURLToPath } from "node:url";
 import { join, relative } from "node:path";
 import { eagerFunctions, type FunctionSpan, lazilyCompiled } from "./eager_functions.ts";
-import { makeDataset } from "./bench_lib.ts";
+import { jdoOk, makeDataset } from "./bench_lib.ts";
 import { clockAtEnv } from "../tests/helpers/test_clock.ts";
 import {
   BUNDLE_PATH,
@@ -118,30 +118,35 @@ async function withEagerHotFunctions(raw: string) {
   try {
     const home = join(scratch, "home");
     const data = join(scratch, "data.json");
+    // jdoOk runs main.ts, and main.ts the bundle at BUNDLE_PATH (as users run it).
+    const jdo = async (args: string[], options: Parameters<typeof jdoOk>[2] = {}) =>
+      (await jdoOk(home, args, options)).stdout;
     await Deno.writeTextFile(data, makeDataset(200).json);
-    await jdoIn(home, ["import", data]);
-    await jdoIn(home, ["goal", "add", "Ship v2"]);
-    const id = (JSON.parse(await jdoIn(home, ["list", "--json"])) as { id: string }[])[0].id;
+    await jdo(["import", data]);
+    await jdo(["goal", "add", "Ship v2"]);
+    const id = (JSON.parse(await jdo(["list", "--json"])) as { id: string }[])[0].id;
     const argv = (args: string[]) => args.map((a) => a === "SHOW_ID" ? id.slice(0, 8) : a);
     const bundleUrl = new URL(BUNDLE_PATH, ROOT).href;
     const hot: FunctionSpan[] = [];
     for (const zone of ZONES) {
       for (const args of PROFILED) {
         const log = join(scratch, "v8.log");
-        await jdoIn(home, argv(args), { JDO_TIMEZONE: zone }, [
-          `--v8-flags=--log-function-events,--logfile=${log},--no-logfile-per-isolate`,
-        ]);
+        await jdo(argv(args), {
+          env: { JDO_TIMEZONE: zone },
+          denoFlags: [`--v8-flags=--log-function-events,--logfile=${log},--no-logfile-per-isolate`],
+        });
         hot.push(...lazilyCompiled(await Deno.readTextFile(log), bundleUrl));
       }
     }
+    if (hot.length === 0) throw new Error("no function of the bundle ran: did main.ts run it?");
     const insertAt = raw.indexOf("\n// src/") + 1;
     const eager = eagerFunctions(raw, hot, insertAt);
     const clock = clockAtEnv("2026-06-10T07:30:00Z");
     const before = [];
-    for (const args of COMPARED) before.push(await jdoIn(home, argv(args), clock));
+    for (const args of COMPARED) before.push(await jdo(argv(args), { env: clock }));
     await Deno.writeTextFile(new URL(BUNDLE_PATH, ROOT), eager.text);
     for (const [i, args] of COMPARED.entries()) {
-      if (await jdoIn(home, argv(args), clock) !== before[i]) {
+      if (await jdo(argv(args), { env: clock }) !== before[i]) {
         await Deno.writeTextFile(new URL(BUNDLE_PATH, ROOT), raw);
         throw new Error(`the rewritten bundle prints otherwise for \`jdo ${args.join(" ")}\``);
       }
@@ -150,33 +155,6 @@ async function withEagerHotFunctions(raw: string) {
   } finally {
     await Deno.remove(scratch, { recursive: true });
   }
-}
-
-/** stdout of main.ts (running the bundle at BUNDLE_PATH, as users do) on `home`; throws on failure. */
-async function jdoIn(
-  home: string,
-  args: string[],
-  env: Record<string, string> = {},
-  denoFlags: string[] = [],
-): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", ...denoFlags, fileURLToPath(new URL("main.ts", ROOT)), ...args],
-    env: {
-      JDO_HOME: home,
-      JDO_TIMEZONE: "UTC",
-      JDO_SYNC_AUTO: "0",
-      JDO_KEYRING: "0",
-      JDO_FAST_BUNDLE: "",
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  if (!out.success) throw new Error(`jdo ${args.join(" ")}: ${decode(out.stderr)}`);
-  return decode(out.stdout);
 }
 
 if (import.meta.main) {
