@@ -33,6 +33,14 @@ export async function integrityOf(
   const iso = (ms: number) => new Date(ms).toISOString();
   const periodStart = iso(nowMs - PERIOD_DAYS * DAY_MS);
   const previousStart = iso(nowMs - 2 * PERIOD_DAYS * DAY_MS);
+  // The totals and both periods' counts in one statement (each statement costs
+  // a start-up ~0.1 ms to prepare and read: the dashboard runs this).
+  const period = (from: string, to: string | null, key: string) =>
+    `(SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
+        AND completed_at >= ${from} AND (${to} IS NULL OR completed_at < ${to})) AS ${key}_completed,
+     (SELECT coalesce(sum(completed_on_time = 1), 0) FROM commitments WHERE ${LIVE}
+        AND status = 'completed' AND completed_at >= ${from}
+        AND (${to} IS NULL OR completed_at < ${to})) AS ${key}_on_time`;
   const totals = await store.one(
     `SELECT
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed') AS completed,
@@ -40,17 +48,15 @@ export async function integrityOf(
           AND completed_on_time) AS on_time,
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'abandoned') AS abandoned,
        (SELECT max(updated_at) FROM commitments WHERE ${LIVE} AND status = 'abandoned')
-          AS last_abandoned_at`,
+          AS last_abandoned_at,
+       ${period("?1", "NULL", "current")},
+       ${period("?2", "?1", "previous")}`,
+    [periodStart, previousStart],
   );
-  const periodCounts = async (from: string, to: string | null): Promise<PeriodFacts> => {
-    const row = await store.one(
-      `SELECT count(*) AS completed, coalesce(sum(completed_on_time = 1), 0) AS on_time
-       FROM commitments WHERE ${LIVE} AND status = 'completed'
-       AND completed_at >= ?1 AND (?2 IS NULL OR completed_at < ?2)`,
-      [from, to],
-    );
-    return { completed: Number(row?.completed ?? 0), onTime: Number(row?.on_time ?? 0) };
-  };
+  const periodCounts = (key: string): PeriodFacts => ({
+    completed: Number(totals?.[`${key}_completed`] ?? 0),
+    onTime: Number(totals?.[`${key}_on_time`] ?? 0),
+  });
 
   const marked = await store.query(
     `SELECT status, due_date, due_time, timezone, completed_on_time, marked_at_risk_at, created_at
@@ -99,8 +105,8 @@ export async function integrityOf(
     weeks,
     lastAbandonedAt: lastAbandoned ? Date.parse(String(lastAbandoned)) : null,
     estimates: await completedEstimates(store, iso(nowMs - ESTIMATE_DAYS * DAY_MS)),
-    current: await periodCounts(periodStart, null),
-    previous: await periodCounts(previousStart, periodStart),
+    current: periodCounts("current"),
+    previous: periodCounts("previous"),
     affecting: await affectingCommitments(store, iso(nowMs - AFFECTING_DAYS * DAY_MS)),
   }, nowMs);
 }
