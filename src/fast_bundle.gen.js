@@ -338,51 +338,20 @@ var isDirectory = (function isDirectory(path) {
     return false;
   }
 });
-var schemaVersion = (async function schemaVersion(ex) {
-  try {
-    const row = await queryOne(ex, "SELECT coalesce(max(version), 0) AS v FROM _migrations");
-    return Number(row?.v ?? 0);
-  } catch (error) {
-    if (/no such table/.test(sqliteMessage(error))) return 0;
-    throw error;
-  }
-});
-var migrateLocal = (async function migrateLocal(client, now) {
-  const current = await schemaVersion(client);
-  if (current > LATEST_SCHEMA_VERSION) throw tooNewError("database", current);
-  if (current === LATEST_SCHEMA_VERSION) return [];
-  await client.execute(MIGRATIONS_TABLE);
-  const applied = [];
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    try {
-      const done = await inTransaction(client, async (tx) => {
-        if (await schemaVersion(tx) >= migration.version) return false;
-        for (const sql of migration.statements("local")) await tx.execute(sql);
-        await tx.execute({
-          sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
-          args: [
-            migration.version,
-            migration.name,
-            now().toISOString()
-          ]
-        });
-        return true;
-      });
-      if (done) applied.push(migration.version);
-    } catch (error) {
-      throw new JdoError("DB_ERROR", `Cannot apply database migration ${migration.version} (${migration.name}): ${sqliteMessage(error)}`, {
-        cause: error
-      });
-    }
-  }
-  return applied;
-});
 var openWorkingDatabase = (async function openWorkingDatabase(path, now, engine = "libsql") {
   const client = await openDatabaseFile(path, engine);
   try {
+    const stamp = await queryOne(client, "PRAGMA user_version");
+    if (Number(stamp?.user_version) === LOCAL_SHAPE_STAMP) return client;
     await migrateLocal(client, now);
-    await ensureKeyedOutbox(client);
+    const keyed = await ensureKeyedOutbox(client);
+    const indexed = await ensureLocalIndexes(client);
+    if (keyed && indexed) {
+      await withBusyTimeout(client, 50, async () => {
+        await client.execute(`PRAGMA user_version = ${LOCAL_SHAPE_STAMP}`);
+        return true;
+      });
+    }
   } catch (error) {
     client.close();
     throw error;
@@ -422,37 +391,12 @@ var closeDatabase = (async function closeDatabase(client, path) {
     client.close();
   }
 });
-var ensureLocalIndexes = (async function ensureLocalIndexes(client) {
-  const rs = await client.execute({
-    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${LOCAL_INDEXES.map(() => "?").join(", ")})`,
-    args: LOCAL_INDEXES.map((i) => i.name)
-  });
-  const present = new Set(rs.rows.map((r) => String(r.name)));
-  for (const index of LOCAL_INDEXES) {
-    if (present.has(index.name)) continue;
-    try {
-      await client.execute(index.sql);
-    } catch {
-    }
+var shapeHash = (function shapeHash(text3) {
+  let hash = 2166136261;
+  for (let i = 0; i < text3.length; i++) {
+    hash = Math.imul(hash ^ text3.charCodeAt(i), 16777619) >>> 0;
   }
-});
-var ensureKeyedOutbox = (async function ensureKeyedOutbox(client) {
-  const shape = "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '_sync_outbox'";
-  const keyed = (sql) => /WITHOUT\s+ROWID\s*$/i.test(String(sql ?? ""));
-  const before = await queryOne(client, shape);
-  if (!before || keyed(before.sql)) return;
-  try {
-    await inTransaction(client, async (tx) => {
-      const now = await queryOne(tx, shape);
-      if (!now || keyed(now.sql)) return;
-      const create = String(now.sql).replace(/^CREATE TABLE\s+(IF NOT EXISTS\s+)?"?_sync_outbox"?/i, "CREATE TABLE _sync_outbox_keyed");
-      await tx.execute(`${create} WITHOUT ROWID`);
-      await tx.execute("INSERT INTO _sync_outbox_keyed SELECT * FROM _sync_outbox");
-      await tx.execute("DROP TABLE _sync_outbox");
-      await tx.execute("ALTER TABLE _sync_outbox_keyed RENAME TO _sync_outbox");
-    });
-  } catch {
-  }
+  return hash & 2147483647 || 1;
 });
 var formatVersion = (function formatVersion(state, deviceId) {
   return `${String(state.ms).padStart(MS_WIDTH, "0")}-${state.counter.toString(16).padStart(COUNTER_WIDTH, "0")}-${deviceId}`;
@@ -980,13 +924,6 @@ var createContext = (function createContext(options) {
     async store() {
       if (store) return store;
       client = await openWorkingDatabase(paths.database, () => options.clock.now(), engine);
-      try {
-        await ensureLocalIndexes(client);
-      } catch (error) {
-        client.close();
-        client = void 0;
-        throw error;
-      }
       store = new Store(client, options.clock, paths.database, engine);
       return store;
     },
@@ -2219,25 +2156,27 @@ var integrityOf = (async function integrityOf(store, now, timeZone) {
   const iso = (ms) => new Date(ms).toISOString();
   const periodStart = iso(nowMs2 - PERIOD_DAYS * DAY_MS4);
   const previousStart = iso(nowMs2 - 2 * PERIOD_DAYS * DAY_MS4);
+  const period = (from, to, key) => `(SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
+        AND completed_at >= ${from} AND (${to} IS NULL OR completed_at < ${to})) AS ${key}_completed,
+     (SELECT coalesce(sum(completed_on_time = 1), 0) FROM commitments WHERE ${LIVE}
+        AND status = 'completed' AND completed_at >= ${from}
+        AND (${to} IS NULL OR completed_at < ${to})) AS ${key}_on_time`;
   const totals = await store.one(`SELECT
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed') AS completed,
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
           AND completed_on_time) AS on_time,
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'abandoned') AS abandoned,
        (SELECT max(updated_at) FROM commitments WHERE ${LIVE} AND status = 'abandoned')
-          AS last_abandoned_at`);
-  const periodCounts = async (from, to) => {
-    const row = await store.one(`SELECT count(*) AS completed, coalesce(sum(completed_on_time = 1), 0) AS on_time
-       FROM commitments WHERE ${LIVE} AND status = 'completed'
-       AND completed_at >= ?1 AND (?2 IS NULL OR completed_at < ?2)`, [
-      from,
-      to
-    ]);
-    return {
-      completed: Number(row?.completed ?? 0),
-      onTime: Number(row?.on_time ?? 0)
-    };
-  };
+          AS last_abandoned_at,
+       ${period("?1", "NULL", "current")},
+       ${period("?2", "?1", "previous")}`, [
+    periodStart,
+    previousStart
+  ]);
+  const periodCounts = (key) => ({
+    completed: Number(totals?.[`${key}_completed`] ?? 0),
+    onTime: Number(totals?.[`${key}_on_time`] ?? 0)
+  });
   const marked = await store.query(`SELECT status, due_date, due_time, timezone, completed_on_time, marked_at_risk_at, created_at
      FROM commitments WHERE ${LIVE} AND marked_at_risk_at IS NOT NULL`);
   const atRisk = marked.map((r) => {
@@ -2283,8 +2222,8 @@ var integrityOf = (async function integrityOf(store, now, timeZone) {
     weeks,
     lastAbandonedAt: lastAbandoned ? Date.parse(String(lastAbandoned)) : null,
     estimates: await completedEstimates(store, iso(nowMs2 - ESTIMATE_DAYS * DAY_MS4)),
-    current: await periodCounts(periodStart, null),
-    previous: await periodCounts(previousStart, periodStart),
+    current: periodCounts("current"),
+    previous: periodCounts("previous"),
     affecting: await affectingCommitments(store, iso(nowMs2 - AFFECTING_DAYS * DAY_MS4))
   }, nowMs2);
 });
@@ -4112,10 +4051,87 @@ function sqliteMessage(error) {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^SQLITE_[A-Z_]+: /, "").split("\n", 1)[0];
 }
+async function schemaVersion(ex) {
+  try {
+    const row = await queryOne(ex, "SELECT coalesce(max(version), 0) AS v FROM _migrations");
+    return Number(row?.v ?? 0);
+  } catch (error) {
+    if (/no such table/.test(sqliteMessage(error))) return 0;
+    throw error;
+  }
+}
 function tooNewError(what, version) {
   return new JdoError("DB_TOO_NEW", `The ${what} uses schema version ${version}, newer than this jdo supports (${LATEST_SCHEMA_VERSION})`);
 }
-var LIBSQL_PACKAGES, BUSY_TIMEOUT_MS, WAL_CHECKPOINT_BYTES, LOCAL_INDEXES;
+async function migrateLocal(client, now) {
+  const current = await schemaVersion(client);
+  if (current > LATEST_SCHEMA_VERSION) throw tooNewError("database", current);
+  if (current === LATEST_SCHEMA_VERSION) return [];
+  await client.execute(MIGRATIONS_TABLE);
+  const applied = [];
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    try {
+      const done = await inTransaction(client, async (tx) => {
+        if (await schemaVersion(tx) >= migration.version) return false;
+        for (const sql of migration.statements("local")) await tx.execute(sql);
+        await tx.execute({
+          sql: "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          args: [
+            migration.version,
+            migration.name,
+            now().toISOString()
+          ]
+        });
+        return true;
+      });
+      if (done) applied.push(migration.version);
+    } catch (error) {
+      throw new JdoError("DB_ERROR", `Cannot apply database migration ${migration.version} (${migration.name}): ${sqliteMessage(error)}`, {
+        cause: error
+      });
+    }
+  }
+  return applied;
+}
+async function ensureLocalIndexes(client) {
+  const rs = await client.execute({
+    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${LOCAL_INDEXES.map(() => "?").join(", ")})`,
+    args: LOCAL_INDEXES.map((i) => i.name)
+  });
+  const present = new Set(rs.rows.map((r) => String(r.name)));
+  let whole = true;
+  for (const index of LOCAL_INDEXES) {
+    if (present.has(index.name)) continue;
+    try {
+      await client.execute(index.sql);
+    } catch {
+      whole = false;
+    }
+  }
+  return whole;
+}
+async function ensureKeyedOutbox(client) {
+  const shape = "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = '_sync_outbox'";
+  const keyed = (sql) => /WITHOUT\s+ROWID\s*$/i.test(String(sql ?? ""));
+  const before = await queryOne(client, shape);
+  if (!before || keyed(before.sql)) return true;
+  try {
+    await inTransaction(client, async (tx) => {
+      const now = await queryOne(tx, shape);
+      if (!now || keyed(now.sql)) return;
+      const create = String(now.sql).replace(/^CREATE TABLE\s+(IF NOT EXISTS\s+)?"?_sync_outbox"?/i, "CREATE TABLE _sync_outbox_keyed");
+      await tx.execute(`${create} WITHOUT ROWID`);
+      await tx.execute("INSERT INTO _sync_outbox_keyed SELECT * FROM _sync_outbox");
+      await tx.execute("DROP TABLE _sync_outbox");
+      await tx.execute("ALTER TABLE _sync_outbox_keyed RENAME TO _sync_outbox");
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+var LIBSQL_PACKAGES, BUSY_TIMEOUT_MS, WAL_CHECKPOINT_BYTES, LOCAL_INDEXES, LOCAL_SHAPE_STAMP;
 var init_database = __esm({
   "src/db/database.ts": (async function() {
     await init_file_path();
@@ -4143,6 +4159,11 @@ var init_database = __esm({
     ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`
       }
     ];
+    LOCAL_SHAPE_STAMP = shapeHash([
+      `schema ${LATEST_SCHEMA_VERSION}`,
+      ...LOCAL_INDEXES.map((index) => index.sql),
+      "outbox WITHOUT ROWID"
+    ].join("\n"));
   })
 });
 

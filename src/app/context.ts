@@ -10,12 +10,7 @@ import {
   TokenVault,
   TURSO_PROVIDER,
 } from "../config/secret_store.ts";
-import {
-  closeDatabase,
-  ensureLocalIndexes,
-  openWorkingDatabase,
-  type SqliteEngine,
-} from "../db/database.ts";
+import { closeDatabase, openWorkingDatabase, type SqliteEngine } from "../db/database.ts";
 import { Store, type WallClock } from "../db/store.ts";
 import { assertTimeZone, systemTimeZone } from "../domain/dates.ts";
 import { JdoError } from "../errors.ts";
@@ -132,13 +127,6 @@ export function createContext(options: ContextOptions): AppContext {
     async store() {
       if (store) return store;
       client = await openWorkingDatabase(paths.database, () => options.clock.now(), engine);
-      try {
-        await ensureLocalIndexes(client);
-      } catch (error) {
-        client.close();
-        client = undefined;
-        throw error;
-      }
       store = new Store(client, options.clock, paths.database, engine);
       return store;
     },

@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   ensureKeyedOutbox,
+  LOCAL_INDEXES,
+  LOCAL_SHAPE_STAMP,
   migrateLocal,
   openDatabaseFile,
+  openWorkingDatabase,
   queryOne,
   queryRows,
   withRollbackJournal,
@@ -58,6 +61,59 @@ Deno.test("keyed outbox: a rowid outbox is rebuilt WITHOUT ROWID once, every ent
     assert.equal(await outboxSql(client), sql, "a second open changes nothing");
   } finally {
     client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("local shape stamp: a working database found whole is stamped, and then only the stamp is read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jdo-test-" });
+  const path = join(dir, "jdo.db");
+  const now = () => new Date();
+  const stamp = async (client: Awaited<ReturnType<typeof openDatabaseFile>>) =>
+    Number((await queryOne(client, "PRAGMA user_version"))?.user_version);
+  const indexes = async (client: Awaited<ReturnType<typeof openDatabaseFile>>) =>
+    (await queryRows(client, "SELECT name FROM sqlite_schema WHERE type = 'index'"))
+      .map((r) => String(r.name)).filter((n) => LOCAL_INDEXES.some((i) => i.name === n)).sort();
+  const all = LOCAL_INDEXES.map((i) => i.name).sort();
+  try {
+    // An old file: migrated by an earlier jdo, rowid outbox, no local indexes, no stamp.
+    const old = await openDatabaseFile(path);
+    await migrateLocal(old, now);
+    assert.equal(await stamp(old), 0);
+    old.close();
+
+    let client = await openWorkingDatabase(path, now);
+    assert.equal(await stamp(client), LOCAL_SHAPE_STAMP);
+    assert.match(await outboxSql(client), /WITHOUT ROWID$/i);
+    assert.deepEqual(await indexes(client), all);
+    // Stamped: the next open trusts it (an index dropped by hand stays dropped)…
+    await client.execute(`DROP INDEX ${LOCAL_INDEXES[0].name}`);
+    client.close();
+    client = await openWorkingDatabase(path, now);
+    assert.deepEqual(await indexes(client), all.filter((n) => n !== LOCAL_INDEXES[0].name));
+    // …and any other stamp (another binary's shape, none at all) checks everything again.
+    await client.execute(`PRAGMA user_version = ${LOCAL_SHAPE_STAMP ^ 1}`);
+    client.close();
+    client = await openWorkingDatabase(path, now);
+    assert.deepEqual(await indexes(client), all);
+    assert.equal(await stamp(client), LOCAL_SHAPE_STAMP);
+    client.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("local shape stamp: node:sqlite stamps and reads it the same", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jdo-test-" });
+  const path = join(dir, "jdo.db");
+  try {
+    const client = await openWorkingDatabase(path, () => new Date(), "node");
+    assert.equal(
+      Number((await queryOne(client, "PRAGMA user_version"))?.user_version),
+      LOCAL_SHAPE_STAMP,
+    );
+    client.close();
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
