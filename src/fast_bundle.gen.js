@@ -221,6 +221,10 @@ var runWith = (function runWith(statement, args) {
   if (Array.isArray(args)) return statement.run(...args.map(bindable));
   return statement.run(named(args));
 });
+var arraysOf = (function arraysOf(statement, args) {
+  statement.setReturnArrays(true);
+  return allWith(statement, args);
+});
 var allWith = (function allWith(statement, args) {
   if (args === void 0) return statement.all();
   if (Array.isArray(args)) return statement.all(...args.map(bindable));
@@ -3942,17 +3946,14 @@ var init_node_sqlite = __esm({
           const { changes, lastInsertRowid } = runWith(prepared, args);
           return resultSet([], [], Number(changes), BigInt(lastInsertRowid));
         }
-        prepared.setReturnArrays(true);
-        const values = allWith(prepared, args);
+        const values = arraysOf(prepared, args);
         return resultSet(columns, values.map(rowMaker(columns)), 0, void 0);
       }
       /** A SELECT's rows as jdo's plain rows (queryRows), built once from node:sqlite's arrays. */
       plainRows(sql, args) {
         const prepared = this.#prepare(sql);
         const columns = prepared.columns().map((c) => c.name);
-        prepared.setReturnArrays(true);
-        const values = allWith(prepared, args);
-        return values.map((v) => plainRowOf(columns, v));
+        return arraysOf(prepared, args).map((v) => plainRowOf(columns, v));
       }
       #prepare(sql) {
         let prepared = this.#statements.get(sql);

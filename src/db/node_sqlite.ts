@@ -63,9 +63,7 @@ class NodeSqliteClient {
       const { changes, lastInsertRowid } = runWith(prepared, args);
       return resultSet([], [], Number(changes), BigInt(lastInsertRowid));
     }
-    // (Missing from the Node types some workers check against; Deno has it.)
-    (prepared as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-    const values = allWith(prepared, args) as unknown as unknown[][];
+    const values = arraysOf(prepared, args);
     return resultSet(columns, values.map(rowMaker(columns)), 0, undefined);
   }
 
@@ -73,9 +71,7 @@ class NodeSqliteClient {
   plainRows(sql: string, args?: InArgs): PlainRow[] {
     const prepared = this.#prepare(sql);
     const columns = prepared.columns().map((c) => c.name);
-    (prepared as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-    const values = allWith(prepared, args) as unknown as unknown[][];
-    return values.map((v) => plainRowOf(columns, v));
+    return arraysOf(prepared, args).map((v) => plainRowOf(columns, v));
   }
 
   #prepare(sql: string): StatementSync {
@@ -188,6 +184,13 @@ function runWith(statement: StatementSync, args: InArgs | undefined) {
   if (args === undefined) return statement.run();
   if (Array.isArray(args)) return statement.run(...args.map(bindable));
   return statement.run(named(args));
+}
+
+/** Every row of a statement, each as an array of its values. */
+function arraysOf(statement: StatementSync, args: InArgs | undefined): unknown[][] {
+  // (Missing from the Node types some workers check against; Deno has it.)
+  (statement as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  return allWith(statement, args) as unknown as unknown[][];
 }
 
 function allWith(statement: StatementSync, args: InArgs | undefined) {
