@@ -54,9 +54,9 @@ export function eagerFunctions(
   );
   for (const { start, end } of spans) {
     const lineStart = text.lastIndexOf("\n", start - 1) + 1;
+    if (lineStart < insertAt) continue; // esbuild's own helpers
     const head = text.slice(lineStart, start);
     const declaration = DECLARATION.exec(head);
-    if (lineStart < insertAt) continue; // esbuild's own helpers
     if (declaration && text[end - 1] === "}") {
       moved.push(`var ${declaration[2]} = (${text.slice(lineStart, end)});`);
       // The declaration and the line break after it.

@@ -5,7 +5,9 @@
  * src/fast_bundle.gen.json (the sources and their digest, read by
  * src/app/fast_bundle.ts). `deno task gen:help` runs it after the help and
  * grammar; src/app/fast_bundle_test.ts fails while the bundle is stale, and a
- * stale bundle is never run (jdo runs from the sources instead).
+ * stale bundle is never run (jdo runs from the sources instead). The
+ * functions the fast commands run are then rewritten to compile with the
+ * bundle (scripts/eager_functions.ts), from a profile of each command.
  *
  * `deno bundle` fetches esbuild from the npm registry the first time.
  * `--check` only reports whether the bundle is fresh (exit 1 when not).
