@@ -7,7 +7,7 @@
  * compiled with its script (V8's "PIFE" heuristic) and so lands in the code
  * cache; this rewrites the functions a profile saw compiled lazily into that
  * form, and leaves the rest lazy (compiling everything up front is slower:
- * the cache then holds ~1,500 functions a command never calls).
+ * the cache then also holds the hundreds of functions a command never calls).
  *
  * Two shapes of esbuild's output are rewritten, both found by the start and
  * end offsets V8 logged for the function (so no brace is ever guessed):

@@ -2160,11 +2160,12 @@ var integrityOf = (async function integrityOf(store, now, timeZone) {
   const iso = (ms) => new Date(ms).toISOString();
   const periodStart = iso(nowMs2 - PERIOD_DAYS * DAY_MS4);
   const previousStart = iso(nowMs2 - 2 * PERIOD_DAYS * DAY_MS4);
-  const period = (from, to, key) => `(SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
-        AND completed_at >= ${from} AND (${to} IS NULL OR completed_at < ${to})) AS ${key}_completed,
-     (SELECT coalesce(sum(completed_on_time = 1), 0) FROM commitments WHERE ${LIVE}
-        AND status = 'completed' AND completed_at >= ${from}
-        AND (${to} IS NULL OR completed_at < ${to})) AS ${key}_on_time`;
+  const period = (key, from, to) => {
+    const rows = `FROM commitments WHERE ${LIVE} AND status = 'completed'
+        AND completed_at >= ${from} AND (${to} IS NULL OR completed_at < ${to})`;
+    return `(SELECT count(*) ${rows}) AS ${key}_completed,
+       (SELECT coalesce(sum(completed_on_time = 1), 0) ${rows}) AS ${key}_on_time`;
+  };
   const totals = await store.one(`SELECT
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed') AS completed,
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
@@ -2172,8 +2173,8 @@ var integrityOf = (async function integrityOf(store, now, timeZone) {
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'abandoned') AS abandoned,
        (SELECT max(updated_at) FROM commitments WHERE ${LIVE} AND status = 'abandoned')
           AS last_abandoned_at,
-       ${period("?1", "NULL", "current")},
-       ${period("?2", "?1", "previous")}`, [
+       ${period("current", "?1", "NULL")},
+       ${period("previous", "?2", "?1")}`, [
     periodStart,
     previousStart
   ]);

@@ -451,8 +451,9 @@ export async function ensureLocalIndexes(client: Executor): Promise<boolean> {
 
 /**
  * The sync outbox as a WITHOUT ROWID table (true when it is, afterwards):
- * one B-tree in (entity, id) order. A push reads and drops entries in id order; in a rowid table the
- * entries lie in the order they were queued, so dropping a chunk of 1,000
+ * one B-tree in (entity, id) order. A push reads and drops entries in id
+ * order; in a rowid table the entries lie in the order they were queued, so
+ * dropping a chunk of 1,000
  * rewrote nearly 1,000 pages (2.5 s of a 100k-row first upload, against 0.4 s
  * keyed). Like LOCAL_INDEXES this is local only and changes no schema
  * version: a database still holding the rowid table (migrations 1–2 create
