@@ -48,6 +48,23 @@ var dirname = (function dirname(path) {
   if (rooted && end === 1) return "//";
   return path.slice(0, end);
 });
+var urlToPath = (function urlToPath(url) {
+  const path = decodeURIComponent(url.pathname);
+  if (!windows) return path;
+  return windows.normalize(path.replace(/^\/([A-Za-z]:)/, "$1"));
+});
+var real = (function real(path) {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return void 0;
+  }
+});
+var startedByDenoTask = (function startedByDenoTask(repoRoot, standalone) {
+  if (standalone) return false;
+  const root = real(urlToPath(repoRoot));
+  return root !== void 0 && root === real(Deno.cwd());
+});
 var readTextIfExists = (function readTextIfExists(path) {
   try {
     return Promise.resolve(Deno.readTextFileSync(path));
@@ -185,6 +202,31 @@ var groupsOf = (function groupsOf(def) {
 });
 var q = (function q(identifier) {
   return `"${identifier.replaceAll('"', '""')}"`;
+});
+var textOf = (function textOf(column, length, glob) {
+  return `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
+});
+var wallClockShape = (function wallClockShape(prefix) {
+  const c = (column) => `${prefix}${column}`;
+  return `coalesce(${[
+    textOf(c("due_date"), 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
+    `date(${c("due_date")}) = ${c("due_date")}`,
+    `(${textOf(c("due_time"), 5, "[0-1][0-9]:[0-5][0-9]")} OR ${textOf(c("due_time"), 5, "2[0-3]:[0-5][0-9]")})`,
+    textOf(c("created_at"), 24, ISO_INSTANT),
+    textOf(c("id"), 36, UUID)
+  ].join(" AND ")}, 0)`;
+});
+var oddValue = (function oddValue(column) {
+  return `typeof(${column}) = 'blob' OR instr(CAST(${column} AS BLOB), x'00') > 0`;
+});
+var unorderedCommitment = (function unorderedCommitment(prefix) {
+  return `(NOT ${wallClockShape(prefix)} OR coalesce(${prefix}timezone NOT IN ('', 'UTC'), 0))`;
+});
+var oddCommitmentValues = (function oddCommitmentValues(prefix) {
+  return `(${COMMITMENT_COLUMNS.map((column) => oddValue(prefix + column)).join(" OR ")})`;
+});
+var oddStakeholderName = (function oddStakeholderName(prefix) {
+  return `(${oddValue(`${prefix}name`)})`;
 });
 var normalise = (function normalise(value) {
   if (value === null || value === void 0) return null;
@@ -394,13 +436,6 @@ var closeDatabase = (async function closeDatabase(client, path) {
   } finally {
     client.close();
   }
-});
-var shapeHash = (function shapeHash(text3) {
-  let hash = 2166136261;
-  for (let i = 0; i < text3.length; i++) {
-    hash = Math.imul(hash ^ text3.charCodeAt(i), 16777619) >>> 0;
-  }
-  return hash & 2147483647 || 1;
 });
 var formatVersion = (function formatVersion(state, deviceId) {
   return `${String(state.ms).padStart(MS_WIDTH, "0")}-${state.counter.toString(16).padStart(COUNTER_WIDTH, "0")}-${deviceId}`;
@@ -1616,16 +1651,16 @@ var recordColumnsOf = (function recordColumnsOf(def) {
     }
   ];
 });
-var recordJsonOf = (function recordJsonOf(def) {
+var recordJsonOf = (function recordJsonOf(def, clean2 = false) {
   const columns = recordColumnsOf(def);
   if (columns === null) return null;
-  const value = (c) => c.type === "kind" ? `'${c.sql}'` : c.type === "bool" ? `json(${boolJson(c.sql)})` : textValue(c.sql);
+  const value = (c) => c.type === "kind" ? `'${c.sql}'` : c.type === "bool" ? `json(${boolJson(c.sql)})` : clean2 ? c.sql : textValue(c.sql);
   return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
 });
-var recordTextOf = (function recordTextOf(def) {
+var recordTextOf = (function recordTextOf(def, clean2 = false) {
   const columns = recordColumnsOf(def);
   if (columns === null) return null;
-  const value = (c) => c.type === "kind" ? `'${JSON.stringify(c.sql)}'` : c.type === "bool" ? boolJson(c.sql) : `json_quote(${textValue(c.sql)})`;
+  const value = (c) => c.type === "kind" ? `'${JSON.stringify(c.sql)}'` : c.type === "bool" ? boolJson(c.sql) : `json_quote(${clean2 ? c.sql : textValue(c.sql)})`;
   const parts = columns.flatMap((c, i) => [
     `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
     value(c)
@@ -1633,18 +1668,39 @@ var recordTextOf = (function recordTextOf(def) {
   return `concat(${parts.join(", ")}, '
   }')`;
 });
-var orderedByWallClock = (function orderedByWallClock() {
-  const text3 = (column, length, glob) => `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
-  return `coalesce(${[
-    text3("c.due_date", 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
-    "date(c.due_date) = c.due_date",
-    `(${text3("c.due_time", 5, "[0-1][0-9]:[0-5][0-9]")} OR ${text3("c.due_time", 5, "2[0-3]:[0-5][0-9]")})`,
-    `(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'))`,
-    text3("c.created_at", 24, ISO_INSTANT),
-    text3("c.id", 36, UUID)
-  ].join(" AND ")}, 0)`;
+var probeByIndex = (async function probeByIndex(cursor, filter, args, zone, json) {
+  const some = (table, index, where) => `EXISTS (SELECT 1 FROM ${table} INDEXED BY ${index} WHERE ${where})`;
+  const odd = [
+    some("commitments c", UNORDERED_COMMITMENTS, `${filter} AND ${unorderedCommitment("c.")}`)
+  ];
+  let filters = 1;
+  if (json) {
+    odd.push(some("commitments c", ODD_COMMITMENTS, `${filter} AND ${oddCommitmentValues("c.")}`), some("stakeholders s", ODD_STAKEHOLDERS, oddStakeholderName("s.")));
+    filters++;
+  }
+  let local = "0";
+  if (zone !== "UTC") {
+    local = `EXISTS (SELECT 1 FROM commitments c WHERE ${filter} AND coalesce(c.timezone, '') = '')`;
+    filters++;
+  }
+  let found = null;
+  try {
+    await cursor.pages(`SELECT ${odd.join(" OR ")} AS odd, ${local} AS local`, Array(filters).fill(args).flat(), (rows) => {
+      if (Number(rows[0]?.odd) !== 0) return;
+      found = {
+        blob: false,
+        clean: json,
+        ordered: Number(rows[0]?.local) === 0 && collatesShapesByCodePoint()
+      };
+    }, 1);
+  } catch {
+    return null;
+  }
+  return found;
 });
 var probe = (async function probe(cursor, def, filter, args, zone, json) {
+  const quick = await probeByIndex(cursor, filter, args, zone, json);
+  if (quick !== null) return quick;
   const columns = [
     "id",
     ...def.fields.map((f) => `"${f.name}"`),
@@ -1658,7 +1714,8 @@ var probe = (async function probe(cursor, def, filter, args, zone, json) {
   ].map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
   let found = {
     blob: true,
-    ordered: false
+    ordered: false,
+    clean: false
   };
   await cursor.pages(`SELECT coalesce(min(${orderedByWallClock()}), 1) AS o${json ? `, coalesce(max(${blob}), 0) AS b` : ""} FROM ${def.table} c${json ? " LEFT JOIN stakeholders s ON s.id = c.stakeholder_id" : ""} WHERE ${filter}`, [
     zone,
@@ -1666,7 +1723,8 @@ var probe = (async function probe(cursor, def, filter, args, zone, json) {
   ], (rows) => {
     found = {
       blob: !json || Number(rows[0]?.b) === 1,
-      ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint()
+      ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint(),
+      clean: false
     };
   }, 1);
   return found;
@@ -1743,7 +1801,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   if (def.name !== "commitment") {
     return await store.reading((cursor) => cursor.pages(`${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`, args, (rows) => onPage(toRecords(rows)), pageSize));
   }
-  const json = options.json ? recordJsonOf(def) : null;
+  const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
   const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id, c.created_at, c.updated_at, c.version${narrow.map((f) => `, c."${f.name}"`).join("")}, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   const narrowDef = narrow === null ? def : {
@@ -1766,17 +1824,18 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   };
   const total = await store.reading(async (cursor) => {
     const zone = options.timeZone ?? "UTC";
-    const found = await probe(cursor, def, filter, args, zone, json !== null);
-    const sqlJson = json !== null && !found.blob;
+    const found = await probe(cursor, def, filter, args, zone, jsonable);
+    const json = jsonable && !found.blob ? recordJsonOf(def, found.clean) : null;
+    const sqlJson = json !== null;
     if (found.ordered && !options.general) {
       const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
-      const text3 = recordTextOf(def);
+      const text3 = recordTextOf(def, found.clean);
       if (sqlJson && text3 !== null && onText) {
         return await cursor.pages(jsonSelect(text3) + order, args, (rows) => onText(jsonBody(rows)), pageSize);
       }
-      return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + order, args, (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)), pageSize);
+      return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + order, args, (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)), pageSize);
     }
-    return await cursor.pages((sqlJson ? jsonSelect(json) : rowSelect) + ` ORDER BY ${ORDER[def.name]}, c.id`, args, async (rows) => {
+    return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + ` ORDER BY ${ORDER[def.name]}, c.id`, args, async (rows) => {
       const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
       held.push(...timed(records, options.timeZone));
       await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
@@ -2779,11 +2838,6 @@ function basename(path) {
   while (end > 0 && path[end - 1] === "/") end--;
   return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
 }
-function urlToPath(url) {
-  const path = decodeURIComponent(url.pathname);
-  if (!windows) return path;
-  return windows.normalize(path.replace(/^\/([A-Za-z]:)/, "$1"));
-}
 var windows;
 var init_file_path = __esm({
   "src/config/file_path.ts": (async function() {
@@ -2796,18 +2850,6 @@ var init_cwd_exports = {};
 __export(init_cwd_exports, {
   startedByDenoTask: () => startedByDenoTask
 });
-function real(path) {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return void 0;
-  }
-}
-function startedByDenoTask(repoRoot, standalone) {
-  if (standalone) return false;
-  const root = real(urlToPath(repoRoot));
-  return root !== void 0 && root === real(Deno.cwd());
-}
 var init_init_cwd = __esm({
   "src/app/init_cwd.ts": (async function() {
     await init_file_path();
@@ -3879,6 +3921,52 @@ var init_migrations = __esm({
   })
 });
 
+// src/db/row_shapes.ts
+var ISO_INSTANT, UUID, COMMITMENT_COLUMNS, UNORDERED_COMMITMENTS, ODD_COMMITMENTS, ODD_STAKEHOLDERS, IRREGULAR_INDEXES;
+var init_row_shapes = __esm({
+  "src/db/row_shapes.ts": (function() {
+    init_schema();
+    ISO_INSTANT = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z";
+    UUID = [
+      "8",
+      "4",
+      "4",
+      "4",
+      "12"
+    ].map((n) => "[0-9a-f]".repeat(Number(n))).join("-");
+    COMMITMENT_COLUMNS = [
+      "id",
+      ...entity("commitment").fields.map((f) => `"${f.name}"`),
+      "created_at",
+      "updated_at",
+      "version"
+    ];
+    UNORDERED_COMMITMENTS = "commitments_unordered";
+    ODD_COMMITMENTS = "commitments_odd_values";
+    ODD_STAKEHOLDERS = "stakeholders_odd_name";
+    IRREGULAR_INDEXES = [
+      [
+        UNORDERED_COMMITMENTS,
+        "commitments",
+        unorderedCommitment("")
+      ],
+      [
+        ODD_COMMITMENTS,
+        "commitments",
+        oddCommitmentValues("")
+      ],
+      [
+        ODD_STAKEHOLDERS,
+        "stakeholders",
+        oddStakeholderName("")
+      ]
+    ].map(([name, table, where]) => ({
+      name,
+      sql: `CREATE INDEX IF NOT EXISTS ${name} ON ${table}(id) WHERE ${where}`
+    }));
+  })
+});
+
 // src/db/plain_row.ts
 var init_plain_row = __esm({
   "src/db/plain_row.ts": (function() {
@@ -4140,6 +4228,7 @@ var init_database = __esm({
     await init_paths();
     init_errors();
     init_migrations();
+    init_row_shapes();
     init_plain_row();
     init_node_sqlite();
     init_lazy_module();
@@ -4159,13 +4248,11 @@ var init_database = __esm({
         sql: `CREATE INDEX IF NOT EXISTS commitments_marked_at_risk ON commitments(
       status, marked_at_risk_at
     ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`
-      }
+      },
+      // Rows `list` cannot take its shortcuts for (none, in practice): row_shapes.ts.
+      ...IRREGULAR_INDEXES
     ];
-    LOCAL_SHAPE_STAMP = shapeHash([
-      `schema ${LATEST_SCHEMA_VERSION}`,
-      ...LOCAL_INDEXES.map((index) => index.sql),
-      "outbox WITHOUT ROWID"
-    ].join("\n"));
+    LOCAL_SHAPE_STAMP = 1739987987;
   })
 });
 
@@ -5936,6 +6023,7 @@ var STALLED_AFTER_MS = DAY_MS2;
 var STALLED_DUE_WITHIN_DAYS = 2;
 
 // src/domain/records.ts
+init_row_shapes();
 function parseJsonList(value) {
   if (value === null) return [];
   try {
@@ -5996,14 +6084,9 @@ function wallAsUtcMs(record) {
 }
 var textValue = (column) => `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
 var boolJson = (column) => `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
-var ISO_INSTANT = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z";
-var UUID = [
-  "8",
-  "4",
-  "4",
-  "4",
-  "12"
-].map((n) => "[0-9a-f]".repeat(Number(n))).join("-");
+function orderedByWallClock() {
+  return `(${wallClockShape("c.")} AND coalesce(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'), 0))`;
+}
 var rollupTexts = /* @__PURE__ */ new Map();
 function recordFromJson(row) {
   const record = JSON.parse(String(row._json));

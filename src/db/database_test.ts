@@ -4,6 +4,7 @@ import {
   ensureKeyedOutbox,
   LOCAL_INDEXES,
   LOCAL_SHAPE_STAMP,
+  localShapeStamp,
   migrateLocal,
   openDatabaseFile,
   openWorkingDatabase,
@@ -63,6 +64,14 @@ Deno.test("keyed outbox: a rowid outbox is rebuilt WITHOUT ROWID once, every ent
     client.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("local shape stamp: LOCAL_SHAPE_STAMP is the hash of today's shape", () => {
+  assert.equal(
+    LOCAL_SHAPE_STAMP,
+    localShapeStamp(),
+    `the local shape changed: set LOCAL_SHAPE_STAMP in database.ts to ${localShapeStamp()}`,
+  );
 });
 
 Deno.test("local shape stamp: a working database found whole is stamped, and then only the stamp is read", async () => {

@@ -4,6 +4,15 @@ import type { Store } from "../db/store.ts";
 import type { RowCursor } from "../db/row_cursor.ts";
 import { dueInstantMs } from "./due.ts";
 import { goalRollup, ROLLUP_COLUMN, rollupOf, type TimeRollup } from "./time.ts";
+import {
+  ODD_COMMITMENTS,
+  ODD_STAKEHOLDERS,
+  oddCommitmentValues,
+  oddStakeholderName,
+  UNORDERED_COMMITMENTS,
+  unorderedCommitment,
+  wallClockShape,
+} from "../db/row_shapes.ts";
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -184,7 +193,7 @@ function recordColumnsOf(def: EntityDef): RecordColumn[] | null {
 }
 
 /** toRecord (plus withExtras' stakeholder) as an SQL expression (json_object). */
-function recordJsonOf(def: EntityDef): string | null {
+function recordJsonOf(def: EntityDef, clean = false): string | null {
   const columns = recordColumnsOf(def);
   if (columns === null) return null;
   const value = (c: RecordColumn) =>
@@ -192,6 +201,8 @@ function recordJsonOf(def: EntityDef): string | null {
       ? `'${c.sql}'`
       : c.type === "bool"
       ? `json(${boolJson(c.sql)})`
+      : clean
+      ? c.sql
       : textValue(c.sql);
   return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
 }
@@ -203,7 +214,7 @@ function recordJsonOf(def: EntityDef): string | null {
  * it). Text columns have TEXT affinity: they hold text, null or a blob, never
  * a number (which json_quote would print SQLite's way).
  */
-function recordTextOf(def: EntityDef): string | null {
+function recordTextOf(def: EntityDef, clean = false): string | null {
   const columns = recordColumnsOf(def);
   if (columns === null) return null;
   const value = (c: RecordColumn) =>
@@ -211,7 +222,7 @@ function recordTextOf(def: EntityDef): string | null {
       ? `'${JSON.stringify(c.sql)}'`
       : c.type === "bool"
       ? boolJson(c.sql)
-      : `json_quote(${textValue(c.sql)})`;
+      : `json_quote(${clean ? c.sql : textValue(c.sql)})`;
   // One concat() (SQLite 3.44; libSQL has 3.45): `||` would copy the growing text at each step.
   const parts = columns.flatMap((c, i) => [
     `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
@@ -226,38 +237,77 @@ interface Probe {
   blob: boolean;
   /** The selected rows' wall-clock order is their due-instant order (see orderedByWallClock). */
   ordered: boolean;
+  /** No selected value is a blob or text with a NUL inside: SQLite's text is the drivers' text. */
+  clean: boolean;
 }
-
-/** A canonical created_at (Date.toISOString()) or id (a lowercase UUID), as a GLOB pattern. */
-const ISO_INSTANT =
-  "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z";
-const UUID = ["8", "4", "4", "4", "12"].map((n) => "[0-9a-f]".repeat(Number(n))).join("-");
 
 /**
  * Whether a commitment row's due-instant order is SQL's
  * `due_date, due_time, created_at, id` order (as an SQL expression, 1 or 0):
  * its zone (its own, or the viewer's when it has none, the `?` argument) is
- * UTC, so its instant is its wall-clock due time read as UTC; its due date is
- * a real YYYY-MM-DD date and its due time HH:MM, so text order is time
- * order; and its created_at and id have the one shape in which collate() is
- * code-point order (byDueInstant's tie-breaks). Byte lengths keep out text
- * with a NUL inside.
+ * UTC, so its instant is its wall-clock due time read as UTC, and its values
+ * are in wallClockShape, so text order is time order and collate() is
+ * code-point order for byDueInstant's tie-breaks.
  */
 function orderedByWallClock(): string {
-  const text = (column: string, length: number, glob: string) =>
-    `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
-  return `coalesce(${
-    [
-      text("c.due_date", 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
-      "date(c.due_date) = c.due_date",
-      `(${text("c.due_time", 5, "[0-1][0-9]:[0-5][0-9]")} OR ${
-        text("c.due_time", 5, "2[0-3]:[0-5][0-9]")
-      })`,
-      `(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'))`,
-      text("c.created_at", 24, ISO_INSTANT),
-      text("c.id", 36, UUID),
-    ].join(" AND ")
-  }, 0)`;
+  return `(${
+    wallClockShape("c.")
+  } AND coalesce(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'), 0))`;
+}
+
+/**
+ * The probe from the partial indexes of irregular rows (row_shapes.ts): a
+ * lookup instead of a pass over the rows. Null when some selected row (or,
+ * for JSON, some stakeholder) is irregular, or the indexes are missing (a
+ * database jdo could not write): then the pass decides.
+ */
+async function probeByIndex(
+  cursor: RowCursor,
+  filter: string,
+  args: string[],
+  zone: string,
+  json: boolean,
+): Promise<Probe | null> {
+  // Each subquery with the filter takes its arguments once more.
+  const some = (table: string, index: string, where: string) =>
+    `EXISTS (SELECT 1 FROM ${table} INDEXED BY ${index} WHERE ${where})`;
+  const odd = [
+    some("commitments c", UNORDERED_COMMITMENTS, `${filter} AND ${unorderedCommitment("c.")}`),
+  ];
+  let filters = 1;
+  if (json) {
+    odd.push(
+      some("commitments c", ODD_COMMITMENTS, `${filter} AND ${oddCommitmentValues("c.")}`),
+      some("stakeholders s", ODD_STAKEHOLDERS, oddStakeholderName("s.")),
+    );
+    filters++;
+  }
+  // Made without a zone, a row is read in the viewer's.
+  let local = "0";
+  if (zone !== "UTC") {
+    local =
+      `EXISTS (SELECT 1 FROM commitments c WHERE ${filter} AND coalesce(c.timezone, '') = '')`;
+    filters++;
+  }
+  let found: Probe | null = null;
+  try {
+    await cursor.pages(
+      `SELECT ${odd.join(" OR ")} AS odd, ${local} AS local`,
+      Array(filters).fill(args).flat(),
+      (rows) => {
+        if (Number(rows[0]?.odd) !== 0) return;
+        found = {
+          blob: false,
+          clean: json,
+          ordered: Number(rows[0]?.local) === 0 && collatesShapesByCodePoint(),
+        };
+      },
+      1,
+    );
+  } catch {
+    return null;
+  }
+  return found;
 }
 
 async function probe(
@@ -268,10 +318,12 @@ async function probe(
   zone: string,
   json: boolean,
 ): Promise<Probe> {
+  const quick = await probeByIndex(cursor, filter, args, zone, json);
+  if (quick !== null) return quick;
   const columns = ["id", ...def.fields.map((f) => `"${f.name}"`), "created_at", "updated_at"];
   const blob = [...columns.map((c) => `c.${c}`), "c.version", "s.name"]
     .map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
-  let found: Probe = { blob: true, ordered: false };
+  let found: Probe = { blob: true, ordered: false, clean: false };
   // One pass over the rows (the orderedByWallClock `?` comes first).
   await cursor.pages(
     `SELECT coalesce(min(${orderedByWallClock()}), 1) AS o${
@@ -284,6 +336,7 @@ async function probe(
       found = {
         blob: !json || Number(rows[0]?.b) === 1,
         ordered: Number(rows[0]?.o) === 1 && collatesShapesByCodePoint(),
+        clean: false,
       };
     },
     1,
@@ -441,7 +494,7 @@ export async function forEachRecordPage(
       )
     );
   }
-  const json = options.json ? recordJsonOf(def) : null;
+  const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields!.includes(f.name)) : null;
   const rowSelect = narrow === null
     ? `${selectOf(def, time)} WHERE ${filter}`
@@ -471,15 +524,16 @@ export async function forEachRecordPage(
   };
   const total = await store.reading(async (cursor) => {
     const zone = options.timeZone ?? "UTC";
-    const found = await probe(cursor, def, filter, args, zone, json !== null);
+    const found = await probe(cursor, def, filter, args, zone, jsonable);
     // A blob (never written by jdo) would reach SQLite's JSON as text that
     // may not be UTF-8, which libSQL's driver cannot read: rows as before.
-    const sqlJson = json !== null && !found.blob;
+    const json = jsonable && !found.blob ? recordJsonOf(def, found.clean) : null;
+    const sqlJson = json !== null;
     if (found.ordered && !options.general) {
       // Rows due in wall-clock order (all in UTC, the common case): as SQL
       // orders them, nothing held back or sorted here.
       const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
-      const text = recordTextOf(def);
+      const text = recordTextOf(def, found.clean);
       if (sqlJson && text !== null && onText) {
         return await cursor.pages(
           jsonSelect(text) + order,
@@ -489,14 +543,14 @@ export async function forEachRecordPage(
         );
       }
       return await cursor.pages(
-        (sqlJson ? jsonSelect(json) : rowSelect) + order,
+        (json !== null ? jsonSelect(json) : rowSelect) + order,
         args,
         (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)),
         pageSize,
       );
     }
     return await cursor.pages(
-      (sqlJson ? jsonSelect(json) : rowSelect) +
+      (json !== null ? jsonSelect(json) : rowSelect) +
         ` ORDER BY ${ORDER[def.name]}, c.id`,
       args,
       async (rows) => {
