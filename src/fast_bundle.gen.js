@@ -1583,18 +1583,6 @@ var toRecord = (function toRecord(def, row) {
   if (row.deleted_at) out.deleted_at = row.deleted_at;
   return out;
 });
-var byDueInstant = (function byDueInstant(a, b) {
-  return a.at - b.at || collate(String(a.record.created_at), String(b.record.created_at)) || collate(String(a.record.id), String(b.record.id));
-});
-var timed = (function timed(records, zone) {
-  return records.map((record) => ({
-    record,
-    at: dueInstantMs(record, zone ?? "UTC")
-  }));
-});
-var sortByDueInstant = (function sortByDueInstant(records, zone) {
-  return timed(records, zone).sort(byDueInstant).map((t) => t.record);
-});
 var statusesOf = (function statusesOf(def, options) {
   if (options.status) return [
     options.status
@@ -1668,7 +1656,7 @@ var recordTextOf = (function recordTextOf(def, clean2 = false) {
   return `concat(${parts.join(", ")}, '
   }')`;
 });
-var probeByIndex = (async function probeByIndex(cursor, filter, args, zone, json) {
+var probeByIndex = (async function probeByIndex(ask, filter, args, zone, json) {
   const some = (table, index, where) => `EXISTS (SELECT 1 FROM ${table} INDEXED BY ${index} WHERE ${where})`;
   const odd = [
     some("commitments c", UNORDERED_COMMITMENTS, `${filter} AND ${unorderedCommitment("c.")}`)
@@ -1683,23 +1671,28 @@ var probeByIndex = (async function probeByIndex(cursor, filter, args, zone, json
     local = `EXISTS (SELECT 1 FROM commitments c WHERE ${filter} AND coalesce(c.timezone, '') = '')`;
     filters++;
   }
-  let found = null;
+  let row;
   try {
-    await cursor.pages(`SELECT ${odd.join(" OR ")} AS odd, ${local} AS local`, Array(filters).fill(args).flat(), (rows) => {
-      if (Number(rows[0]?.odd) !== 0) return;
-      found = {
-        blob: false,
-        clean: json,
-        ordered: Number(rows[0]?.local) === 0 && collatesShapesByCodePoint()
-      };
-    }, 1);
+    row = await ask(`SELECT ${odd.join(" OR ")} AS odd, ${local} AS local`, Array(filters).fill(args).flat());
   } catch {
     return null;
   }
-  return found;
+  if (row === void 0 || Number(row.odd) !== 0) return null;
+  return {
+    blob: false,
+    clean: json,
+    ordered: Number(row.local) === 0 && collatesShapesByCodePoint()
+  };
+});
+var firstRow = (async function firstRow(cursor, sql, args) {
+  let first;
+  await cursor.pages(sql, args, (rows) => {
+    first = rows[0];
+  }, 1);
+  return first;
 });
 var probe = (async function probe(cursor, def, filter, args, zone, json) {
-  const quick = await probeByIndex(cursor, filter, args, zone, json);
+  const quick = await probeByIndex((sql, a) => firstRow(cursor, sql, a), filter, args, zone, json);
   if (quick !== null) return quick;
   const columns = [
     "id",
@@ -1753,12 +1746,15 @@ var jsonBody = (function jsonBody(rows) {
 var selectOf = (function selectOf(def, time = true) {
   return def.name === "commitment" ? `SELECT c.*, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id` : `SELECT c.* FROM ${def.table} c`;
 });
+var orderOf = (function orderOf(def) {
+  return def.name === "commitment" ? `${ORDER[def.name]}, c.id` : ORDER[def.name];
+});
 var listRecords = (async function listRecords(store, def, options = {}) {
   const statuses = statusesOf(def, options);
   if (options.limit !== void 0 && statuses && statuses.length > 1) {
     const n = Math.max(0, Math.floor(options.limit));
-    const branches = statuses.map(() => `SELECT * FROM (${selectOf(def, options.time !== false)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${ORDER[def.name]} LIMIT ${n})`);
-    const rows2 = await store.query(`SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`, [
+    const branches = statuses.map(() => `SELECT * FROM (${selectOf(def, options.time !== false)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${orderOf(def)} LIMIT ${n})`);
+    const rows2 = await store.query(`SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${orderOf(def)} LIMIT ${n}`, [
       ...statuses
     ]);
     const records2 = rows2.map((row) => withExtras(def, row));
@@ -1769,7 +1765,7 @@ var listRecords = (async function listRecords(store, def, options = {}) {
   }
   const { where, args } = filterOf(def, options);
   const limit = options.limit === void 0 ? "" : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
-  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`, args);
+  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${orderOf(def)}${limit}`, args);
   const records = rows.map((row) => withExtras(def, row));
   if (def.name !== "commitment") return records;
   if (options.limit === void 0 || records.length < options.limit) {
@@ -1778,13 +1774,15 @@ var listRecords = (async function listRecords(store, def, options = {}) {
   return await firstByDueInstant(store, def, options, records, options.limit);
 });
 var firstByDueInstant = (async function firstByDueInstant(store, def, options, firstByWallClock, n) {
+  const { where, args } = filterOf(def, options);
+  const found = await probeByIndex(async (sql, a) => (await store.query(sql, a))[0], where, args, options.timeZone ?? "UTC", false);
+  if (found?.ordered) return firstByWallClock;
   const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
   const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
   const [date, time] = [
     bound.slice(0, 10),
     bound.slice(11, 16)
   ];
-  const { where, args } = filterOf(def, options);
   const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`, [
     ...args,
     date,
@@ -6079,8 +6077,20 @@ var ORDER = {
   task_event: "c.created_at, c.version"
 };
 var MAX_ZONE_AHEAD_MS = 24 * 36e5;
+function byDueInstant(a, b) {
+  return a.at - b.at || collate(String(a.record.created_at), String(b.record.created_at)) || collate(String(a.record.id), String(b.record.id));
+}
+function timed(records, zone) {
+  return records.map((record) => ({
+    record,
+    at: dueInstantMs(record, zone ?? "UTC")
+  }));
+}
 function wallAsUtcMs(record) {
   return Date.parse(`${record.due_date}T${record.due_time}:00Z`);
+}
+function sortByDueInstant(records, zone) {
+  return timed(records, zone).sort(byDueInstant).map((t) => t.record);
 }
 var textValue = (column) => `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
 var boolJson = (column) => `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;

@@ -262,7 +262,7 @@ function orderedByWallClock(): string {
  * database jdo could not write): then the pass decides.
  */
 async function probeByIndex(
-  cursor: RowCursor,
+  ask: (sql: string, args: string[]) => Promise<Row | undefined>,
   filter: string,
   args: string[],
   zone: string,
@@ -289,25 +289,30 @@ async function probeByIndex(
       `EXISTS (SELECT 1 FROM commitments c WHERE ${filter} AND coalesce(c.timezone, '') = '')`;
     filters++;
   }
-  let found: Probe | null = null;
+  let row: Row | undefined;
   try {
-    await cursor.pages(
+    row = await ask(
       `SELECT ${odd.join(" OR ")} AS odd, ${local} AS local`,
       Array(filters).fill(args).flat(),
-      (rows) => {
-        if (Number(rows[0]?.odd) !== 0) return;
-        found = {
-          blob: false,
-          clean: json,
-          ordered: Number(rows[0]?.local) === 0 && collatesShapesByCodePoint(),
-        };
-      },
-      1,
     );
   } catch {
     return null;
   }
-  return found;
+  if (row === undefined || Number(row.odd) !== 0) return null;
+  return {
+    blob: false,
+    clean: json,
+    ordered: Number(row.local) === 0 && collatesShapesByCodePoint(),
+  };
+}
+
+/** A row cursor's first row of a statement. */
+async function firstRow(cursor: RowCursor, sql: string, args: string[]): Promise<Row | undefined> {
+  let first: Row | undefined;
+  await cursor.pages(sql, args, (rows) => {
+    first = rows[0];
+  }, 1);
+  return first;
 }
 
 async function probe(
@@ -318,7 +323,7 @@ async function probe(
   zone: string,
   json: boolean,
 ): Promise<Probe> {
-  const quick = await probeByIndex(cursor, filter, args, zone, json);
+  const quick = await probeByIndex((sql, a) => firstRow(cursor, sql, a), filter, args, zone, json);
   if (quick !== null) return quick;
   const columns = ["id", ...def.fields.map((f) => `"${f.name}"`), "created_at", "updated_at"];
   const blob = [...columns.map((c) => `c.${c}`), "c.version", "s.name"]
@@ -388,6 +393,11 @@ function selectOf(def: EntityDef, time = true): string {
     : `SELECT c.* FROM ${def.table} c`;
 }
 
+/** ORDER's columns, for commitments with ties broken by id (as byDueInstant breaks them). */
+function orderOf(def: EntityDef): string {
+  return def.name === "commitment" ? `${ORDER[def.name]}, c.id` : ORDER[def.name];
+}
+
 /** Live rows of one kind: active ones by default, soonest first. */
 export async function listRecords(
   store: Store,
@@ -402,10 +412,10 @@ export async function listRecords(
     const branches = statuses.map(() =>
       `SELECT * FROM (${
         selectOf(def, options.time !== false)
-      } WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${ORDER[def.name]} LIMIT ${n})`
+      } WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${orderOf(def)} LIMIT ${n})`
     );
     const rows = await store.query(
-      `SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${ORDER[def.name]} LIMIT ${n}`,
+      `SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${orderOf(def)} LIMIT ${n}`,
       [...statuses],
     );
     const records = rows.map((row) => withExtras(def, row));
@@ -419,7 +429,7 @@ export async function listRecords(
     ? ""
     : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`;
   const rows = await store.query(
-    `${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${ORDER[def.name]}${limit}`,
+    `${selectOf(def, options.time !== false)} WHERE ${where} ORDER BY ${orderOf(def)}${limit}`,
     args,
   );
   const records = rows.map((row) => withExtras(def, row));
@@ -442,10 +452,19 @@ async function firstByDueInstant(
   firstByWallClock: JsonRecord[],
   n: number,
 ): Promise<JsonRecord[]> {
+  const { where, args } = filterOf(def, options);
+  const found = await probeByIndex(
+    async (sql, a) => (await store.query(sql, a))[0],
+    where,
+    args,
+    options.timeZone ?? "UTC",
+    false,
+  );
+  // Every row in wall-clock order (orderOf's): the first n read are the first n due.
+  if (found?.ordered) return firstByWallClock;
   const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
   const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
   const [date, time] = [bound.slice(0, 10), bound.slice(11, 16)];
-  const { where, args } = filterOf(def, options);
   const rows = await store.query(
     `${
       selectOf(def, options.time !== false)

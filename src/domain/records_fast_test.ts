@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { InValue } from "@libsql/client";
 import fc from "fast-check";
 import { entity, type Row } from "../db/schema.ts";
-import { forEachRecordPage, type JsonRecord, type ListOptions } from "./records.ts";
+import { forEachRecordPage, type JsonRecord, type ListOptions, listRecords } from "./records.ts";
 import { openTempStore } from "../../tests/helpers/temp_store.ts";
 
 /**
@@ -154,6 +154,15 @@ Deno.test("commitments in wall-clock order list as the general path lists them, 
           const fast = await read(false);
           assert.equal(fast.total, general.total);
           assert.equal(fast.text, general.text);
+          if (options.all || options.fields) continue;
+          // The dashboard's first few: by wall clock when every row is in order, else re-read.
+          for (const limit of [1, pageSize]) {
+            const first = await listRecords(t.store, def, { ...base, limit, time: false });
+            assert.deepEqual(
+              first.map((r) => r.id),
+              general.records.slice(0, limit).map((r) => r.id),
+            );
+          }
         }
       },
     ),
