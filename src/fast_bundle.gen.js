@@ -3920,7 +3920,29 @@ var init_migrations = __esm({
 });
 
 // src/db/row_shapes.ts
-var ISO_INSTANT, UUID, COMMITMENT_COLUMNS, UNORDERED_COMMITMENTS, ODD_COMMITMENTS, ODD_STAKEHOLDERS, IRREGULAR_INDEXES;
+function irregularIndexes() {
+  return [
+    [
+      UNORDERED_COMMITMENTS,
+      "commitments",
+      unorderedCommitment("")
+    ],
+    [
+      ODD_COMMITMENTS,
+      "commitments",
+      oddCommitmentValues("")
+    ],
+    [
+      ODD_STAKEHOLDERS,
+      "stakeholders",
+      oddStakeholderName("")
+    ]
+  ].map(([name, table, where]) => ({
+    name,
+    sql: `CREATE INDEX IF NOT EXISTS ${name} ON ${table}(id) WHERE ${where}`
+  }));
+}
+var ISO_INSTANT, UUID, COMMITMENT_COLUMNS, UNORDERED_COMMITMENTS, ODD_COMMITMENTS, ODD_STAKEHOLDERS;
 var init_row_shapes = __esm({
   "src/db/row_shapes.ts": (function() {
     init_schema();
@@ -3942,26 +3964,6 @@ var init_row_shapes = __esm({
     UNORDERED_COMMITMENTS = "commitments_unordered";
     ODD_COMMITMENTS = "commitments_odd_values";
     ODD_STAKEHOLDERS = "stakeholders_odd_name";
-    IRREGULAR_INDEXES = [
-      [
-        UNORDERED_COMMITMENTS,
-        "commitments",
-        unorderedCommitment("")
-      ],
-      [
-        ODD_COMMITMENTS,
-        "commitments",
-        oddCommitmentValues("")
-      ],
-      [
-        ODD_STAKEHOLDERS,
-        "stakeholders",
-        oddStakeholderName("")
-      ]
-    ].map(([name, table, where]) => ({
-      name,
-      sql: `CREATE INDEX IF NOT EXISTS ${name} ON ${table}(id) WHERE ${where}`
-    }));
   })
 });
 
@@ -4182,14 +4184,33 @@ async function migrateLocal(client, now) {
   }
   return applied;
 }
+function localIndexes() {
+  return localIndexList ??= [
+    {
+      name: "commitments_by_status",
+      sql: `CREATE INDEX IF NOT EXISTS commitments_by_status ON commitments(
+      status, due_date, due_time, marked_at_risk_at, completed_on_time, completed_at
+    ) WHERE deleted_at IS NULL`
+    },
+    {
+      // Few rows: only commitments ever marked at risk (the integrity report's at-risk rate).
+      name: "commitments_marked_at_risk",
+      sql: `CREATE INDEX IF NOT EXISTS commitments_marked_at_risk ON commitments(
+      status, marked_at_risk_at
+    ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`
+    },
+    // Rows `list` cannot take its shortcuts for (none, in practice): row_shapes.ts.
+    ...irregularIndexes()
+  ];
+}
 async function ensureLocalIndexes(client) {
   const rs = await client.execute({
-    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${LOCAL_INDEXES.map(() => "?").join(", ")})`,
-    args: LOCAL_INDEXES.map((i) => i.name)
+    sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${localIndexes().map(() => "?").join(", ")})`,
+    args: localIndexes().map((i) => i.name)
   });
   const present = new Set(rs.rows.map((r) => String(r.name)));
   let whole = true;
-  for (const index of LOCAL_INDEXES) {
+  for (const index of localIndexes()) {
     if (present.has(index.name)) continue;
     try {
       await client.execute(index.sql);
@@ -4219,7 +4240,7 @@ async function ensureKeyedOutbox(client) {
     return false;
   }
 }
-var LIBSQL_PACKAGES, BUSY_TIMEOUT_MS, WAL_CHECKPOINT_BYTES, LOCAL_INDEXES, LOCAL_SHAPE_STAMP;
+var LIBSQL_PACKAGES, BUSY_TIMEOUT_MS, WAL_CHECKPOINT_BYTES, localIndexList, LOCAL_SHAPE_STAMP;
 var init_database = __esm({
   "src/db/database.ts": (async function() {
     await init_file_path();
@@ -4233,23 +4254,6 @@ var init_database = __esm({
     LIBSQL_PACKAGES = lazyModuleUrl("db/libsql_packages.ts");
     BUSY_TIMEOUT_MS = 15e3;
     WAL_CHECKPOINT_BYTES = 0;
-    LOCAL_INDEXES = [
-      {
-        name: "commitments_by_status",
-        sql: `CREATE INDEX IF NOT EXISTS commitments_by_status ON commitments(
-      status, due_date, due_time, marked_at_risk_at, completed_on_time, completed_at
-    ) WHERE deleted_at IS NULL`
-      },
-      {
-        // Few rows: only commitments ever marked at risk (the integrity report's at-risk rate).
-        name: "commitments_marked_at_risk",
-        sql: `CREATE INDEX IF NOT EXISTS commitments_marked_at_risk ON commitments(
-      status, marked_at_risk_at
-    ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`
-      },
-      // Rows `list` cannot take its shortcuts for (none, in practice): row_shapes.ts.
-      ...IRREGULAR_INDEXES
-    ];
     LOCAL_SHAPE_STAMP = 1739987987;
   })
 });

@@ -4,7 +4,7 @@ import { ensurePrivateDir } from "../config/paths.ts";
 import { JdoError } from "../errors.ts";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.ts";
 import type { Row } from "./schema.ts";
-import { IRREGULAR_INDEXES } from "./row_shapes.ts";
+import { irregularIndexes } from "./row_shapes.ts";
 import { plainRowOf } from "./plain_row.ts";
 import { openNodeSqlite } from "./node_sqlite.ts";
 import type * as LibsqlPackages from "./libsql_packages.ts";
@@ -384,29 +384,34 @@ export async function optimizeAfterBulk(client: Client): Promise<void> {
   await client.execute("PRAGMA optimize");
 }
 
+let localIndexList: { name: string; sql: string }[] | undefined;
+
 /**
  * Indexes that only make local queries fast (the dashboard's counts and the
  * integrity report read them instead of every row). They change no data and
  * no schema version, so they are created on open when missing rather than by
- * a migration; a database without them works the same, only slower.
+ * a migration; a database without them works the same, only slower. Built
+ * once, when first asked for: an open whose stamp matches never asks.
  */
-export const LOCAL_INDEXES: { name: string; sql: string }[] = [
-  {
-    name: "commitments_by_status",
-    sql: `CREATE INDEX IF NOT EXISTS commitments_by_status ON commitments(
+export function localIndexes(): { name: string; sql: string }[] {
+  return localIndexList ??= [
+    {
+      name: "commitments_by_status",
+      sql: `CREATE INDEX IF NOT EXISTS commitments_by_status ON commitments(
       status, due_date, due_time, marked_at_risk_at, completed_on_time, completed_at
     ) WHERE deleted_at IS NULL`,
-  },
-  {
-    // Few rows: only commitments ever marked at risk (the integrity report's at-risk rate).
-    name: "commitments_marked_at_risk",
-    sql: `CREATE INDEX IF NOT EXISTS commitments_marked_at_risk ON commitments(
+    },
+    {
+      // Few rows: only commitments ever marked at risk (the integrity report's at-risk rate).
+      name: "commitments_marked_at_risk",
+      sql: `CREATE INDEX IF NOT EXISTS commitments_marked_at_risk ON commitments(
       status, marked_at_risk_at
     ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`,
-  },
-  // Rows `list` cannot take its shortcuts for (none, in practice): row_shapes.ts.
-  ...IRREGULAR_INDEXES,
-];
+    },
+    // Rows `list` cannot take its shortcuts for (none, in practice): row_shapes.ts.
+    ...irregularIndexes(),
+  ];
+}
 
 /**
  * What `PRAGMA user_version` holds once a working database was found in this
@@ -423,7 +428,7 @@ export function localShapeStamp(): number {
   return shapeHash(
     [
       `schema ${LATEST_SCHEMA_VERSION}`,
-      ...LOCAL_INDEXES.map((index) => index.sql),
+      ...localIndexes().map((index) => index.sql),
       "outbox WITHOUT ROWID",
     ].join("\n"),
   );
@@ -441,13 +446,13 @@ function shapeHash(text: string): number {
 export async function ensureLocalIndexes(client: Executor): Promise<boolean> {
   const rs = await client.execute({
     sql: `SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN (${
-      LOCAL_INDEXES.map(() => "?").join(", ")
+      localIndexes().map(() => "?").join(", ")
     })`,
-    args: LOCAL_INDEXES.map((i) => i.name),
+    args: localIndexes().map((i) => i.name),
   });
   const present = new Set(rs.rows.map((r) => String(r.name)));
   let whole = true;
-  for (const index of LOCAL_INDEXES) {
+  for (const index of localIndexes()) {
     if (present.has(index.name)) continue;
     try {
       await client.execute(index.sql);
@@ -465,7 +470,7 @@ export async function ensureLocalIndexes(client: Executor): Promise<boolean> {
  * order; in a rowid table the entries lie in the order they were queued, so
  * dropping a chunk of 1,000
  * rewrote nearly 1,000 pages (2.5 s of a 100k-row first upload, against 0.4 s
- * keyed). Like LOCAL_INDEXES this is local only and changes no schema
+ * keyed). Like the local indexes this is local only and changes no schema
  * version: a database still holding the rowid table (migrations 1–2 create
  * it) is rebuilt once on open, in one write transaction that re-checks the
  * shape, keeping every column. Read-only or busy: it stays as it is, which
@@ -498,5 +503,5 @@ export async function ensureKeyedOutbox(client: Client): Promise<boolean> {
 
 /** Drops the local-only indexes (before a bulk load; ensureLocalIndexes rebuilds them). */
 export async function dropLocalIndexes(ex: Executor): Promise<void> {
-  for (const index of LOCAL_INDEXES) await ex.execute(`DROP INDEX IF EXISTS ${index.name}`);
+  for (const index of localIndexes()) await ex.execute(`DROP INDEX IF EXISTS ${index.name}`);
 }

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   ensureKeyedOutbox,
-  LOCAL_INDEXES,
   LOCAL_SHAPE_STAMP,
+  localIndexes,
   localShapeStamp,
   migrateLocal,
   openDatabaseFile,
@@ -82,8 +82,8 @@ Deno.test("local shape stamp: a working database found whole is stamped, and the
     Number((await queryOne(client, "PRAGMA user_version"))?.user_version);
   const indexes = async (client: Awaited<ReturnType<typeof openDatabaseFile>>) =>
     (await queryRows(client, "SELECT name FROM sqlite_schema WHERE type = 'index'"))
-      .map((r) => String(r.name)).filter((n) => LOCAL_INDEXES.some((i) => i.name === n)).sort();
-  const all = LOCAL_INDEXES.map((i) => i.name).sort();
+      .map((r) => String(r.name)).filter((n) => localIndexes().some((i) => i.name === n)).sort();
+  const all = localIndexes().map((i) => i.name).sort();
   try {
     // An old file: migrated by an earlier jdo, rowid outbox, no local indexes, no stamp.
     const old = await openDatabaseFile(path);
@@ -96,10 +96,10 @@ Deno.test("local shape stamp: a working database found whole is stamped, and the
     assert.match(await outboxSql(client), /WITHOUT ROWID$/i);
     assert.deepEqual(await indexes(client), all);
     // Stamped: the next open trusts it (an index dropped by hand stays dropped)…
-    await client.execute(`DROP INDEX ${LOCAL_INDEXES[0].name}`);
+    await client.execute(`DROP INDEX ${localIndexes()[0].name}`);
     client.close();
     client = await openWorkingDatabase(path, now);
-    assert.deepEqual(await indexes(client), all.filter((n) => n !== LOCAL_INDEXES[0].name));
+    assert.deepEqual(await indexes(client), all.filter((n) => n !== localIndexes()[0].name));
     // …and any other stamp (another binary's shape, none at all) checks everything again.
     await client.execute(`PRAGMA user_version = ${LOCAL_SHAPE_STAMP ^ 1}`);
     client.close();

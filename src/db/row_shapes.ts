@@ -80,14 +80,18 @@ export const ODD_COMMITMENTS = "commitments_odd_values";
 export const ODD_STAKEHOLDERS = "stakeholders_odd_name";
 
 /**
- * The partial indexes (local only, like every index in LOCAL_INDEXES), apart
- * so that the table, which needs only the order, parses only its condition.
+ * The partial indexes (local only, like every index localIndexes() names),
+ * apart so that the table, which needs only the order, parses only its
+ * condition. Built when asked for: an open whose stamp matches never needs
+ * their SQL.
  */
-export const IRREGULAR_INDEXES: { name: string; sql: string }[] = [
-  [UNORDERED_COMMITMENTS, "commitments", unorderedCommitment("")],
-  [ODD_COMMITMENTS, "commitments", oddCommitmentValues("")],
-  [ODD_STAKEHOLDERS, "stakeholders", oddStakeholderName("")],
-].map(([name, table, where]) => ({
-  name,
-  sql: `CREATE INDEX IF NOT EXISTS ${name} ON ${table}(id) WHERE ${where}`,
-}));
+export function irregularIndexes(): { name: string; sql: string }[] {
+  return [
+    [UNORDERED_COMMITMENTS, "commitments", unorderedCommitment("")],
+    [ODD_COMMITMENTS, "commitments", oddCommitmentValues("")],
+    [ODD_STAKEHOLDERS, "stakeholders", oddStakeholderName("")],
+  ].map(([name, table, where]) => ({
+    name,
+    sql: `CREATE INDEX IF NOT EXISTS ${name} ON ${table}(id) WHERE ${where}`,
+  }));
+}
