@@ -216,17 +216,19 @@ var wallClockShape = (function wallClockShape(prefix) {
     textOf(c("id"), 36, UUID)
   ].join(" AND ")}, 0)`;
 });
-var oddValue = (function oddValue(column) {
-  return `typeof(${column}) = 'blob' OR instr(CAST(${column} AS BLOB), x'00') > 0`;
+var oddValues = (function oddValues(columns) {
+  return `(concat(${columns.map((c) => `typeof(${c})`).join(", ")}) GLOB '*blob*' OR instr(CAST(concat(${columns.join(", ")}) AS BLOB), x'00') > 0)`;
 });
 var unorderedCommitment = (function unorderedCommitment(prefix) {
   return `(NOT ${wallClockShape(prefix)} OR coalesce(${prefix}timezone NOT IN ('', 'UTC'), 0))`;
 });
 var oddCommitmentValues = (function oddCommitmentValues(prefix) {
-  return `(${COMMITMENT_COLUMNS.map((column) => oddValue(prefix + column)).join(" OR ")})`;
+  return oddValues(COMMITMENT_COLUMNS.map((column) => prefix + column));
 });
 var oddStakeholderName = (function oddStakeholderName(prefix) {
-  return `(${oddValue(`${prefix}name`)})`;
+  return oddValues([
+    `${prefix}name`
+  ]);
 });
 var normalise = (function normalise(value) {
   if (value === null || value === void 0) return null;
@@ -4254,7 +4256,7 @@ var init_database = __esm({
     LIBSQL_PACKAGES = lazyModuleUrl("db/libsql_packages.ts");
     BUSY_TIMEOUT_MS = 15e3;
     WAL_CHECKPOINT_BYTES = 0;
-    LOCAL_SHAPE_STAMP = 1739987987;
+    LOCAL_SHAPE_STAMP = 1459113437;
   })
 });
 

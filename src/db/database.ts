@@ -421,7 +421,7 @@ export function localIndexes(): { name: string; sql: string }[] {
  * of index SQL at every start cost ~1.4 ms: V8 interprets a loop it has run
  * only once.)
  */
-export const LOCAL_SHAPE_STAMP = 1739987987;
+export const LOCAL_SHAPE_STAMP = 1459113437;
 
 /** A 31-bit FNV-1a hash of the schema version, the local indexes and the outbox's form. */
 export function localShapeStamp(): number {

@@ -46,9 +46,16 @@ export function wallClockShape(prefix: string): string {
   }, 0)`;
 }
 
-/** A value that is a blob, or text with a NUL inside. */
-function oddValue(column: string): string {
-  return `typeof(${column}) = 'blob' OR instr(CAST(${column} AS BLOB), x'00') > 0`;
+/**
+ * Some value among `columns` is a blob, or text with a NUL inside: their
+ * types, run together, name a blob, or their bytes, run together, hold a NUL
+ * (concat() copies text whole, NULs too). Two calls over the columns, not
+ * two tests for each: the statement is parsed on every `list --json`.
+ */
+function oddValues(columns: string[]): string {
+  return `(concat(${
+    columns.map((c) => `typeof(${c})`).join(", ")
+  }) GLOB '*blob*' OR instr(CAST(concat(${columns.join(", ")}) AS BLOB), x'00') > 0)`;
 }
 
 /** The columns of a commitment `list` reads into a record. */
@@ -67,12 +74,12 @@ export function unorderedCommitment(prefix: string): string {
 
 /** A commitment holding a blob, or text with a NUL inside, in a column `list` reads. */
 export function oddCommitmentValues(prefix: string): string {
-  return `(${COMMITMENT_COLUMNS.map((column) => oddValue(prefix + column)).join(" OR ")})`;
+  return oddValues(COMMITMENT_COLUMNS.map((column) => prefix + column));
 }
 
 /** A stakeholder whose name is a blob or holds a NUL. */
 export function oddStakeholderName(prefix: string): string {
-  return `(${oddValue(`${prefix}name`)})`;
+  return oddValues([`${prefix}name`]);
 }
 
 export const UNORDERED_COMMITMENTS = "commitments_unordered";
