@@ -1827,15 +1827,15 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
     const found = await probe(cursor, def, filter, args, zone, jsonable);
     const json = jsonable && !found.blob ? recordJsonOf(def, found.clean) : null;
     const sqlJson = json !== null;
+    const order = ` ORDER BY ${orderOf(def)}`;
     if (found.ordered && !options.general) {
-      const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
       const text3 = recordTextOf(def, found.clean);
       if (sqlJson && text3 !== null && onText) {
         return await cursor.pages(jsonSelect(text3) + order, args, (rows) => onText(jsonBody(rows)), pageSize);
       }
       return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + order, args, (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)), pageSize);
     }
-    return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + ` ORDER BY ${ORDER[def.name]}, c.id`, args, async (rows) => {
+    return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + order, args, async (rows) => {
       const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
       held.push(...timed(records, options.timeZone));
       await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);

@@ -548,10 +548,10 @@ export async function forEachRecordPage(
     // may not be UTF-8, which libSQL's driver cannot read: rows as before.
     const json = jsonable && !found.blob ? recordJsonOf(def, found.clean) : null;
     const sqlJson = json !== null;
+    const order = ` ORDER BY ${orderOf(def)}`;
     if (found.ordered && !options.general) {
       // Rows due in wall-clock order (all in UTC, the common case): as SQL
       // orders them, nothing held back or sorted here.
-      const order = ` ORDER BY ${ORDER[def.name]}, c.id`;
       const text = recordTextOf(def, found.clean);
       if (sqlJson && text !== null && onText) {
         return await cursor.pages(
@@ -569,8 +569,7 @@ export async function forEachRecordPage(
       );
     }
     return await cursor.pages(
-      (json !== null ? jsonSelect(json) : rowSelect) +
-        ` ORDER BY ${ORDER[def.name]}, c.id`,
+      (json !== null ? jsonSelect(json) : rowSelect) + order,
       args,
       async (rows) => {
         const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
