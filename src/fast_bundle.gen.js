@@ -1781,15 +1781,9 @@ var firstByDueInstant = (async function firstByDueInstant(store, def, options, f
   if (found?.ordered) return firstByWallClock;
   const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
   const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
-  const [date, time] = [
-    bound.slice(0, 10),
-    bound.slice(11, 16)
-  ];
-  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`, [
+  const rows = await store.query(`${selectOf(def, options.time !== false)} WHERE ${where} AND c.due_date <= ?`, [
     ...args,
-    date,
-    date,
-    time
+    bound.slice(0, 10)
   ]);
   return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);
 });
@@ -1838,7 +1832,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
     return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + order, args, async (rows) => {
       const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
       held.push(...timed(records, options.timeZone));
-      await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
+      await release(dueDayAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
     }, pageSize);
   });
   await release(Infinity, true);
@@ -6092,8 +6086,8 @@ function timed(records, zone) {
     at: dueInstantMs(record, zone ?? "UTC")
   }));
 }
-function wallAsUtcMs(record) {
-  return Date.parse(`${record.due_date}T${record.due_time}:00Z`);
+function dueDayAsUtcMs(record) {
+  return Date.parse(`${record.due_date}T00:00:00Z`);
 }
 function sortByDueInstant(records, zone) {
   return timed(records, zone).sort(byDueInstant).map((t) => t.record);

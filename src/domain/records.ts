@@ -103,9 +103,11 @@ export interface ListOptions {
  * and time in its own zone). SQL orders them by wall-clock due date and time,
  * and an instant is never more than MAX_ZONE_AHEAD_MS before its wall-clock
  * time read as UTC (real offsets stay within +14 h), so once the rows read
- * have reached wall-clock time W, every row still to come is due after
- * W - MAX_ZONE_AHEAD_MS: whatever is due before that can be sorted and
- * written. The rows held back cover at most a day of due times.
+ * have reached due date D, every row still to come is due after the start of
+ * D - MAX_ZONE_AHEAD_MS: whatever is due before that can be sorted and
+ * written. Only the date is trusted: a due time may be written oddly ("9:00"
+ * is read as 09:00 but sorts after "23:59"), a due date cannot (reading one
+ * fails). The rows held back cover at most two days of due dates.
  */
 const MAX_ZONE_AHEAD_MS = 24 * 3_600_000;
 
@@ -124,9 +126,9 @@ function timed(records: JsonRecord[], zone: string | undefined): Timed[] {
   return records.map((record) => ({ record, at: dueInstantMs(record, zone ?? "UTC") }));
 }
 
-/** A wall-clock due date and time read as if it were UTC (ms). */
-function wallAsUtcMs(record: JsonRecord): number {
-  return Date.parse(`${record.due_date}T${record.due_time}:00Z`);
+/** The start of a record's due date, read as if it were UTC (ms). */
+function dueDayAsUtcMs(record: JsonRecord): number {
+  return Date.parse(`${record.due_date}T00:00:00Z`);
 }
 
 /** Commitments in due-instant order, whatever zones they were made in. */
@@ -441,9 +443,11 @@ export async function listRecords(
 }
 
 /**
- * The first `n` commitments by due instant, given the first `n` by wall-clock
- * due time: any other one due sooner has a wall-clock time within
- * MAX_ZONE_AHEAD_MS after the n-th instant, so only those are read too.
+ * The first `n` commitments by due instant, given `n` of them (the first by
+ * wall-clock due time): any one due sooner than the last of those has a
+ * wall-clock time within MAX_ZONE_AHEAD_MS after it, so only rows due on or
+ * before that day are read too (by date alone, as forEachRecordPage trusts
+ * only the date).
  */
 async function firstByDueInstant(
   store: Store,
@@ -464,12 +468,9 @@ async function firstByDueInstant(
   if (found?.ordered) return firstByWallClock;
   const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
   const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
-  const [date, time] = [bound.slice(0, 10), bound.slice(11, 16)];
   const rows = await store.query(
-    `${
-      selectOf(def, options.time !== false)
-    } WHERE ${where} AND (c.due_date < ? OR (c.due_date = ? AND c.due_time <= ?))`,
-    [...args, date, date, time],
+    `${selectOf(def, options.time !== false)} WHERE ${where} AND c.due_date <= ?`,
+    [...args, bound.slice(0, 10)],
   );
   return sortByDueInstant(rows.map((row) => withExtras(def, row)), options.timeZone).slice(0, n);
 }
@@ -574,7 +575,7 @@ export async function forEachRecordPage(
       async (rows) => {
         const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
         held.push(...timed(records, options.timeZone));
-        await release(wallAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
+        await release(dueDayAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
       },
       pageSize,
     );
