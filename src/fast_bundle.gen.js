@@ -1676,8 +1676,9 @@ var probeByIndex = (async function probeByIndex(ask, filter, args, zone, json) {
   let row;
   try {
     row = await ask(`SELECT ${odd.join(" OR ")} AS odd, ${local} AS local`, Array(filters).fill(args).flat());
-  } catch {
-    return null;
+  } catch (error) {
+    if (/no such index|no query solution/.test(String(error?.message))) return null;
+    throw error;
   }
   if (row === void 0 || Number(row.odd) !== 0) return null;
   return {

@@ -10,6 +10,7 @@ import {
   unorderedCommitment,
 } from "./row_shapes.ts";
 import { openTempStore } from "../../tests/helpers/temp_store.ts";
+import { forEachRecordPage, listRecords } from "../domain/records.ts";
 
 /**
  * The partial indexes of irregular rows hold exactly the rows their
@@ -66,4 +67,49 @@ Deno.test("row shapes: the irregular-row indexes hold the irregular rows and ans
     [id(1), id(9)],
   );
   assert.equal((await ids("stakeholders s", ODD_STAKEHOLDERS, oddStakeholderName("s."))).length, 1);
+});
+
+Deno.test("row shapes: without the indexes (a database jdo could not write), list and the dashboard still answer, in the same order", async () => {
+  await using t = await openTempStore();
+  const ann = await t.store.write((w) =>
+    w.insert(entity("stakeholder"), { name: "Ann", type: "person" })
+  );
+  const def = entity("commitment");
+  await t.store.write((w) =>
+    w.insertMany(
+      def,
+      ["09:00", "08:00", "17:30"].map((time, i) => ({
+        deliverable: `c${i}`,
+        stakeholder_id: ann.id,
+        due_date: "2031-03-14",
+        due_time: time,
+        status: "pending",
+      })),
+    )
+  );
+  const read = async () => {
+    const listed: string[] = [];
+    let text = "";
+    await forEachRecordPage(
+      t.store,
+      def,
+      { json: true },
+      (page) => {
+        listed.push(...page.map((r) => String(r.deliverable)));
+      },
+      100,
+      (body) => {
+        text += body;
+      },
+    );
+    const first = await listRecords(t.store, def, { limit: 2, time: false });
+    return { listed, text, first: first.map((r) => String(r.deliverable)) };
+  };
+  const indexed = await read();
+  assert.deepEqual(indexed.first, ["c1", "c0"]);
+  assert.match(indexed.text, /"deliverable": "c1"[\s\S]*"c0"[\s\S]*"c2"/);
+  for (const index of [UNORDERED_COMMITMENTS, ODD_COMMITMENTS, ODD_STAKEHOLDERS]) {
+    await t.client.execute(`DROP INDEX ${index}`);
+  }
+  assert.deepEqual(await read(), indexed);
 });

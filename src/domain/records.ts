@@ -297,8 +297,10 @@ async function probeByIndex(
       `SELECT ${odd.join(" OR ")} AS odd, ${local} AS local`,
       Array(filters).fill(args).flat(),
     );
-  } catch {
-    return null;
+  } catch (error) {
+    // An index jdo could not make (a read-only database): the pass decides.
+    if (/no such index|no query solution/.test(String((error as Error)?.message))) return null;
+    throw error;
   }
   if (row === undefined || Number(row.odd) !== 0) return null;
   return {
