@@ -1697,17 +1697,7 @@ var firstRow = (async function firstRow(cursor, sql, args) {
 var probe = (async function probe(cursor, def, filter, args, zone, json) {
   const quick = await probeByIndex((sql, a) => firstRow(cursor, sql, a), filter, args, zone, json);
   if (quick !== null) return quick;
-  const columns = [
-    "id",
-    ...def.fields.map((f) => `"${f.name}"`),
-    "created_at",
-    "updated_at"
-  ];
-  const blob = [
-    ...columns.map((c) => `c.${c}`),
-    "c.version",
-    "s.name"
-  ].map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
+  const blob = (recordColumnsOf(def) ?? []).filter((c) => c.type !== "kind").map((c) => `typeof(${c.sql}) = 'blob'`).join(" OR ");
   let found = {
     blob: true,
     ordered: false,
@@ -1778,7 +1768,7 @@ var listRecords = (async function listRecords(store, def, options = {}) {
 });
 var firstByDueInstant = (async function firstByDueInstant(store, def, options, firstByWallClock, n) {
   const { where, args } = filterOf(def, options);
-  const found = await probeByIndex(async (sql, a) => (await store.query(sql, a))[0], where, args, options.timeZone ?? "UTC", false);
+  const found = await probeByIndex((sql, a) => store.one(sql, a), where, args, options.timeZone ?? "UTC", false);
   if (found?.ordered) return firstByWallClock;
   const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
   const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();

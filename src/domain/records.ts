@@ -329,9 +329,9 @@ async function probe(
 ): Promise<Probe> {
   const quick = await probeByIndex((sql, a) => firstRow(cursor, sql, a), filter, args, zone, json);
   if (quick !== null) return quick;
-  const columns = ["id", ...def.fields.map((f) => `"${f.name}"`), "created_at", "updated_at"];
-  const blob = [...columns.map((c) => `c.${c}`), "c.version", "s.name"]
-    .map((c) => `typeof(${c}) = 'blob'`).join(" OR ");
+  // The columns a record reads (json is only asked for kinds that have them).
+  const blob = (recordColumnsOf(def) ?? []).filter((c) => c.type !== "kind")
+    .map((c) => `typeof(${c.sql}) = 'blob'`).join(" OR ");
   let found: Probe = { blob: true, ordered: false, clean: false };
   // One pass over the rows (the orderedByWallClock `?` comes first).
   await cursor.pages(
@@ -460,7 +460,7 @@ async function firstByDueInstant(
 ): Promise<JsonRecord[]> {
   const { where, args } = filterOf(def, options);
   const found = await probeByIndex(
-    async (sql, a) => (await store.query(sql, a))[0],
+    (sql, a) => store.one(sql, a),
     where,
     args,
     options.timeZone ?? "UTC",
