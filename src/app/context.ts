@@ -127,7 +127,7 @@ export function createContext(options: ContextOptions): AppContext {
     async store() {
       if (store) return store;
       client = await openWorkingDatabase(paths.database, () => options.clock.now(), engine);
-      store = new Store(client, options.clock, paths.database, engine);
+      store = new Store(client, options.clock, paths.database);
       return store;
     },
     useSqliteEngine(wanted) {

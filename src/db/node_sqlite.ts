@@ -25,10 +25,19 @@ import type { Row as PlainRow } from "./schema.ts";
 
 type Bindable = null | number | bigint | string | Uint8Array;
 
-/** Opens `path` (created when absent) with a busy timeout; throws SQLite's own errors. */
+/** How much of the file a node:sqlite connection maps (PRAGMA mmap_size; address space only). */
+export const MMAP_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Opens `path` (created when absent) with a busy timeout; throws SQLite's own
+ * errors. Pages are read from the file's mapping instead of copied into
+ * SQLite's cache (reads only: writes still go through the file): a first
+ * statement over 1,000 commitments takes a few ms less.
+ */
 export async function openNodeSqlite(path: string, busyTimeoutMs: number): Promise<Client> {
   const { DatabaseSync } = await import("node:sqlite");
   const db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+  db.exec(`PRAGMA mmap_size = ${MMAP_BYTES}`);
   return new NodeSqliteClient(db) as unknown as Client;
 }
 
@@ -65,6 +74,12 @@ class NodeSqliteClient {
     }
     const values = arraysOf(prepared, args);
     return resultSet(columns, values.map(rowMaker(columns)), 0, undefined);
+  }
+
+  /** A SELECT's column names and rows, each row an array of its values (a long read's cursor). */
+  rowArrays(sql: string, args?: InArgs): { columns: string[]; rows: unknown[][] } {
+    const prepared = this.#prepare(sql);
+    return { columns: prepared.columns().map((c) => c.name), rows: arraysOf(prepared, args) };
   }
 
   /** A SELECT's rows as jdo's plain rows (queryRows), built once from node:sqlite's arrays. */

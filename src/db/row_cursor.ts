@@ -5,7 +5,6 @@ import {
   type Executor,
   LIBSQL_PACKAGES,
   queryRows,
-  type SqliteEngine,
   sqliteMessage,
 } from "./database.ts";
 import type { Row } from "./schema.ts";
@@ -37,11 +36,12 @@ export interface RowCursor {
 export async function withRowCursor<T>(
   path: string,
   fn: (cursor: RowCursor) => Promise<T>,
-  engine: SqliteEngine = "libsql",
 ): Promise<T> {
-  let db: CursorDatabase;
+  let db: InstanceType<typeof LibsqlPackages.Database>;
   try {
-    db = await openCursorDatabase(path, engine);
+    // Loaded on first use, like @libsql/client: most commands never need it.
+    const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     db.exec("PRAGMA query_only = 1");
     db.exec("BEGIN");
   } catch (error) {
@@ -49,9 +49,9 @@ export async function withRowCursor<T>(
   }
   const cursor: RowCursor = {
     async pages(sql, args, onPage, pageSize) {
-      let rows: Iterator<Row>;
+      let rows: Iterator<unknown>;
       try {
-        rows = db.prepare(sql).iterate(...(args as unknown[]));
+        rows = db.prepare(sql).iterate(args);
       } catch (error) {
         throw dbError("Cannot read the database", error);
       }
@@ -62,7 +62,7 @@ export async function withRowCursor<T>(
           while (page.length < pageSize) {
             const next = rows.next();
             if (next.done) break;
-            page.push(next.value);
+            page.push(plain(next.value as Record<string, unknown>));
           }
         } catch (error) {
           throw dbError("Cannot read the database", error);
@@ -85,67 +85,60 @@ export async function withRowCursor<T>(
   }
 }
 
-/** How much of the file a node:sqlite connection maps (PRAGMA mmap_size; address space only). */
-export const MMAP_BYTES = 256 * 1024 * 1024;
-
-/** What a cursor needs of a connection, over `libsql` or node:sqlite: rows as jdo holds them. */
-interface CursorDatabase {
-  exec(sql: string): unknown;
-  prepare(sql: string): { iterate(...args: unknown[]): Iterator<Row> };
-  close(): unknown;
+/** A connection that hands a SELECT's rows over as arrays (node:sqlite's client, node_sqlite.ts). */
+export interface ArrayReader {
+  execute(sql: string): Promise<unknown>;
+  rowArrays(sql: string, args?: InArgs): { columns: string[]; rows: unknown[][] };
 }
 
-async function openCursorDatabase(path: string, engine: SqliteEngine): Promise<CursorDatabase> {
-  if (engine === "node") {
-    // node:sqlite's iterate() ends quietly when a step fails (Deno 2.9), which
-    // would cut a list short without a word: its statements are read whole
-    // (all() throws), then paged. The fast path's reads are short; the long
-    // ones (export, sync) run on libSQL.
-    // Rows come as arrays and are made objects here: node:sqlite's own row
-    // objects cost about twice as much to build (~10 ms for a 1,000-row list).
-    const { DatabaseSync } = await import("node:sqlite");
-    const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-    // Pages are read from the file's mapping instead of copied in (~5 ms
-    // less for the first statement over a 1,000-commitment database).
-    db.exec(`PRAGMA mmap_size = ${MMAP_BYTES}`);
-    return {
-      exec: (sql) => db.exec(sql),
-      prepare: (sql) => {
-        const statement = db.prepare(sql);
-        // (Missing from the Node types some workers check against; Deno has it.)
-        (statement as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-        const columns = statement.columns().map((c) => c.name);
-        return {
-          iterate: (...args) => {
-            const all = statement.all(...args as (string | number | null)[]) as unknown[];
-            return (all as unknown[][]).map((values) => rowOf(columns, values))[Symbol.iterator]();
-          },
-        };
-      },
-      close: () => db.close(),
-    };
+/** The client as an ArrayReader, when it is one. */
+export function arrayReaderOf(client: unknown): ArrayReader | undefined {
+  return typeof (client as Partial<ArrayReader>).rowArrays === "function"
+    ? client as ArrayReader
+    : undefined;
+}
+
+/**
+ * A long read on a connection already open (Store.reading on node:sqlite):
+ * read-only and in one read transaction while `fn` runs, each statement's
+ * rows read at once (node:sqlite's iterate() ends quietly when a step fails,
+ * which would cut a list short without a word; all() throws), then paged,
+ * failures as DB_ERROR, rows as withRowCursor's libSQL rows.
+ */
+export async function withReadTransaction<T>(
+  reader: ArrayReader,
+  path: string,
+  fn: (cursor: RowCursor) => Promise<T>,
+): Promise<T> {
+  try {
+    await reader.execute("PRAGMA query_only = 1");
+    await reader.execute("BEGIN DEFERRED");
+  } catch (error) {
+    await reader.execute("PRAGMA query_only = 0").catch(() => {});
+    throw dbError(`Cannot read the database ${path}`, error);
   }
-  // Loaded on first use, like @libsql/client: most commands never need it.
-  const { Database }: typeof LibsqlPackages = await import(LIBSQL_PACKAGES);
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare: (sql) => {
-      const statement = db.prepare(sql);
-      return {
-        iterate: (...args) => {
-          const rows: Iterator<unknown> = statement.iterate(args);
-          return {
-            next: () => {
-              const next = rows.next();
-              return next.done ? next : { value: plain(next.value as Record<string, unknown>) };
-            },
-          };
-        },
-      };
+  const cursor: RowCursor = {
+    async pages(sql, args, onPage, pageSize) {
+      let read: { columns: string[]; rows: unknown[][] };
+      try {
+        read = reader.rowArrays(sql, args);
+      } catch (error) {
+        throw dbError("Cannot read the database", error);
+      }
+      const { columns, rows } = read;
+      for (let i = 0; i < rows.length; i += pageSize) {
+        await onPage(rows.slice(i, i + pageSize).map((values) => rowOf(columns, values)));
+      }
+      return rows.length;
     },
-    close: () => db.close(),
   };
+  try {
+    return await fn(cursor);
+  } finally {
+    // Nothing was written: ending the transaction only ends the snapshot.
+    await reader.execute("COMMIT").catch(() => {});
+    await reader.execute("PRAGMA query_only = 0");
+  }
 }
 
 /** A cursor over an open transaction: each statement's rows are read at once, then paged. */

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { JdoError } from "../errors.ts";
-import { openTempStore } from "../../tests/helpers/temp_store.ts";
+import { openTempStore, testEngine } from "../../tests/helpers/temp_store.ts";
+import { testClock } from "../../tests/helpers/test_clock.ts";
+import { openDatabaseFile, openWorkingDatabase } from "./database.ts";
 import { withRowCursor } from "./row_cursor.ts";
 import { entity } from "./schema.ts";
-import type { Store } from "./store.ts";
+import { Store } from "./store.ts";
 
 async function addInbox(store: Store, n: number, from = 0) {
   await store.write(async (w) => {
@@ -54,12 +56,16 @@ Deno.test("row cursor: every row once, in order, in pages of the asked size", as
 Deno.test("row cursor: one snapshot for the whole read, however others write meanwhile", async () => {
   await using t = await openTempStore();
   await addInbox(t.store, 150);
+  // Another connection on the file (as another jdo process would be).
+  const engine = testEngine();
+  const other = await openWorkingDatabase(t.path, () => testClock.now(), engine);
+  const otherStore = new Store(other, testClock, t.path);
   const counts: number[] = [];
   let wrote = false;
   await t.store.reading(async (cursor) => {
     await cursor.pages("SELECT id FROM inbox_items", [], async () => {
-      // Another connection commits rows while the read is half-way.
-      if (!wrote) await addInbox(t.store, 20, 1000);
+      // It commits rows while the read is half-way.
+      if (!wrote) await addInbox(otherStore, 20, 1000);
       wrote = true;
     }, 100);
     await cursor.pages("SELECT count(*) AS n FROM inbox_items", [], (rows) => {
@@ -69,6 +75,7 @@ Deno.test("row cursor: one snapshot for the whole read, however others write mea
   assert.deepEqual(counts, [150]);
   const after = await t.store.one("SELECT count(*) AS n FROM inbox_items");
   assert.equal(after?.n, 170);
+  other.close();
 });
 
 Deno.test("row cursor: inside a write, reads see the write's own rows", async () => {
@@ -114,12 +121,19 @@ Deno.test("row cursor: node:sqlite and libSQL hand over the same rows (types, re
     setup.close();
     await Deno.copyFile(`${dir}/a.db`, `${dir}/b.db`);
     const sql = "SELECT i AS x, r, s AS x, n, b, i * 2 AS twice FROM t WHERE i > ? ORDER BY i";
-    const read = (path: string, engine: "node" | "libsql") =>
-      withRowCursor(path, async (cursor) => {
-        const rows: unknown[] = [];
-        await cursor.pages(sql, [0], (page) => void rows.push(...page), 1);
-        return rows;
-      }, engine);
+    // A store's long read: on node:sqlite on its own connection, on libSQL on a cursor's.
+    const read = async (path: string, engine: "node" | "libsql") => {
+      const client = await openDatabaseFile(path, engine);
+      try {
+        return await new Store(client, testClock, path).reading(async (cursor) => {
+          const rows: unknown[] = [];
+          await cursor.pages(sql, [0], (page) => void rows.push(...page), 1);
+          return rows;
+        });
+      } finally {
+        client.close();
+      }
+    };
     const viaNode = await read(`${dir}/a.db`, "node");
     const viaLibsql = await read(`${dir}/b.db`, "libsql");
     assert.deepEqual(viaNode, viaLibsql);
@@ -129,6 +143,36 @@ Deno.test("row cursor: node:sqlite and libSQL hand over the same rows (types, re
     ]);
     assert.deepEqual(viaNode[0], { x: "one", r: 1.5, n: null, b: "hi", twice: 2 });
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("row cursor on node:sqlite: the read runs on the store's own connection, read-only while it lasts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jdo-cursor-node-" });
+  const path = `${dir}/jdo.db`;
+  const client = await openWorkingDatabase(path, () => testClock.now(), "node");
+  try {
+    const store = new Store(client, testClock, path);
+    await addInbox(store, 5);
+    await store.reading(async (cursor) => {
+      // Reads inside it (and nested long reads) share its snapshot and connection.
+      assert.equal((await store.one("SELECT count(*) AS n FROM inbox_items"))?.n, 5);
+      assert.equal(
+        await store.reading((inner) => inner.pages("SELECT id FROM inbox_items", [], () => {}, 2)),
+        5,
+      );
+      // A write would end the snapshot: refused, nothing written.
+      await assert.rejects(
+        addInbox(store, 1, 100),
+        (error) => error instanceof JdoError && error.code === "INTERNAL",
+      );
+      assert.equal(await cursor.pages("SELECT id FROM inbox_items", [], () => {}, 10), 5);
+    });
+    // Afterwards the connection writes again.
+    await addInbox(store, 1, 200);
+    assert.equal((await store.one("SELECT count(*) AS n FROM inbox_items"))?.n, 6);
+  } finally {
+    client.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -127,95 +127,47 @@ async function neighboursOf(store: Store, ids: string[]): Promise<Map<string, st
 }
 
 /**
- * Every live id's first 12 hex digits as sorted numbers (8 bytes an id), for
- * short ids of many rows at once (`jdo list` of a large table). Ids whose
- * neighbour shares all 12 digits fall back to neighbour queries.
+ * Short ids of many rows at once (`jdo list` of a large table). One statement
+ * finds the six-character prefixes that more than one live id shares (a
+ * GROUP BY over every live id of every kind, done by SQLite: with random ids
+ * there are almost never any, so almost nothing crosses into JavaScript). An
+ * id whose first six characters are its own is shortened to them, exactly
+ * what its neighbours would say; the few others ask their neighbours
+ * (neighbour queries, as shortIds).
  */
 export class ShortIdIndex {
-  private constructor(private readonly store: Store, private readonly keys: Float64Array) {}
+  private constructor(private readonly store: Store, private readonly crowded: Set<string>) {}
 
   static async load(store: Store): Promise<ShortIdIndex> {
-    let keys = new Float64Array(1024);
-    let n = 0;
-    // Every live id of every kind in one statement, a page at a time, keyed
-    // here (reading 1,050 ids took 1–1.6 ms against 2.4–4.2 ms for SQLite's
-    // digit arithmetic); the keys are sorted at the end.
     const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
-    await store.reading((cursor) =>
-      cursor.pages(
-        live.join(" UNION ALL "),
-        [],
-        (rows) => {
-          if (n + rows.length > keys.length) {
-            const bigger = new Float64Array(Math.max(keys.length * 2, n + rows.length));
-            bigger.set(keys);
-            keys = bigger;
-          }
-          for (const row of rows) keys[n++] = keyOf(String(row.id));
-        },
-        5_000,
-      )
+    const rows = await store.query(
+      `SELECT substr(id, 1, ${SHORT_ID_LENGTH}) AS prefix FROM (${
+        live.join(" UNION ALL ")
+      }) GROUP BY prefix HAVING count(*) > 1`,
     );
-    return new ShortIdIndex(store, keys.slice(0, n).sort());
+    return new ShortIdIndex(store, new Set(rows.map((row) => String(row.prefix))));
   }
 
   async shortsOf(ids: string[]): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     const crowded: string[] = [];
     for (const id of ids) {
-      const key = keyOf(id);
-      const i = lowerBound(this.keys, key);
-      let shared = 0;
-      const found = this.keys[i] === key;
-      const before = this.keys[i - 1];
-      const after = this.keys[found ? i + 1 : i];
-      if (before !== undefined) shared = Math.max(shared, sharedDigits(key, before));
-      if (after !== undefined) shared = Math.max(shared, sharedDigits(key, after));
-      if (shared >= 12) {
-        crowded.push(id);
-        continue;
-      }
-      // Digits 9–12 come after the hyphen at index 8.
-      const length = shared + 1 <= 8 ? shared + 1 : shared + 2;
-      result.set(id, id.slice(0, Math.max(SHORT_ID_LENGTH, length)));
+      const prefix = id.slice(0, SHORT_ID_LENGTH);
+      // SQLite's substr counts characters, slice UTF-16 units: the same for
+      // printable ASCII (every id jdo makes); anything else asks its neighbours.
+      if (this.crowded.has(prefix) || !PRINTABLE_ASCII.test(prefix)) crowded.push(id);
+      else result.set(id, prefix);
     }
-    if (crowded.length > 0) {
-      for (const [id, short] of await shortIds(this.store, crowded)) result.set(id, short);
+    for (let i = 0; i < crowded.length; i += 100) {
+      for (const [id, neighbours] of await neighboursOf(this.store, crowded.slice(i, i + 100))) {
+        result.set(id, shortFrom(id, neighbours));
+      }
     }
     return result;
   }
 }
 
-/** The first 12 hex digits of an id (hyphen skipped) as a number; NaN-free for any id. */
-function keyOf(id: string): number {
-  const n = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-  return Number.isFinite(n) ? n : 0;
-}
-
-/**
- * How many leading hex digits two keys (whole numbers below 2^48) share: the
- * leading zero nibbles of their XOR, taken in two 24-bit halves (bitwise
- * operators work on 32 bits). Hex strings cost ~2 ms over a 1,000-row list.
- */
-export function sharedDigits(a: number, b: number): number {
-  const high = Math.floor(a / HALF) ^ Math.floor(b / HALF);
-  if (high !== 0) return (Math.clz32(high) - 8) >> 2;
-  const low = (a % HALF) ^ (b % HALF);
-  return low === 0 ? 12 : 6 + ((Math.clz32(low) - 8) >> 2);
-}
-
-const HALF = 2 ** 24;
-
-function lowerBound(keys: Float64Array, key: number): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 function commonPrefix(a: string, b: string): number {
   let n = 0;

@@ -21,7 +21,7 @@ export async function openTempStore(clock: WallClock = testClock): Promise<TempS
   const path = join(dir, "jdo.db");
   const engine = testEngine();
   const client = await openWorkingDatabase(path, () => clock.now(), engine);
-  const store = new Store(client, clock, path, engine);
+  const store = new Store(client, clock, path);
   let closed = false;
   const close = async () => {
     if (closed) return;
