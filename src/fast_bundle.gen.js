@@ -1711,12 +1711,12 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   }
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
-  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id, c.created_at, c.updated_at, c.version${narrow.map((f) => `, c."${f.name}"`).join("")}, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id, '${def.name}' AS kind${narrow.map((f) => `, c."${f.name}"`).join("")}${narrow.some((f) => f.name === "status") ? "" : ", NULL AS status"}, c.created_at, c.updated_at, c.version, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   const narrowDef = narrow === null ? def : {
     ...def,
     fields: narrow
   };
-  const rowRecords = (rows) => rows.map((row) => withExtras(narrowDef, row));
+  const rowRecords = narrow !== null && !time && narrow.every((f) => f.type === "text") ? (rows) => rows : (rows) => rows.map((row) => withExtras(narrowDef, row));
   const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   let held = [];
   const ready = [];
@@ -1913,14 +1913,19 @@ var renderTable = (function renderTable(headers, rows, fit = {}) {
   return layoutTable(headers, rows, fit).text;
 });
 var layoutTable = (function layoutTable(headers, rows, fit = {}) {
+  const count = headers.length;
   let columns = headers.map((_, i) => i);
   const headerWidths = headers.map(visibleWidth);
-  const cellWidths = rows.map((cells) => headers.map((_, i) => visibleWidth(cells[i] ?? "")));
-  const natural = headers.map((_, i) => {
-    let width = Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]);
-    for (const row of cellWidths) if (row[i] > width) width = row[i];
-    return width;
-  });
+  const cellWidths = new Array(rows.length * count);
+  const natural = headers.map((_, i) => Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]));
+  for (let row = 0, k = 0; row < rows.length; row++) {
+    const cells = rows[row];
+    for (let i = 0; i < count; i++, k++) {
+      const width = visibleWidth(cells[i] ?? "");
+      cellWidths[k] = width;
+      if (width > natural[i]) natural[i] = width;
+    }
+  }
   const widths = [
     ...natural
   ];
@@ -1941,22 +1946,27 @@ var layoutTable = (function layoutTable(headers, rows, fit = {}) {
     }
   }
   const last = columns.length - 1;
-  const line = (cells, measured, row) => {
-    const text3 = columns.map((i, n) => {
+  const gap = " ".repeat(SEPARATOR);
+  const line = (cells, measured, at, row) => {
+    let text4 = "";
+    for (let n = 0; n <= last; n++) {
+      const i = columns[n];
       const whole = cells[i] ?? "";
-      const fits = measured[i] <= widths[i];
+      const fits = measured[at + i] <= widths[i];
       const cell = fits ? whole : truncateWidth(row >= 0 && fit.cut?.(row, i, widths[i]) || whole, widths[i]);
-      if (n === last) return cell;
-      return cell + " ".repeat(widths[i] - (fits ? measured[i] : visibleWidth(cell)));
-    }).join(" ".repeat(SEPARATOR)).trimEnd();
-    return limit === void 0 ? text3 : truncateWidth(text3, limit);
+      if (n > 0) text4 += gap;
+      text4 += cell;
+      if (n < last) text4 += " ".repeat(widths[i] - (fits ? measured[at + i] : visibleWidth(cell)));
+    }
+    text4 = text4.trimEnd();
+    return limit === void 0 ? text4 : truncateWidth(text4, limit);
   };
-  const lines2 = [
-    line(headers, headerWidths, -1)
-  ];
-  for (let row = 0; row < rows.length; row++) lines2.push(line(rows[row], cellWidths[row], row));
+  let text3 = line(headers, headerWidths, 0, -1);
+  for (let row = 0; row < rows.length; row++) {
+    text3 += "\n" + line(rows[row], cellWidths, row * count, row);
+  }
   return {
-    text: lines2.join("\n"),
+    text: text3,
     natural
   };
 });
@@ -2494,30 +2504,49 @@ var kindOf = (function kindOf(word) {
   }
   return def;
 });
-var listTable = (function listTable(ctx, def, records, shorts) {
+var remembered = (function remembered(make) {
+  const seen = /* @__PURE__ */ new Map();
+  return (key) => {
+    let value = seen.get(key);
+    if (value === void 0) {
+      value = make(key);
+      if (seen.size < 4096) seen.set(key, value);
+    }
+    return value;
+  };
+});
+var listTableOf = (function listTableOf(ctx, def) {
   const s = style(ctx.io.color);
   const dates = datesOf(ctx);
-  const id = (r) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
-  const status = (r) => String(r.status ?? "").replace("_", " ");
+  const idOf = (r, shorts) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
+  const statusText = remembered((status2) => status2.replace("_", " "));
+  const status = (r) => statusText(String(r.status ?? ""));
   if (def.name === "commitment") {
     const cells = dueCells(dates);
-    const rows2 = records.map((r) => {
-      const open = ![
-        "completed",
-        "abandoned"
-      ].includes(String(r.status));
-      const { clock, label: due } = cells(r);
-      const marker = !open ? "" : due.level === 2 ? s.red(due.text) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
-      return [
-        id(r),
-        clock,
-        marker,
-        status(r),
-        truncate(safeLine(String(r.stakeholder ?? "?")), 20),
-        truncate(safeLine(String(r.deliverable)), 60)
-      ];
-    });
-    return {
+    const person = remembered((name) => truncate(safeLine(name), 20));
+    const due = /* @__PURE__ */ new Map();
+    let kept = 0;
+    const dueOf = (r) => {
+      const zone = dueZone(r, dates.timeZone);
+      const byTime = due.get(r.due_date) ?? /* @__PURE__ */ new Map();
+      const byZone = byTime.get(r.due_time) ?? /* @__PURE__ */ new Map();
+      let found = byZone.get(zone);
+      if (found === void 0) {
+        const { clock, label } = cells(r);
+        const marker = label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text);
+        found = {
+          clock,
+          marker
+        };
+        if (kept++ < 4096) {
+          byZone.set(zone, found);
+          byTime.set(r.due_time, byZone);
+          due.set(r.due_date, byTime);
+        }
+      }
+      return found;
+    };
+    return (records, shorts) => ({
       headers: [
         "ID",
         "DUE",
@@ -2526,7 +2555,18 @@ var listTable = (function listTable(ctx, def, records, shorts) {
         "TO",
         "DELIVERABLE"
       ],
-      rows: rows2,
+      rows: records.map((r) => {
+        const open = r.status !== "completed" && r.status !== "abandoned";
+        const { clock, marker } = dueOf(r);
+        return [
+          idOf(r, shorts),
+          clock,
+          open ? marker : "",
+          status(r),
+          person(String(r.stakeholder ?? "?")),
+          truncate(safeLine(String(r.deliverable)), 60)
+        ];
+      }),
       fit: {
         shrink: [
           4,
@@ -2537,64 +2577,9 @@ var listTable = (function listTable(ctx, def, records, shorts) {
           1
         ]
       }
-    };
+    });
   }
-  const extra = {
-    milestone: [
-      "TARGET",
-      (r) => String(r.target_date)
-    ],
-    stakeholder: [
-      "TYPE",
-      (r) => String(r.type)
-    ],
-    inbox: [
-      "CAPTURED",
-      (r) => wallTimeIn(Date.parse(String(r.created_at)), dates.timeZone).date
-    ],
-    task: [
-      "COMMITMENT",
-      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
-    ],
-    cleanup_plan: [
-      "COMMITMENT",
-      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
-    ],
-    task_event: [
-      "WHEN",
-      (r) => localTime(r.created_at, dates.timeZone)
-    ]
-  };
-  const more = extra[def.name];
-  const headers = [
-    "ID",
-    ...more ? [
-      more[0]
-    ] : [],
-    ...def.statuses ? [
-      "STATUS"
-    ] : [],
-    def.label.toUpperCase()
-  ];
-  const rows = records.map((r) => [
-    id(r),
-    ...more ? [
-      more[1](r)
-    ] : [],
-    ...def.statuses ? [
-      status(r)
-    ] : [],
-    truncate(safeLine(String(r[def.label] ?? "")), 70)
-  ]);
-  return {
-    headers,
-    rows,
-    fit: {
-      shrink: [
-        headers.length - 1
-      ]
-    }
-  };
+  return (records, shorts) => listTable(def, dates, records, shorts, (r) => idOf(r, shorts), status);
 });
 var printList = (async function printList(ctx, def, options, json) {
   const store = await ctx.store();
@@ -2603,6 +2588,7 @@ var printList = (async function printList(ctx, def, options, json) {
   let pages = 0;
   let shown = 0;
   let widths = [];
+  const tableOf = listTableOf(ctx, def);
   const jsonPage = (body) => {
     ctx.io.out(pending === void 0 ? "[" : pending + ",");
     pending = body;
@@ -2610,7 +2596,7 @@ var printList = (async function printList(ctx, def, options, json) {
   const tablePage = async (records) => {
     pages++;
     const shorts = await shortIdsOf(records);
-    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
+    const { headers, rows, fit } = tableOf(records, shorts);
     const { text: table, natural } = layoutTable(headers, rows, {
       ...fit,
       atLeast: widths,
@@ -2620,12 +2606,11 @@ var printList = (async function printList(ctx, def, options, json) {
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   };
   const shortIdsOf = async (records) => {
-    const ids = records.flatMap((r) => [
-      String(r.id),
-      ...r.commitment_id ? [
-        String(r.commitment_id)
-      ] : []
-    ]);
+    const ids = [];
+    for (const r of records) {
+      ids.push(String(r.id));
+      if (r.commitment_id) ids.push(String(r.commitment_id));
+    }
     shown += ids.length;
     if (!index && pages === 1 && records.length >= PAGE_SIZE) {
       const total2 = await countRecords(store, def, options);
@@ -6354,6 +6339,64 @@ function progressText(p) {
 
 // src/cli/commands/items.ts
 var KINDS = ENTITIES.map((e) => e.plural);
+function listTable(def, dates, records, shorts, id, status) {
+  const extra = {
+    milestone: [
+      "TARGET",
+      (r) => String(r.target_date)
+    ],
+    stakeholder: [
+      "TYPE",
+      (r) => String(r.type)
+    ],
+    inbox: [
+      "CAPTURED",
+      (r) => wallTimeIn(Date.parse(String(r.created_at)), dates.timeZone).date
+    ],
+    task: [
+      "COMMITMENT",
+      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
+    ],
+    cleanup_plan: [
+      "COMMITMENT",
+      (r) => shorts.get(String(r.commitment_id)) ?? String(r.commitment_id)
+    ],
+    task_event: [
+      "WHEN",
+      (r) => localTime(r.created_at, dates.timeZone)
+    ]
+  };
+  const more = extra[def.name];
+  const headers = [
+    "ID",
+    ...more ? [
+      more[0]
+    ] : [],
+    ...def.statuses ? [
+      "STATUS"
+    ] : [],
+    def.label.toUpperCase()
+  ];
+  const rows = records.map((r) => [
+    id(r),
+    ...more ? [
+      more[1](r)
+    ] : [],
+    ...def.statuses ? [
+      status(r)
+    ] : [],
+    truncate(safeLine(String(r[def.label] ?? "")), 70)
+  ]);
+  return {
+    headers,
+    rows,
+    fit: {
+      shrink: [
+        headers.length - 1
+      ]
+    }
+  };
+}
 var TABLE_FIELDS = [
   "deliverable",
   "due_date",

@@ -518,15 +518,20 @@ export async function forEachRecordPage(
   }
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields!.includes(f.name)) : null;
+  // A narrow row is selected with toRecord's keys in its order (its kind
+  // written in), so when every field is text it is its record as it stands:
+  // no second object per row.
   const rowSelect = narrow === null
     ? `${selectOf(def, time)} WHERE ${filter}`
-    : `SELECT c.id, c.created_at, c.updated_at, c.version${
-      narrow.map((f) => `, c."${f.name}"`).join("")
-    }, s.name AS stakeholder${
+    : `SELECT c.id, '${def.name}' AS kind${narrow.map((f) => `, c."${f.name}"`).join("")}${
+      narrow.some((f) => f.name === "status") ? "" : ", NULL AS status"
+    }, c.created_at, c.updated_at, c.version, s.name AS stakeholder${
       time ? `, ${ROLLUP_COLUMN} AS _time` : ""
     } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   const narrowDef: EntityDef = narrow === null ? def : { ...def, fields: narrow };
-  const rowRecords = (rows: Row[]) => rows.map((row) => withExtras(narrowDef, row));
+  const rowRecords = narrow !== null && !time && narrow.every((f) => f.type === "text")
+    ? (rows: Row[]) => rows as JsonRecord[]
+    : (rows: Row[]) => rows.map((row) => withExtras(narrowDef, row));
   const jsonSelect = (record: string) =>
     `SELECT ${record} AS _json${
       time ? `, ${ROLLUP_COLUMN} AS _time` : ""

@@ -47,14 +47,20 @@ export function layoutTable(
   rows: string[][],
   fit: Fit = {},
 ): { text: string; natural: number[] } {
+  const count = headers.length;
   let columns = headers.map((_, i) => i);
   const headerWidths = headers.map(visibleWidth);
-  const cellWidths = rows.map((cells) => headers.map((_, i) => visibleWidth(cells[i] ?? "")));
-  const natural = headers.map((_, i) => {
-    let width = Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]);
-    for (const row of cellWidths) if (row[i] > width) width = row[i];
-    return width;
-  });
+  // Every cell's width, row after row in one array (a list prints thousands).
+  const cellWidths: number[] = new Array(rows.length * count);
+  const natural = headers.map((_, i) => Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]));
+  for (let row = 0, k = 0; row < rows.length; row++) {
+    const cells = rows[row];
+    for (let i = 0; i < count; i++, k++) {
+      const width = visibleWidth(cells[i] ?? "");
+      cellWidths[k] = width;
+      if (width > natural[i]) natural[i] = width;
+    }
+  }
   const widths = [...natural];
   const limit = fit.width;
   if (limit !== undefined) {
@@ -76,19 +82,27 @@ export function layoutTable(
     }
   }
   const last = columns.length - 1;
-  const line = (cells: string[], measured: number[], row: number) => {
-    const text = columns.map((i, n) => {
+  const gap = " ".repeat(SEPARATOR);
+  // One line: `measured` holds its cells' widths from index `at` on.
+  const line = (cells: string[], measured: number[], at: number, row: number) => {
+    let text = "";
+    for (let n = 0; n <= last; n++) {
+      const i = columns[n];
       const whole = cells[i] ?? "";
-      const fits = measured[i] <= widths[i];
+      const fits = measured[at + i] <= widths[i];
       const cell = fits
         ? whole
         : truncateWidth((row >= 0 && fit.cut?.(row, i, widths[i])) || whole, widths[i]);
-      if (n === last) return cell;
-      return cell + " ".repeat(widths[i] - (fits ? measured[i] : visibleWidth(cell)));
-    }).join(" ".repeat(SEPARATOR)).trimEnd();
+      if (n > 0) text += gap;
+      text += cell;
+      if (n < last) text += " ".repeat(widths[i] - (fits ? measured[at + i] : visibleWidth(cell)));
+    }
+    text = text.trimEnd();
     return limit === undefined ? text : truncateWidth(text, limit);
   };
-  const lines = [line(headers, headerWidths, -1)];
-  for (let row = 0; row < rows.length; row++) lines.push(line(rows[row], cellWidths[row], row));
-  return { text: lines.join("\n"), natural };
+  let text = line(headers, headerWidths, 0, -1);
+  for (let row = 0; row < rows.length; row++) {
+    text += "\n" + line(rows[row], cellWidths, row * count, row);
+  }
+  return { text, natural };
 }

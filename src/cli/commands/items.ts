@@ -29,7 +29,8 @@ import {
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
 import { dueCells, dueText } from "../../output/due_label.ts";
-import { wallTimeIn } from "../../domain/dates.ts";
+import { type DateContext, wallTimeIn } from "../../domain/dates.ts";
+import { dueZone } from "../../domain/due.ts";
 import { plural } from "../../output/plural.ts";
 import { localTime } from "../../output/local_time.ts";
 import { progressText, recordView } from "../../output/record_view.ts";
@@ -64,44 +65,92 @@ function kindOf(word: string): EntityDef {
   return def;
 }
 
-/** One page of a list as table rows, with its headers and how it may fit the width. */
-function listTable(
-  ctx: AppContext,
-  def: EntityDef,
+/** A page of a list as table rows, with its headers and how it may fit the width. */
+type ListTable = (
   records: JsonRecord[],
   shorts: Map<string, string>,
-): { headers: string[]; rows: string[][]; fit: Omit<Fit, "width"> } {
+) => { headers: string[]; rows: string[][]; fit: Omit<Fit, "width"> };
+
+/** Memoised on its argument: a list repeats the same few statuses, people and due times. */
+function remembered<T>(make: (key: string) => T): (key: string) => T {
+  const seen = new Map<string, T>();
+  return (key) => {
+    let value = seen.get(key);
+    if (value === undefined) {
+      value = make(key);
+      if (seen.size < 4096) seen.set(key, value);
+    }
+    return value;
+  };
+}
+
+/** The table of one kind's list, page after page (what repeats is worked out once). */
+function listTableOf(ctx: AppContext, def: EntityDef): ListTable {
   const s = style(ctx.io.color);
   const dates = datesOf(ctx);
-  const id = (r: JsonRecord) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
-  const status = (r: JsonRecord) => String(r.status ?? "").replace("_", " ");
+  const idOf = (r: JsonRecord, shorts: Map<string, string>) =>
+    s.dim(shorts.get(String(r.id)) ?? String(r.id));
+  const statusText = remembered((status) => status.replace("_", " "));
+  const status = (r: JsonRecord) => statusText(String(r.status ?? ""));
   if (def.name === "commitment") {
     const cells = dueCells(dates);
-    const rows = records.map((r) => {
-      const open = !["completed", "abandoned"].includes(String(r.status));
-      const { clock, label: due } = cells(r);
-      const marker = !open
-        ? ""
-        : due.level === 2
-        ? s.red(due.text)
-        : due.level === 1
-        ? s.yellow(due.text)
-        : s.dim(due.text);
-      return [
-        id(r),
-        clock,
-        marker,
-        status(r),
-        truncate(safeLine(String(r.stakeholder ?? "?")), 20),
-        truncate(safeLine(String(r.deliverable)), 60),
-      ];
-    });
-    return {
-      headers: ["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"],
-      rows,
-      fit: { shrink: [4, 5], drop: [3, 1] },
+    const person = remembered((name) => truncate(safeLine(name), 20));
+    // The due cells (an open row's marker) of each due date, due time and the
+    // zone they are read in, as they stand in the row.
+    type DueCells = { clock: string; marker: string };
+    const due = new Map<unknown, Map<unknown, Map<string, DueCells>>>();
+    let kept = 0;
+    const dueOf = (r: JsonRecord): DueCells => {
+      const zone = dueZone(r, dates.timeZone);
+      const byTime = due.get(r.due_date) ?? new Map<unknown, Map<string, DueCells>>();
+      const byZone = byTime.get(r.due_time) ?? new Map<string, DueCells>();
+      let found = byZone.get(zone);
+      if (found === undefined) {
+        const { clock, label } = cells(r);
+        const marker = label.level === 2
+          ? s.red(label.text)
+          : label.level === 1
+          ? s.yellow(label.text)
+          : s.dim(label.text);
+        found = { clock, marker };
+        if (kept++ < 4096) {
+          byZone.set(zone, found);
+          byTime.set(r.due_time, byZone);
+          due.set(r.due_date, byTime);
+        }
+      }
+      return found;
     };
+    return (records, shorts) => ({
+      headers: ["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"],
+      rows: records.map((r) => {
+        const open = r.status !== "completed" && r.status !== "abandoned";
+        const { clock, marker } = dueOf(r);
+        return [
+          idOf(r, shorts),
+          clock,
+          open ? marker : "",
+          status(r),
+          person(String(r.stakeholder ?? "?")),
+          truncate(safeLine(String(r.deliverable)), 60),
+        ];
+      }),
+      fit: { shrink: [4, 5], drop: [3, 1] },
+    });
   }
+  return (records, shorts) =>
+    listTable(def, dates, records, shorts, (r) => idOf(r, shorts), status);
+}
+
+/** A page of a list of any kind but commitments. */
+function listTable(
+  def: EntityDef,
+  dates: DateContext,
+  records: JsonRecord[],
+  shorts: Map<string, string>,
+  id: (r: JsonRecord) => string,
+  status: (r: JsonRecord) => string,
+): { headers: string[]; rows: string[][]; fit: Omit<Fit, "width"> } {
   const extra: Partial<Record<string, [string, (r: JsonRecord) => string]>> = {
     milestone: ["TARGET", (r) => String(r.target_date)],
     stakeholder: ["TYPE", (r) => String(r.type)],
@@ -141,6 +190,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   let pages = 0;
   let shown = 0;
   let widths: number[] = [];
+  const tableOf = listTableOf(ctx, def);
   // A page of JSON.stringify(records, null, 2)'s body; the previous one is held back for its comma.
   const jsonPage = (body: string) => {
     ctx.io.out(pending === undefined ? "[" : pending + ",");
@@ -149,7 +199,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   const tablePage = async (records: JsonRecord[]) => {
     pages++;
     const shorts = await shortIdsOf(records);
-    const { headers, rows, fit } = listTable(ctx, def, records, shorts);
+    const { headers, rows, fit } = tableOf(records, shorts);
     // Later pages keep the columns at least as wide as the ones printed
     // already, and print no header.
     const { text: table, natural } = layoutTable(headers, rows, {
@@ -162,10 +212,11 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
   };
   const shortIdsOf = async (records: JsonRecord[]): Promise<Map<string, string>> => {
     // Tasks show their commitment's id too, as short as the others.
-    const ids = records.flatMap((r) => [
-      String(r.id),
-      ...(r.commitment_id ? [String(r.commitment_id)] : []),
-    ]);
+    const ids: string[] = [];
+    for (const r of records) {
+      ids.push(String(r.id));
+      if (r.commitment_id) ids.push(String(r.commitment_id));
+    }
     // A few rows: ask for these ids; more: load every id once (8 bytes each).
     shown += ids.length;
     // A full first page: count what is coming, so a long list loads the
