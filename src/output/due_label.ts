@@ -46,7 +46,23 @@ export function dueLabel(commitment: JsonRecord, dates: DateContext): DueLabel {
   return labelOf(days, passed);
 }
 
+/** Labels made so far, by days and whether the instant passed (a list repeats a few hundred). */
+const labels = new Map<number, DueLabel>();
+
 function labelOf(days: number, passed: boolean): DueLabel {
+  if (!Number.isSafeInteger(days)) return newLabel(days, passed);
+  // Odd keys for passed instants, even for the others: one number per label.
+  const key = passed ? -1 - 2 * days : 2 * days;
+  let label = labels.get(key);
+  if (label === undefined) {
+    label = Object.freeze(newLabel(days, passed));
+    if (labels.size >= 4096) labels.clear();
+    labels.set(key, label);
+  }
+  return label;
+}
+
+function newLabel(days: number, passed: boolean): DueLabel {
   if (passed) {
     return days < 0 ? { text: `overdue ${-days}d`, level: 2 } : { text: "overdue", level: 2 };
   }
@@ -76,11 +92,14 @@ export function dueCells(dates: DateContext): (commitment: JsonRecord) => {
       utc && typeof date === "string" && typeof time === "string" &&
       dueZone(commitment, "UTC") === "UTC" && ISO_DATE.test(date) && HH_MM.test(time)
     ) {
-      const at = Date.parse(`${date}T${time}:00Z`);
-      if (!Number.isNaN(at)) {
+      // Midnight of the date, then the time (two digits each): Date.parse of
+      // the date and time as one ISO text, without making that text.
+      const day = Date.parse(date);
+      if (!Number.isNaN(day)) {
+        const at = day + (digits(time, 0) * 60 + digits(time, 3)) * 60_000;
         return {
           clock: `${date} ${time}`,
-          label: labelOf(Math.round((Date.parse(date) - todayMs) / 86_400_000), at < now),
+          label: labelOf(Math.round((day - todayMs) / 86_400_000), at < now),
         };
       }
     }
@@ -91,4 +110,9 @@ export function dueCells(dates: DateContext): (commitment: JsonRecord) => {
       label: labelOf(daysBetween(today, wall.date), at < now),
     };
   };
+}
+
+/** The number the two decimal digits of `text` at `at` write. */
+function digits(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 10 + text.charCodeAt(at + 1) - 48;
 }

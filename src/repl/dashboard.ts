@@ -6,7 +6,7 @@ import { integrityOf } from "../domain/integrity_query.ts";
 import { countRecords, goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
 import { stalledCommitments } from "../domain/time.ts";
 import { localTime } from "../output/local_time.ts";
-import { dueLabel, dueOnViewerClock } from "../output/due_label.ts";
+import { dueCells } from "../output/due_label.ts";
 import { style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { safeLine } from "../output/safe_text.ts";
 import { renderTable } from "../output/table.ts";
@@ -72,8 +72,10 @@ export async function renderDashboard(
         ? `${truncateWidth(what[row].deliverable, room)} ${what[row].to}`
         : undefined;
     };
+    // Each row's clock and label at once (the same as dueOnViewerClock and dueLabel).
+    const cells = dueCells(dates);
     const rows = shownCommitments.map((r, i) => {
-      const due = dueLabel(r, dates);
+      const { clock, label: due } = cells(r);
       const marker = due.level === 2
         ? s.red(`⚠ ${due.text}`)
         : due.level === 1
@@ -82,7 +84,7 @@ export async function renderDashboard(
       return [
         ` ${i + 1}.`,
         s.dim(shorts.get(String(r.id)) ?? ""),
-        dueOnViewerClock(r, dates.timeZone),
+        clock,
         marker,
         `${what[i].deliverable} ${what[i].to}`,
       ];
