@@ -1,5 +1,5 @@
 import { collate, collatesShapesByCodePoint } from "./collate.ts";
-import { entity, type EntityDef, type EntityName, type Row } from "../db/schema.ts";
+import { entity, type EntityDef, type EntityName, type FieldDef, type Row } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import type { RowCursor } from "../db/row_cursor.ts";
 import { dueInstantMs } from "./due.ts";
@@ -19,18 +19,21 @@ export type JsonRecord = Record<string, unknown>;
 /** A stored row as the JSON object that `show --json` and `list --json` print. */
 export function toRecord(def: EntityDef, row: Row): JsonRecord {
   const out: JsonRecord = { id: row.id, kind: def.name };
-  for (const field of def.fields) {
-    const value = row[field.name] ?? null;
-    if (field.type === "bool") out[field.name] = value === null ? null : Boolean(value);
-    else if (field.type === "json") out[field.name] = parseJsonList(value);
-    else out[field.name] = value;
-  }
+  for (const field of def.fields) out[field.name] = recordValue(field, row);
   if (!("status" in out)) out.status = null;
   out.created_at = row.created_at;
   out.updated_at = row.updated_at;
   out.version = row.version;
   if (row.deleted_at) out.deleted_at = row.deleted_at;
   return out;
+}
+
+/** A field's value as a record holds it. */
+function recordValue(field: FieldDef, row: Row): unknown {
+  const value = row[field.name] ?? null;
+  if (field.type === "bool") return value === null ? null : Boolean(value);
+  if (field.type === "json") return parseJsonList(value);
+  return value;
 }
 
 function parseJsonList(value: string | number | null): unknown {
@@ -85,9 +88,9 @@ export interface ListOptions {
    */
   json?: boolean;
   /**
-   * forEachRecordPage and commitments only (the list table): just these
-   * fields of each record (with id, kind, created_at, updated_at, version and
-   * stakeholder), so fewer values cross into JavaScript.
+   * forEachRecordPage and commitments only (the list table): records of just
+   * these fields, with id, created_at (which the order's ties need) and
+   * stakeholder, in that order, so fewer values cross into JavaScript.
    */
   fields?: readonly string[];
   /**
@@ -518,20 +521,15 @@ export async function forEachRecordPage(
   }
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields!.includes(f.name)) : null;
-  // A narrow row is selected with toRecord's keys in its order (its kind
-  // written in), so when every field is text it is its record as it stands:
-  // no second object per row.
+  // A narrow record of text fields is its row as it stands: no second object per row.
   const rowSelect = narrow === null
     ? `${selectOf(def, time)} WHERE ${filter}`
-    : `SELECT c.id, '${def.name}' AS kind${narrow.map((f) => `, c."${f.name}"`).join("")}${
-      narrow.some((f) => f.name === "status") ? "" : ", NULL AS status"
-    }, c.created_at, c.updated_at, c.version, s.name AS stakeholder${
-      time ? `, ${ROLLUP_COLUMN} AS _time` : ""
+    : `SELECT c.id${narrow.map((f) => `, c."${f.name}"`).join("")}, c.created_at, ${
+      time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"
     } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
-  const narrowDef: EntityDef = narrow === null ? def : { ...def, fields: narrow };
-  const rowRecords = narrow !== null && !time && narrow.every((f) => f.type === "text")
-    ? (rows: Row[]) => rows as JsonRecord[]
-    : (rows: Row[]) => rows.map((row) => withExtras(narrowDef, row));
+  const rowRecords = narrow === null
+    ? (rows: Row[]) => rows.map((row) => withExtras(def, row))
+    : (rows: Row[]) => rows.map((row) => narrowRecord(narrow, row));
   const jsonSelect = (record: string) =>
     `SELECT ${record} AS _json${
       time ? `, ${ROLLUP_COLUMN} AS _time` : ""
@@ -589,6 +587,21 @@ export async function forEachRecordPage(
   });
   await release(Infinity, true);
   return total;
+}
+
+/**
+ * A narrow row as forEachRecordPage's `fields` record: the row itself when
+ * its fields are text without a roll-up (as toRecord would give each value),
+ * else made by toRecord's rules.
+ */
+function narrowRecord(fields: readonly FieldDef[], row: Row): JsonRecord {
+  if (!("_time" in row) && fields.every((f) => f.type === "text")) return row;
+  const record: JsonRecord = { id: row.id };
+  for (const field of fields) record[field.name] = recordValue(field, row);
+  record.created_at = row.created_at;
+  record.stakeholder = row.stakeholder ?? null;
+  if ("_time" in row) record.time = rollupOf(row._time);
+  return record;
 }
 
 /** How many rows listRecords would return (one count(*) query). */

@@ -28,9 +28,8 @@ import {
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
-import { dueCells, dueText } from "../../output/due_label.ts";
+import { dueCells, type DueLabel, dueText } from "../../output/due_label.ts";
 import { type DateContext, wallTimeIn } from "../../domain/dates.ts";
-import { dueZone } from "../../domain/due.ts";
 import { plural } from "../../output/plural.ts";
 import { localTime } from "../../output/local_time.ts";
 import { progressText, recordView } from "../../output/record_view.ts";
@@ -95,41 +94,21 @@ function listTableOf(ctx: AppContext, def: EntityDef): ListTable {
   if (def.name === "commitment") {
     const cells = dueCells(dates);
     const person = remembered((name) => truncate(safeLine(name), 20));
-    // The due cells (an open row's marker) of each due date, due time and the
-    // zone they are read in, as they stand in the row.
-    type DueCells = { clock: string; marker: string };
-    const due = new Map<unknown, Map<unknown, Map<string, DueCells>>>();
-    let kept = 0;
-    const dueOf = (r: JsonRecord): DueCells => {
-      const zone = dueZone(r, dates.timeZone);
-      const byTime = due.get(r.due_date) ?? new Map<unknown, Map<string, DueCells>>();
-      const byZone = byTime.get(r.due_time) ?? new Map<string, DueCells>();
-      let found = byZone.get(zone);
-      if (found === undefined) {
-        const { clock, label } = cells(r);
-        const marker = label.level === 2
-          ? s.red(label.text)
-          : label.level === 1
-          ? s.yellow(label.text)
-          : s.dim(label.text);
-        found = { clock, marker };
-        if (kept++ < 4096) {
-          byZone.set(zone, found);
-          byTime.set(r.due_time, byZone);
-          due.set(r.due_date, byTime);
-        }
-      }
-      return found;
-    };
+    const marker = (label: DueLabel) =>
+      label.level === 2
+        ? s.red(label.text)
+        : label.level === 1
+        ? s.yellow(label.text)
+        : s.dim(label.text);
     return (records, shorts) => ({
       headers: ["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"],
       rows: records.map((r) => {
         const open = r.status !== "completed" && r.status !== "abandoned";
-        const { clock, marker } = dueOf(r);
+        const { clock, label } = cells(r);
         return [
           idOf(r, shorts),
           clock,
-          open ? marker : "",
+          open ? marker(label) : "",
           status(r),
           person(String(r.stakeholder ?? "?")),
           truncate(safeLine(String(r.deliverable)), 60),
