@@ -74,13 +74,17 @@ export const PERMISSIONS = [
 
 /**
  * V8 settings baked into the binary (and used by `deno task start` and the
- * benchmark, which run main.ts as the binary would). A semi-space of at most
- * 4 MB: V8 otherwise grows its young generation to 16 MB semi-spaces under a
- * steady stream of short-lived rows (`list`, `export`, import, sync), which
- * alone adds ~40 MB of peak RSS to a 100k-row `list` without making it faster;
- * with it, peak memory stays flat in the row count.
+ * benchmark, which run main.ts as the binary would). A semi-space of 4 MB:
+ * - at most: V8 otherwise grows its young generation to 16 MB semi-spaces
+ *   under a steady stream of short-lived rows (`list`, `export`, import,
+ *   sync), which alone adds ~40 MB of peak RSS to a 100k-row `list` without
+ *   making it faster; with it, peak memory stays flat in the row count;
+ * - from the start: V8 starts at 1 MB and grows, so a 1,000-row `list`
+ *   collected its young generation three times on the way (~3 ms, most of the
+ *   rows read still alive and copied); at 4 MB it collects none, and its peak
+ *   RSS is no higher (measured, docs/BENCHMARKS.md).
  */
-export const V8_FLAGS = ["--v8-flags=--max-semi-space-size=4"];
+export const V8_FLAGS = ["--v8-flags=--min-semi-space-size=4,--max-semi-space-size=4"];
 
 export interface Target {
   /** Short name used in file names: dist/jdo-<name>. */
