@@ -94,6 +94,7 @@ export async function benchStartup(argv: string[]): Promise<void> {
     const oneRow = [baseline("one_row.ts"), db, id];
     const liveJson = [baseline("live_json.ts"), db];
     const listJson = [baseline("list_json.ts"), db];
+    const bareTable = [baseline("list_table.ts"), db];
     const empty = baseline("empty.ts");
 
     const rows: Row[] = [
@@ -169,6 +170,15 @@ export async function benchStartup(argv: string[]): Promise<void> {
         baselineLabel: "live JSON",
         baseline: liveJson,
         bar: 1.5,
+      },
+      {
+        // How much of that is printing a 1,000-row table at all: the least program that prints it.
+        key: "list-bare",
+        label: "list (1k)",
+        jdo: ["list"],
+        baselineLabel: "bare table",
+        baseline: bareTable,
+        sameOutput: true,
       },
       {
         key: "commit",

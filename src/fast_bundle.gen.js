@@ -1495,18 +1495,19 @@ var toRecord = (function toRecord(def, row) {
     id: row.id,
     kind: def.name
   };
-  for (const field of def.fields) {
-    const value = row[field.name] ?? null;
-    if (field.type === "bool") out[field.name] = value === null ? null : Boolean(value);
-    else if (field.type === "json") out[field.name] = parseJsonList(value);
-    else out[field.name] = value;
-  }
+  for (const field of def.fields) out[field.name] = recordValue(field, row);
   if (!("status" in out)) out.status = null;
   out.created_at = row.created_at;
   out.updated_at = row.updated_at;
   out.version = row.version;
   if (row.deleted_at) out.deleted_at = row.deleted_at;
   return out;
+});
+var recordValue = (function recordValue(field, row) {
+  const value = row[field.name] ?? null;
+  if (field.type === "bool") return value === null ? null : Boolean(value);
+  if (field.type === "json") return parseJsonList(value);
+  return value;
 });
 var statusesOf = (function statusesOf(def, options) {
   if (options.status) return [
@@ -1711,12 +1712,8 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   }
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
-  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id, '${def.name}' AS kind${narrow.map((f) => `, c."${f.name}"`).join("")}${narrow.some((f) => f.name === "status") ? "" : ", NULL AS status"}, c.created_at, c.updated_at, c.version, s.name AS stakeholder${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
-  const narrowDef = narrow === null ? def : {
-    ...def,
-    fields: narrow
-  };
-  const rowRecords = narrow !== null && !time && narrow.every((f) => f.type === "text") ? (rows) => rows : (rows) => rows.map((row) => withExtras(narrowDef, row));
+  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id${narrow.map((f) => `, c."${f.name}"`).join("")}, c.created_at, ${time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  const rowRecords = narrow === null ? (rows) => rows.map((row) => withExtras(def, row)) : (rows) => rows.map((row) => narrowRecord(narrow, row));
   const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   let held = [];
   const ready = [];
@@ -1751,6 +1748,17 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   });
   await release(Infinity, true);
   return total;
+});
+var narrowRecord = (function narrowRecord(fields, row) {
+  if (!("_time" in row) && fields.every((f) => f.type === "text")) return row;
+  const record = {
+    id: row.id
+  };
+  for (const field of fields) record[field.name] = recordValue(field, row);
+  record.created_at = row.created_at;
+  record.stakeholder = row.stakeholder ?? null;
+  if ("_time" in row) record.time = rollupOf(row._time);
+  return record;
 });
 var countRecords = (async function countRecords(store, def, options = {}) {
   const { where, args } = filterOf(def, options);
@@ -2263,6 +2271,17 @@ var dueLabel = (function dueLabel(commitment, dates) {
   return labelOf(days, passed);
 });
 var labelOf = (function labelOf(days, passed) {
+  if (!Number.isSafeInteger(days)) return newLabel(days, passed);
+  const key = passed ? -1 - 2 * days : 2 * days;
+  let label = labels.get(key);
+  if (label === void 0) {
+    label = Object.freeze(newLabel(days, passed));
+    if (labels.size >= 4096) labels.clear();
+    labels.set(key, label);
+  }
+  return label;
+});
+var newLabel = (function newLabel(days, passed) {
   if (passed) {
     return days < 0 ? {
       text: `overdue ${-days}d`,
@@ -2293,11 +2312,12 @@ var dueCells = (function dueCells(dates) {
   return (commitment) => {
     const { due_date: date, due_time: time } = commitment;
     if (utc && typeof date === "string" && typeof time === "string" && dueZone(commitment, "UTC") === "UTC" && ISO_DATE2.test(date) && HH_MM.test(time)) {
-      const at2 = Date.parse(`${date}T${time}:00Z`);
-      if (!Number.isNaN(at2)) {
+      const day = Date.parse(date);
+      if (!Number.isNaN(day)) {
+        const at2 = day + (digits(time, 0) * 60 + digits(time, 3)) * 6e4;
         return {
           clock: `${date} ${time}`,
-          label: labelOf(Math.round((Date.parse(date) - todayMs) / 864e5), at2 < now)
+          label: labelOf(Math.round((day - todayMs) / 864e5), at2 < now)
         };
       }
     }
@@ -2308,6 +2328,9 @@ var dueCells = (function dueCells(dates) {
       label: labelOf(daysBetween(today, wall.date), at < now)
     };
   };
+});
+var digits = (function digits(text3, at) {
+  return (text3.charCodeAt(at) - 48) * 10 + text3.charCodeAt(at + 1) - 48;
 });
 var progressBarText = (function progressBarText(done, total, width = 10) {
   const filled = total === 0 ? 0 : Math.round(done / total * width);
@@ -2347,13 +2370,14 @@ var renderDashboard = (async function renderDashboard(store, dates, color, limit
       const room = width2 - visibleWidth(what[row].to) - 1;
       return room >= 8 ? `${truncateWidth(what[row].deliverable, room)} ${what[row].to}` : void 0;
     };
+    const cells = dueCells(dates);
     const rows = shownCommitments.map((r, i) => {
-      const due = dueLabel(r, dates);
+      const { clock, label: due } = cells(r);
       const marker = due.level === 2 ? s.red(`\u26A0 ${due.text}`) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
       return [
         ` ${i + 1}.`,
         s.dim(shorts.get(String(r.id)) ?? ""),
-        dueOnViewerClock(r, dates.timeZone),
+        clock,
         marker,
         `${what[i].deliverable} ${what[i].to}`
       ];
@@ -2524,28 +2548,7 @@ var listTableOf = (function listTableOf(ctx, def) {
   if (def.name === "commitment") {
     const cells = dueCells(dates);
     const person = remembered((name) => truncate(safeLine(name), 20));
-    const due = /* @__PURE__ */ new Map();
-    let kept = 0;
-    const dueOf = (r) => {
-      const zone = dueZone(r, dates.timeZone);
-      const byTime = due.get(r.due_date) ?? /* @__PURE__ */ new Map();
-      const byZone = byTime.get(r.due_time) ?? /* @__PURE__ */ new Map();
-      let found = byZone.get(zone);
-      if (found === void 0) {
-        const { clock, label } = cells(r);
-        const marker = label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text);
-        found = {
-          clock,
-          marker
-        };
-        if (kept++ < 4096) {
-          byZone.set(zone, found);
-          byTime.set(r.due_time, byZone);
-          due.set(r.due_date, byTime);
-        }
-      }
-      return found;
-    };
+    const marker = (label) => label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text);
     return (records, shorts) => ({
       headers: [
         "ID",
@@ -2557,11 +2560,11 @@ var listTableOf = (function listTableOf(ctx, def) {
       ],
       rows: records.map((r) => {
         const open = r.status !== "completed" && r.status !== "abandoned";
-        const { clock, marker } = dueOf(r);
+        const { clock, label } = cells(r);
         return [
           idOf(r, shorts),
           clock,
-          open ? marker : "",
+          open ? marker(label) : "",
           status(r),
           person(String(r.stakeholder ?? "?")),
           truncate(safeLine(String(r.deliverable)), 60)
@@ -6276,6 +6279,7 @@ var ESTIMATE_DAYS = 90;
 init_dates();
 var ISO_DATE2 = /^\d{4}-\d{2}-\d{2}$/;
 var HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+var labels = /* @__PURE__ */ new Map();
 
 // src/repl/dashboard.ts
 var STALLED_SHOWN = 5;
