@@ -1713,7 +1713,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
   const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id${narrow.map((f) => `, c."${f.name}"`).join("")}, c.created_at, ${time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
-  const rowRecords = narrow === null ? (rows) => rows.map((row) => withExtras(def, row)) : (rows) => rows.map((row) => narrowRecord(narrow, row));
+  const rowRecords = narrow === null ? (rows) => rows.map((row) => withExtras(def, row)) : !time && narrow.every((f) => f.type === "text") ? (rows) => rows : (rows) => rows.map((row) => narrowRecord(narrow, row));
   const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   let held = [];
   const ready = [];
@@ -1748,17 +1748,6 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   });
   await release(Infinity, true);
   return total;
-});
-var narrowRecord = (function narrowRecord(fields, row) {
-  if (!("_time" in row) && fields.every((f) => f.type === "text")) return row;
-  const record = {
-    id: row.id
-  };
-  for (const field of fields) record[field.name] = recordValue(field, row);
-  record.created_at = row.created_at;
-  record.stakeholder = row.stakeholder ?? null;
-  if ("_time" in row) record.time = rollupOf(row._time);
-  return record;
 });
 var countRecords = (async function countRecords(store, def, options = {}) {
   const { where, args } = filterOf(def, options);
@@ -5908,10 +5897,12 @@ var ShortIdIndex = class _ShortIdIndex {
   async shortsOf(ids) {
     const result = /* @__PURE__ */ new Map();
     const crowded = [];
+    const none = this.crowded.size === 0;
     for (const id of ids) {
       const prefix = id.slice(0, SHORT_ID_LENGTH);
-      if (this.crowded.has(prefix) || !PRINTABLE_ASCII.test(prefix)) crowded.push(id);
-      else result.set(id, prefix);
+      if ((none || !this.crowded.has(prefix)) && PRINTABLE_ASCII.test(prefix)) {
+        result.set(id, prefix);
+      } else crowded.push(id);
     }
     for (let i = 0; i < crowded.length; i += 100) {
       for (const [id, neighbours] of await neighboursOf(this.store, crowded.slice(i, i + 100))) {
@@ -6069,6 +6060,16 @@ function recordFromJson(row) {
   return record;
 }
 var PAGE_SIZE = 100;
+function narrowRecord(fields, row) {
+  const record = {
+    id: row.id
+  };
+  for (const field of fields) record[field.name] = recordValue(field, row);
+  record.created_at = row.created_at;
+  record.stakeholder = row.stakeholder ?? null;
+  if ("_time" in row) record.time = rollupOf(row._time);
+  return record;
+}
 
 // src/cli/shared.ts
 init_errors();

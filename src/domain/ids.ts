@@ -151,12 +151,14 @@ export class ShortIdIndex {
   async shortsOf(ids: string[]): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     const crowded: string[] = [];
+    const none = this.crowded.size === 0;
     for (const id of ids) {
       const prefix = id.slice(0, SHORT_ID_LENGTH);
       // SQLite's substr counts characters, slice UTF-16 units: the same for
       // printable ASCII (every id jdo makes); anything else asks its neighbours.
-      if (this.crowded.has(prefix) || !PRINTABLE_ASCII.test(prefix)) crowded.push(id);
-      else result.set(id, prefix);
+      if ((none || !this.crowded.has(prefix)) && PRINTABLE_ASCII.test(prefix)) {
+        result.set(id, prefix);
+      } else crowded.push(id);
     }
     for (let i = 0; i < crowded.length; i += 100) {
       for (const [id, neighbours] of await neighboursOf(this.store, crowded.slice(i, i + 100))) {

@@ -529,6 +529,8 @@ export async function forEachRecordPage(
     } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   const rowRecords = narrow === null
     ? (rows: Row[]) => rows.map((row) => withExtras(def, row))
+    : !time && narrow.every((f) => f.type === "text")
+    ? (rows: Row[]) => rows as JsonRecord[] // as toRecord would give each value
     : (rows: Row[]) => rows.map((row) => narrowRecord(narrow, row));
   const jsonSelect = (record: string) =>
     `SELECT ${record} AS _json${
@@ -589,13 +591,8 @@ export async function forEachRecordPage(
   return total;
 }
 
-/**
- * A narrow row as forEachRecordPage's `fields` record: the row itself when
- * its fields are text without a roll-up (as toRecord would give each value),
- * else made by toRecord's rules.
- */
+/** A narrow row as forEachRecordPage's `fields` record, by toRecord's rules. */
 function narrowRecord(fields: readonly FieldDef[], row: Row): JsonRecord {
-  if (!("_time" in row) && fields.every((f) => f.type === "text")) return row;
   const record: JsonRecord = { id: row.id };
   for (const field of fields) record[field.name] = recordValue(field, row);
   record.created_at = row.created_at;
