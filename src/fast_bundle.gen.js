@@ -1382,7 +1382,13 @@ var truncate = (function truncate(text3, max) {
   return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "\u2026";
 });
 var shortIds = (async function shortIds(store, ids) {
-  if (ids.length > NEIGHBOUR_LIMIT) return await (await ShortIdIndex.load(store)).shortsOf(ids);
+  if (ids.length > NEIGHBOUR_LIMIT) {
+    const lookup = await (await ShortIdIndex.load(store)).shortsOf(ids);
+    return new Map(ids.map((id) => [
+      id,
+      lookup.get(id)
+    ]));
+  }
   const result = /* @__PURE__ */ new Map();
   for (let i = 0; i < ids.length; i += 100) {
     const chunk = ids.slice(i, i + 100);
@@ -5894,22 +5900,28 @@ var ShortIdIndex = class _ShortIdIndex {
     const rows = await store.query(`SELECT substr(id, 1, ${SHORT_ID_LENGTH}) AS prefix FROM (${live.join(" UNION ALL ")}) GROUP BY prefix HAVING count(*) > 1`);
     return new _ShortIdIndex(store, new Set(rows.map((row) => String(row.prefix))));
   }
+  /**
+   * The short ids of `ids`: the few that need their neighbours are asked
+   * for now, the others are cut when looked up (a 1,000-row list builds no
+   * map of them).
+   */
   async shortsOf(ids) {
-    const result = /* @__PURE__ */ new Map();
-    const crowded = [];
-    const none = this.crowded.size === 0;
-    for (const id of ids) {
-      const prefix = id.slice(0, SHORT_ID_LENGTH);
-      if ((none || !this.crowded.has(prefix)) && PRINTABLE_ASCII.test(prefix)) {
-        result.set(id, prefix);
-      } else crowded.push(id);
-    }
+    const crowded = ids.filter((id) => this.#own(id) === void 0);
+    const asked = /* @__PURE__ */ new Map();
     for (let i = 0; i < crowded.length; i += 100) {
       for (const [id, neighbours] of await neighboursOf(this.store, crowded.slice(i, i + 100))) {
-        result.set(id, shortFrom(id, neighbours));
+        asked.set(id, shortFrom(id, neighbours));
       }
     }
-    return result;
+    return {
+      get: (id) => this.#own(id) ?? asked.get(id)
+    };
+  }
+  /** The id's first six characters when no other live id starts with them. */
+  #own(id) {
+    const prefix = id.slice(0, SHORT_ID_LENGTH);
+    if (this.crowded.size > 0 && this.crowded.has(prefix)) return void 0;
+    return PRINTABLE_ASCII.test(prefix) ? prefix : void 0;
   }
 };
 var PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

@@ -89,7 +89,10 @@ export async function shortIds(
   store: Store,
   ids: string[],
 ): Promise<Map<string, string>> {
-  if (ids.length > NEIGHBOUR_LIMIT) return await (await ShortIdIndex.load(store)).shortsOf(ids);
+  if (ids.length > NEIGHBOUR_LIMIT) {
+    const lookup = await (await ShortIdIndex.load(store)).shortsOf(ids);
+    return new Map(ids.map((id) => [id, lookup.get(id)!]));
+  }
   const result = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 100) {
     const chunk = ids.slice(i, i + 100);
@@ -148,25 +151,35 @@ export class ShortIdIndex {
     return new ShortIdIndex(store, new Set(rows.map((row) => String(row.prefix))));
   }
 
-  async shortsOf(ids: string[]): Promise<Map<string, string>> {
-    const result = new Map<string, string>();
-    const crowded: string[] = [];
-    const none = this.crowded.size === 0;
-    for (const id of ids) {
-      const prefix = id.slice(0, SHORT_ID_LENGTH);
-      // SQLite's substr counts characters, slice UTF-16 units: the same for
-      // printable ASCII (every id jdo makes); anything else asks its neighbours.
-      if ((none || !this.crowded.has(prefix)) && PRINTABLE_ASCII.test(prefix)) {
-        result.set(id, prefix);
-      } else crowded.push(id);
-    }
+  /**
+   * The short ids of `ids`: the few that need their neighbours are asked
+   * for now, the others are cut when looked up (a 1,000-row list builds no
+   * map of them).
+   */
+  async shortsOf(ids: string[]): Promise<ShortIdLookup> {
+    const crowded = ids.filter((id) => this.#own(id) === undefined);
+    const asked = new Map<string, string>();
     for (let i = 0; i < crowded.length; i += 100) {
       for (const [id, neighbours] of await neighboursOf(this.store, crowded.slice(i, i + 100))) {
-        result.set(id, shortFrom(id, neighbours));
+        asked.set(id, shortFrom(id, neighbours));
       }
     }
-    return result;
+    return { get: (id) => this.#own(id) ?? asked.get(id) };
   }
+
+  /** The id's first six characters when no other live id starts with them. */
+  #own(id: string): string | undefined {
+    const prefix = id.slice(0, SHORT_ID_LENGTH);
+    // SQLite's substr counts characters, slice UTF-16 units: the same for
+    // printable ASCII (every id jdo makes); anything else asks its neighbours.
+    if (this.crowded.size > 0 && this.crowded.has(prefix)) return undefined;
+    return PRINTABLE_ASCII.test(prefix) ? prefix : undefined;
+  }
+}
+
+/** Short ids by full id: a Map of them, or a ShortIdIndex's answer for the ids it was asked. */
+export interface ShortIdLookup {
+  get(id: string): string | undefined;
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

@@ -17,7 +17,13 @@ import { followInstanceClosed, generateDue } from "../../domain/recurring.ts";
 import { logTaskStatusChange, parseActualHours } from "../../domain/task_history.ts";
 import { askActualHours } from "./time.ts";
 import { registerHonorCommands } from "./honor.ts";
-import { NEIGHBOUR_LIMIT, ShortIdIndex, shortIds, truncate } from "../../domain/ids.ts";
+import {
+  NEIGHBOUR_LIMIT,
+  ShortIdIndex,
+  type ShortIdLookup,
+  shortIds,
+  truncate,
+} from "../../domain/ids.ts";
 import {
   countRecords,
   forEachRecordPage,
@@ -67,7 +73,7 @@ function kindOf(word: string): EntityDef {
 /** A page of a list as table rows, with its headers and how it may fit the width. */
 type ListTable = (
   records: JsonRecord[],
-  shorts: Map<string, string>,
+  shorts: ShortIdLookup,
 ) => { headers: string[]; rows: string[][]; fit: Omit<Fit, "width"> };
 
 /** Memoised on its argument: a list repeats the same few statuses, people and due times. */
@@ -87,7 +93,7 @@ function remembered<T>(make: (key: string) => T): (key: string) => T {
 function listTableOf(ctx: AppContext, def: EntityDef): ListTable {
   const s = style(ctx.io.color);
   const dates = datesOf(ctx);
-  const idOf = (r: JsonRecord, shorts: Map<string, string>) =>
+  const idOf = (r: JsonRecord, shorts: ShortIdLookup) =>
     s.dim(shorts.get(String(r.id)) ?? String(r.id));
   const statusText = remembered((status) => status.replace("_", " "));
   const status = (r: JsonRecord) => statusText(String(r.status ?? ""));
@@ -126,7 +132,7 @@ function listTable(
   def: EntityDef,
   dates: DateContext,
   records: JsonRecord[],
-  shorts: Map<string, string>,
+  shorts: ShortIdLookup,
   id: (r: JsonRecord) => string,
   status: (r: JsonRecord) => string,
 ): { headers: string[]; rows: string[][]; fit: Omit<Fit, "width"> } {
@@ -189,7 +195,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     widths = natural;
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   };
-  const shortIdsOf = async (records: JsonRecord[]): Promise<Map<string, string>> => {
+  const shortIdsOf = async (records: JsonRecord[]): Promise<ShortIdLookup> => {
     // Tasks show their commitment's id too, as short as the others.
     const ids: string[] = [];
     for (const r of records) {
