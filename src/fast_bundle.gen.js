@@ -521,7 +521,10 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
 });
 var rowOf = (function rowOf(columns, values) {
   const out = {};
-  for (let i = 0; i < columns.length; i++) out[columns[i]] = normalise(values[i]);
+  for (let i = 0; i < columns.length; i++) {
+    const value = values[i];
+    out[columns[i]] = typeof value === "string" ? value : normalise(value);
+  }
   return out;
 });
 var isLeapYear = (function isLeapYear(year) {
@@ -1377,10 +1380,6 @@ var resolveId = (async function resolveId(store, input, kinds = ENTITIES) {
   }
   return matches[0];
 });
-var truncate = (function truncate(text3, max) {
-  const oneLine = SPACES_TO_JOIN.test(text3) ? text3.replace(/\s+/g, " ") : text3;
-  return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "\u2026";
-});
 var shortIds = (async function shortIds(store, ids) {
   if (ids.length > NEIGHBOUR_LIMIT) {
     const lookup = await (await ShortIdIndex.load(store)).shortsOf(ids);
@@ -1891,6 +1890,10 @@ var reportWrite = (async function reportWrite(ctx, json, def, id, message) {
     ctx.io.out(safeLine(message(short)));
   }
 });
+var cellText = (function cellText(text3, max) {
+  if (NOT_PLAIN.test(text3)) return truncate(safeLine(text3), max);
+  return text3.length <= max ? text3 : text3.slice(0, max - 1) + "\u2026";
+});
 var localTime = (function localTime(iso, timeZone) {
   const ms = Date.parse(String(iso));
   if (Number.isNaN(ms)) return safeLine(String(iso));
@@ -2358,8 +2361,8 @@ var renderDashboard = (async function renderDashboard(store, dates, color, limit
     lines2.push(`  none \u2014 make one: jdo commit "Send the report" --to Alex --due friday`);
   } else {
     const what = shownCommitments.map((r) => ({
-      deliverable: truncate(safeLine(String(r.deliverable)), 50),
-      to: `\u2192 ${truncate(safeLine(String(r.stakeholder ?? "?")), 20)}`
+      deliverable: cellText(String(r.deliverable), 50),
+      to: `\u2192 ${cellText(String(r.stakeholder ?? "?"), 20)}`
     }));
     const cut = (row, _column, width2) => {
       const room = width2 - visibleWidth(what[row].to) - 1;
@@ -2401,7 +2404,7 @@ var renderDashboard = (async function renderDashboard(store, dates, color, limit
     lines2.push("");
     lines2.push(s.yellow(s.bold(`Stalled (in progress, due soon, nothing done for 24 h): ${stalled.length}`)));
     for (const c of stalled.slice(0, STALLED_SHOWN)) {
-      lines2.push(`  ${s.dim(shorts.get(c.id) ?? "")}  ${truncate(safeLine(c.deliverable), 50)} \u2192 ${truncate(safeLine(c.stakeholder || "?"), 20)}  ${s.dim(`last activity ${localTime(c.last_activity_at, dates.timeZone)}`)}`);
+      lines2.push(`  ${s.dim(shorts.get(c.id) ?? "")}  ${cellText(c.deliverable, 50)} \u2192 ${cellText(c.stakeholder || "?", 20)}  ${s.dim(`last activity ${localTime(c.last_activity_at, dates.timeZone)}`)}`);
     }
     if (stalled.length > STALLED_SHOWN) {
       lines2.push(s.dim(`  \u2026 and ${stalled.length - STALLED_SHOWN} more`));
@@ -2412,7 +2415,7 @@ var renderDashboard = (async function renderDashboard(store, dates, color, limit
   if (goals.length === 0) lines2.push('  none \u2014 add one: jdo goal add "Ship v2"');
   for (const g of goals) {
     const p = await goalProgress(store, String(g.id));
-    lines2.push(`  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${truncate(safeLine(String(g.title)), 50)}`);
+    lines2.push(`  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${cellText(String(g.title), 50)}`);
   }
   const text3 = lines2.join("\n");
   const fitted = width === void 0 ? text3 : text3.split("\n").map((line) => truncateWidth(line, width)).join("\n");
@@ -2542,7 +2545,7 @@ var listTableOf = (function listTableOf(ctx, def) {
   const status = (r) => statusText(String(r.status ?? ""));
   if (def.name === "commitment") {
     const cells = dueCells(dates);
-    const person = remembered((name) => truncate(safeLine(name), 20));
+    const person = remembered((name) => cellText(name, 20));
     const marker = (label) => label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text);
     return (records, shorts) => ({
       headers: [
@@ -2562,7 +2565,7 @@ var listTableOf = (function listTableOf(ctx, def) {
           open ? marker(label) : "",
           status(r),
           person(String(r.stakeholder ?? "?")),
-          truncate(safeLine(String(r.deliverable)), 60)
+          cellText(String(r.deliverable), 60)
         ];
       }),
       fit: {
@@ -2698,7 +2701,7 @@ var lines = (function lines(report, shorts, bold) {
   if (report.affecting.length) {
     out.push("Affecting your score (last 30 days):");
     for (const a of report.affecting) {
-      out.push(`  ${shorts.get(a.id) ?? a.id}  ${truncate(safeLine(a.deliverable), 50)} \u2014 ${a.reason}`);
+      out.push(`  ${shorts.get(a.id) ?? a.id}  ${cellText(a.deliverable, 50)} \u2014 ${a.reason}`);
     }
   }
   return out;
@@ -5886,6 +5889,10 @@ init_schema();
 init_errors();
 var MIN_PREFIX = 4;
 var SHORT_ID_LENGTH = 6;
+function truncate(text3, max) {
+  const oneLine = SPACES_TO_JOIN.test(text3) ? text3.replace(/\s+/g, " ") : text3;
+  return oneLine.length <= max ? oneLine : oneLine.slice(0, max - 1) + "\u2026";
+}
 var SPACES_TO_JOIN = /\s\s|[^\S ]/;
 var NEIGHBOUR_LIMIT = 200;
 var ShortIdIndex = class _ShortIdIndex {
@@ -6126,6 +6133,9 @@ function parseInteger(value, flag) {
   }
   return n;
 }
+
+// src/output/cell_text.ts
+var NOT_PLAIN = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\s\s|[^\S ]/;
 
 // src/cli/commands/time.ts
 init_schema();
@@ -6402,7 +6412,7 @@ function listTable(def, dates, records, shorts, id, status) {
     ...def.statuses ? [
       status(r)
     ] : [],
-    truncate(safeLine(String(r[def.label] ?? "")), 70)
+    cellText(String(r[def.label] ?? ""), 70)
   ]);
   return {
     headers,

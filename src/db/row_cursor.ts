@@ -161,7 +161,11 @@ function plain(row: Record<string, unknown>): Row {
 /** A row read as an array, by column name (a repeated name keeps its last value, as plain()). */
 function rowOf(columns: string[], values: unknown[]): Row {
   const out: Row = {};
-  for (let i = 0; i < columns.length; i++) out[columns[i]] = normalise(values[i]);
+  for (let i = 0; i < columns.length; i++) {
+    const value = values[i];
+    // Text, nearly every value, is as normalise would leave it.
+    out[columns[i]] = typeof value === "string" ? value : normalise(value);
+  }
   return out;
 }
 

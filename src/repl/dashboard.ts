@@ -1,14 +1,14 @@
+import { cellText } from "../output/cell_text.ts";
 import { entity } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import type { DateContext } from "../domain/dates.ts";
-import { shortIds, truncate } from "../domain/ids.ts";
+import { shortIds } from "../domain/ids.ts";
 import { integrityOf } from "../domain/integrity_query.ts";
 import { countRecords, goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
 import { stalledCommitments } from "../domain/time.ts";
 import { localTime } from "../output/local_time.ts";
 import { dueCells } from "../output/due_label.ts";
 import { style, truncateWidth, visibleWidth } from "../output/colors.ts";
-import { safeLine } from "../output/safe_text.ts";
 import { renderTable } from "../output/table.ts";
 
 export function progressBarText(done: number, total: number, width = 10): string {
@@ -62,8 +62,8 @@ export async function renderDashboard(
     lines.push(`  none — make one: jdo commit "Send the report" --to Alex --due friday`);
   } else {
     const what = shownCommitments.map((r) => ({
-      deliverable: truncate(safeLine(String(r.deliverable)), 50),
-      to: `→ ${truncate(safeLine(String(r.stakeholder ?? "?")), 20)}`,
+      deliverable: cellText(String(r.deliverable), 50),
+      to: `→ ${cellText(String(r.stakeholder ?? "?"), 20)}`,
     }));
     // Narrow terminals cut the deliverable and keep whom it is for.
     const cut = (row: number, _column: number, width: number) => {
@@ -109,8 +109,8 @@ export async function renderDashboard(
     );
     for (const c of stalled.slice(0, STALLED_SHOWN)) {
       lines.push(
-        `  ${s.dim(shorts.get(c.id) ?? "")}  ${truncate(safeLine(c.deliverable), 50)} → ${
-          truncate(safeLine(c.stakeholder || "?"), 20)
+        `  ${s.dim(shorts.get(c.id) ?? "")}  ${cellText(c.deliverable, 50)} → ${
+          cellText(c.stakeholder || "?", 20)
         }  ${s.dim(`last activity ${localTime(c.last_activity_at, dates.timeZone)}`)}`,
       );
     }
@@ -125,7 +125,7 @@ export async function renderDashboard(
     const p = await goalProgress(store, String(g.id));
     lines.push(
       `  ${s.dim(shorts.get(String(g.id)) ?? "")}  ${progressBarText(p.done, p.total)}  ${
-        truncate(safeLine(String(g.title)), 50)
+        cellText(String(g.title), 50)
       }`,
     );
   }

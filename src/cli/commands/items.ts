@@ -1,3 +1,4 @@
+import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { ENTITIES, entity, type EntityDef, type Row } from "../../db/schema.ts";
@@ -17,13 +18,7 @@ import { followInstanceClosed, generateDue } from "../../domain/recurring.ts";
 import { logTaskStatusChange, parseActualHours } from "../../domain/task_history.ts";
 import { askActualHours } from "./time.ts";
 import { registerHonorCommands } from "./honor.ts";
-import {
-  NEIGHBOUR_LIMIT,
-  ShortIdIndex,
-  type ShortIdLookup,
-  shortIds,
-  truncate,
-} from "../../domain/ids.ts";
+import { NEIGHBOUR_LIMIT, ShortIdIndex, type ShortIdLookup, shortIds } from "../../domain/ids.ts";
 import {
   countRecords,
   forEachRecordPage,
@@ -39,7 +34,6 @@ import { type DateContext, wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
 import { localTime } from "../../output/local_time.ts";
 import { progressText, recordView } from "../../output/record_view.ts";
-import { safeLine } from "../../output/safe_text.ts";
 import { type Fit, layoutTable } from "../../output/table.ts";
 import { confirmDestructive } from "../confirm.ts";
 import {
@@ -99,7 +93,7 @@ function listTableOf(ctx: AppContext, def: EntityDef): ListTable {
   const status = (r: JsonRecord) => statusText(String(r.status ?? ""));
   if (def.name === "commitment") {
     const cells = dueCells(dates);
-    const person = remembered((name) => truncate(safeLine(name), 20));
+    const person = remembered((name) => cellText(name, 20));
     const marker = (label: DueLabel) =>
       label.level === 2
         ? s.red(label.text)
@@ -117,7 +111,7 @@ function listTableOf(ctx: AppContext, def: EntityDef): ListTable {
           open ? marker(label) : "",
           status(r),
           person(String(r.stakeholder ?? "?")),
-          truncate(safeLine(String(r.deliverable)), 60),
+          cellText(String(r.deliverable), 60),
         ];
       }),
       fit: { shrink: [4, 5], drop: [3, 1] },
@@ -158,7 +152,7 @@ function listTable(
     id(r),
     ...(more ? [more[1](r)] : []),
     ...(def.statuses ? [status(r)] : []),
-    truncate(safeLine(String(r[def.label] ?? "")), 70),
+    cellText(String(r[def.label] ?? ""), 70),
   ]);
   return { headers, rows, fit: { shrink: [headers.length - 1] } };
 }
@@ -604,7 +598,7 @@ export function registerItemCommands(program: Command, ctx: AppContext): void {
     .option("--json", "print {deleted: N} as JSON")
     .action(async (id: string, opts: { yes?: boolean; json?: boolean }) => {
       const { def, row } = await resolveArg(ctx, id);
-      const label = truncate(safeLine(String(row[def.label] ?? "")), 60);
+      const label = cellText(String(row[def.label] ?? ""), 60);
       await confirmDestructive(ctx, {
         yes: opts.yes,
         action: "delete",

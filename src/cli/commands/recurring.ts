@@ -1,10 +1,11 @@
+import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { entity, type Row } from "../../db/schema.ts";
 import { stakeholderByName } from "../../domain/actions.ts";
 import { addRecurring, setRecurringStatus } from "../../domain/recurring_actions.ts";
 import { optionalText, requireText } from "../../domain/input.ts";
-import { shortIds, truncate } from "../../domain/ids.ts";
+import { shortIds } from "../../domain/ids.ts";
 import { type JsonRecord, toRecord } from "../../domain/records.ts";
 import {
   DAY_NAMES,
@@ -406,8 +407,8 @@ export function registerRecurringCommand(program: Command, ctx: AppContext): voi
           String(r.status),
           String(r.pattern),
           String(r.next_due ?? "—"),
-          truncate(safeLine(String(r.stakeholder ?? "?")), 20),
-          truncate(safeLine(String(r.deliverable)), 60),
+          cellText(String(r.stakeholder ?? "?"), 20),
+          cellText(String(r.deliverable), 60),
         ]),
         { shrink: [5, 4], width: ctx.io.columns() },
       ));
@@ -516,7 +517,7 @@ export function registerRecurringCommand(program: Command, ctx: AppContext): voi
     .option("--json", "print {deleted: 1} as JSON")
     .action(async (idArg: string, opts: { yes?: boolean; json?: boolean }) => {
       const { row } = await resolveArg(ctx, idArg, ["recurring"]);
-      const label = truncate(safeLine(String(row.deliverable)), 60);
+      const label = cellText(String(row.deliverable), 60);
       await confirmDestructive(ctx, {
         yes: opts.yes,
         action: "delete",

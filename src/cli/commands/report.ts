@@ -1,11 +1,11 @@
+import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
-import { shortIds, truncate } from "../../domain/ids.ts";
+import { shortIds } from "../../domain/ids.ts";
 import { type IntegrityReport, type Trend } from "../../domain/integrity.ts";
 import { integrityOf } from "../../domain/integrity_query.ts";
 import { style } from "../../output/colors.ts";
 import { plural } from "../../output/plural.ts";
-import { safeLine } from "../../output/safe_text.ts";
 import { printJson } from "../shared.ts";
 
 const ARROWS: Record<Trend, string> = { up: "↑", down: "↓", stable: "→" };
@@ -44,7 +44,7 @@ function lines(report: IntegrityReport, shorts: Map<string, string>, bold: (s: s
     out.push("Affecting your score (last 30 days):");
     for (const a of report.affecting) {
       out.push(
-        `  ${shorts.get(a.id) ?? a.id}  ${truncate(safeLine(a.deliverable), 50)} — ${a.reason}`,
+        `  ${shorts.get(a.id) ?? a.id}  ${cellText(a.deliverable, 50)} — ${a.reason}`,
       );
     }
   }

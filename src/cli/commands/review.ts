@@ -1,11 +1,11 @@
+import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { entity } from "../../db/schema.ts";
 import { todayIn } from "../../domain/dates.ts";
-import { shortIds, truncate } from "../../domain/ids.ts";
+import { shortIds } from "../../domain/ids.ts";
 import { toRecord } from "../../domain/records.ts";
 import { dueForReview, recordReview } from "../../domain/review.ts";
-import { safeLine } from "../../output/safe_text.ts";
 import { renderTable } from "../../output/table.ts";
 import { datesOf, domainOf, printJson, reportWrite, resolveArg } from "../shared.ts";
 
@@ -47,7 +47,7 @@ export function registerReviewCommand(program: Command, ctx: AppContext): void {
         shorts.get(String(d.row.id)) ?? String(d.row.id),
         d.kind,
         String(d.row.next_review_date),
-        truncate(safeLine(String(d.row.title)), 70),
+        cellText(String(d.row.title), 70),
       ]);
       ctx.io.out(
         renderTable(["ID", "KIND", "REVIEW DUE", "TITLE"], rows, {

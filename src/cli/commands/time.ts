@@ -3,10 +3,11 @@
  * question when a task with an estimate is completed, `jdo task history`,
  * and the overcommitting note when a commitment is made.
  */
+import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { entity, type EntityDef, type Row } from "../../db/schema.ts";
-import { shortIds, truncate } from "../../domain/ids.ts";
+import { shortIds } from "../../domain/ids.ts";
 import { toRecord } from "../../domain/records.ts";
 import {
   ACTUAL_HOURS_CATEGORIES,
@@ -37,7 +38,7 @@ export async function askActualHours(
   if (!["pending", "in_progress"].includes(String(row.status)) || !ctx.io.stdinIsTty) {
     return undefined;
   }
-  ctx.io.err(`Completing: ${truncate(safeLine(String(row.title)), 60)}`);
+  ctx.io.err(`Completing: ${cellText(String(row.title), 60)}`);
   ctx.io.err(`Estimated: ${row.estimated_hours} h`);
   ACTUAL_HOURS_CATEGORIES.forEach((c, i) => ctx.io.err(`  [${i + 1}] ${c.label}`));
   for (;;) {
@@ -115,7 +116,7 @@ export function registerTaskHistoryCommand(task: Command, ctx: AppContext): void
         const taskCell = def.name === "commitment"
           ? [
             `${shorts.get(String(e.task_id)) ?? String(e.task_id).slice(0, 8)} ${
-              truncate(safeLine(titles.get(String(e.task_id)) ?? "(deleted task)"), 30)
+              cellText(titles.get(String(e.task_id)) ?? "(deleted task)", 30)
             }`,
           ]
           : [];

@@ -1,0 +1,21 @@
+import { truncate } from "../domain/ids.ts";
+import { safeLine } from "./safe_text.ts";
+
+/**
+ * What safeLine or truncate would change besides the length: a control,
+ * bidi-override or line-break character, a run of white space, or white space
+ * other than a plain space.
+ */
+// deno-lint-ignore no-control-regex
+const NOT_PLAIN = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\s\s|[^\S ]/;
+
+/**
+ * User text as one table cell or line of at most `max` characters:
+ * truncate(safeLine(text), max), with one test instead of three for text
+ * that has nothing to make safe or join (nearly all of it; a list makes
+ * thousands of cells).
+ */
+export function cellText(text: string, max: number): string {
+  if (NOT_PLAIN.test(text)) return truncate(safeLine(text), max);
+  return text.length <= max ? text : text.slice(0, max - 1) + "…";
+}
