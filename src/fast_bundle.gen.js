@@ -1890,10 +1890,6 @@ var reportWrite = (async function reportWrite(ctx, json, def, id, message) {
     ctx.io.out(safeLine(message(short)));
   }
 });
-var cellText = (function cellText(text3, max) {
-  if (NOT_PLAIN.test(text3)) return truncate(safeLine(text3), max);
-  return text3.length <= max ? text3 : text3.slice(0, max - 1) + "\u2026";
-});
 var localTime = (function localTime(iso, timeZone) {
   const ms = Date.parse(String(iso));
   if (Number.isNaN(ms)) return safeLine(String(iso));
@@ -1975,6 +1971,10 @@ var layoutTable = (function layoutTable(headers, rows, fit = {}) {
     text: text3,
     natural
   };
+});
+var cellText = (function cellText(text3, max) {
+  if (NOT_PLAIN.test(text3)) return truncate(safeLine(text3), max);
+  return text3.length <= max ? text3 : text3.slice(0, max - 1) + "\u2026";
 });
 var velocityNow = (async function velocityNow(ctx) {
   return await commitmentVelocity(await ctx.store(), ctx.clock.now());
@@ -6134,9 +6134,6 @@ function parseInteger(value, flag) {
   return n;
 }
 
-// src/output/cell_text.ts
-var NOT_PLAIN = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\s\s|[^\S ]/;
-
 // src/cli/commands/time.ts
 init_schema();
 init_errors();
@@ -6194,6 +6191,9 @@ function truncateWidth(text3, max) {
 // src/output/table.ts
 var SEPARATOR = 2;
 var MIN_SHRUNK = 8;
+
+// src/output/cell_text.ts
+var NOT_PLAIN = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\s\s|[^\S ]/;
 
 // src/cli/commands/time.ts
 

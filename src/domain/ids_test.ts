@@ -148,12 +148,12 @@ Deno.test("shortIds: property — every short id is ≥6 chars, a prefix, and re
     }
     assert.equal((await resolveId(t.store, short)).row.id, id);
   }
-  // The in-memory index (used for many ids at once) gives the same answers.
+  // The index (used for many ids at once) gives the same answers.
   const lookup = await (await ShortIdIndex.load(t.store)).shortsOf(ids);
   assert.deepEqual(new Map(ids.map((id) => [id, lookup.get(id)])), shorts);
 });
 
-Deno.test("ShortIdIndex: same short ids as neighbour queries, also past the 12th digit", async () => {
+Deno.test("ShortIdIndex: the neighbours' short ids, also for ids sharing more than six characters, not ASCII or short", async () => {
   await using t = await openTempStore();
   const ids = [
     "abcdef12-3456-4000-8000-000000000001",

@@ -90,7 +90,8 @@ export interface ListOptions {
   /**
    * forEachRecordPage and commitments only (the list table): records of just
    * these fields, with id, created_at (which the order's ties need) and
-   * stakeholder, in that order, so fewer values cross into JavaScript.
+   * stakeholder, in that order, so fewer values cross into JavaScript. The
+   * due date, time and zone must be among them: the order needs them too.
    */
   fields?: readonly string[];
   /**

@@ -1,4 +1,3 @@
-import { cellText } from "../output/cell_text.ts";
 import { entity } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
 import type { DateContext } from "../domain/dates.ts";
@@ -7,6 +6,7 @@ import { integrityOf } from "../domain/integrity_query.ts";
 import { countRecords, goalProgress, type JsonRecord, listRecords } from "../domain/records.ts";
 import { stalledCommitments } from "../domain/time.ts";
 import { localTime } from "../output/local_time.ts";
+import { cellText } from "../output/cell_text.ts";
 import { dueCells } from "../output/due_label.ts";
 import { style, truncateWidth, visibleWidth } from "../output/colors.ts";
 import { renderTable } from "../output/table.ts";

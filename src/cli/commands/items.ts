@@ -1,4 +1,3 @@
-import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { ENTITIES, entity, type EntityDef, type Row } from "../../db/schema.ts";
@@ -29,6 +28,7 @@ import {
 } from "../../domain/records.ts";
 import { JdoError } from "../../errors.ts";
 import { style } from "../../output/colors.ts";
+import { cellText } from "../../output/cell_text.ts";
 import { dueCells, type DueLabel, dueText } from "../../output/due_label.ts";
 import { type DateContext, wallTimeIn } from "../../domain/dates.ts";
 import { plural } from "../../output/plural.ts";
@@ -70,7 +70,7 @@ type ListTable = (
   shorts: ShortIdLookup,
 ) => { headers: string[]; rows: string[][]; fit: Omit<Fit, "width"> };
 
-/** Memoised on its argument: a list repeats the same few statuses, people and due times. */
+/** Memoised on its argument: a list repeats the same few statuses and people. */
 function remembered<T>(make: (key: string) => T): (key: string) => T {
   const seen = new Map<string, T>();
   return (key) => {
@@ -196,7 +196,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
       ids.push(String(r.id));
       if (r.commitment_id) ids.push(String(r.commitment_id));
     }
-    // A few rows: ask for these ids; more: load every id once (8 bytes each).
+    // A few rows: ask for these ids; more: one statement for the whole list (ShortIdIndex).
     shown += ids.length;
     // A full first page: count what is coming, so a long list loads the
     // index at once instead of first asking neighbours for a page or two.

@@ -1,4 +1,3 @@
-import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { entity, type Row } from "../../db/schema.ts";
@@ -29,6 +28,7 @@ import {
 import { JdoError } from "../../errors.ts";
 import { safeLine } from "../../output/safe_text.ts";
 import { renderTable } from "../../output/table.ts";
+import { cellText } from "../../output/cell_text.ts";
 import { confirmDestructive } from "../confirm.ts";
 import {
   dateArg,

@@ -1,4 +1,3 @@
-import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { shortIds } from "../../domain/ids.ts";
@@ -6,6 +5,7 @@ import { type IntegrityReport, type Trend } from "../../domain/integrity.ts";
 import { integrityOf } from "../../domain/integrity_query.ts";
 import { style } from "../../output/colors.ts";
 import { plural } from "../../output/plural.ts";
+import { cellText } from "../../output/cell_text.ts";
 import { printJson } from "../shared.ts";
 
 const ARROWS: Record<Trend, string> = { up: "↑", down: "↓", stable: "→" };

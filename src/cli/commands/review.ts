@@ -1,4 +1,3 @@
-import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { entity } from "../../db/schema.ts";
@@ -7,6 +6,7 @@ import { shortIds } from "../../domain/ids.ts";
 import { toRecord } from "../../domain/records.ts";
 import { dueForReview, recordReview } from "../../domain/review.ts";
 import { renderTable } from "../../output/table.ts";
+import { cellText } from "../../output/cell_text.ts";
 import { datesOf, domainOf, printJson, reportWrite, resolveArg } from "../shared.ts";
 
 /** `jdo review`: goals and visions due for review; `jdo review ID` records one. */

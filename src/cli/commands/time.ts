@@ -3,7 +3,6 @@
  * question when a task with an estimate is completed, `jdo task history`,
  * and the overcommitting note when a commitment is made.
  */
-import { cellText } from "../../output/cell_text.ts";
 import type { Command } from "commander";
 import type { AppContext } from "../../app/context.ts";
 import { entity, type EntityDef, type Row } from "../../db/schema.ts";
@@ -20,6 +19,7 @@ import { JdoError } from "../../errors.ts";
 import { localTime } from "../../output/local_time.ts";
 import { safeLine } from "../../output/safe_text.ts";
 import { renderTable } from "../../output/table.ts";
+import { cellText } from "../../output/cell_text.ts";
 import { printJson, resolveArg } from "../shared.ts";
 
 /**
