@@ -516,7 +516,8 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
   } finally {
     await reader.execute("COMMIT").catch(() => {
     });
-    await reader.execute("PRAGMA query_only = 0");
+    await reader.execute("PRAGMA query_only = 0").catch(() => {
+    });
   }
 });
 var rowOf = (function rowOf(columns, values) {

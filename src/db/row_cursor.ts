@@ -136,8 +136,10 @@ export async function withReadTransaction<T>(
     return await fn(cursor);
   } finally {
     // Nothing was written: ending the transaction only ends the snapshot.
+    // (Neither fails in practice; if one did, it must not hide fn's error,
+    // and a connection left read-only says so at its next write.)
     await reader.execute("COMMIT").catch(() => {});
-    await reader.execute("PRAGMA query_only = 0");
+    await reader.execute("PRAGMA query_only = 0").catch(() => {});
   }
 }
 
