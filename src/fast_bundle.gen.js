@@ -505,10 +505,7 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
         throw dbError("Cannot read the database", error);
       }
       const { columns, rows } = read;
-      for (let i = 0; i < rows.length; i += pageSize) {
-        await onPage(rows.slice(i, i + pageSize).map((values) => rowOf(columns, values)));
-      }
-      return rows.length;
+      return await inPages(rows, pageSize, (page) => onPage(page.map((v) => rowOf(columns, v))));
     }
   };
   try {
@@ -519,6 +516,10 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
     await reader.execute("PRAGMA query_only = 0").catch(() => {
     });
   }
+});
+var inPages = (async function inPages(items, pageSize, onPage) {
+  for (let i = 0; i < items.length; i += pageSize) await onPage(items.slice(i, i + pageSize));
+  return items.length;
 });
 var rowOf = (function rowOf(columns, values) {
   const out = {};
@@ -1719,7 +1720,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
   const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id${narrow.map((f) => `, c."${f.name}"`).join("")}, c.created_at, ${time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
-  const rowRecords = narrow === null ? (rows) => rows.map((row) => withExtras(def, row)) : !time && narrow.every((f) => f.type === "text") ? (rows) => rows : (rows) => rows.map((row) => narrowRecord(narrow, row));
+  const rowRecords = narrow === null ? toRecords : !time && narrow.every((f) => f.type === "text") ? (rows) => rows : (rows) => rows.map((row) => narrowRecord(narrow, row));
   const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   let held = [];
   const ready = [];
@@ -1737,17 +1738,18 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
     const zone = options.timeZone ?? "UTC";
     const found = await probe(cursor, def, filter, args, zone, jsonable);
     const json = jsonable && !found.blob ? recordJsonOf(def, found.clean) : null;
-    const sqlJson = json !== null;
     const order = ` ORDER BY ${orderOf(def)}`;
+    const select = (json !== null ? jsonSelect(json) : rowSelect) + order;
+    const pageRecords = (rows) => json !== null ? rows.map(recordFromJson) : rowRecords(rows);
     if (found.ordered && !options.general) {
       const text3 = recordTextOf(def, found.clean);
-      if (sqlJson && text3 !== null && onText) {
+      if (json !== null && text3 !== null && onText) {
         return await cursor.pages(jsonSelect(text3) + order, args, (rows) => onText(jsonBody(rows)), pageSize);
       }
-      return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + order, args, (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)), pageSize);
+      return await cursor.pages(select, args, (rows) => onPage(pageRecords(rows)), pageSize);
     }
-    return await cursor.pages((json !== null ? jsonSelect(json) : rowSelect) + order, args, async (rows) => {
-      const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
+    return await cursor.pages(select, args, async (rows) => {
+      const records = pageRecords(rows);
       held.push(...timed(records, options.timeZone));
       await release(dueDayAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
     }, pageSize);
@@ -1762,10 +1764,11 @@ var countRecords = (async function countRecords(store, def, options = {}) {
 });
 var withExtras = (function withExtras(def, row) {
   const record = toRecord(def, row);
-  if (def.name === "commitment") {
-    record.stakeholder = row.stakeholder ?? null;
-    if ("_time" in row) record.time = rollupOf(row._time);
-  }
+  return def.name === "commitment" ? withCommitmentExtras(record, row) : record;
+});
+var withCommitmentExtras = (function withCommitmentExtras(record, row) {
+  record.stakeholder = row.stakeholder ?? null;
+  if ("_time" in row) record.time = rollupOf(row._time);
   return record;
 });
 var loadRecord = (async function loadRecord(store, def, id) {
@@ -4266,9 +4269,7 @@ async function withRowCursor(path, fn) {
 function executorCursor(ex) {
   return {
     async pages(sql, args, onPage, pageSize) {
-      const rows = await queryRows(ex, sql, args);
-      for (let i = 0; i < rows.length; i += pageSize) await onPage(rows.slice(i, i + pageSize));
-      return rows.length;
+      return await inPages(await queryRows(ex, sql, args), pageSize, onPage);
     }
   };
 }
@@ -6086,9 +6087,7 @@ function narrowRecord(fields, row) {
   };
   for (const field of fields) record[field.name] = recordValue(field, row);
   record.created_at = row.created_at;
-  record.stakeholder = row.stakeholder ?? null;
-  if ("_time" in row) record.time = rollupOf(row._time);
-  return record;
+  return withCommitmentExtras(record, row);
 }
 
 // src/cli/shared.ts

@@ -126,10 +126,8 @@ export async function withReadTransaction<T>(
         throw dbError("Cannot read the database", error);
       }
       const { columns, rows } = read;
-      for (let i = 0; i < rows.length; i += pageSize) {
-        await onPage(rows.slice(i, i + pageSize).map((values) => rowOf(columns, values)));
-      }
-      return rows.length;
+      // Each page's rows made objects as it is handed over.
+      return await inPages(rows, pageSize, (page) => onPage(page.map((v) => rowOf(columns, v))));
     },
   };
   try {
@@ -147,11 +145,19 @@ export async function withReadTransaction<T>(
 export function executorCursor(ex: Executor): RowCursor {
   return {
     async pages(sql, args, onPage, pageSize) {
-      const rows = await queryRows(ex, sql, args);
-      for (let i = 0; i < rows.length; i += pageSize) await onPage(rows.slice(i, i + pageSize));
-      return rows.length;
+      return await inPages(await queryRows(ex, sql, args), pageSize, onPage);
     },
   };
+}
+
+/** A whole result handed to `onPage` `pageSize` items at a time; its length. */
+async function inPages<T>(
+  items: T[],
+  pageSize: number,
+  onPage: (page: T[]) => void | Promise<void>,
+): Promise<number> {
+  for (let i = 0; i < items.length; i += pageSize) await onPage(items.slice(i, i + pageSize));
+  return items.length;
 }
 
 function plain(row: Record<string, unknown>): Row {

@@ -529,7 +529,7 @@ export async function forEachRecordPage(
       time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"
     } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   const rowRecords = narrow === null
-    ? (rows: Row[]) => rows.map((row) => withExtras(def, row))
+    ? toRecords
     : !time && narrow.every((f) => f.type === "text")
     ? (rows: Row[]) => rows as JsonRecord[] // as toRecord would give each value
     : (rows: Row[]) => rows.map((row) => narrowRecord(narrow, row));
@@ -556,13 +556,15 @@ export async function forEachRecordPage(
     // A blob (never written by jdo) would reach SQLite's JSON as text that
     // may not be UTF-8, which libSQL's driver cannot read: rows as before.
     const json = jsonable && !found.blob ? recordJsonOf(def, found.clean) : null;
-    const sqlJson = json !== null;
     const order = ` ORDER BY ${orderOf(def)}`;
+    const select = (json !== null ? jsonSelect(json) : rowSelect) + order;
+    const pageRecords = (rows: Row[]) =>
+      json !== null ? rows.map(recordFromJson) : rowRecords(rows);
     if (found.ordered && !options.general) {
       // Rows due in wall-clock order (all in UTC, the common case): as SQL
       // orders them, nothing held back or sorted here.
       const text = recordTextOf(def, found.clean);
-      if (sqlJson && text !== null && onText) {
+      if (json !== null && text !== null && onText) {
         return await cursor.pages(
           jsonSelect(text) + order,
           args,
@@ -570,18 +572,13 @@ export async function forEachRecordPage(
           pageSize,
         );
       }
-      return await cursor.pages(
-        (json !== null ? jsonSelect(json) : rowSelect) + order,
-        args,
-        (rows) => onPage(sqlJson ? rows.map(recordFromJson) : rowRecords(rows)),
-        pageSize,
-      );
+      return await cursor.pages(select, args, (rows) => onPage(pageRecords(rows)), pageSize);
     }
     return await cursor.pages(
-      (json !== null ? jsonSelect(json) : rowSelect) + order,
+      select,
       args,
       async (rows) => {
-        const records = sqlJson ? rows.map(recordFromJson) : rowRecords(rows);
+        const records = pageRecords(rows);
         held.push(...timed(records, options.timeZone));
         await release(dueDayAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
       },
@@ -597,9 +594,7 @@ function narrowRecord(fields: readonly FieldDef[], row: Row): JsonRecord {
   const record: JsonRecord = { id: row.id };
   for (const field of fields) record[field.name] = recordValue(field, row);
   record.created_at = row.created_at;
-  record.stakeholder = row.stakeholder ?? null;
-  if ("_time" in row) record.time = rollupOf(row._time);
-  return record;
+  return withCommitmentExtras(record, row);
 }
 
 /** How many rows listRecords would return (one count(*) query). */
@@ -615,11 +610,14 @@ export async function countRecords(
 
 function withExtras(def: EntityDef, row: Row): JsonRecord {
   const record = toRecord(def, row);
-  if (def.name === "commitment") {
-    record.stakeholder = row.stakeholder ?? null;
-    // Hours estimated, remaining and done over its tasks (issue 19, point 5).
-    if ("_time" in row) record.time = rollupOf(row._time);
-  }
+  return def.name === "commitment" ? withCommitmentExtras(record, row) : record;
+}
+
+/** A commitment record with its stakeholder's name and, when read, its tasks' hour roll-up. */
+function withCommitmentExtras(record: JsonRecord, row: Row): JsonRecord {
+  record.stakeholder = row.stakeholder ?? null;
+  // Hours estimated, remaining and done over its tasks (issue 19, point 5).
+  if ("_time" in row) record.time = rollupOf(row._time);
   return record;
 }
 
