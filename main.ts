@@ -1,12 +1,23 @@
 // Entry point: build the context, run the command, exit with its code.
 
-// `jdo --version` and `jdo --help` need no command tree: answered before the
-// big imports (src/cli/fast_path.ts), with commander's own text.
-import { fastAnswer } from "./src/cli/fast_path.ts";
+// One small module decides what loads next (src/app/fast_bundle.ts); every
+// other import names its module in a variable, so Deno prepares it only when
+// this run needs it (a literal import() is prepared before the first line).
 import type { runMain as RunMain } from "./src/app/entry.ts";
 import type { runFastLocal as RunFastLocal } from "./src/app/fast_main.ts";
-import { BUNDLE_PATH, fastBundleFresh, mayBeFast } from "./src/app/fast_bundle.ts";
-{
+import type { fastAnswer as FastAnswer } from "./src/cli/fast_path.ts";
+import {
+  asksVersionOrHelp,
+  BUNDLE_PATH,
+  fastBundleFresh,
+  mayBeFast,
+} from "./src/app/fast_bundle.ts";
+
+// `jdo --version` and `jdo --help` need no command tree: answered before the
+// big imports (src/cli/fast_path.ts), with commander's own text.
+if (asksVersionOrHelp(Deno.args)) {
+  const FAST_PATH = "./src/cli/fast_path.ts";
+  const { fastAnswer }: { fastAnswer: typeof FastAnswer } = await import(FAST_PATH);
   const answer = fastAnswer(Deno.args, terminalColumns() ?? 80);
   if (answer !== null) {
     const bytes = new TextEncoder().encode(answer.trimEnd() + "\n");

@@ -37,6 +37,7 @@ import { fastBundleFresh } from "../src/app/fast_bundle.ts";
 /** Modules main.ts reaches only through variable specifiers: `deno compile` must --include them. */
 export const LAZY_MODULES = [
   "src/app/entry.ts",
+  "src/cli/fast_path.ts",
   "src/cli/run.ts",
   "src/sync/catch_up.ts",
   "src/db/libsql_packages.ts",

@@ -8,8 +8,11 @@
  * Reading and hashing the ~60 sources costs ~7 ms, about half of what the
  * bundle saves, so a check that passed is remembered in a stamp
  * (.cache/fast_bundle.stamp: the size and modification time of each file);
- * while every file still matches it, the check is ~60 stat calls. main.ts
- * loads this module before everything else: it imports nothing.
+ * while every file still matches it, the check is ~60 stat calls.
+ *
+ * main.ts loads this module before everything else, and it imports nothing:
+ * it also says which argv the fast answers (--version, --help) and the bundle
+ * are for, so main.ts loads neither for any other.
  */
 
 export const BUNDLE_PATH = "src/fast_bundle.gen.js";
@@ -28,6 +31,19 @@ export const FAST_COMMAND_WORDS: readonly string[] = [
   "list",
   "show",
 ];
+
+/** The single words `jdo --version` and `jdo --help` are asked with (src/cli/fast_path.ts answers). */
+export const VERSION_ARGS: ReadonlySet<string> = new Set(["--version", "-V"]);
+export const HELP_ARGS: ReadonlySet<string> = new Set(["--help", "-h", "help"]);
+
+/**
+ * Whether argv asks for the version or the top-level help, which
+ * src/cli/fast_path.ts answers without the command tree. main.ts loads that
+ * module (and the help text) only then.
+ */
+export function asksVersionOrHelp(argv: readonly string[]): boolean {
+  return argv.length === 1 && (VERSION_ARGS.has(argv[0]) || HELP_ARGS.has(argv[0]));
+}
 
 /** Whether argv may be a fast command (`jdo` alone or with options is the dashboard). */
 export function mayBeFast(argv: readonly string[]): boolean {

@@ -8,12 +8,10 @@
  */
 import { COMMIT, VERSION } from "../version.ts";
 import { TOP_HELP, type TopHelp } from "./top_help.ts";
+import { HELP_ARGS, VERSION_ARGS } from "../app/fast_bundle.ts";
 
 /** What `jdo --version` prints (commander's `.version()` text too). */
 export const VERSION_TEXT = `jdo ${VERSION} (${COMMIT})`;
-
-const VERSION_ARGS = new Set(["--version", "-V"]);
-const HELP_ARGS = new Set(["--help", "-h", "help"]);
 
 /**
  * The text for an argv that needs no command tree, or null. `helpWidth` is
