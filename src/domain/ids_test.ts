@@ -179,6 +179,24 @@ Deno.test("ShortIdIndex: the neighbours' short ids, also for ids sharing more th
   assert.equal(fromIndex.get(ids[4]), "000000");
 });
 
+Deno.test("ShortIdIndex: ids not ASCII ask their neighbours even when no six characters are shared", async () => {
+  await using t = await openTempStore();
+  // To SQLite these two differ in their sixth character ("a", "b"): no prefix
+  // is shared. Their first six UTF-16 units ("0000" and the emoji's two) are
+  // the same, so cutting them there would print one short id for both.
+  const ids = [
+    "12345678-0000-4000-8000-000000000001",
+    "0000\u{1F600}a0-0000-4000-8000-000000000002",
+    "0000\u{1F600}b0-0000-4000-8000-000000000003",
+  ];
+  for (const id of ids) await put(t.store, id);
+  const lookup = await (await ShortIdIndex.load(t.store)).shortsOf(ids);
+  const fromIndex = new Map(ids.map((id) => [id, lookup.get(id)]));
+  assert.deepEqual(fromIndex, await shortIds(t.store, ids));
+  assert.equal(fromIndex.get(ids[0]), "123456");
+  assert.notEqual(fromIndex.get(ids[1]), fromIndex.get(ids[2]));
+});
+
 Deno.test("truncate: one line, ellipsis at the limit", () => {
   assert.equal(truncate("a\nb\tc", 10), "a b c");
   assert.equal(truncate("abcdef", 6), "abcdef");

@@ -39,6 +39,11 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 // deno-lint-ignore no-control-regex
 const NOT_NARROW = /[\x1b\u1100-\uffff]/;
 
+/** Whether `text` has no colour code and nothing wider than a column: its width is its length. */
+export function isNarrow(text: string): boolean {
+  return !NOT_NARROW.test(text);
+}
+
 /** Printed width of a string, ignoring colour codes. */
 export function visibleWidth(text: string): number {
   // Most cells: no colour code and nothing from U+1100 up (no wide

@@ -1,14 +1,15 @@
 import { type DateContext, daysBetween, todayIn, wallTimeIn } from "../domain/dates.ts";
 import { type DueFields, dueInstantMs, dueZone } from "../domain/due.ts";
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const HH_MM = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 import type { JsonRecord } from "../domain/records.ts";
 
+/** A due date and time as `dueCells` prints them: "YYYY-MM-DD HH:MM". */
+const DATE_AND_TIME = /^\d{4}-\d{2}-\d{2} (?:[01]\d|2[0-3]):[0-5]\d$/;
+
+/** Shared by every commitment due the same day (labelOf): read only. */
 export interface DueLabel {
-  text: string;
+  readonly text: string;
   /** 0 plain, 1 due today, 2 overdue. */
-  level: number;
+  readonly level: number;
 }
 
 /**
@@ -55,7 +56,9 @@ function labelOf(days: number, passed: boolean): DueLabel {
   const key = passed ? -1 - 2 * days : 2 * days;
   let label = labels.get(key);
   if (label === undefined) {
-    label = Object.freeze(newLabel(days, passed));
+    // Not frozen: readonly by type, and freezing each new label cost ~0.3 ms
+    // of a 1,000-row list (a list repeats a label only for equal due days).
+    label = newLabel(days, passed);
     if (labels.size >= 4096) labels.clear();
     labels.set(key, label);
   }
@@ -88,9 +91,10 @@ export function dueCells(dates: DateContext): (commitment: JsonRecord) => {
     // Due in UTC and seen from UTC (the common case): the wall clock is the
     // due date and time as written, no zone arithmetic.
     const { due_date: date, due_time: time } = commitment;
+    const clock = `${date} ${time}`;
     if (
       utc && typeof date === "string" && typeof time === "string" &&
-      dueZone(commitment, "UTC") === "UTC" && ISO_DATE.test(date) && HH_MM.test(time)
+      dueZone(commitment, "UTC") === "UTC" && DATE_AND_TIME.test(clock)
     ) {
       // Midnight of the date, then the time (two digits each): Date.parse of
       // the date and time as one ISO text, without making that text.
@@ -98,7 +102,7 @@ export function dueCells(dates: DateContext): (commitment: JsonRecord) => {
       if (!Number.isNaN(day)) {
         const at = day + (digits(time, 0) * 60 + digits(time, 3)) * 60_000;
         return {
-          clock: `${date} ${time}`,
+          clock,
           label: labelOf(Math.round((day - todayMs) / 86_400_000), at < now),
         };
       }

@@ -1,4 +1,4 @@
-import { truncateWidth, visibleWidth } from "./colors.ts";
+import { isNarrow, truncateWidth, visibleWidth } from "./colors.ts";
 
 /** How a table fits the terminal. */
 export interface Fit {
@@ -53,10 +53,15 @@ export function layoutTable(
   // Every cell's width, row after row in one array (a list prints thousands).
   const cellWidths: number[] = new Array(rows.length * count);
   const natural = headers.map((_, i) => Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]));
+  // Most tables are narrow throughout (no colour, no wide character): one
+  // test over every cell (rows.join puts a comma between a row's cells), and
+  // each cell's width is its length.
+  const narrow = isNarrow(rows.join(""));
   for (let row = 0, k = 0; row < rows.length; row++) {
     const cells = rows[row];
     for (let i = 0; i < count; i++, k++) {
-      const width = visibleWidth(cells[i] ?? "");
+      const cell = cells[i] ?? "";
+      const width = narrow ? cell.length : visibleWidth(cell);
       cellWidths[k] = width;
       if (width > natural[i]) natural[i] = width;
     }

@@ -11,6 +11,20 @@ Deno.test("truncateWidth: cuts to printed columns with …, keeps and resets col
   assert.equal(truncateWidth("anything", 0), "");
 });
 
+Deno.test("renderTable: columns line up by printed width when one cell is wide or coloured", () => {
+  const narrow = [["a", "plain"], ["bb", "text"]];
+  for (const odd of ["日本", "\x1b[2mdim\x1b[22m"]) {
+    const lines = renderTable(["ID", "TEXT"], [...narrow, [odd, "x"]]).split("\n");
+    // The second column starts at the same printed column on every line.
+    const starts = lines.map((line) => {
+      const at = line.search(/(plain|text|x|TEXT)$/);
+      return visibleWidth(line.slice(0, at));
+    });
+    assert.deepEqual(new Set(starts).size, 1, lines.join("\n"));
+    assert.equal(starts[0], Math.max(2, visibleWidth(odd)) + 2);
+  }
+});
+
 Deno.test("renderTable: without a width nothing is cut; with one, shrink then drop, never wider", () => {
   const headers = ["ID", "DUE", "STATUS", "TEXT"];
   const rows = [["abc123", "2030-01-01 17:00", "pending", "a fairly long piece of text here"]];
