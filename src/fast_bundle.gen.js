@@ -1719,7 +1719,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   }
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
-  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : `SELECT c.id${narrow.map((f) => `, c."${f.name}"`).join("")}, c.created_at, ${time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : narrowCommitmentsSelect(narrow, time, filter);
   const rowRecords = narrow === null ? toRecords : !time && narrow.every((f) => f.type === "text") ? (rows) => rows : (rows) => rows.map((row) => narrowRecord(narrow, row));
   const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   let held = [];
@@ -1756,6 +1756,9 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   });
   await release(Infinity, true);
   return total;
+});
+var narrowCommitmentsSelect = (function narrowCommitmentsSelect(fields, time, filter) {
+  return `SELECT c.id${fields.map((f) => `, c."${f.name}"`).join("")}, c.created_at, ${time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
 });
 var countRecords = (async function countRecords(store, def, options = {}) {
   const { where, args } = filterOf(def, options);
@@ -2642,7 +2645,7 @@ var printList = (async function printList(ctx, def, options, json) {
     ...options,
     timeZone: ctx.timeZone(),
     time: false,
-    fields: TABLE_FIELDS
+    fields: LIST_TABLE_FIELDS
   }, json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage, PAGE_SIZE, json ? jsonPage : void 0);
   if (json) {
     ctx.io.out(pending === void 0 ? "[]" : `${pending}
@@ -4114,6 +4117,17 @@ function localIndexes() {
       status, marked_at_risk_at
     ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`
     },
+    {
+      // `jdo list`'s table: every column it reads (LIST_TABLE_FIELDS in
+      // records.ts, the id, created_at, the stakeholder) in the order it
+      // prints, so its rows come from this index alone, already sorted
+      // (1,000 rows: ~2.9 → ~1.8 ms; commitments_due orders by day and time
+      // only, and the rest was a sort).
+      name: "commitments_listed",
+      sql: `CREATE INDEX IF NOT EXISTS commitments_listed ON commitments(
+      due_date, due_time, created_at, id, status, deliverable, timezone, stakeholder_id, deleted_at
+    ) WHERE deleted_at IS NULL`
+    },
     // Rows `list` cannot take its shortcuts for (none, in practice): row_shapes.ts.
     ...irregularIndexes(),
     // Each kind's live ids: the short-id index (ShortIdIndex in ids.ts) reads
@@ -4177,7 +4191,7 @@ var init_database = __esm({
     LIBSQL_PACKAGES = lazyModuleUrl("db/libsql_packages.ts");
     BUSY_TIMEOUT_MS = 15e3;
     WAL_CHECKPOINT_BYTES = 0;
-    LOCAL_SHAPE_STAMP = 1775363463;
+    LOCAL_SHAPE_STAMP = 971231357;
   })
 });
 
@@ -6100,6 +6114,13 @@ function recordFromJson(row) {
   return record;
 }
 var PAGE_SIZE = 100;
+var LIST_TABLE_FIELDS = [
+  "deliverable",
+  "due_date",
+  "due_time",
+  "timezone",
+  "status"
+];
 function narrowRecord(fields, row) {
   const record = {
     id: row.id
@@ -6442,13 +6463,6 @@ function listTable(def, dates, records, shorts, id, status) {
     }
   };
 }
-var TABLE_FIELDS = [
-  "deliverable",
-  "due_date",
-  "due_time",
-  "timezone",
-  "status"
-];
 var text2 = (what) => (_, v) => requireText(v, what);
 var optional = (what) => (_, v) => optionalText(v, what);
 var EDIT_FIELDS = [

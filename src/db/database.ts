@@ -408,6 +408,17 @@ export function localIndexes(): { name: string; sql: string }[] {
       status, marked_at_risk_at
     ) WHERE deleted_at IS NULL AND marked_at_risk_at IS NOT NULL`,
     },
+    {
+      // `jdo list`'s table: every column it reads (LIST_TABLE_FIELDS in
+      // records.ts, the id, created_at, the stakeholder) in the order it
+      // prints, so its rows come from this index alone, already sorted
+      // (1,000 rows: ~2.9 → ~1.8 ms; commitments_due orders by day and time
+      // only, and the rest was a sort).
+      name: "commitments_listed",
+      sql: `CREATE INDEX IF NOT EXISTS commitments_listed ON commitments(
+      due_date, due_time, created_at, id, status, deliverable, timezone, stakeholder_id, deleted_at
+    ) WHERE deleted_at IS NULL`,
+    },
     // Rows `list` cannot take its shortcuts for (none, in practice): row_shapes.ts.
     ...irregularIndexes(),
     // Each kind's live ids: the short-id index (ShortIdIndex in ids.ts) reads
@@ -428,7 +439,7 @@ export function localIndexes(): { name: string; sql: string }[] {
  * of index SQL at every start cost ~1.4 ms: V8 interprets a loop it has run
  * only once.)
  */
-export const LOCAL_SHAPE_STAMP = 1775363463;
+export const LOCAL_SHAPE_STAMP = 971231357;
 
 /** A 31-bit FNV-1a hash of the schema version, the local indexes and the outbox's form. */
 export function localShapeStamp(): number {

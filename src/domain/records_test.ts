@@ -3,7 +3,14 @@ import fc from "fast-check";
 import { entity, type Row } from "../db/schema.ts";
 import { addDays } from "./dates.ts";
 import { dueInstantMs } from "./due.ts";
-import { forEachRecordPage, type JsonRecord, listRecords } from "./records.ts";
+import {
+  forEachRecordPage,
+  type JsonRecord,
+  LIST_TABLE_FIELDS,
+  listRecords,
+  narrowCommitmentsSelect,
+  orderOf,
+} from "./records.ts";
 import { openTempStore } from "../../tests/helpers/temp_store.ts";
 
 const ZONES = [
@@ -69,6 +76,18 @@ Deno.test("list and the dashboard order commitments by due instant, whatever zon
     ),
     { numRuns: 60 },
   );
+});
+
+Deno.test("the list table's rows come from commitments_listed alone, already in order", async () => {
+  await using t = await openTempStore();
+  const def = entity("commitment");
+  const fields = def.fields.filter((f) => LIST_TABLE_FIELDS.includes(f.name));
+  assert.equal(fields.length, LIST_TABLE_FIELDS.length);
+  const filter = "c.deleted_at IS NULL AND +c.status IN ('pending', 'in_progress', 'at_risk')";
+  const sql = `${narrowCommitmentsSelect(fields, false, filter)} ORDER BY ${orderOf(def)}`;
+  const plan = (await t.store.query(`EXPLAIN QUERY PLAN ${sql}`)).map((r) => r.detail).join("\n");
+  assert.match(plan, /SCAN c USING COVERING INDEX commitments_listed/, plan);
+  assert.doesNotMatch(plan, /TEMP B-TREE/, plan);
 });
 
 Deno.test("time: false leaves the roll-up out (the list table and the dashboard), true by default", async () => {

@@ -22,6 +22,7 @@ import {
   countRecords,
   forEachRecordPage,
   type JsonRecord,
+  LIST_TABLE_FIELDS,
   type ListOptions,
   loadRecord,
   PAGE_SIZE,
@@ -216,7 +217,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     def,
     json
       ? { ...options, timeZone: ctx.timeZone(), json }
-      : { ...options, timeZone: ctx.timeZone(), time: false, fields: TABLE_FIELDS },
+      : { ...options, timeZone: ctx.timeZone(), time: false, fields: LIST_TABLE_FIELDS },
     json ? (records) => jsonPage(JSON.stringify(records, null, 2).slice(2, -2)) : tablePage,
     PAGE_SIZE,
     json ? jsonPage : undefined,
@@ -227,9 +228,6 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     ctx.io.out(`No ${def.plural === "inbox" ? "inbox items" : def.plural} to show.`);
   }
 }
-
-/** The fields of a commitment the list table shows (listTable). */
-const TABLE_FIELDS = ["deliverable", "due_date", "due_time", "timezone", "status"];
 
 export { progressText };
 
