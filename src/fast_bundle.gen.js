@@ -1918,9 +1918,6 @@ var visibleWidth = (function visibleWidth(text3) {
   }
   return width;
 });
-var isWide = (function isWide(code) {
-  return code >= 4352 && code <= 4447 || code >= 11904 && code <= 42191 || code >= 44032 && code <= 55203 || code >= 63744 && code <= 64255 || code >= 65072 && code <= 65103 || code >= 65280 && code <= 65376 || code >= 65504 && code <= 65510 || code >= 127744 && code <= 129791 || code >= 131072 && code <= 262141;
-});
 var renderTable = (function renderTable(headers, rows, fit = {}) {
   return layoutTable(headers, rows, fit).text;
 });
@@ -1928,14 +1925,22 @@ var layoutTable = (function layoutTable(headers, rows, fit = {}) {
   const count = headers.length;
   let columns = headers.map((_, i) => i);
   const headerWidths = headers.map(visibleWidth);
-  const cellWidths = new Array(rows.length * count);
   const natural = headers.map((_, i) => Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]));
-  const narrow = isNarrow(rows.join(""));
+  const limit = fit.width;
+  if (isNarrow(headers.join("")) && isNarrow(rows.join(""))) {
+    for (let i = 0; i < count; i++) natural[i] = Math.max(natural[i], longest(rows, i));
+    if (limit === void 0 || lineWidth(natural) <= limit) {
+      return {
+        text: paddedLines(headers, rows, natural),
+        natural
+      };
+    }
+  }
+  const cellWidths = new Array(rows.length * count);
   for (let row = 0, k = 0; row < rows.length; row++) {
     const cells = rows[row];
     for (let i = 0; i < count; i++, k++) {
-      const cell = cells[i] ?? "";
-      const width = narrow ? cell.length : visibleWidth(cell);
+      const width = visibleWidth(cells[i] ?? "");
       cellWidths[k] = width;
       if (width > natural[i]) natural[i] = width;
     }
@@ -1943,7 +1948,6 @@ var layoutTable = (function layoutTable(headers, rows, fit = {}) {
   const widths = [
     ...natural
   ];
-  const limit = fit.width;
   if (limit !== void 0) {
     const shrink = new Set(fit.shrink ?? []);
     const least = (i) => shrink.has(i) ? Math.min(natural[i], Math.max(headerWidths[i], MIN_SHRUNK)) : natural[i];
@@ -1983,6 +1987,27 @@ var layoutTable = (function layoutTable(headers, rows, fit = {}) {
     text: text3,
     natural
   };
+});
+var longest = (function longest(rows, i) {
+  let max = 0;
+  for (const cells of rows) {
+    const length = (cells[i] ?? "").length;
+    if (length > max) max = length;
+  }
+  return max;
+});
+var paddedLines = (function paddedLines(headers, rows, widths) {
+  const last = headers.length - 1;
+  const gap = " ".repeat(SEPARATOR);
+  const line = (cells) => {
+    let text3 = "";
+    for (let i = 0; i < last; i++) text3 += (cells[i] ?? "").padEnd(widths[i]) + gap;
+    return (text3 + (cells[last] ?? "")).trimEnd();
+  };
+  const lines2 = new Array(rows.length + 1);
+  lines2[0] = line(headers);
+  for (let row = 0; row < rows.length; row++) lines2[row + 1] = line(rows[row]);
+  return lines2.join("\n");
 });
 var cellText = (function cellText(text3, max) {
   if (NOT_PLAIN.test(text3)) return truncate(safeLine(text3), max);
@@ -6201,7 +6226,10 @@ var PLAIN = {
   cyan: identity
 };
 var ANSI = /\x1b\[[0-9;]*m/g;
-var NOT_NARROW = /[\x1b\u1100-\uffff]/;
+var NOT_NARROW = /[\x1b\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\ud800-\udfff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/;
+function isWide(code) {
+  return code >= 4352 && code <= 4447 || code >= 11904 && code <= 42191 || code >= 44032 && code <= 55203 || code >= 63744 && code <= 64255 || code >= 65072 && code <= 65103 || code >= 65280 && code <= 65376 || code >= 65504 && code <= 65510 || code >= 127744 && code <= 129791 || code >= 131072 && code <= 262141;
+}
 var ANSI_AT_START = /^\x1b\[[0-9;]*m/;
 function truncateWidth(text3, max) {
   if (visibleWidth(text3) <= max) return text3;
@@ -6231,6 +6259,9 @@ function truncateWidth(text3, max) {
 // src/output/table.ts
 var SEPARATOR = 2;
 var MIN_SHRUNK = 8;
+function lineWidth(widths) {
+  return widths.reduce((total, n) => total + n, 0) + SEPARATOR * (widths.length - 1);
+}
 
 // src/output/cell_text.ts
 var NOT_PLAIN = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\s\s|[^\S ]/;

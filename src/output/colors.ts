@@ -36,8 +36,13 @@ export function style(color: boolean): Style {
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
-// deno-lint-ignore no-control-regex
-const NOT_NARROW = /[\x1b\u1100-\uffff]/;
+// What makes a text's printed width differ from its length: a colour code,
+// a wide character (isWide's ranges in the BMP), or half of a surrogate pair
+// (a code point beyond the BMP is two UTF-16 units). "…", accents, arrows and
+// the like are one column, as long as they are one unit.
+const NOT_NARROW =
+  // deno-lint-ignore no-control-regex
+  /[\x1b\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\ud800-\udfff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/;
 
 /** Whether `text` has no colour code and nothing wider than a column: its width is its length. */
 export function isNarrow(text: string): boolean {
@@ -46,8 +51,8 @@ export function isNarrow(text: string): boolean {
 
 /** Printed width of a string, ignoring colour codes. */
 export function visibleWidth(text: string): number {
-  // Most cells: no colour code and nothing from U+1100 up (no wide
-  // character, no surrogate pair), so one column per UTF-16 unit.
+  // Most cells: no colour code, no wide character, no surrogate pair, so
+  // one column per UTF-16 unit.
   if (!NOT_NARROW.test(text)) return text.length;
   let width = 0;
   for (const ch of text.replace(ANSI, "")) {

@@ -50,24 +50,29 @@ export function layoutTable(
   const count = headers.length;
   let columns = headers.map((_, i) => i);
   const headerWidths = headers.map(visibleWidth);
-  // Every cell's width, row after row in one array (a list prints thousands).
-  const cellWidths: number[] = new Array(rows.length * count);
   const natural = headers.map((_, i) => Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]));
+  const limit = fit.width;
   // Most tables are narrow throughout (no colour, no wide character): one
   // test over every cell (rows.join puts a comma between a row's cells), and
-  // each cell's width is its length.
-  const narrow = isNarrow(rows.join(""));
+  // each cell's width is its length. When such a table also fits, nothing is
+  // cut or left out: each cell is padded to its column's width.
+  if (isNarrow(headers.join("")) && isNarrow(rows.join(""))) {
+    for (let i = 0; i < count; i++) natural[i] = Math.max(natural[i], longest(rows, i));
+    if (limit === undefined || lineWidth(natural) <= limit) {
+      return { text: paddedLines(headers, rows, natural), natural };
+    }
+  }
+  // Every cell's width, row after row in one array (a list prints thousands).
+  const cellWidths: number[] = new Array(rows.length * count);
   for (let row = 0, k = 0; row < rows.length; row++) {
     const cells = rows[row];
     for (let i = 0; i < count; i++, k++) {
-      const cell = cells[i] ?? "";
-      const width = narrow ? cell.length : visibleWidth(cell);
+      const width = visibleWidth(cells[i] ?? "");
       cellWidths[k] = width;
       if (width > natural[i]) natural[i] = width;
     }
   }
   const widths = [...natural];
-  const limit = fit.width;
   if (limit !== undefined) {
     const shrink = new Set(fit.shrink ?? []);
     const least = (i: number) =>
@@ -110,4 +115,34 @@ export function layoutTable(
     text += "\n" + line(rows[row], cellWidths, row * count, row);
   }
   return { text, natural };
+}
+
+/** The length of the longest cell in column `i`. */
+function longest(rows: string[][], i: number): number {
+  let max = 0;
+  for (const cells of rows) {
+    const length = (cells[i] ?? "").length;
+    if (length > max) max = length;
+  }
+  return max;
+}
+
+/** How wide a line of columns this wide is, separators included. */
+function lineWidth(widths: number[]): number {
+  return widths.reduce((total, n) => total + n, 0) + SEPARATOR * (widths.length - 1);
+}
+
+/** Narrow cells padded to `widths` (the last column is not), header first: layoutTable's lines. */
+function paddedLines(headers: string[], rows: string[][], widths: number[]): string {
+  const last = headers.length - 1;
+  const gap = " ".repeat(SEPARATOR);
+  const line = (cells: string[]) => {
+    let text = "";
+    for (let i = 0; i < last; i++) text += (cells[i] ?? "").padEnd(widths[i]) + gap;
+    return (text + (cells[last] ?? "")).trimEnd();
+  };
+  const lines = new Array<string>(rows.length + 1);
+  lines[0] = line(headers);
+  for (let row = 0; row < rows.length; row++) lines[row + 1] = line(rows[row]);
+  return lines.join("\n");
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { truncateWidth, visibleWidth } from "./colors.ts";
+import fc from "fast-check";
+import { isNarrow, truncateWidth, visibleWidth } from "./colors.ts";
 import { renderTable } from "./table.ts";
 
 Deno.test("truncateWidth: cuts to printed columns with …, keeps and resets colour, counts wide characters", () => {
@@ -9,6 +10,56 @@ Deno.test("truncateWidth: cuts to printed columns with …, keeps and resets col
   assert.equal(visibleWidth(truncateWidth("日本語のテキスト", 7)), 7);
   assert.equal(truncateWidth("日本語", 4), "日…");
   assert.equal(truncateWidth("anything", 0), "");
+});
+
+Deno.test("visibleWidth: a narrow text's width is its length, as counted character by character", () => {
+  // A colour code sends visibleWidth down its slow path (each code point
+  // counted, the code left out): it must agree with the length whenever
+  // isNarrow says the length is the width.
+  const unit = fc.oneof(
+    fc.constantFrom(..."a …é→—\u1100日한\uff01", "\u{1F600}", "\u{20000}"),
+    fc.string({ unit: "grapheme" }),
+    fc.string({ unit: "binary" }),
+  );
+  fc.assert(
+    fc.property(fc.array(unit, { maxLength: 8 }), (parts) => {
+      const text = parts.join("").replaceAll("\x1b", "");
+      const slow = visibleWidth(`${text}\x1b[0m`);
+      if (isNarrow(text)) assert.equal(slow, text.length, JSON.stringify(text));
+      assert.equal(visibleWidth(text), slow, JSON.stringify(text));
+    }),
+    { numRuns: 2000 },
+  );
+  assert.ok(isNarrow("Slides plan road…  → Alex"));
+  assert.ok(!isNarrow("日本") && !isNarrow("\u{1F600}") && !isNarrow("\x1b[2mx"));
+});
+
+Deno.test("renderTable: with room, each cell padded to its column's widest, narrow or not", () => {
+  const cell = fc.array(fc.constantFrom(..."ab …→日", "\u{1F600}", "\x1b[2m", "\x1b[22m"), {
+    maxLength: 6,
+  }).map((parts) => parts.join(""));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 4 }).chain((n) =>
+        fc.tuple(
+          fc.array(cell, { minLength: n, maxLength: n }),
+          fc.array(fc.array(cell, { minLength: n, maxLength: n }), { maxLength: 5 }),
+        )
+      ),
+      ([headers, rows]) => {
+        const all = [headers, ...rows];
+        const widths = headers.map((_, i) => Math.max(...all.map((r) => visibleWidth(r[i]))));
+        const expected = all.map((r) =>
+          r.map((c, i) => i < r.length - 1 ? c + " ".repeat(widths[i] - visibleWidth(c)) : c)
+            .join("  ").trimEnd()
+        ).join("\n");
+        assert.equal(renderTable(headers, rows), expected);
+        const room = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+        assert.equal(renderTable(headers, rows, { width: room, shrink: [0] }), expected);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
 
 Deno.test("renderTable: columns line up by printed width when one cell is wide or coloured", () => {
