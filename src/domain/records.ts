@@ -587,7 +587,6 @@ export async function forEachRecordPage(
   return total;
 }
 
-/** A narrow row as forEachRecordPage's `fields` record, by toRecord's rules. */
 /**
  * The fields of a commitment `jdo list`'s table shows: the index
  * commitments_listed (src/db/database.ts) holds exactly these, so the table's
@@ -616,6 +615,7 @@ export function narrowCommitmentsSelect(
   } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
 }
 
+/** A narrow row as forEachRecordPage's `fields` record, by toRecord's rules. */
 function narrowRecord(fields: readonly FieldDef[], row: Row): JsonRecord {
   const record: JsonRecord = { id: row.id };
   for (const field of fields) record[field.name] = recordValue(field, row);

@@ -56,8 +56,8 @@ function labelOf(days: number, passed: boolean): DueLabel {
   const key = passed ? -1 - 2 * days : 2 * days;
   let label = labels.get(key);
   if (label === undefined) {
-    // Not frozen: readonly by type, and freezing each new label cost ~0.3 ms
-    // of a 1,000-row list (a list repeats a label only for equal due days).
+    // Not frozen (readonly by type): freezing is a runtime call for each new
+    // label, and a list makes one for every distinct due day.
     label = newLabel(days, passed);
     if (labels.size >= 4096) labels.clear();
     labels.set(key, label);
