@@ -2584,7 +2584,7 @@ var listTableOf = (function listTableOf(ctx, def) {
   if (def.name === "commitment") {
     const cells = dueCells(dates);
     const person = remembered((name) => cellText(name, 20));
-    const marker = (label) => label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text);
+    const marker = ctx.io.color ? (label) => label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text) : (label) => label.text;
     return (records, shorts) => ({
       headers: [
         "ID",

@@ -95,12 +95,15 @@ function listTableOf(ctx: AppContext, def: EntityDef): ListTable {
   if (def.name === "commitment") {
     const cells = dueCells(dates);
     const person = remembered((name) => cellText(name, 20));
-    const marker = (label: DueLabel) =>
-      label.level === 2
-        ? s.red(label.text)
-        : label.level === 1
-        ? s.yellow(label.text)
-        : s.dim(label.text);
+    // Without colour the label is its text (no call per row that returns it as it is).
+    const marker = ctx.io.color
+      ? (label: DueLabel) =>
+        label.level === 2
+          ? s.red(label.text)
+          : label.level === 1
+          ? s.yellow(label.text)
+          : s.dim(label.text)
+      : (label: DueLabel) => label.text;
     return (records, shorts) => ({
       headers: ["ID", "DUE", "", "STATUS", "TO", "DELIVERABLE"],
       rows: records.map((r) => {
