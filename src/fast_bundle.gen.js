@@ -30,24 +30,6 @@ var join = (function join(...parts) {
   const present = parts.filter((p) => p !== "");
   return present.length === 0 ? "." : normalize(present.join("/"));
 });
-var dirname = (function dirname(path) {
-  if (windows) return windows.dirname(path);
-  if (path === "") return ".";
-  const rooted = path.startsWith("/");
-  let end = -1;
-  let inTrailingSlashes = true;
-  for (let i = path.length - 1; i >= 1; i--) {
-    if (path[i] === "/") {
-      if (!inTrailingSlashes) {
-        end = i;
-        break;
-      }
-    } else inTrailingSlashes = false;
-  }
-  if (end === -1) return rooted ? "/" : ".";
-  if (rooted && end === 1) return "//";
-  return path.slice(0, end);
-});
 var urlToPath = (function urlToPath(url) {
   const path = decodeURIComponent(url.pathname);
   if (!windows) return path;
@@ -254,6 +236,9 @@ var openNodeSqlite = (async function openNodeSqlite(path, busyTimeoutMs) {
   db.exec(`PRAGMA mmap_size = ${MMAP_BYTES}`);
   return new NodeSqliteClient(db);
 });
+var closesItsWal = (function closesItsWal(client) {
+  return client instanceof NodeSqliteClient;
+});
 var bindable = (function bindable(value) {
   if (value === void 0 || value === null) return null;
   if (typeof value === "boolean") return value ? 1 : 0;
@@ -351,8 +336,28 @@ var ensureWal = (async function ensureWal(client) {
   }
 });
 var openDatabaseFile = (async function openDatabaseFile(path, engine = "libsql") {
-  const dir = dirname(path);
-  if (!isDirectory(dir)) await ensurePrivateDir(dir);
+  let client;
+  try {
+    client = await openWithWal(path, engine);
+  } catch (error) {
+    const dir = dirname(path);
+    if (isDirectory(dir)) throw dbOpenError(path, error);
+    await ensurePrivateDir(dir);
+    try {
+      client = await openWithWal(path, engine);
+    } catch (again) {
+      throw dbOpenError(path, again);
+    }
+  }
+  if (Deno.build.os !== "windows") {
+    try {
+      Deno.chmodSync(path, 384);
+    } catch {
+    }
+  }
+  return client;
+});
+var openWithWal = (async function openWithWal(path, engine) {
   let client;
   try {
     if (engine === "node") {
@@ -367,24 +372,10 @@ var openDatabaseFile = (async function openDatabaseFile(path, engine = "libsql")
     }
     await ensureWal(client);
     await client.execute("PRAGMA foreign_keys=ON");
+    return client;
   } catch (error) {
-    throw new JdoError("DB_ERROR", `Cannot open the database ${path}: ${sqliteMessage(error)}`, {
-      cause: error
-    });
-  }
-  if (Deno.build.os !== "windows") {
-    try {
-      Deno.chmodSync(path, 384);
-    } catch {
-    }
-  }
-  return client;
-});
-var isDirectory = (function isDirectory(path) {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
+    client?.close();
+    throw error;
   }
 });
 var openWorkingDatabase = (async function openWorkingDatabase(path, now, engine = "libsql") {
@@ -406,6 +397,11 @@ var openWorkingDatabase = (async function openWorkingDatabase(path, now, engine 
     throw error;
   }
   return client;
+});
+var mayLeaveWal = (async function mayLeaveWal(client) {
+  if (!closesItsWal(client)) return true;
+  const row = await queryOne(client, "SELECT total_changes() AS n").catch(() => void 0);
+  return Number(row?.n ?? 1) > 0;
 });
 var walSize = (function walSize(path) {
   try {
@@ -433,7 +429,7 @@ var withBusyTimeout = (async function withBusyTimeout(client, waitMs, fn) {
 });
 var closeDatabase = (async function closeDatabase(client, path) {
   try {
-    if (!client.closed && walSize(path) > WAL_CHECKPOINT_BYTES) {
+    if (!client.closed && await mayLeaveWal(client) && walSize(path) > WAL_CHECKPOINT_BYTES) {
       await checkpointWal(client);
     }
   } finally {
@@ -2764,6 +2760,24 @@ var runFastLocal = (async function runFastLocal(mainUrl) {
   });
 });
 // src/config/file_path.ts
+function dirname(path) {
+  if (windows) return windows.dirname(path);
+  if (path === "") return ".";
+  const rooted = path.startsWith("/");
+  let end = -1;
+  let inTrailingSlashes = true;
+  for (let i = path.length - 1; i >= 1; i--) {
+    if (path[i] === "/") {
+      if (!inTrailingSlashes) {
+        end = i;
+        break;
+      }
+    } else inTrailingSlashes = false;
+  }
+  if (end === -1) return rooted ? "/" : ".";
+  if (rooted && end === 1) return "//";
+  return path.slice(0, end);
+}
 function basename(path) {
   if (windows) return windows.basename(path);
   let end = path.length;
@@ -4083,6 +4097,18 @@ var init_node_sqlite = __esm({
 function sqliteMessage(error) {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^SQLITE_[A-Z_]+: /, "").split("\n", 1)[0];
+}
+function dbOpenError(path, error) {
+  return new JdoError("DB_ERROR", `Cannot open the database ${path}: ${sqliteMessage(error)}`, {
+    cause: error
+  });
+}
+function isDirectory(path) {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 async function schemaVersion(ex) {
   try {

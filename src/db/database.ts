@@ -6,7 +6,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "./migration
 import { ENTITIES, type Row } from "./schema.ts";
 import { irregularIndexes } from "./row_shapes.ts";
 import { plainRowOf } from "./plain_row.ts";
-import { openNodeSqlite } from "./node_sqlite.ts";
+import { closesItsWal, openNodeSqlite } from "./node_sqlite.ts";
 import type * as LibsqlPackages from "./libsql_packages.ts";
 import { lazyModuleUrl } from "../lazy_module.ts";
 
@@ -121,12 +121,36 @@ export async function openDatabaseFile(
   path: string,
   engine: SqliteEngine = "libsql",
 ): Promise<Client> {
-  // Create a missing directory private; never chmod an existing one (JDO_DATABASE_PATH
-  // may point into a shared directory such as /tmp or the current directory).
-  // (Sync calls: each async one waits on a thread hop, and a command opens the file once.)
-  const dir = dirname(path);
-  if (!isDirectory(dir)) await ensurePrivateDir(dir);
   let client: Client;
+  try {
+    client = await openWithWal(path, engine);
+  } catch (error) {
+    // The first run: the data directory is made when the open finds it
+    // missing (a stat before every open cost every command ~0.2 ms). A
+    // missing directory is created private; an existing one is never chmod-ed
+    // (JDO_DATABASE_PATH may point into a shared directory such as /tmp).
+    const dir = dirname(path);
+    if (isDirectory(dir)) throw dbOpenError(path, error);
+    await ensurePrivateDir(dir);
+    try {
+      client = await openWithWal(path, engine);
+    } catch (again) {
+      throw dbOpenError(path, again);
+    }
+  }
+  if (Deno.build.os !== "windows") {
+    try {
+      Deno.chmodSync(path, 0o600);
+    } catch {
+      // not ours to change (a shared path): as it is
+    }
+  }
+  return client;
+}
+
+/** A connection to `path` in WAL mode with foreign keys on; throws SQLite's own errors. */
+async function openWithWal(path: string, engine: SqliteEngine): Promise<Client> {
+  let client: Client | undefined;
   try {
     if (engine === "node") {
       client = await openNodeSqlite(path, BUSY_TIMEOUT_MS);
@@ -137,21 +161,17 @@ export async function openDatabaseFile(
     }
     await ensureWal(client);
     await client.execute("PRAGMA foreign_keys=ON");
+    return client;
   } catch (error) {
-    throw new JdoError(
-      "DB_ERROR",
-      `Cannot open the database ${path}: ${sqliteMessage(error)}`,
-      { cause: error },
-    );
+    client?.close();
+    throw error;
   }
-  if (Deno.build.os !== "windows") {
-    try {
-      Deno.chmodSync(path, 0o600);
-    } catch {
-      // not ours to change (a shared path): as it is
-    }
-  }
-  return client;
+}
+
+function dbOpenError(path: string, error: unknown): JdoError {
+  return new JdoError("DB_ERROR", `Cannot open the database ${path}: ${sqliteMessage(error)}`, {
+    cause: error,
+  });
 }
 
 function isDirectory(path: string): boolean {
@@ -282,6 +302,18 @@ export async function openWorkingDatabase(
 /** Above this many bytes of WAL, closing the database folds it back into the file. */
 export const WAL_CHECKPOINT_BYTES = 0;
 
+/**
+ * Whether closing `client` may leave a WAL behind. A node:sqlite connection
+ * that changed no row added nothing to it, and its close() folds the WAL back
+ * when it is the last connection (closesItsWal): no stat of the WAL (the
+ * first stat of a process costs ~0.2 ms, and most commands only read).
+ */
+async function mayLeaveWal(client: Client): Promise<boolean> {
+  if (!closesItsWal(client)) return true;
+  const row = await queryOne(client, "SELECT total_changes() AS n").catch(() => undefined);
+  return Number(row?.n ?? 1) > 0;
+}
+
 function walSize(path: string): number {
   try {
     return Deno.statSync(`${path}-wal`).size;
@@ -330,7 +362,9 @@ async function withBusyTimeout(
  */
 export async function closeDatabase(client: Client, path: string): Promise<void> {
   try {
-    if (!client.closed && walSize(path) > WAL_CHECKPOINT_BYTES) {
+    if (
+      !client.closed && await mayLeaveWal(client) && walSize(path) > WAL_CHECKPOINT_BYTES
+    ) {
       await checkpointWal(client);
     }
   } finally {

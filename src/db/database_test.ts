@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  closeDatabase,
   ensureKeyedOutbox,
   LOCAL_SHAPE_STAMP,
   localIndexes,
@@ -161,5 +162,38 @@ Deno.test("rollback journal: a bulk load runs without the WAL and the WAL comes 
   } finally {
     client.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("open and close: a missing directory is made private; either engine leaves no WAL", async () => {
+  const root = await Deno.makeTempDir({ prefix: "jdo-test-" });
+  try {
+    for (const engine of ["libsql", "node"] as const) {
+      const dir = join(root, engine, "data");
+      const path = join(dir, "jdo.db");
+      const client = await openWorkingDatabase(path, () => new Date(), engine);
+      assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700, engine);
+      await client.execute(
+        "INSERT INTO stakeholders (id, created_at, updated_at, version, name, type)" +
+          " VALUES ('s1', 'now', 'now', 'v', 'Ann', 'person')",
+      );
+      assert.ok((await Deno.stat(`${path}-wal`)).size > 0, `${engine}: the write went to the WAL`);
+      await closeDatabase(client, path);
+      const wal = await Deno.stat(`${path}-wal`).then((info) => info.size, () => 0);
+      assert.equal(wal, 0, `${engine}: WAL left behind`);
+      const again = await openDatabaseFile(path, engine);
+      assert.equal((await queryOne(again, "SELECT name FROM stakeholders"))?.name, "Ann");
+      // With another connection open, SQLite's own checkpoint on close does
+      // not run: a connection that wrote empties the WAL itself.
+      const writer = await openDatabaseFile(path, engine);
+      await writer.execute("UPDATE stakeholders SET name = 'Bo'");
+      assert.ok((await Deno.stat(`${path}-wal`)).size > 0, `${engine}: the update went to the WAL`);
+      await closeDatabase(writer, path);
+      const left = await Deno.stat(`${path}-wal`).then((info) => info.size, () => 0);
+      assert.equal(left, 0, `${engine}: WAL left behind by a writer beside a reader`);
+      again.close();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

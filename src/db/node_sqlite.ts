@@ -41,6 +41,16 @@ export async function openNodeSqlite(path: string, busyTimeoutMs: number): Promi
   return new NodeSqliteClient(db) as unknown as Client;
 }
 
+/**
+ * Whether closing `client` folds the WAL back into the file when it is the
+ * last connection: node:sqlite's close() closes the connection at once, and
+ * SQLite then checkpoints and removes the WAL (libSQL's close() does not:
+ * closeDatabase in database.ts).
+ */
+export function closesItsWal(client: unknown): boolean {
+  return client instanceof NodeSqliteClient;
+}
+
 class NodeSqliteClient {
   #statements = new Map<string, StatementSync>();
   #open = true;
