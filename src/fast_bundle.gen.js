@@ -30,6 +30,30 @@ var join = (function join(...parts) {
   const present = parts.filter((p) => p !== "");
   return present.length === 0 ? "." : normalize(present.join("/"));
 });
+var dirname = (function dirname(path) {
+  if (windows) return windows.dirname(path);
+  if (path === "") return ".";
+  const rooted = path.startsWith("/");
+  let end = -1;
+  let inTrailingSlashes = true;
+  for (let i = path.length - 1; i >= 1; i--) {
+    if (path[i] === "/") {
+      if (!inTrailingSlashes) {
+        end = i;
+        break;
+      }
+    } else inTrailingSlashes = false;
+  }
+  if (end === -1) return rooted ? "/" : ".";
+  if (rooted && end === 1) return "//";
+  return path.slice(0, end);
+});
+var basename = (function basename(path) {
+  if (windows) return windows.basename(path);
+  let end = path.length;
+  while (end > 0 && path[end - 1] === "/") end--;
+  return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
+});
 var urlToPath = (function urlToPath(url) {
   const path = decodeURIComponent(url.pathname);
   if (!windows) return path;
@@ -48,11 +72,21 @@ var startedByDenoTask = (function startedByDenoTask(repoRoot, standalone) {
   return root !== void 0 && root === real(Deno.cwd());
 });
 var readTextIfExists = (function readTextIfExists(path) {
+  if (!listedBeside(path)) return Promise.resolve(void 0);
   try {
     return Promise.resolve(Deno.readTextFileSync(path));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return Promise.resolve(void 0);
     return Promise.reject(error);
+  }
+});
+var listedBeside = (function listedBeside(path) {
+  const name = basename(path);
+  try {
+    for (const entry of Deno.readDirSync(dirname(path))) if (entry.name === name) return true;
+    return false;
+  } catch {
+    return true;
   }
 });
 var loadSettings = (async function loadSettings(path) {
@@ -2760,30 +2794,6 @@ var runFastLocal = (async function runFastLocal(mainUrl) {
   });
 });
 // src/config/file_path.ts
-function dirname(path) {
-  if (windows) return windows.dirname(path);
-  if (path === "") return ".";
-  const rooted = path.startsWith("/");
-  let end = -1;
-  let inTrailingSlashes = true;
-  for (let i = path.length - 1; i >= 1; i--) {
-    if (path[i] === "/") {
-      if (!inTrailingSlashes) {
-        end = i;
-        break;
-      }
-    } else inTrailingSlashes = false;
-  }
-  if (end === -1) return rooted ? "/" : ".";
-  if (rooted && end === 1) return "//";
-  return path.slice(0, end);
-}
-function basename(path) {
-  if (windows) return windows.basename(path);
-  let end = path.length;
-  while (end > 0 && path[end - 1] === "/") end--;
-  return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
-}
 var windows;
 var init_file_path = __esm({
   "src/config/file_path.ts": (async function() {

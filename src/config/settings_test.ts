@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { JdoError } from "../errors.ts";
-import { writeFileAtomic } from "./atomic_file.ts";
+import { readTextIfExists, writeFileAtomic } from "./atomic_file.ts";
 import { DEFAULT_SETTINGS, loadSettings, saveSettings, type Settings } from "./settings.ts";
 
 const POSIX = Deno.build.os !== "windows";
@@ -152,4 +152,24 @@ Deno.test("writeFileAtomic: concurrent writers never leave a torn file", async (
   const final = await loadSettings(path);
   assert.match(String(final.device_id), /^device-\d+x+$/);
   assert.deepEqual(await entries(t.dir), ["settings.json"]);
+});
+
+Deno.test("readTextIfExists: the text, or undefined for a file or a directory that is not there", async () => {
+  await using t = await tempDir();
+  const path = join(t.dir, "settings.json");
+  assert.equal(await readTextIfExists(path), undefined);
+  assert.equal(await readTextIfExists(join(t.dir, "missing", "settings.json")), undefined);
+  await Deno.writeTextFile(path, "{}");
+  assert.equal(await readTextIfExists(path), "{}");
+  // A name that only differs in case is another file (the listing compares names exactly).
+  await Deno.writeTextFile(join(t.dir, "Other.json"), "x");
+  assert.equal(await readTextIfExists(join(t.dir, "other.json")), undefined);
+  if (POSIX) {
+    // Through a link, as the read would follow it.
+    await Deno.symlink(path, join(t.dir, "link.json"));
+    assert.equal(await readTextIfExists(join(t.dir, "link.json")), "{}");
+    // Not a file: the read's own error, not "absent".
+    await Deno.mkdir(join(t.dir, "dir.json"));
+    await assert.rejects(readTextIfExists(join(t.dir, "dir.json")));
+  }
 });
