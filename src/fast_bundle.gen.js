@@ -1981,7 +1981,7 @@ var layoutTable = (function layoutTable(headers, rows, fit = {}) {
   if (limit !== void 0) {
     const shrink = new Set(fit.shrink ?? []);
     const least = (i) => shrink.has(i) ? Math.min(natural[i], Math.max(headerWidths[i], MIN_SHRUNK)) : natural[i];
-    const total = (width) => columns.reduce((sum, i) => sum + width(i), 0) + SEPARATOR * (columns.length - 1);
+    const total = (width) => lineWidth(columns.map(width));
     for (const i of fit.drop ?? []) {
       if (total(least) <= limit) break;
       columns = columns.filter((c) => c !== i);

@@ -17,17 +17,6 @@ export interface Fit {
 const SEPARATOR = 2;
 const MIN_SHRUNK = 8;
 
-/** Each column's width before fitting: its widest cell, header included, and at least `atLeast`. */
-export function naturalWidths(
-  headers: string[],
-  rows: string[][],
-  atLeast: number[] = [],
-): number[] {
-  return headers.map((h, i) =>
-    Math.max(atLeast[i] ?? 0, visibleWidth(h), ...rows.map((r) => visibleWidth(r[i] ?? "")))
-  );
-}
-
 /**
  * Left-aligned columns separated by two spaces; the last column is not padded.
  * With a width, no line is longer than it: shrinkable columns are cut with
@@ -38,9 +27,10 @@ export function renderTable(headers: string[], rows: string[][], fit: Fit = {}):
 }
 
 /**
- * renderTable's text and the natural widths it laid the columns out from
- * (naturalWidths with `fit.atLeast`: what a table printed in pages carries to
- * its next page). Each cell's width is measured once.
+ * renderTable's text and the natural widths it laid the columns out from:
+ * each column's widest cell, header included, and at least `fit.atLeast`
+ * (what a table printed in pages carries to its next page). Each cell's
+ * width is measured once.
  */
 export function layoutTable(
   headers: string[],
@@ -77,8 +67,7 @@ export function layoutTable(
     const shrink = new Set(fit.shrink ?? []);
     const least = (i: number) =>
       shrink.has(i) ? Math.min(natural[i], Math.max(headerWidths[i], MIN_SHRUNK)) : natural[i];
-    const total = (width: (i: number) => number) =>
-      columns.reduce((sum, i) => sum + width(i), 0) + SEPARATOR * (columns.length - 1);
+    const total = (width: (i: number) => number) => lineWidth(columns.map(width));
     for (const i of fit.drop ?? []) {
       if (total(least) <= limit) break;
       columns = columns.filter((c) => c !== i);
