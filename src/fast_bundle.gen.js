@@ -6300,7 +6300,11 @@ function lineWidth(widths) {
 }
 
 // src/output/cell_text.ts
-var NOT_PLAIN = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\s\s|[^\S ]/;
+var NOT_PLAIN = new RegExp([
+  UNSAFE_ANY,
+  BREAK_ANY,
+  SPACES_TO_JOIN
+].map((r) => r.source).join("|"));
 
 // src/cli/commands/time.ts
 

@@ -74,7 +74,7 @@ export function truncate(text: string, max: number): string {
 }
 
 /** White space that truncate() turns into one space: a run, or any but a plain space. */
-const SPACES_TO_JOIN = /\s\s|[^\S ]/;
+export const SPACES_TO_JOIN = /\s\s|[^\S ]/;
 
 /** Up to this many ids, short ids come from neighbour queries; beyond, from a ShortIdIndex. */
 export const NEIGHBOUR_LIMIT = 200;

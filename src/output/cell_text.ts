@@ -1,13 +1,14 @@
-import { truncate } from "../domain/ids.ts";
-import { safeLine } from "./safe_text.ts";
+import { SPACES_TO_JOIN, truncate } from "../domain/ids.ts";
+import { BREAK_ANY, safeLine, UNSAFE_ANY } from "./safe_text.ts";
 
 /**
- * What safeLine or truncate would change besides the length: a control,
+ * What safeLine or truncate would change besides the length (a control,
  * bidi-override or line-break character, a run of white space, or white space
- * other than a plain space.
+ * other than a plain space): their own three tests, as one.
  */
-// deno-lint-ignore no-control-regex
-const NOT_PLAIN = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\s\s|[^\S ]/;
+const NOT_PLAIN = new RegExp(
+  [UNSAFE_ANY, BREAK_ANY, SPACES_TO_JOIN].map((r) => r.source).join("|"),
+);
 
 /**
  * User text as one table cell or line of at most `max` characters:

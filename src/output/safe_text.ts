@@ -10,11 +10,12 @@
 // deno-lint-ignore no-control-regex
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 
+/** Whether a text holds anything safeText would show another way. */
 // deno-lint-ignore no-control-regex
-const UNSAFE_ANY = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+export const UNSAFE_ANY = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 /** Line breaks and tabs (safeLine makes them spaces). */
 const BREAKS = /\r\n|[\t\n\r\v\f]/g;
-const BREAK_ANY = /[\t\n\r\v\f]/;
+export const BREAK_ANY = /[\t\n\r\v\f]/;
 
 /** How an unsafe character is shown: caret notation (^[, ^G, ^?) or \uXXXX. */
 function visible(ch: string): string {
