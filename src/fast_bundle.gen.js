@@ -4182,7 +4182,7 @@ function localIndexes() {
       // `jdo list`'s table: every column it reads (LIST_TABLE_FIELDS in
       // records.ts, the id, created_at, the stakeholder) in the order it
       // prints, so its rows come from this index alone, already sorted
-      // (1,000 rows: ~2.9 → ~1.8 ms; commitments_due orders by day and time
+      // (1,000 rows: ~2.9 \u2192 ~1.8 ms; commitments_due orders by day and time
       // only, and the rest was a sort).
       name: "commitments_listed",
       sql: `CREATE INDEX IF NOT EXISTS commitments_listed ON commitments(

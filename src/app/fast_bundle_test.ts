@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { currentManifest } from "../../scripts/gen_fast_bundle.ts";
+import { asciiOnly, currentManifest } from "../../scripts/gen_fast_bundle.ts";
 import { FAST_COMMANDS } from "../cli/fast_commands.ts";
 import { FAST_MODULES } from "./fast_main.ts";
 import {
@@ -26,6 +26,13 @@ Deno.test("the committed bundle is built from the sources as they are", async ()
   const current = await currentManifest();
   assert.deepEqual(committed.sources, current.sources, "stale bundle: run `deno task gen:help`");
   assert.equal(committed.digest, current.digest, "stale bundle: run `deno task gen:help`");
+});
+
+Deno.test("the committed bundle is all ASCII (loaded one byte per character)", async () => {
+  const text = await Deno.readTextFile(join(REPO_ROOT, BUNDLE_PATH));
+  const outside = text.match(/[\u0080-\uffff]/);
+  assert.equal(outside, null, `${BUNDLE_PATH} holds "${outside?.[0]}": run \`deno task gen:help\``);
+  assert.equal(asciiOnly("a \u2192 b"), "a \\u2192 b");
 });
 
 Deno.test("the bundle holds every fast command, and main.ts tries it for those only", () => {
