@@ -82,7 +82,7 @@ async function build(): Promise<void> {
   await Deno.writeTextFile(bundle, raw);
   const eager = await withEagerHotFunctions(raw); // written to BUNDLE_PATH once checked
   console.log(
-    `${BUNDLE_PATH}: ${eager.declarations} functions and ${eager.moduleBodies} module bodies compiled with the bundle`,
+    `${BUNDLE_PATH}: ${eager.declarations} functions, ${eager.arrows} arrow functions and ${eager.moduleBodies} module bodies compiled with the bundle`,
   );
   await Deno.writeTextFile(
     new URL(MANIFEST_PATH, ROOT),
@@ -161,6 +161,20 @@ async function withEagerHotFunctions(raw: string) {
     const before = [];
     for (const args of COMPARED) before.push(await jdo(argv(args), { env: clock }));
     await Deno.writeTextFile(new URL(BUNDLE_PATH, ROOT), eager.text);
+    // main.ts answers from the sources when the bundle does not load, so the
+    // comparison below would not see a rewrite that broke it: load it here.
+    const loads = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "-A", BUNDLE_PATH],
+      cwd: fileURLToPath(ROOT),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!loads.success) {
+      await Deno.writeTextFile(new URL(BUNDLE_PATH, ROOT), raw);
+      throw new Error(
+        `the rewritten bundle does not load: ${new TextDecoder().decode(loads.stderr)}`,
+      );
+    }
     for (const [i, args] of COMPARED.entries()) {
       if (await jdo(argv(args), { env: clock }) !== before[i]) {
         await Deno.writeTextFile(new URL(BUNDLE_PATH, ROOT), raw);

@@ -27,7 +27,7 @@ var normalize = (function normalize(path) {
 });
 var join = (function join(...parts) {
   if (windows) return windows.join(...parts);
-  const present = parts.filter((p) => p !== "");
+  const present = parts.filter((function (p) { return p !== ""; }));
   return present.length === 0 ? "." : normalize(present.join("/"));
 });
 var dirname = (function dirname(path) {
@@ -184,7 +184,7 @@ var entity = (function entity(name) {
 var columnsOf = (function columnsOf(def) {
   return [
     ...COMMON_COLUMNS,
-    ...def.fields.map((f) => f.name),
+    ...def.fields.map((function (f) { return f.name; })),
     FIELD_VERSIONS
   ];
 });
@@ -223,7 +223,7 @@ var textOf = (function textOf(column, length, glob) {
   return `(typeof(${column}) = 'text' AND length(CAST(${column} AS BLOB)) = ${length} AND ${column} GLOB '${glob}')`;
 });
 var wallClockShape = (function wallClockShape(prefix) {
-  const c = (column) => `${prefix}${column}`;
+  const c = (function (column) { return `${prefix}${column}`; });
   return `coalesce(${[
     textOf(c("due_date"), 10, "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"),
     `date(${c("due_date")}) = ${c("due_date")}`,
@@ -233,13 +233,13 @@ var wallClockShape = (function wallClockShape(prefix) {
   ].join(" AND ")}, 0)`;
 });
 var oddValues = (function oddValues(columns) {
-  return `(concat(${columns.map((c) => `typeof(${c})`).join(", ")}) GLOB '*blob*' OR instr(CAST(concat(${columns.join(", ")}) AS BLOB), x'00') > 0)`;
+  return `(concat(${columns.map((function (c) { return `typeof(${c})`; })).join(", ")}) GLOB '*blob*' OR instr(CAST(concat(${columns.join(", ")}) AS BLOB), x'00') > 0)`;
 });
 var unorderedCommitment = (function unorderedCommitment(prefix) {
   return `(NOT ${wallClockShape(prefix)} OR coalesce(${prefix}timezone NOT IN ('', 'UTC'), 0))`;
 });
 var oddCommitmentValues = (function oddCommitmentValues(prefix) {
-  return oddValues(COMMITMENT_COLUMNS.map((column) => prefix + column));
+  return oddValues(COMMITMENT_COLUMNS.map((function (column) { return prefix + column; })));
 });
 var oddStakeholderName = (function oddStakeholderName(prefix) {
   return oddValues([
@@ -295,7 +295,7 @@ var allWith = (function allWith(statement, args) {
   return statement.all(named(args));
 });
 var rowMaker = (function rowMaker(columns) {
-  const plainNames = new Set(columns).size === columns.length && columns.every((c) => c !== "length" && String(Number(c)) !== c);
+  const plainNames = new Set(columns).size === columns.length && columns.every((function (c) { return c !== "length" && String(Number(c)) !== c; }));
   if (!plainNames) return (values) => definedRow(columns, values);
   const proto = {};
   for (let i = 0; i < columns.length; i++) {
@@ -309,16 +309,16 @@ var rowMaker = (function rowMaker(columns) {
   Object.defineProperty(proto, "length", {
     value: columns.length
   });
-  return (values) => {
+  return (function (values) {
     const row = Object.create(proto);
     for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
     return row;
-  };
+  });
 });
 var resultSet = (function resultSet(columns, rows, rowsAffected, lastInsertRowid) {
   return {
     columns,
-    columnTypes: columns.map(() => ""),
+    columnTypes: columns.map((function () { return ""; })),
     rows,
     rowsAffected,
     lastInsertRowid,
@@ -445,10 +445,10 @@ var walSize = (function walSize(path) {
   }
 });
 var checkpointWal = (function checkpointWal(client) {
-  return withBusyTimeout(client, 50, async () => {
+  return withBusyTimeout(client, 50, (async function () {
     const rs = await client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
     return Number(rs.rows[0]?.[0] ?? 1) === 0;
-  });
+  }));
 });
 var withBusyTimeout = (async function withBusyTimeout(client, waitMs, fn) {
   try {
@@ -501,7 +501,7 @@ var bulkUpsertSql = (function bulkUpsertSql(spec) {
     ] : []
   ];
   const values = [
-    ...columns.map((_, i) => `json_extract(value, '$[${i}]')`),
+    ...columns.map((function (_, i) { return `json_extract(value, '$[${i}]')`; })),
     ...spec.extra ? [
       spec.extra.expr
     ] : []
@@ -512,7 +512,7 @@ SELECT ${values.join(", ")} FROM json_each(?) WHERE true
 ${conflict}${spec.returningId ? " RETURNING id" : ""}`;
 });
 var bulkRowsJson = (function bulkRowsJson(columns, rows) {
-  return JSON.stringify(rows.map((row) => columns.map((c) => row[c] ?? null)));
+  return JSON.stringify(rows.map((function (row) { return columns.map((function (c) { return row[c] ?? null; })); })));
 });
 var arrayReaderOf = (function arrayReaderOf(client) {
   return typeof client.rowArrays === "function" ? client : void 0;
@@ -535,7 +535,7 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
         throw dbError("Cannot read the database", error);
       }
       const { columns, rows } = read;
-      return await inPages(rows, pageSize, (page) => onPage(page.map((v) => rowOf(columns, v))));
+      return await inPages(rows, pageSize, (function (page) { return onPage(page.map((function (v) { return rowOf(columns, v); }))); }));
     }
   };
   try {
@@ -725,7 +725,7 @@ var zonedInstant = (function zonedInstant(date, time, timeZone) {
   const candidates = [
     local - before,
     local - after
-  ].filter((t) => t + offsetAt(t, timeZone) === local);
+  ].filter((function (t) { return t + offsetAt(t, timeZone) === local; }));
   const instant = candidates.length > 0 ? Math.min(...candidates) : local - before;
   return new Date(instant);
 });
@@ -950,7 +950,7 @@ var createContext = (function createContext(options) {
       if (client && wanted !== engine) throw new Error("the database is open already");
       engine = wanted;
     },
-    openedStore: () => store,
+    openedStore: (function () { return store; }),
     async close() {
       const open = client;
       client = void 0;
@@ -1004,14 +1004,14 @@ var denoIo = (function denoIo(env, noColorFlag) {
   const stdoutIsTty = Deno.stdout.isTerminal();
   const secrets = /* @__PURE__ */ new Set();
   return {
-    out: (text3) => writeOut(redact(text3, secrets) + "\n"),
-    err: (text3) => writeErr(redact(text3, secrets) + "\n"),
+    out: (function (text3) { return writeOut(redact(text3, secrets) + "\n"); }),
+    err: (function (text3) { return writeErr(redact(text3, secrets) + "\n"); }),
     errRaw: (text3) => writeErr(redact(text3, secrets)),
     stdoutIsTty,
     stderrIsTty: Deno.stderr.isTerminal(),
     stdinIsTty: Deno.stdin.isTerminal(),
     color: colorWanted(stdoutIsTty, env, noColorFlag),
-    columns: () => {
+    columns: (function () {
       if (stdoutIsTty) {
         try {
           return Deno.consoleSize().columns || columnsFromEnv(env);
@@ -1019,7 +1019,7 @@ var denoIo = (function denoIo(env, noColorFlag) {
         }
       }
       return columnsFromEnv(env);
-    },
+    }),
     readStdin: async () => await new Response(Deno.stdin.readable).text(),
     secrets
   };
@@ -1051,7 +1051,7 @@ var terminalPrompter = (function terminalPrompter() {
   };
 });
 var mainContext = (async function mainContext(mainUrl) {
-  const { startedByDenoTask: startedByDenoTask2 } = await init_init_cwd().then(() => init_cwd_exports);
+  const { startedByDenoTask: startedByDenoTask2 } = await init_init_cwd().then((function () { return init_cwd_exports; }));
   const initCwd = Deno.env.get("INIT_CWD");
   if (initCwd && startedByDenoTask2(new URL(".", mainUrl), Deno.build.standalone)) {
     try {
@@ -1059,10 +1059,10 @@ var mainContext = (async function mainContext(mainUrl) {
     } catch {
     }
   }
-  const { createContext: createContext2 } = await init_context().then(() => context_exports);
-  const { denoIo: denoIo2 } = await Promise.resolve().then(() => (init_io(), io_exports));
-  const { terminalPrompter: terminalPrompter2 } = await Promise.resolve().then(() => (init_prompter(), prompter_exports));
-  const { offsetClock: offsetClock2, systemClock: systemClock2 } = await init_store().then(() => store_exports);
+  const { createContext: createContext2 } = await init_context().then((function () { return context_exports; }));
+  const { denoIo: denoIo2 } = await Promise.resolve().then((function () { return (init_io(), io_exports); }));
+  const { terminalPrompter: terminalPrompter2 } = await Promise.resolve().then((function () { return (init_prompter(), prompter_exports); }));
+  const { offsetClock: offsetClock2, systemClock: systemClock2 } = await init_store().then((function () { return store_exports; }));
   const env = Deno.env.toObject();
   const world = Number(env.JDO_TEST_WORLD_OFFSET_MS ?? 0) || 0;
   const offset = world + (Number(env.JDO_TEST_CLOCK_OFFSET_MS ?? 0) || 0);
@@ -1202,12 +1202,12 @@ var runFast = (async function runFast(ctx, argv, options = {}) {
   const entry = FAST_COMMANDS[call.path.join(" ")];
   const syncs = await syncsInProcess(ctx);
   if (syncs && options.localOnly) return null;
-  return await settle(ctx, async () => {
+  return await settle(ctx, (async function () {
     if (syncs) await catchUpIfStale(ctx, call.path);
     else ctx.useSqliteEngine("node");
     const module = await (options.load ?? importHere)(entry.module);
     await module[entry.action](ctx, ...call.args);
-  });
+  }));
 });
 var syncsInProcess = (async function syncsInProcess(ctx) {
   try {
@@ -1237,7 +1237,7 @@ var parseWithGrammar = (function parseWithGrammar(grammar, argv) {
     const eq = word.startsWith("--") ? word.indexOf("=") : -1;
     const flag = eq === -1 ? word : word.slice(0, eq);
     if (!flag.startsWith("--") && flag.length !== 2) return null;
-    const option = grammar.options.find((o) => o.long === flag || o.short === flag);
+    const option = grammar.options.find((function (o) { return o.long === flag || o.short === flag; }));
     if (!option || option.custom || seen.has(option.attribute)) return null;
     seen.add(option.attribute);
     if (option.value === "none") {
@@ -1249,7 +1249,7 @@ var parseWithGrammar = (function parseWithGrammar(grammar, argv) {
       opts[option.attribute] = value;
     } else return null;
   }
-  if (grammar.options.some((o) => o.mandatory && opts[o.attribute] === void 0)) return null;
+  if (grammar.options.some((function (o) { return o.mandatory && opts[o.attribute] === void 0; }))) return null;
   const args = [];
   for (const [index, argument] of grammar.args.entries()) {
     if (argument.variadic) {
@@ -1333,7 +1333,7 @@ var findStakeholder = (async function findStakeholder(w, name, exceptId) {
   ]) : await w.query("SELECT * FROM stakeholders WHERE deleted_at IS NULL AND id <> ? ORDER BY created_at, id", [
     except
   ]);
-  return live.find((s) => stakeholderKey(String(s.name)) === key);
+  return live.find((function (s) { return stakeholderKey(String(s.name)) === key; }));
 });
 var stakeholderByName = (async function stakeholderByName(w, name) {
   const clean2 = requireText(name, "stakeholder name");
@@ -1347,7 +1347,7 @@ var stakeholderByName = (async function stakeholderByName(w, name) {
 var addCommitment = (async function addCommitment(d, input) {
   const deliverable = requireText(input.deliverable, "deliverable");
   const notes = optionalText(input.notes, "notes");
-  return await d.store.write(async (w) => {
+  return await d.store.write((async function (w) {
     const stakeholder = await stakeholderByName(w, input.stakeholder);
     return await w.insert(entity("commitment"), {
       deliverable,
@@ -1360,14 +1360,14 @@ var addCommitment = (async function addCommitment(d, input) {
       notes,
       status: "pending"
     });
-  });
+  }));
 });
 var capture = (function capture(d, text3) {
   const clean2 = requireText(text3, "inbox text");
-  return d.store.write((w) => w.insert(entity("inbox"), {
+  return d.store.write((function (w) { return w.insert(entity("inbox"), {
     text: clean2,
     status: "open"
-  }));
+  }); }));
 });
 var plural = (function plural(count, singular, pluralForm = `${singular}s`) {
   return `${count} ${count === 1 ? singular : pluralForm}`;
@@ -1435,16 +1435,16 @@ var shortFrom = (function shortFrom(id, neighbours) {
   return id.slice(0, Math.max(SHORT_ID_LENGTH, shared + 1));
 });
 var neighboursOf = (async function neighboursOf(store, ids) {
-  const columns = ENTITIES.flatMap((d, i) => [
+  const columns = ENTITIES.flatMap((function (d, i) { return [
     `(SELECT id FROM ${d.table} WHERE id < j.value AND deleted_at IS NULL ORDER BY id DESC LIMIT 1) AS b${i}`,
     `(SELECT id FROM ${d.table} WHERE id > j.value AND deleted_at IS NULL ORDER BY id LIMIT 1) AS a${i}`
-  ]);
+  ]; }));
   const rows = await store.query(`SELECT j.value AS id, ${columns.join(", ")} FROM json_each(?) j`, [
     JSON.stringify(ids)
   ]);
   const out = /* @__PURE__ */ new Map();
   for (const row of rows) {
-    const neighbours = Object.entries(row).filter(([k, v]) => k !== "id" && v !== null).map(([, v]) => String(v));
+    const neighbours = Object.entries(row).filter((function ([k, v]) { return k !== "id" && v !== null; })).map((function ([, v]) { return String(v); }));
     out.set(String(row.id), neighbours);
   }
   return out;
@@ -1560,7 +1560,7 @@ var filterOf = (function filterOf(def, options) {
     args: []
   };
   return {
-    where: `c.deleted_at IS NULL AND c.status IN (${statuses.map(() => "?").join(", ")})`,
+    where: `c.deleted_at IS NULL AND c.status IN (${statuses.map((function () { return "?"; })).join(", ")})`,
     args: [
       ...statuses
     ]
@@ -1568,8 +1568,8 @@ var filterOf = (function filterOf(def, options) {
 });
 var recordColumnsOf = (function recordColumnsOf(def) {
   if (def.name !== "commitment") return null;
-  if (def.fields.some((f) => f.type !== "text" && f.type !== "bool")) return null;
-  if (!def.fields.some((f) => f.name === "status")) return null;
+  if (def.fields.some((function (f) { return f.type !== "text" && f.type !== "bool"; }))) return null;
+  if (!def.fields.some((function (f) { return f.name === "status"; }))) return null;
   return [
     {
       key: "id",
@@ -1581,20 +1581,20 @@ var recordColumnsOf = (function recordColumnsOf(def) {
       sql: def.name,
       type: "kind"
     },
-    ...def.fields.map((f) => ({
+    ...def.fields.map((function (f) { return ({
       key: f.name,
       sql: `c."${f.name}"`,
       type: f.type === "bool" ? "bool" : "text"
-    })),
+    }); })),
     ...[
       "created_at",
       "updated_at",
       "version"
-    ].map((key) => ({
+    ].map((function (key) { return ({
       key,
       sql: `c.${key}`,
       type: "text"
-    })),
+    }); })),
     {
       key: "stakeholder",
       sql: "s.name",
@@ -1605,22 +1605,22 @@ var recordColumnsOf = (function recordColumnsOf(def) {
 var recordJsonOf = (function recordJsonOf(def, clean2 = false) {
   const columns = recordColumnsOf(def);
   if (columns === null) return null;
-  const value = (c) => c.type === "kind" ? `'${c.sql}'` : c.type === "bool" ? `json(${boolJson(c.sql)})` : clean2 ? c.sql : textValue(c.sql);
-  return `json_object(${columns.map((c) => `'${c.key}', ${value(c)}`).join(", ")})`;
+  const value = (function (c) { return c.type === "kind" ? `'${c.sql}'` : c.type === "bool" ? `json(${boolJson(c.sql)})` : clean2 ? c.sql : textValue(c.sql); });
+  return `json_object(${columns.map((function (c) { return `'${c.key}', ${value(c)}`; })).join(", ")})`;
 });
 var recordTextOf = (function recordTextOf(def, clean2 = false) {
   const columns = recordColumnsOf(def);
   if (columns === null) return null;
-  const value = (c) => c.type === "kind" ? `'${JSON.stringify(c.sql)}'` : c.type === "bool" ? boolJson(c.sql) : `json_quote(${clean2 ? c.sql : textValue(c.sql)})`;
-  const parts = columns.flatMap((c, i) => [
+  const value = (function (c) { return c.type === "kind" ? `'${JSON.stringify(c.sql)}'` : c.type === "bool" ? boolJson(c.sql) : `json_quote(${clean2 ? c.sql : textValue(c.sql)})`; });
+  const parts = columns.flatMap((function (c, i) { return [
     `'${i === 0 ? "  {\n" : ",\n"}    ${JSON.stringify(c.key)}: '`,
     value(c)
-  ]);
+  ]; }));
   return `concat(${parts.join(", ")}, '
   }')`;
 });
 var probeByIndex = (async function probeByIndex(ask, filter, args, zone, json) {
-  const some = (table, index, where) => `EXISTS (SELECT 1 FROM ${table} INDEXED BY ${index} WHERE ${where})`;
+  const some = (function (table, index, where) { return `EXISTS (SELECT 1 FROM ${table} INDEXED BY ${index} WHERE ${where})`; });
   const odd = [
     some("commitments c", UNORDERED_COMMITMENTS, `${filter} AND ${unorderedCommitment("c.")}`)
   ];
@@ -1650,13 +1650,13 @@ var probeByIndex = (async function probeByIndex(ask, filter, args, zone, json) {
 });
 var firstRow = (async function firstRow(cursor, sql, args) {
   let first;
-  await cursor.pages(sql, args, (rows) => {
+  await cursor.pages(sql, args, (function (rows) {
     first = rows[0];
-  }, 1);
+  }), 1);
   return first;
 });
 var probe = (async function probe(cursor, def, filter, args, zone, json) {
-  const quick = await probeByIndex((sql, a) => firstRow(cursor, sql, a), filter, args, zone, json);
+  const quick = await probeByIndex((function (sql, a) { return firstRow(cursor, sql, a); }), filter, args, zone, json);
   if (quick !== null) return quick;
   const blob = (recordColumnsOf(def) ?? []).filter((c) => c.type !== "kind").map((c) => `typeof(${c.sql}) = 'blob'`).join(" OR ");
   let found = {
@@ -1707,11 +1707,11 @@ var listRecords = (async function listRecords(store, def, options = {}) {
   const statuses = statusesOf(def, options);
   if (options.limit !== void 0 && statuses && statuses.length > 1) {
     const n = Math.max(0, Math.floor(options.limit));
-    const branches = statuses.map(() => `SELECT * FROM (${selectOf(def, options.time !== false)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${orderOf(def)} LIMIT ${n})`);
+    const branches = statuses.map((function () { return `SELECT * FROM (${selectOf(def, options.time !== false)} WHERE c.deleted_at IS NULL AND c.status = ? ORDER BY ${orderOf(def)} LIMIT ${n})`; }));
     const rows2 = await store.query(`SELECT * FROM (${branches.join(" UNION ALL ")}) c ORDER BY ${orderOf(def)} LIMIT ${n}`, [
       ...statuses
     ]);
-    const records2 = rows2.map((row) => withExtras(def, row));
+    const records2 = rows2.map((function (row) { return withExtras(def, row); }));
     if (def.name !== "commitment" || records2.length < n) {
       return def.name === "commitment" ? sortByDueInstant(records2, options.timeZone) : records2;
     }
@@ -1729,7 +1729,7 @@ var listRecords = (async function listRecords(store, def, options = {}) {
 });
 var firstByDueInstant = (async function firstByDueInstant(store, def, options, firstByWallClock, n) {
   const { where, args } = filterOf(def, options);
-  const found = await probeByIndex((sql, a) => store.one(sql, a), where, args, options.timeZone ?? "UTC", false);
+  const found = await probeByIndex((function (sql, a) { return store.one(sql, a); }), where, args, options.timeZone ?? "UTC", false);
   if (found?.ordered) return firstByWallClock;
   const sorted = timed(firstByWallClock, options.timeZone).sort(byDueInstant);
   const bound = new Date(sorted[sorted.length - 1].at + MAX_ZONE_AHEAD_MS).toISOString();
@@ -1748,13 +1748,13 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
     return await store.reading((cursor) => cursor.pages(`${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`, args, (rows) => onPage(toRecords(rows)), pageSize));
   }
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
-  const narrow = options.fields ? def.fields.filter((f) => options.fields.includes(f.name)) : null;
+  const narrow = options.fields ? def.fields.filter((function (f) { return options.fields.includes(f.name); })) : null;
   const rowSelect = narrow === null ? `${selectOf(def, time)} WHERE ${filter}` : narrowCommitmentsSelect(narrow, time, filter);
-  const rowRecords = narrow === null ? toRecords : !time && narrow.every((f) => f.type === "text") ? (rows) => rows : (rows) => rows.map((row) => narrowRecord(narrow, row));
-  const jsonSelect = (record) => `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  const rowRecords = narrow === null ? toRecords : !time && narrow.every((function (f) { return f.type === "text"; })) ? (function (rows) { return rows; }) : (rows) => rows.map((row) => narrowRecord(narrow, row));
+  const jsonSelect = (function (record) { return `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`; });
   let held = [];
   const ready = [];
-  const release = async (before, last) => {
+  const release = (async function (before, last) {
     held.sort(byDueInstant);
     const cut = held.findIndex((t) => t.at >= before);
     const out = cut === -1 ? held : held.slice(0, cut);
@@ -1763,32 +1763,32 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
     while (ready.length >= pageSize || last && ready.length > 0) {
       await onPage(ready.splice(0, pageSize));
     }
-  };
-  const total = await store.reading(async (cursor) => {
+  });
+  const total = await store.reading((async function (cursor) {
     const zone = options.timeZone ?? "UTC";
     const found = await probe(cursor, def, filter, args, zone, jsonable);
     const json = jsonable && !found.blob ? recordJsonOf(def, found.clean) : null;
     const order = ` ORDER BY ${orderOf(def)}`;
     const select = (json !== null ? jsonSelect(json) : rowSelect) + order;
-    const pageRecords = (rows) => json !== null ? rows.map(recordFromJson) : rowRecords(rows);
+    const pageRecords = (function (rows) { return json !== null ? rows.map(recordFromJson) : rowRecords(rows); });
     if (found.ordered && !options.general) {
       const text3 = recordTextOf(def, found.clean);
       if (json !== null && text3 !== null && onText) {
-        return await cursor.pages(jsonSelect(text3) + order, args, (rows) => onText(jsonBody(rows)), pageSize);
+        return await cursor.pages(jsonSelect(text3) + order, args, (function (rows) { return onText(jsonBody(rows)); }), pageSize);
       }
-      return await cursor.pages(select, args, (rows) => onPage(pageRecords(rows)), pageSize);
+      return await cursor.pages(select, args, (function (rows) { return onPage(pageRecords(rows)); }), pageSize);
     }
     return await cursor.pages(select, args, async (rows) => {
       const records = pageRecords(rows);
       held.push(...timed(records, options.timeZone));
       await release(dueDayAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
     }, pageSize);
-  });
+  }));
   await release(Infinity, true);
   return total;
 });
 var narrowCommitmentsSelect = (function narrowCommitmentsSelect(fields, time, filter) {
-  return `SELECT c.id${fields.map((f) => `, c."${f.name}"`).join("")}, c.created_at, ${time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
+  return `SELECT c.id${fields.map((function (f) { return `, c."${f.name}"`; })).join("")}, c.created_at, ${time ? `s.name AS stakeholder, ${ROLLUP_COLUMN} AS _time` : "s.name AS stakeholder"} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
 });
 var countRecords = (async function countRecords(store, def, options = {}) {
   const { where, args } = filterOf(def, options);
@@ -1848,7 +1848,7 @@ var domainOf = (async function domainOf(ctx) {
   const store = await ctx.store();
   return {
     store,
-    dates: () => datesOf(ctx)
+    dates: (function () { return datesOf(ctx); })
   };
 });
 var datesOf = (function datesOf(ctx) {
@@ -1953,9 +1953,9 @@ var renderTable = (function renderTable(headers, rows, fit = {}) {
 });
 var layoutTable = (function layoutTable(headers, rows, fit = {}) {
   const count = headers.length;
-  let columns = headers.map((_, i) => i);
+  let columns = headers.map((function (_, i) { return i; }));
   const headerWidths = headers.map(visibleWidth);
-  const natural = headers.map((_, i) => Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]));
+  const natural = headers.map((function (_, i) { return Math.max(fit.atLeast?.[i] ?? 0, headerWidths[i]); }));
   const limit = fit.width;
   if (isNarrow(headers.join("")) && isNarrow(rows.join(""))) {
     for (let i = 0; i < count; i++) natural[i] = Math.max(natural[i], longest(rows, i));
@@ -2029,11 +2029,11 @@ var longest = (function longest(rows, i) {
 var paddedLines = (function paddedLines(headers, rows, widths) {
   const last = headers.length - 1;
   const gap = " ".repeat(SEPARATOR);
-  const line = (cells) => {
+  const line = (function (cells) {
     let text3 = "";
     for (let i = 0; i < last; i++) text3 += (cells[i] ?? "").padEnd(widths[i]) + gap;
     return (text3 + (cells[last] ?? "")).trimEnd();
-  };
+  });
   const lines2 = new Array(rows.length + 1);
   lines2[0] = line(headers);
   for (let row = 0; row < rows.length; row++) lines2[row + 1] = line(rows[row]);
@@ -2052,7 +2052,7 @@ var noteIfOvercommitting = (function noteIfOvercommitting(ctx, before) {
 });
 var captureAction = (async function captureAction(ctx, words, opts) {
   const row = await capture(await domainOf(ctx), words.join(" "));
-  await reportWrite(ctx, opts.json, entity("inbox"), String(row.id), (id) => `Captured ${id}`);
+  await reportWrite(ctx, opts.json, entity("inbox"), String(row.id), (function (id) { return `Captured ${id}`; }));
 });
 var commitAction = (async function commitAction(ctx, words, opts) {
   const due = await dueArg(ctx, opts.due, "--due");
@@ -2079,7 +2079,7 @@ var commitAction = (async function commitAction(ctx, words, opts) {
   const stakeholder = await d.store.one("SELECT name FROM stakeholders WHERE id = ?", [
     row.stakeholder_id
   ]);
-  await reportWrite(ctx, opts.json, entity("commitment"), String(row.id), (id) => `Committed ${id}: "${row.deliverable}" to ${stakeholder?.name ?? opts.to.trim()}, due ${row.due_date} ${row.due_time}`);
+  await reportWrite(ctx, opts.json, entity("commitment"), String(row.id), (function (id) { return `Committed ${id}: "${row.deliverable}" to ${stakeholder?.name ?? opts.to.trim()}, due ${row.due_date} ${row.due_time}`; }));
   noteIfOvercommitting(ctx, velocity);
 });
 var gradeFor = (function gradeFor(score) {
@@ -2173,7 +2173,7 @@ var buildReport = (function buildReport(input, now) {
   };
   const raw = compositeScore(components);
   const periodMs = PERIOD_DAYS * DAY_MS3;
-  const period = (p, from, to) => periodReport(p, input.atRisk, input.plans, from, to, accuracy, streak);
+  const period = (function (p, from, to) { return periodReport(p, input.atRisk, input.plans, from, to, accuracy, streak); });
   const current = period(input.current, now - periodMs, now + 1);
   const previous = period(input.previous, now - 2 * periodMs, now - periodMs);
   const counted = input.plans.filter((p) => p.status !== "cancelled");
@@ -2207,15 +2207,15 @@ var buildReport = (function buildReport(input, now) {
 });
 var integrityOf = (async function integrityOf(store, now, timeZone) {
   const nowMs2 = now.getTime();
-  const iso = (ms) => new Date(ms).toISOString();
+  const iso = (function (ms) { return new Date(ms).toISOString(); });
   const periodStart = iso(nowMs2 - PERIOD_DAYS * DAY_MS4);
   const previousStart = iso(nowMs2 - 2 * PERIOD_DAYS * DAY_MS4);
-  const period = (key, from, to) => {
+  const period = (function (key, from, to) {
     const rows = `FROM commitments WHERE ${LIVE} AND status = 'completed'
         AND completed_at >= ${from} AND (${to} IS NULL OR completed_at < ${to})`;
     return `(SELECT count(*) ${rows}) AS ${key}_completed,
        (SELECT coalesce(sum(completed_on_time = 1), 0) ${rows}) AS ${key}_on_time`;
-  };
+  });
   const totals = await store.one(`SELECT
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed') AS completed,
        (SELECT count(*) FROM commitments WHERE ${LIVE} AND status = 'completed'
@@ -2228,10 +2228,10 @@ var integrityOf = (async function integrityOf(store, now, timeZone) {
     periodStart,
     previousStart
   ]);
-  const periodCounts = (key) => ({
+  const periodCounts = (function (key) { return ({
     completed: Number(totals?.[`${key}_completed`] ?? 0),
     onTime: Number(totals?.[`${key}_on_time`] ?? 0)
-  });
+  }); });
   const marked = await store.query(`SELECT status, due_date, due_time, timezone, completed_on_time, marked_at_risk_at, created_at
      FROM commitments WHERE ${LIVE} AND marked_at_risk_at IS NOT NULL`);
   const atRisk = marked.map((r) => {
@@ -2294,9 +2294,9 @@ var completedEstimates = (async function completedEstimates(store, since) {
   }));
 });
 var affectingCommitments = (async function affectingCommitments(store, since) {
-  const select = (at) => `SELECT c.id, c.deliverable, s.name AS stakeholder, c.${at} AS at
+  const select = (function (at) { return `SELECT c.id, c.deliverable, s.name AS stakeholder, c.${at} AS at
      FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id
-     WHERE c.${LIVE}`;
+     WHERE c.${LIVE}`; });
   const late = await store.query(`${select("completed_at")} AND c.status = 'completed' AND NOT coalesce(c.completed_on_time, 0)
      AND c.completed_at >= ? ORDER BY c.completed_at DESC, c.id LIMIT ?`, [
     since,
@@ -2374,7 +2374,7 @@ var dueCells = (function dueCells(dates) {
   const now = dates.now.getTime();
   const utc = dates.timeZone === "UTC";
   const todayMs = Date.parse(today);
-  return (commitment) => {
+  return (function (commitment) {
     const { due_date: date, due_time: time } = commitment;
     const clock = `${date} ${time}`;
     if (utc && typeof date === "string" && typeof time === "string" && dueZone(commitment, "UTC") === "UTC" && DATE_AND_TIME.test(clock)) {
@@ -2393,7 +2393,7 @@ var dueCells = (function dueCells(dates) {
       clock: `${wall.date} ${wall.time}`,
       label: labelOf(daysBetween(today, wall.date), at < now)
     };
-  };
+  });
 });
 var digits = (function digits(text3, at) {
   return (text3.charCodeAt(at) - 48) * 10 + text3.charCodeAt(at + 1) - 48;
@@ -2420,7 +2420,7 @@ var renderDashboard = (async function renderDashboard(store, dates, color, limit
     ...shownCommitments,
     ...goals,
     ...stalled
-  ].map((r) => String(r.id)));
+  ].map((function (r) { return String(r.id); })));
   const lines2 = [];
   lines2.push(`${s.bold("jdo")}  ${active} active commitment${active === 1 ? "" : "s"} \xB7 integrity ${s.bold(report.grade)} (${report.score}) \xB7 inbox ${inbox}`);
   lines2.push("");
@@ -2428,16 +2428,16 @@ var renderDashboard = (async function renderDashboard(store, dates, color, limit
   if (shownCommitments.length === 0) {
     lines2.push(`  none \u2014 make one: jdo commit "Send the report" --to Alex --due friday`);
   } else {
-    const what = shownCommitments.map((r) => ({
+    const what = shownCommitments.map((function (r) { return ({
       deliverable: cellText(String(r.deliverable), 50),
       to: `\u2192 ${cellText(String(r.stakeholder ?? "?"), 20)}`
-    }));
+    }); }));
     const cut = (row, _column, width2) => {
       const room = width2 - visibleWidth(what[row].to) - 1;
       return room >= 8 ? `${truncateWidth(what[row].deliverable, room)} ${what[row].to}` : void 0;
     };
     const cells = dueCells(dates);
-    const rows = shownCommitments.map((r, i) => {
+    const rows = shownCommitments.map((function (r, i) {
       const { clock, label: due } = cells(r);
       const marker = due.level === 2 ? s.red(`\u26A0 ${due.text}`) : due.level === 1 ? s.yellow(due.text) : s.dim(due.text);
       return [
@@ -2447,7 +2447,7 @@ var renderDashboard = (async function renderDashboard(store, dates, color, limit
         marker,
         `${what[i].deliverable} ${what[i].to}`
       ];
-    });
+    }));
     lines2.push(renderTable([
       "",
       "ID",
@@ -2551,9 +2551,9 @@ var recordView = (function recordView(def, record, view) {
     "deleted_at"
   ];
   const keys = [
-    ...first.filter((k) => k in record),
-    ...Object.keys(record).filter((k) => !first.includes(k) && !last.includes(k)),
-    ...last.filter((k) => k in record)
+    ...first.filter((function (k) { return k in record; })),
+    ...Object.keys(record).filter((function (k) { return !first.includes(k) && !last.includes(k); })),
+    ...last.filter((function (k) { return k in record; }))
   ];
   for (const key of keys) {
     const value = record[key];
@@ -2564,7 +2564,7 @@ var recordView = (function recordView(def, record, view) {
       valueOf(key, record, view)
     ]);
   }
-  const width = Math.max(0, ...fields.map(([label]) => label.length)) + 2;
+  const width = Math.max(0, ...fields.map((function ([label]) { return label.length; }))) + 2;
   const indent = " ".repeat(width + 2);
   for (const [label, value] of fields) {
     lines2.push(`  ${bold(label.padEnd(width))}${value.replaceAll("\n", `
@@ -2588,7 +2588,7 @@ ${indent}`)}`);
 });
 var kindOf = (function kindOf(word) {
   const w = word.toLowerCase();
-  const def = ENTITIES.find((e) => e.plural === w || e.name === w);
+  const def = ENTITIES.find((function (e) { return e.plural === w || e.name === w; }));
   if (!def) {
     throw new JdoError("USAGE", `Unknown kind "${word}" (use ${KINDS.join(", ")})`);
   }
@@ -2596,26 +2596,26 @@ var kindOf = (function kindOf(word) {
 });
 var remembered = (function remembered(make) {
   const seen = /* @__PURE__ */ new Map();
-  return (key) => {
+  return (function (key) {
     let value = seen.get(key);
     if (value === void 0) {
       value = make(key);
       if (seen.size < 4096) seen.set(key, value);
     }
     return value;
-  };
+  });
 });
 var listTableOf = (function listTableOf(ctx, def) {
   const s = style(ctx.io.color);
   const dates = datesOf(ctx);
-  const idOf = (r, shorts) => s.dim(shorts.get(String(r.id)) ?? String(r.id));
-  const statusText = remembered((status2) => status2.replace("_", " "));
-  const status = (r) => statusText(String(r.status ?? ""));
+  const idOf = (function (r, shorts) { return s.dim(shorts.get(String(r.id)) ?? String(r.id)); });
+  const statusText = remembered((function (status2) { return status2.replace("_", " "); }));
+  const status = (function (r) { return statusText(String(r.status ?? "")); });
   if (def.name === "commitment") {
     const cells = dueCells(dates);
-    const person = remembered((name) => cellText(name, 20));
-    const marker = ctx.io.color ? (label) => label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text) : (label) => label.text;
-    return (records, shorts) => ({
+    const person = remembered((function (name) { return cellText(name, 20); }));
+    const marker = ctx.io.color ? (label) => label.level === 2 ? s.red(label.text) : label.level === 1 ? s.yellow(label.text) : s.dim(label.text) : (function (label) { return label.text; });
+    return (function (records, shorts) { return ({
       headers: [
         "ID",
         "DUE",
@@ -2624,7 +2624,7 @@ var listTableOf = (function listTableOf(ctx, def) {
         "TO",
         "DELIVERABLE"
       ],
-      rows: records.map((r) => {
+      rows: records.map((function (r) {
         const open = r.status !== "completed" && r.status !== "abandoned";
         const { clock, label } = cells(r);
         return [
@@ -2635,7 +2635,7 @@ var listTableOf = (function listTableOf(ctx, def) {
           person(String(r.stakeholder ?? "?")),
           cellText(String(r.deliverable), 60)
         ];
-      }),
+      })),
       fit: {
         shrink: [
           4,
@@ -2646,7 +2646,7 @@ var listTableOf = (function listTableOf(ctx, def) {
           1
         ]
       }
-    });
+    }); });
   }
   return (records, shorts) => listTable(def, dates, records, shorts, (r) => idOf(r, shorts), status);
 });
@@ -2658,11 +2658,11 @@ var printList = (async function printList(ctx, def, options, json) {
   let shown = 0;
   let widths = [];
   const tableOf = listTableOf(ctx, def);
-  const jsonPage = (body) => {
+  const jsonPage = (function (body) {
     ctx.io.out(pending === void 0 ? "[" : pending + ",");
     pending = body;
-  };
-  const tablePage = async (records) => {
+  });
+  const tablePage = (async function (records) {
     pages++;
     const shorts = await shortIdsOf(records);
     const { headers, rows, fit } = tableOf(records, shorts);
@@ -2673,8 +2673,8 @@ var printList = (async function printList(ctx, def, options, json) {
     });
     widths = natural;
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
-  };
-  const shortIdsOf = async (records) => {
+  });
+  const shortIdsOf = (async function (records) {
     const ids = [];
     for (const r of records) {
       ids.push(String(r.id));
@@ -2691,7 +2691,7 @@ var printList = (async function printList(ctx, def, options, json) {
       index = await ShortIdIndex.load(store);
     }
     return index ? await index.shortsOf(ids) : await shortIds(store, ids);
-  };
+  });
   const total = await forEachRecordPage(store, def, json ? {
     ...options,
     timeZone: ctx.timeZone(),
@@ -2725,7 +2725,7 @@ var printRecord = (async function printRecord(ctx, def, record) {
   const children = [
     "tasks",
     "milestones"
-  ].flatMap((key) => record[key] ?? []);
+  ].flatMap((function (key) { return record[key] ?? []; }));
   const ids = [
     String(record.id),
     ...names.keys(),
@@ -2755,7 +2755,7 @@ var showAction = (async function showAction(ctx, id, opts) {
   else await printRecord(ctx, def, record);
 });
 var lines = (function lines(report, shorts, bold) {
-  const pct = (x) => `${Math.round(x * 100)}%`;
+  const pct = (function (x) { return `${Math.round(x * 100)}%`; });
   const t = report.trends;
   const out = [
     `${bold("Integrity")}  ${bold(report.grade)} (${report.score}/100) ${ARROWS[t.overall]}`,
@@ -2786,11 +2786,11 @@ var runFastLocal = (async function runFastLocal(mainUrl) {
   const ctx = await mainContext(mainUrl);
   return await runFast(ctx, Deno.args, {
     localOnly: true,
-    load: (module) => {
+    load: (function (module) {
       const found = FAST_MODULES[module];
       if (!found) throw new Error(`the fast path's bundle lacks ${module} (FAST_MODULES)`);
       return Promise.resolve(found);
-    }
+    })
   });
 });
 // src/config/file_path.ts
@@ -2804,7 +2804,7 @@ var init_file_path = __esm({
 // src/app/init_cwd.ts
 var init_cwd_exports = {};
 __export(init_cwd_exports, {
-  startedByDenoTask: () => startedByDenoTask
+  startedByDenoTask: (function () { return startedByDenoTask; })
 });
 var init_init_cwd = __esm({
   "src/app/init_cwd.ts": (async function() {
@@ -3150,11 +3150,11 @@ var init_schema = __esm({
       "version",
       "deleted_at"
     ];
-    text = (name, required = false) => ({
+    text = (function (name, required = false) { return ({
       name,
       type: "text",
       required
-    });
+    }); });
     ENTITIES = [
       {
         name: "stakeholder",
@@ -3527,10 +3527,10 @@ var init_schema = __esm({
         parents: []
       }
     ];
-    BY_NAME = new Map(ENTITIES.map((e) => [
+    BY_NAME = new Map(ENTITIES.map((function (e) { return [
       e.name,
       e
-    ]));
+    ]; })));
     FIELD_VERSIONS = "_fv";
     DELETED_GROUP = "deleted_at";
     GROUPS = /* @__PURE__ */ new Map();
@@ -3911,10 +3911,10 @@ var init_row_shapes = __esm({
       "4",
       "4",
       "12"
-    ].map((n) => "[0-9a-f]".repeat(Number(n))).join("-");
+    ].map((function (n) { return "[0-9a-f]".repeat(Number(n)); })).join("-");
     COMMITMENT_COLUMNS = [
       "id",
-      ...entity("commitment").fields.map((f) => `"${f.name}"`),
+      ...entity("commitment").fields.map((function (f) { return `"${f.name}"`; })),
       "created_at",
       "updated_at",
       "version"
@@ -3989,7 +3989,7 @@ var init_node_sqlite = __esm({
         const sql = typeof stmt === "string" ? stmt : stmt.sql;
         const args = typeof stmt === "string" ? extra : stmt.args ?? extra;
         const prepared = this.#prepare(sql);
-        const columns = prepared.columns().map((c) => c.name);
+        const columns = prepared.columns().map((function (c) { return c.name; }));
         if (columns.length === 0) {
           const { changes, lastInsertRowid } = runWith(prepared, args);
           return resultSet([], [], Number(changes), BigInt(lastInsertRowid));
@@ -4001,15 +4001,15 @@ var init_node_sqlite = __esm({
       rowArrays(sql, args) {
         const prepared = this.#prepare(sql);
         return {
-          columns: prepared.columns().map((c) => c.name),
+          columns: prepared.columns().map((function (c) { return c.name; })),
           rows: arraysOf(prepared, args)
         };
       }
       /** A SELECT's rows as jdo's plain rows (queryRows), built once from node:sqlite's arrays. */
       plainRows(sql, args) {
         const prepared = this.#prepare(sql);
-        const columns = prepared.columns().map((c) => c.name);
-        return arraysOf(prepared, args).map((v) => plainRowOf(columns, v));
+        const columns = prepared.columns().map((function (c) { return c.name; }));
+        return arraysOf(prepared, args).map((function (v) { return plainRowOf(columns, v); }));
       }
       #prepare(sql) {
         let prepared = this.#statements.get(sql);
@@ -4059,14 +4059,14 @@ var init_node_sqlite = __esm({
             return results;
           },
           executeMultiple: (sql) => this.executeMultiple(sql),
-          commit: () => {
+          commit: (function () {
             try {
               end("COMMIT");
               return Promise.resolve();
             } catch (error) {
               return Promise.reject(error);
             }
-          },
+          }),
           rollback: () => {
             try {
               end("ROLLBACK");
@@ -4411,8 +4411,8 @@ __export(store_exports, {
   Store: () => Store,
   Writer: () => Writer,
   deletedError: () => deletedError,
-  offsetClock: () => offsetClock,
-  systemClock: () => systemClock
+  offsetClock: (function () { return offsetClock; }),
+  systemClock: (function () { return systemClock; })
 });
 function offsetClock(offsetMs) {
   return {
@@ -4442,7 +4442,7 @@ var init_store = __esm({
     init_schema();
     init_field_versions();
     systemClock = {
-      now: () => /* @__PURE__ */ new Date()
+      now: (function () { return /* @__PURE__ */ new Date(); })
     };
     BULK_CHUNK = 500;
     CONFLICT_ENTITY = "conflict";
@@ -4574,10 +4574,10 @@ var init_store = __esm({
       }
       static async open(tx, clock) {
         const rows = await queryRows(tx, "SELECT key, value FROM _sync_state WHERE key IN ('device_id','hlc_ms','hlc_counter')");
-        const state = new Map(rows.map((r) => [
+        const state = new Map(rows.map((function (r) { return [
           String(r.key),
           String(r.value)
-        ]));
+        ]; })));
         let deviceId = state.get("device_id");
         if (!deviceId) {
           deviceId = newDeviceId();
@@ -4664,16 +4664,16 @@ var init_store = __esm({
           row.updated_at = now;
           row.version = this.nextVersion();
           row.deleted_at = null;
-          row[FIELD_VERSIONS] = JSON.stringify(Object.fromEntries(groupsOf(def).map((g) => [
+          row[FIELD_VERSIONS] = JSON.stringify(Object.fromEntries(groupsOf(def).map((function (g) { return [
             g.name,
             row.version
-          ])));
+          ]; }))));
           return row;
         });
-        const base = JSON.stringify(Object.fromEntries(groupsOf(def).map((g) => [
+        const base = JSON.stringify(Object.fromEntries(groupsOf(def).map((function (g) { return [
           g.name,
           ""
-        ])));
+        ]; }))));
         for (let i = 0; i < rows.length; i += BULK_CHUNK) {
           const chunk = rows.slice(i, i + BULK_CHUNK);
           await this.tx.execute({
@@ -4694,10 +4694,10 @@ var init_store = __esm({
             args: [
               def.name,
               base,
-              JSON.stringify(chunk.map((r) => [
+              JSON.stringify(chunk.map((function (r) { return [
                 r.id,
                 r.version
-              ]))
+              ]; })))
             ]
           });
         }
@@ -5068,7 +5068,7 @@ var init_interrupt = __esm({
 // src/app/context.ts
 var context_exports = {};
 __export(context_exports, {
-  createContext: () => createContext
+  createContext: (function () { return createContext; })
 });
 var init_context = __esm({
   "src/app/context.ts": (async function() {
@@ -5090,7 +5090,7 @@ __export(io_exports, {
   captureIo: () => captureIo,
   colorWanted: () => colorWanted,
   columnsFromEnv: () => columnsFromEnv,
-  denoIo: () => denoIo,
+  denoIo: (function () { return denoIo; }),
   redact: () => redact
 });
 function captureIo(options = {}) {
@@ -5131,7 +5131,7 @@ var prompter_exports = {};
 __export(prompter_exports, {
   PromptCancelled: () => PromptCancelled,
   scriptedPrompter: () => scriptedPrompter,
-  terminalPrompter: () => terminalPrompter
+  terminalPrompter: (function () { return terminalPrompter; })
 });
 function isExitPrompt(error) {
   return error instanceof Error && (error.name === "ExitPromptError" || error.name === "AbortPromptError");
@@ -5584,7 +5584,7 @@ var ACTUAL_HOURS_CATEGORIES = [
     label: "Much longer than estimated (>150%)"
   }
 ];
-var CODES = ACTUAL_HOURS_CATEGORIES.map((c) => c.code);
+var CODES = ACTUAL_HOURS_CATEGORIES.map((function (c) { return c.code; }));
 
 // src/domain/honor.ts
 var commitmentDef = entity("commitment");
@@ -5782,8 +5782,8 @@ function windowStart(type, occurrence) {
       return plusMonths(occurrence, -12);
   }
 }
-var SHORT_DAYS = DAY_NAMES.map((d) => d[0].toUpperCase() + d.slice(1, 3));
-var SHORT_MONTHS = MONTH_NAMES.map((m) => m[0].toUpperCase() + m.slice(1, 3));
+var SHORT_DAYS = DAY_NAMES.map((function (d) { return d[0].toUpperCase() + d.slice(1, 3); }));
+var SHORT_MONTHS = MONTH_NAMES.map((function (m) { return m[0].toUpperCase() + m.slice(1, 3); }));
 
 // src/domain/recurring.ts
 var OPEN = [
@@ -5994,7 +5994,7 @@ var ShortIdIndex = class _ShortIdIndex {
     this.crowded = crowded;
   }
   static async load(store) {
-    const live = ENTITIES.map((d) => `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`);
+    const live = ENTITIES.map((function (d) { return `SELECT id FROM ${d.table} WHERE deleted_at IS NULL`; }));
     const rows = await store.query(`SELECT substr(id, 1, ${SHORT_ID_LENGTH}) AS prefix FROM (${live.join(" UNION ALL ")}) GROUP BY prefix HAVING count(*) > 1`);
     return new _ShortIdIndex(store, new Set(rows.map((row) => String(row.prefix))));
   }
@@ -6006,7 +6006,7 @@ var ShortIdIndex = class _ShortIdIndex {
   async shortsOf(ids) {
     if (this.crowded.size === 0 && PRINTABLE_ASCII.test(ids.join(""))) {
       return {
-        get: (id) => id.slice(0, SHORT_ID_LENGTH)
+        get: (function (id) { return id.slice(0, SHORT_ID_LENGTH); })
       };
     }
     const crowded = ids.filter((id) => this.#own(id) === void 0);
@@ -6163,8 +6163,8 @@ function dueDayAsUtcMs(record) {
 function sortByDueInstant(records, zone) {
   return timed(records, zone).sort(byDueInstant).map((t) => t.record);
 }
-var textValue = (column) => `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`;
-var boolJson = (column) => `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
+var textValue = (function (column) { return `CASE typeof(${column}) WHEN 'text' THEN substr(${column}, 1, length(${column})) WHEN 'blob' THEN CAST(${column} AS TEXT) ELSE ${column} END`; });
+var boolJson = (function (column) { return `CASE WHEN ${column} IS NULL THEN 'null' WHEN typeof(${column}) IN ('text', 'blob') THEN iif(length(${column}) > 0, 'true', 'false') WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`; });
 function orderedByWallClock() {
   return `(${wallClockShape("c.")} AND coalesce(c.timezone = 'UTC' OR ((c.timezone IS NULL OR c.timezone = '') AND ? = 'UTC'), 0))`;
 }
@@ -6243,7 +6243,7 @@ init_errors();
 init_dates();
 
 // src/output/colors.ts
-var wrap = (open, close) => (text3) => `\x1B[${open}m${text3}\x1B[${close}m`;
+var wrap = (function (open, close) { return (text3) => `\x1B[${open}m${text3}\x1B[${close}m`; });
 var COLOR = {
   bold: wrap(1, 22),
   dim: wrap(2, 22),
@@ -6252,7 +6252,7 @@ var COLOR = {
   yellow: wrap(33, 39),
   cyan: wrap(36, 39)
 };
-var identity = (text3) => text3;
+var identity = (function (text3) { return text3; });
 var PLAIN = {
   bold: identity,
   dim: identity,
@@ -6304,7 +6304,7 @@ var NOT_PLAIN = new RegExp([
   UNSAFE_ANY,
   BREAK_ANY,
   SPACES_TO_JOIN
-].map((r) => r.source).join("|"));
+].map((function (r) { return r.source; })).join("|"));
 
 // src/cli/commands/time.ts
 
@@ -6379,9 +6379,9 @@ var GRADES = [
     "D-"
   ]
 ];
-var clean = (x) => Math.round(x * 1e6) / 1e6;
-var shownScore = (x) => Math.floor(clean(x) * 10) / 10;
-var rate = (x) => Math.round(x * 1e3) / 1e3;
+var clean = (function (x) { return Math.round(x * 1e6) / 1e6; });
+var shownScore = (function (x) { return Math.floor(clean(x) * 10) / 10; });
+var rate = (function (x) { return Math.round(x * 1e3) / 1e3; });
 function warningCredit(daysBeforeDue) {
   if (daysBeforeDue >= 7) return 1;
   if (daysBeforeDue <= 0) return 0;
@@ -6475,7 +6475,7 @@ function progressText(p) {
 }
 
 // src/cli/commands/items.ts
-var KINDS = ENTITIES.map((e) => e.plural);
+var KINDS = ENTITIES.map((function (e) { return e.plural; }));
 function listTable(def, dates, records, shorts, id, status) {
   const extra = {
     milestone: [
@@ -6534,8 +6534,8 @@ function listTable(def, dates, records, shorts, id, status) {
     }
   };
 }
-var text2 = (what) => (_, v) => requireText(v, what);
-var optional = (what) => (_, v) => optionalText(v, what);
+var text2 = (function (what) { return (_, v) => requireText(v, what); });
+var optional = (function (what) { return (_, v) => optionalText(v, what); });
 var EDIT_FIELDS = [
   {
     flag: "deliverable",

@@ -19,7 +19,7 @@ function twice(n) {
   return n * 2;
 }
 async function later(n) {
-  return twice(n) + 1;
+  return [n].map((x) => twice(x) + 1)[0];
 }
 function cold() {
   return "}";
@@ -103,6 +103,7 @@ Deno.test("eager functions: V8 compiles a rewritten function with its script, an
     assert.ok(before.has("async function later"));
     assert.ok(before.has(`  "src/b.ts"`));
     assert.ok(before.has("function cold"));
+    assert.ok(before.has("  return [n].map("), "the arrow inside later() is compiled lazily");
     const hot = lazilyCompiled(await Deno.readTextFile(log), url).filter((s) =>
       !text.slice(0, s.start).endsWith("function cold")
     );
@@ -113,7 +114,87 @@ Deno.test("eager functions: V8 compiles a rewritten function with its script, an
     const rewrittenHot = /function twice$|function later$|"src\/b\.ts"(: \(function)?$/;
     assert.deepEqual(after.filter((head) => rewrittenHot.test(head!)), [], after.join(" | "));
     assert.ok(after.includes("function cold"), "the cold one is still compiled when first called");
+    assert.ok(
+      !after.some((head) => /\[n\]\.map\(\(?(function )?$/.test(head!)),
+      `the arrow, rewritten, is compiled with its script: ${after.join(" | ")}`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// Arrow functions as esbuild writes them, inside a module's functions.
+const ARROWS = `var __esm = (fn, res) => function __init() {
+  return fn && (res = (0, fn[Object.getOwnPropertyNames(fn)[0]])(fn = 0)), res;
+};
+
+// src/c.ts
+function listed(items) {
+  const shown = items.filter((item) => item !== "").map((item) => ({ item }));
+  const later = async (n) => {
+    return shown.length + n;
+  };
+  const curried = (a) => (b) => a + b;
+  const single = x => x * 3;
+  const quoted = (s = "=>") => s;
+  const owner = { n: 5, get: function () { return [1].map(() => this.n); } };
+  return { shown, later, sum: curried(2)(3), single: single(2), quoted: quoted(), owned: owner.get() };
+}
+export { listed };
+`;
+
+/** Every arrow's span as V8 logs it: from its parameters (or "async") to the end of its body. */
+function arrowSpans(text: string) {
+  const at = (head: string, end: string, from = 0) => {
+    const start = text.indexOf(head, from);
+    return { start, end: text.indexOf(end, start) + end.length };
+  };
+  return [
+    at("(item) => item", `""`),
+    at("(item) => ({", "})"),
+    at("async (n) =>", "\n  }"),
+    at("(a) => (b)", "a + b"),
+    at("(b) => a", "a + b"),
+    at("x => x", "* 3"),
+    at(`(s = "=>")`, "=> s"),
+    at("() => this", "this.n"),
+  ];
+}
+
+Deno.test("eager functions: arrows become function expressions in parentheses, unless that could change them", async () => {
+  const insertAt = ARROWS.indexOf("\n// src/") + 1;
+  const out = eagerFunctions(ARROWS, arrowSpans(ARROWS), insertAt);
+  assert.equal(out.arrows, 6, out.text);
+  assert.match(out.text, /items\.filter\(\(function \(item\) \{ return item !== ""; \}\)\)/);
+  assert.match(out.text, /\.map\(\(function \(item\) \{ return \(\{ item \}\); \}\)\)/);
+  assert.match(out.text, /const later = \(async function \(n\) \{\n/);
+  assert.match(
+    out.text,
+    /const curried = \(function \(a\) \{ return \(function \(b\) \{ return a \+ b; \}\); \}\);/,
+  );
+  assert.match(out.text, /const single = \(function \(x\) \{ return x \* 3; \}\);/);
+  assert.match(out.text, /const quoted = \(s = "=>"\) => s;/, "a string in the parameters: left");
+  assert.match(out.text, /\[1\]\.map\(\(\) => this\.n\)/, "an arrow that reads `this`: left");
+  const run = async (text: string) => {
+    const { listed } = await import(`data:text/javascript,${encodeURIComponent(text)}`);
+    const got = listed(["a", "", "b"]);
+    return { ...got, later: await got.later(4) };
+  };
+  assert.deepEqual(await run(out.text), await run(ARROWS));
+  assert.deepEqual((await run(out.text)).owned, [5]);
+});
+
+Deno.test("eager functions: an arrow inside a moved declaration is rewritten with it", () => {
+  const text =
+    `var __esm = 0;\n\n// src/d.ts\nfunction outer(xs) {\n  return xs.map((x) => x + 1);\n}\nexport { outer };\n`;
+  const declaration = { start: text.indexOf("(xs)"), end: text.indexOf("\n}") + 2 };
+  const arrow = { start: text.indexOf("(x) =>"), end: text.indexOf("x + 1") + 5 };
+  const out = eagerFunctions(text, [declaration, arrow], text.indexOf("\n// src/") + 1);
+  assert.equal(out.declarations, 1);
+  assert.equal(out.arrows, 1);
+  assert.match(
+    out.text,
+    /^var outer = \(function outer\(xs\) \{\n {2}return xs\.map\(\(function \(x\) \{ return x \+ 1; \}\)\);\n\}\);$/m,
+  );
+  assert.equal(out.text.match(/function outer/g)?.length, 1);
 });
