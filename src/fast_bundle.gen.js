@@ -535,7 +535,7 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
         throw dbError("Cannot read the database", error);
       }
       const { columns, rows } = read;
-      return await inPages(rows, pageSize, (function (page) { return onPage(page.map((function (v) { return rowOf(columns, v); }))); }));
+      return await inPages(rows, pageSize, (function (page) { return onPage(page.map((function (v) { return rowOf(columns, v); })), rows.length); }));
     }
   };
   try {
@@ -1745,7 +1745,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   const time = options.time !== false;
   const toRecords = (rows) => rows.map((row) => withExtras(def, row));
   if (def.name !== "commitment") {
-    return await store.reading((cursor) => cursor.pages(`${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`, args, (rows) => onPage(toRecords(rows)), pageSize));
+    return await store.reading((cursor) => cursor.pages(`${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`, args, (rows, total2) => onPage(toRecords(rows), total2), pageSize));
   }
   const jsonable = options.json === true && recordColumnsOf(def) !== null;
   const narrow = options.fields ? def.fields.filter((function (f) { return options.fields.includes(f.name); })) : null;
@@ -1753,6 +1753,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
   const rowRecords = narrow === null ? toRecords : !time && narrow.every((function (f) { return f.type === "text"; })) ? (function (rows) { return rows; }) : (rows) => rows.map((row) => narrowRecord(narrow, row));
   const jsonSelect = (function (record) { return `SELECT ${record} AS _json${time ? `, ${ROLLUP_COLUMN} AS _time` : ""} FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`; });
   let held = [];
+  let known;
   const ready = [];
   const release = (async function (before, last) {
     held.sort(byDueInstant);
@@ -1761,7 +1762,7 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
     held = cut === -1 ? [] : held.slice(cut);
     for (const t of out) ready.push(t.record);
     while (ready.length >= pageSize || last && ready.length > 0) {
-      await onPage(ready.splice(0, pageSize));
+      await onPage(ready.splice(0, pageSize), known);
     }
   });
   const total = await store.reading((async function (cursor) {
@@ -1776,9 +1777,10 @@ var forEachRecordPage = (async function forEachRecordPage(store, def, options, o
       if (json !== null && text3 !== null && onText) {
         return await cursor.pages(jsonSelect(text3) + order, args, (function (rows) { return onText(jsonBody(rows)); }), pageSize);
       }
-      return await cursor.pages(select, args, (function (rows) { return onPage(pageRecords(rows)); }), pageSize);
+      return await cursor.pages(select, args, (function (rows, total2) { return onPage(pageRecords(rows), total2); }), pageSize);
     }
-    return await cursor.pages(select, args, async (rows) => {
+    return await cursor.pages(select, args, async (rows, total2) => {
+      known = total2;
       const records = pageRecords(rows);
       held.push(...timed(records, options.timeZone));
       await release(dueDayAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);
@@ -2662,9 +2664,9 @@ var printList = (async function printList(ctx, def, options, json) {
     ctx.io.out(pending === void 0 ? "[" : pending + ",");
     pending = body;
   });
-  const tablePage = (async function (records) {
+  const tablePage = (async function (records, known) {
     pages++;
-    const shorts = await shortIdsOf(records);
+    const shorts = await shortIdsOf(records, known);
     const { headers, rows, fit } = tableOf(records, shorts);
     const { text: table, natural } = layoutTable(headers, rows, {
       ...fit,
@@ -2674,7 +2676,7 @@ var printList = (async function printList(ctx, def, options, json) {
     widths = natural;
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   });
-  const shortIdsOf = (async function (records) {
+  const shortIdsOf = (async function (records, known) {
     const ids = [];
     for (const r of records) {
       ids.push(String(r.id));
@@ -2682,7 +2684,7 @@ var printList = (async function printList(ctx, def, options, json) {
     }
     shown += ids.length;
     if (!index && pages === 1 && records.length >= PAGE_SIZE) {
-      const total2 = await countRecords(store, def, options);
+      const total2 = known ?? await countRecords(store, def, options);
       if (total2 * (ids.length / records.length) > NEIGHBOUR_LIMIT) {
         index = await ShortIdIndex.load(store);
       }
@@ -4358,7 +4360,8 @@ async function withRowCursor(path, fn) {
 function executorCursor(ex) {
   return {
     async pages(sql, args, onPage, pageSize) {
-      return await inPages(await queryRows(ex, sql, args), pageSize, onPage);
+      const rows = await queryRows(ex, sql, args);
+      return await inPages(rows, pageSize, (page) => onPage(page, rows.length));
     }
   };
 }

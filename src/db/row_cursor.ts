@@ -11,14 +11,18 @@ import type { Row } from "./schema.ts";
 import { normalise } from "./plain_row.ts";
 import type * as LibsqlPackages from "./libsql_packages.ts";
 
-/** Rows of a long read, handed over a page at a time. */
-export type OnPage = (rows: Row[]) => void | Promise<void>;
+/**
+ * Rows of a long read, handed over a page at a time; with how many rows the
+ * statement returned in all, when the cursor read them all at once.
+ */
+export type OnPage = (rows: Row[], total?: number) => void | Promise<void>;
 
 export interface RowCursor {
   /**
    * Runs one SELECT and gives its rows to `onPage`, `pageSize` at a time, as
-   * the statement steps (no row is read before it is asked for). Returns the
-   * number of rows.
+   * the statement steps (no row is read before it is asked for), or read at
+   * once (then each page also says how many there are). Returns the number
+   * of rows.
    */
   pages(sql: string, args: InArgs, onPage: OnPage, pageSize: number): Promise<number>;
 }
@@ -127,7 +131,11 @@ export async function withReadTransaction<T>(
       }
       const { columns, rows } = read;
       // Each page's rows made objects as it is handed over.
-      return await inPages(rows, pageSize, (page) => onPage(page.map((v) => rowOf(columns, v))));
+      return await inPages(
+        rows,
+        pageSize,
+        (page) => onPage(page.map((v) => rowOf(columns, v)), rows.length),
+      );
     },
   };
   try {
@@ -145,7 +153,8 @@ export async function withReadTransaction<T>(
 export function executorCursor(ex: Executor): RowCursor {
   return {
     async pages(sql, args, onPage, pageSize) {
-      return await inPages(await queryRows(ex, sql, args), pageSize, onPage);
+      const rows = await queryRows(ex, sql, args);
+      return await inPages(rows, pageSize, (page) => onPage(page, rows.length));
     },
   };
 }

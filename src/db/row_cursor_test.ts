@@ -167,6 +167,10 @@ Deno.test("row cursor on node:sqlite: the read runs on the store's own connectio
         (error) => error instanceof JdoError && error.code === "INTERNAL",
       );
       assert.equal(await cursor.pages("SELECT id FROM inbox_items", [], () => {}, 10), 5);
+      // The rows are read at once: each page says how many there are in all.
+      const told: (number | undefined)[] = [];
+      await cursor.pages("SELECT id FROM inbox_items", [], (_, total) => void told.push(total), 2);
+      assert.deepEqual(told, [5, 5, 5]);
     });
     // Afterwards the connection writes again.
     await addInbox(store, 1, 200);

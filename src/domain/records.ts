@@ -492,15 +492,17 @@ export const PAGE_SIZE = 100;
 /**
  * The rows listRecords returns (ties broken by id), a page at a time from one
  * statement that steps as pages are asked for, so memory stays flat however
- * many there are. `onPage` may write them out. Given `onText` (list --json),
- * a page may come instead as the body of JSON.stringify(page, null, 2)
- * (without its "[\n" and "\n]"), written by SQLite.
+ * many there are. `onPage` may write them out; it is also told how many
+ * records there are in all when the read took them at once (node:sqlite).
+ * Given `onText` (list --json), a page may come instead as the body of
+ * JSON.stringify(page, null, 2) (without its "[\n" and "\n]"), written by
+ * SQLite.
  */
 export async function forEachRecordPage(
   store: Store,
   def: EntityDef,
   options: ListOptions,
-  onPage: (records: JsonRecord[]) => void | Promise<void>,
+  onPage: (records: JsonRecord[], total?: number) => void | Promise<void>,
   pageSize = PAGE_SIZE,
   onText?: (body: string) => void | Promise<void>,
 ): Promise<number> {
@@ -515,7 +517,7 @@ export async function forEachRecordPage(
       cursor.pages(
         `${selectOf(def, time)} WHERE ${filter} ORDER BY ${ORDER[def.name]}, c.id`,
         args,
-        (rows) => onPage(toRecords(rows)),
+        (rows, total) => onPage(toRecords(rows), total),
         pageSize,
       )
     );
@@ -537,6 +539,7 @@ export async function forEachRecordPage(
     } FROM commitments c LEFT JOIN stakeholders s ON s.id = c.stakeholder_id WHERE ${filter}`;
   // Rows come in wall-clock order; each is written once no row still to come can be due sooner.
   let held: Timed[] = [];
+  let known: number | undefined;
   const ready: JsonRecord[] = [];
   const release = async (before: number, last: boolean) => {
     held.sort(byDueInstant);
@@ -545,7 +548,7 @@ export async function forEachRecordPage(
     held = cut === -1 ? [] : held.slice(cut);
     for (const t of out) ready.push(t.record);
     while (ready.length >= pageSize || (last && ready.length > 0)) {
-      await onPage(ready.splice(0, pageSize));
+      await onPage(ready.splice(0, pageSize), known);
     }
   };
   const total = await store.reading(async (cursor) => {
@@ -570,12 +573,18 @@ export async function forEachRecordPage(
           pageSize,
         );
       }
-      return await cursor.pages(select, args, (rows) => onPage(pageRecords(rows)), pageSize);
+      return await cursor.pages(
+        select,
+        args,
+        (rows, total) => onPage(pageRecords(rows), total),
+        pageSize,
+      );
     }
     return await cursor.pages(
       select,
       args,
-      async (rows) => {
+      async (rows, total) => {
+        known = total;
         const records = pageRecords(rows);
         held.push(...timed(records, options.timeZone));
         await release(dueDayAsUtcMs(records[records.length - 1]) - MAX_ZONE_AHEAD_MS, false);

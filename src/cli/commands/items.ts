@@ -179,9 +179,9 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     ctx.io.out(pending === undefined ? "[" : pending + ",");
     pending = body;
   };
-  const tablePage = async (records: JsonRecord[]) => {
+  const tablePage = async (records: JsonRecord[], known?: number) => {
     pages++;
-    const shorts = await shortIdsOf(records);
+    const shorts = await shortIdsOf(records, known);
     const { headers, rows, fit } = tableOf(records, shorts);
     // Later pages keep the columns at least as wide as the ones printed
     // already, and print no header.
@@ -193,7 +193,7 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     widths = natural;
     ctx.io.out(pages === 1 ? table : table.slice(table.indexOf("\n") + 1));
   };
-  const shortIdsOf = async (records: JsonRecord[]): Promise<ShortIdLookup> => {
+  const shortIdsOf = async (records: JsonRecord[], known?: number): Promise<ShortIdLookup> => {
     // Tasks show their commitment's id too, as short as the others.
     const ids: string[] = [];
     for (const r of records) {
@@ -202,10 +202,11 @@ async function printList(ctx: AppContext, def: EntityDef, options: ListOptions, 
     }
     // A few rows: ask for these ids; more: one statement for the whole list (ShortIdIndex).
     shown += ids.length;
-    // A full first page: count what is coming, so a long list loads the
-    // index at once instead of first asking neighbours for a page or two.
+    // A full first page: count what is coming (unless the read says), so a
+    // long list loads the index at once instead of first asking neighbours
+    // for a page or two.
     if (!index && pages === 1 && records.length >= PAGE_SIZE) {
-      const total = await countRecords(store, def, options);
+      const total = known ?? await countRecords(store, def, options);
       if (total * (ids.length / records.length) > NEIGHBOUR_LIMIT) {
         index = await ShortIdIndex.load(store);
       }
