@@ -55,7 +55,7 @@ var basename = (function basename(path) {
   return path.slice(path.lastIndexOf("/", end - 1) + 1, end);
 });
 var urlToPath = (function urlToPath(url) {
-  const path = decodeURIComponent(url.pathname);
+  const path = decodeURIComponent(typeof url === "string" && url.startsWith("file:///") && !/[?#]|\/\.\.?(\/|$)/.test(url) ? url.slice("file://".length) : new URL(url).pathname);
   if (!windows) return path;
   return windows.normalize(path.replace(/^\/([A-Za-z]:)/, "$1"));
 });
@@ -161,7 +161,7 @@ var resolvePaths = (function resolvePaths(env, os) {
   };
 });
 var lazyModuleUrl = (function lazyModuleUrl(path) {
-  return new URL(path, SRC).href;
+  return PLAIN_PATH.test(path) ? SRC + path : new URL(path, SRC).href;
 });
 var authFileStore = (function authFileStore(path, provider) {
   return {
@@ -1079,7 +1079,7 @@ var mainContext = (async function mainContext(mainUrl) {
       "run",
       "-A",
       "--quiet",
-      mainUrl.pathname
+      urlToPath(mainUrl)
     ]
   });
 });
@@ -2994,10 +2994,11 @@ var init_auth_store = __esm({
 });
 
 // src/lazy_module.ts
-var SRC;
+var SRC, PLAIN_PATH;
 var init_lazy_module = __esm({
   "src/lazy_module.ts": (function() {
-    SRC = new URL("./", import.meta.url);
+    SRC = import.meta.url.slice(0, import.meta.url.lastIndexOf("/") + 1);
+    PLAIN_PATH = /^[a-z_]+(\/[a-z_]+)*\.ts$/;
   })
 });
 
@@ -5179,6 +5180,7 @@ var init_prompter = __esm({
 });
 
 // src/app/main_context.ts
+await init_file_path();
 
 // src/sync/config.ts
 init_errors();

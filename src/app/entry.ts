@@ -6,7 +6,7 @@
 import type { runJdo as RunJdo } from "../cli/run.ts";
 
 /** Runs jdo for `Deno.args`; `mainUrl` is main.ts (for the REPL's own command line). */
-export async function runMain(mainUrl: URL): Promise<number> {
+export async function runMain(mainUrl: string): Promise<number> {
   const { mainContext } = await import("./main_context.ts");
   const { runFast } = await import("../cli/fast_commands.ts");
   const ctx = await mainContext(mainUrl);

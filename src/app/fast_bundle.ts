@@ -16,6 +16,8 @@
  */
 
 export const BUNDLE_PATH = "src/fast_bundle.gen.js";
+/** BUNDLE_PATH as main.ts imports it (relative to main.ts, in a variable: Deno prepares it only when asked). */
+export const BUNDLE_SPECIFIER = `./${BUNDLE_PATH}`;
 export const MANIFEST_PATH = "src/fast_bundle.gen.json";
 export const STAMP_PATH = ".cache/fast_bundle.stamp";
 

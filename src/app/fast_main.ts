@@ -31,7 +31,7 @@ export const FAST_MODULES: Record<string, Record<string, unknown>> = {
 };
 
 /** The exit code of a fast, local command for `Deno.args`, or null (not one). */
-export async function runFastLocal(mainUrl: URL): Promise<number | null> {
+export async function runFastLocal(mainUrl: string): Promise<number | null> {
   const ctx = await mainContext(mainUrl);
   return await runFast(ctx, Deno.args, {
     localOnly: true,

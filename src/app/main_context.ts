@@ -5,8 +5,10 @@
  * (src/app/entry.ts).
  */
 import type { AppContext } from "./context.ts";
+import { urlToPath } from "../config/file_path.ts";
 
-export async function mainContext(mainUrl: URL): Promise<AppContext> {
+/** `mainUrl` is main.ts's import.meta.url. */
+export async function mainContext(mainUrl: string): Promise<AppContext> {
   // `deno task start` runs jdo in the repository root; relative paths the user
   // typed (`export --out x.json`, `import PATH`, `db backup --out`, a relative
   // JDO_HOME) mean the directory they typed them in, which deno task passes as
@@ -41,6 +43,6 @@ export async function mainContext(mainUrl: URL): Promise<AppContext> {
     prompter: terminalPrompter(),
     selfCommand: Deno.build.standalone
       ? [Deno.execPath()]
-      : [Deno.execPath(), "run", "-A", "--quiet", mainUrl.pathname],
+      : [Deno.execPath(), "run", "-A", "--quiet", urlToPath(mainUrl)],
   });
 }

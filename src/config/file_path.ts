@@ -58,8 +58,13 @@ export function basename(path: string): string {
 }
 
 /** The path of a file: URL (node:url's fileURLToPath for the local cases jdo meets). */
-export function urlToPath(url: URL): string {
-  const path = decodeURIComponent(url.pathname);
+export function urlToPath(url: URL | string): string {
+  // A file URL's text without `new URL` (a process's first costs ~0.3 ms).
+  const path = decodeURIComponent(
+    typeof url === "string" && url.startsWith("file:///") && !/[?#]|\/\.\.?(\/|$)/.test(url)
+      ? url.slice("file://".length)
+      : new URL(url).pathname,
+  );
   if (!windows) return path;
   return windows.normalize(path.replace(/^\/([A-Za-z]:)/, "$1"));
 }

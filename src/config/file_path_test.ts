@@ -27,5 +27,10 @@ Deno.test("urlToPath is node:url's fileURLToPath for local files", () => {
   for (const p of ["/work/jdo", "/tmp/a b/ü/%/x#y?z", "/"]) {
     const url = pathToFileURL(p);
     assert.equal(urlToPath(url), fileURLToPath(url), p);
+    assert.equal(urlToPath(url.href), fileURLToPath(url), `${p} as text`);
+  }
+  // Text that is not a plain file URL goes through URL, as a URL would.
+  for (const href of ["file:///a/./b/../c", "file:///a/b?x=1", "file:///a%20b/c#d"]) {
+    assert.equal(urlToPath(href), fileURLToPath(href), href);
   }
 });
