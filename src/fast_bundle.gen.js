@@ -369,16 +369,15 @@ var ensureWal = (async function ensureWal(client) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 });
-var openDatabaseFile = (async function openDatabaseFile(path, engine = "libsql") {
+var openDatabaseFile = (async function openDatabaseFile(path, engine = "libsql", openOnce = openWithWal) {
   let client;
   try {
-    client = await openWithWal(path, engine);
-  } catch (error) {
+    client = await openOnce(path, engine);
+  } catch {
     const dir = dirname(path);
-    if (isDirectory(dir)) throw dbOpenError(path, error);
-    await ensurePrivateDir(dir);
+    if (!isDirectory(dir)) await ensurePrivateDir(dir);
     try {
-      client = await openWithWal(path, engine);
+      client = await openOnce(path, engine);
     } catch (again) {
       throw dbOpenError(path, again);
     }

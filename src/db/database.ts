@@ -120,20 +120,24 @@ async function ensureWal(client: Client): Promise<void> {
 export async function openDatabaseFile(
   path: string,
   engine: SqliteEngine = "libsql",
+  /** One attempt at opening (tests stand in for it). */
+  openOnce: (path: string, engine: SqliteEngine) => Promise<Client> = openWithWal,
 ): Promise<Client> {
   let client: Client;
   try {
-    client = await openWithWal(path, engine);
-  } catch (error) {
+    client = await openOnce(path, engine);
+  } catch {
     // The first run: the data directory is made when the open finds it
     // missing (a stat before every open cost every command ~0.2 ms). A
     // missing directory is created private; an existing one is never chmod-ed
     // (JDO_DATABASE_PATH may point into a shared directory such as /tmp).
+    // Found there, the open is tried once more all the same: on a new home
+    // another jdo process may have made it since this open failed (SQLite
+    // says "unable to open" for a missing directory and for a forbidden one).
     const dir = dirname(path);
-    if (isDirectory(dir)) throw dbOpenError(path, error);
-    await ensurePrivateDir(dir);
+    if (!isDirectory(dir)) await ensurePrivateDir(dir);
     try {
-      client = await openWithWal(path, engine);
+      client = await openOnce(path, engine);
     } catch (again) {
       throw dbOpenError(path, again);
     }

@@ -165,6 +165,39 @@ Deno.test("rollback journal: a bulk load runs without the WAL and the WAL comes 
   }
 });
 
+Deno.test("open on a new home: the directory another process made meanwhile is opened, not reported", async () => {
+  const root = await Deno.makeTempDir({ prefix: "jdo-test-" });
+  try {
+    const dir = join(root, "data");
+    const path = join(dir, "jdo.db");
+    let attempts = 0;
+    // The first attempt finds no directory; another jdo process makes it
+    // before this one looks (3 processes starting on a new JDO_HOME).
+    const client = await openDatabaseFile(path, "node", async (p, engine) => {
+      if (++attempts === 1) {
+        await Deno.mkdir(dir, { mode: 0o700 });
+        throw new Error("unable to open database file");
+      }
+      return await openDatabaseFile(p, engine);
+    });
+    assert.equal(attempts, 2);
+    assert.equal((await queryOne(client, "PRAGMA journal_mode"))?.journal_mode, "wal");
+    client.close();
+    // A directory that really cannot be opened is still reported, once retried.
+    attempts = 0;
+    await assert.rejects(
+      openDatabaseFile(path, "node", () => {
+        attempts++;
+        return Promise.reject(new Error("unable to open database file"));
+      }),
+      /Cannot open the database .*unable to open database file/,
+    );
+    assert.equal(attempts, 2);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("open and close: a missing directory is made private; either engine leaves no WAL", async () => {
   const root = await Deno.makeTempDir({ prefix: "jdo-test-" });
   try {
