@@ -168,7 +168,7 @@ function arrowEdits(text: string, start: number, end: number): Edit[] | null {
     isAsync = true;
     from = start - 6;
   }
-  if (!/^(\(.*\)|[\w$]+)$/s.test(params)) return null;
+  if (!/^(\(.*\)|[\w$]+)$/s.test(params) || params.includes("=>")) return null;
   let bodyStart = arrow + 2;
   while (text[bodyStart] === " " || text[bodyStart] === "\n") bodyStart++;
   const block = text[bodyStart] === "{";

@@ -137,8 +137,9 @@ function listed(items) {
   const curried = (a) => (b) => a + b;
   const single = x => x * 3;
   const quoted = (s = "=>") => s;
+  const defaulted = (f = () => 1) => f();
   const owner = { n: 5, get: function () { return [1].map(() => this.n); } };
-  return { shown, later, sum: curried(2)(3), single: single(2), quoted: quoted(), owned: owner.get() };
+  return { shown, later, sum: curried(2)(3), single: single(2), quoted: quoted(), defaulted: defaulted(), owned: owner.get() };
 }
 export { listed };
 `;
@@ -158,6 +159,7 @@ function arrowSpans(text: string) {
     at("x => x", "* 3"),
     at(`(s = "=>")`, "=> s"),
     at("() => this", "this.n"),
+    at("(f = () => 1) =>", "f()"),
   ];
 }
 
@@ -175,6 +177,11 @@ Deno.test("eager functions: arrows become function expressions in parentheses, u
   assert.match(out.text, /const single = \(function \(x\) \{ return x \* 3; \}\);/);
   assert.match(out.text, /const quoted = \(s = "=>"\) => s;/, "a string in the parameters: left");
   assert.match(out.text, /\[1\]\.map\(\(\) => this\.n\)/, "an arrow that reads `this`: left");
+  assert.match(
+    out.text,
+    /const defaulted = \(f = \(\) => 1\) => f\(\);/,
+    "an arrow in the parameters: left",
+  );
   const run = async (text: string) => {
     const { listed } = await import(`data:text/javascript,${encodeURIComponent(text)}`);
     const got = listed(["a", "", "b"]);
