@@ -534,7 +534,8 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
         throw dbError("Cannot read the database", error);
       }
       const { columns, rows } = read;
-      return await inPages(rows, pageSize, (function (page) { return onPage(page.map((function (v) { return rowOf(columns, v); })), rows.length); }));
+      const toRow = rowMaker2(columns);
+      return await inPages(rows, pageSize, (function (page) { return onPage(page.map(toRow), rows.length); }));
     }
   };
   try {
@@ -550,13 +551,19 @@ var inPages = (async function inPages(items, pageSize, onPage) {
   for (let i = 0; i < items.length; i += pageSize) await onPage(items.slice(i, i + pageSize));
   return items.length;
 });
-var rowOf = (function rowOf(columns, values) {
-  const out = {};
-  for (let i = 0; i < columns.length; i++) {
-    const value = values[i];
-    out[columns[i]] = typeof value === "string" ? value : normalise(value);
-  }
-  return out;
+var rowMaker2 = (function rowMaker2(columns) {
+  const shape = {};
+  for (const column of columns) shape[column] = null;
+  return (function (values) {
+    const out = {
+      ...shape
+    };
+    for (let i = 0; i < columns.length; i++) {
+      const value = values[i];
+      out[columns[i]] = typeof value === "string" ? value : normalise(value);
+    }
+    return out;
+  });
 });
 var isLeapYear = (function isLeapYear(year) {
   return year % 4 === 0 && year % 100 !== 0 || year % 400 === 0;
