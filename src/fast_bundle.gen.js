@@ -1427,13 +1427,30 @@ var shortIds = (async function shortIds(store, ids) {
     ]));
   }
   const result = /* @__PURE__ */ new Map();
-  for (let i = 0; i < ids.length; i += 100) {
-    const chunk = ids.slice(i, i + 100);
+  const asking = [];
+  for (const id of ids) {
+    const own = ids.length <= FEW_IDS ? await ownPrefix(store, id) : void 0;
+    if (own === void 0) asking.push(id);
+    else result.set(id, own);
+  }
+  for (let i = 0; i < asking.length; i += 100) {
+    const chunk = asking.slice(i, i + 100);
     for (const [id, neighbours] of await neighboursOf(store, chunk)) {
       result.set(id, shortFrom(id, neighbours));
     }
   }
   return result;
+});
+var ownPrefix = (async function ownPrefix(store, id) {
+  if (id.length < SHORT_ID_LENGTH || !PRINTABLE_ASCII.test(id)) return void 0;
+  const prefix = id.slice(0, SHORT_ID_LENGTH);
+  const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const row = await store.one(`SELECT ${ENTITIES.map((function (d) { return `EXISTS (SELECT 1 FROM ${d.table} WHERE id >= ?1 AND id < ?2 AND id <> ?3 AND deleted_at IS NULL)`; })).join(" OR ")} AS shared`, [
+    prefix,
+    next,
+    id
+  ]);
+  return Number(row?.shared) === 0 ? prefix : void 0;
 });
 var shortFrom = (function shortFrom(id, neighbours) {
   let shared = 0;
@@ -5997,6 +6014,7 @@ function truncate(text3, max) {
 }
 var SPACES_TO_JOIN = /\s\s|[^\S ]/;
 var NEIGHBOUR_LIMIT = 200;
+var FEW_IDS = 4;
 var ShortIdIndex = class _ShortIdIndex {
   store;
   crowded;

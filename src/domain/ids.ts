@@ -94,13 +94,47 @@ export async function shortIds(
     return new Map(ids.map((id) => [id, lookup.get(id)!]));
   }
   const result = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += 100) {
-    const chunk = ids.slice(i, i + 100);
+  const asking: string[] = [];
+  for (const id of ids) {
+    // A few ids (`capture`, `commit`, a transition, `show`): a statement half
+    // the size of the neighbours' answers the common case (~0.25 ms less).
+    const own = ids.length <= FEW_IDS ? await ownPrefix(store, id) : undefined;
+    if (own === undefined) asking.push(id);
+    else result.set(id, own);
+  }
+  for (let i = 0; i < asking.length; i += 100) {
+    const chunk = asking.slice(i, i + 100);
     for (const [id, neighbours] of await neighboursOf(store, chunk)) {
       result.set(id, shortFrom(id, neighbours));
     }
   }
   return result;
+}
+
+/** Up to this many ids, shortIds first asks whether each one's first six characters are its own. */
+const FEW_IDS = 4;
+
+/**
+ * The id's first six characters when no other live id of any kind starts
+ * with them, else undefined (its neighbours decide). Only for printable
+ * ASCII: then the ids starting with a prefix are exactly those from the
+ * prefix up to the prefix with its last character raised by one, in SQLite's
+ * byte order, and each table's primary key finds them with one seek. An id
+ * is not its own neighbour in any table, as in neighboursOf.
+ */
+async function ownPrefix(store: Store, id: string): Promise<string | undefined> {
+  if (id.length < SHORT_ID_LENGTH || !PRINTABLE_ASCII.test(id)) return undefined;
+  const prefix = id.slice(0, SHORT_ID_LENGTH);
+  const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const row = await store.one(
+    `SELECT ${
+      ENTITIES.map((d) =>
+        `EXISTS (SELECT 1 FROM ${d.table} WHERE id >= ?1 AND id < ?2 AND id <> ?3 AND deleted_at IS NULL)`
+      ).join(" OR ")
+    } AS shared`,
+    [prefix, next, id],
+  );
+  return Number(row?.shared) === 0 ? prefix : undefined;
 }
 
 function shortFrom(id: string, neighbours: string[]): string {

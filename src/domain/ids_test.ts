@@ -151,6 +151,11 @@ Deno.test("shortIds: property — every short id is ≥6 chars, a prefix, and re
   // The index (used for many ids at once) gives the same answers.
   const lookup = await (await ShortIdIndex.load(t.store)).shortsOf(ids);
   assert.deepEqual(new Map(ids.map((id) => [id, lookup.get(id)])), shorts);
+  // So do a few ids asked at once (their own prefixes first, then neighbours).
+  for (let i = 0; i < ids.length; i += 3) {
+    const few = ids.slice(i, i + 3);
+    assert.deepEqual(await shortIds(t.store, few), new Map(few.map((id) => [id, shorts.get(id)])));
+  }
 });
 
 Deno.test("ShortIdIndex: the neighbours' short ids, also for ids sharing more than six characters, not ASCII or short", async () => {
@@ -173,6 +178,9 @@ Deno.test("ShortIdIndex: the neighbours' short ids, also for ids sharing more th
   const fromIndex = new Map(asked.map((id) => [id, lookup.get(id)]));
   const fromQueries = await shortIds(t.store, asked);
   assert.deepEqual(fromIndex, fromQueries);
+  for (const id of asked) {
+    assert.equal((await shortIds(t.store, [id])).get(id), fromQueries.get(id), `${id} alone`);
+  }
   assert.equal(fromIndex.get(ids[0]), ids[0]);
   assert.equal(fromIndex.get(ids[2]), "abcdef12-3457");
   assert.equal(fromIndex.get(ids[3]), "abcdef13");
