@@ -1965,7 +1965,7 @@ var isNarrow = (function isNarrow(text3) {
   return !NOT_NARROW.test(text3);
 });
 var visibleWidth = (function visibleWidth(text3) {
-  if (!NOT_NARROW.test(text3)) return text3.length;
+  if (isNarrow(text3)) return text3.length;
   let width = 0;
   for (const ch of text3.replace(ANSI, "")) {
     const code = ch.codePointAt(0);

@@ -53,7 +53,7 @@ export function isNarrow(text: string): boolean {
 export function visibleWidth(text: string): number {
   // Most cells: no colour code, no wide character, no surrogate pair, so
   // one column per UTF-16 unit.
-  if (!NOT_NARROW.test(text)) return text.length;
+  if (isNarrow(text)) return text.length;
   let width = 0;
   for (const ch of text.replace(ANSI, "")) {
     const code = ch.codePointAt(0)!;
