@@ -1445,7 +1445,8 @@ var ownPrefix = (async function ownPrefix(store, id) {
   if (id.length < SHORT_ID_LENGTH || !PRINTABLE_ASCII.test(id)) return void 0;
   const prefix = id.slice(0, SHORT_ID_LENGTH);
   const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-  const row = await store.one(`SELECT ${ENTITIES.map((function (d) { return `EXISTS (SELECT 1 FROM ${d.table} WHERE id >= ?1 AND id < ?2 AND id <> ?3 AND deleted_at IS NULL)`; })).join(" OR ")} AS shared`, [
+  ownPrefixSql ??= `SELECT ${ENTITIES.map((function (d) { return `EXISTS (SELECT 1 FROM ${d.table} WHERE id >= ?1 AND id < ?2 AND id <> ?3 AND deleted_at IS NULL)`; })).join(" OR ")} AS shared`;
+  const row = await store.one(ownPrefixSql, [
     prefix,
     next,
     id
@@ -6015,6 +6016,7 @@ function truncate(text3, max) {
 var SPACES_TO_JOIN = /\s\s|[^\S ]/;
 var NEIGHBOUR_LIMIT = 200;
 var FEW_IDS = 4;
+var ownPrefixSql;
 var ShortIdIndex = class _ShortIdIndex {
   store;
   crowded;

@@ -126,16 +126,17 @@ async function ownPrefix(store: Store, id: string): Promise<string | undefined> 
   if (id.length < SHORT_ID_LENGTH || !PRINTABLE_ASCII.test(id)) return undefined;
   const prefix = id.slice(0, SHORT_ID_LENGTH);
   const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-  const row = await store.one(
-    `SELECT ${
-      ENTITIES.map((d) =>
-        `EXISTS (SELECT 1 FROM ${d.table} WHERE id >= ?1 AND id < ?2 AND id <> ?3 AND deleted_at IS NULL)`
-      ).join(" OR ")
-    } AS shared`,
-    [prefix, next, id],
-  );
+  ownPrefixSql ??= `SELECT ${
+    ENTITIES.map((d) =>
+      `EXISTS (SELECT 1 FROM ${d.table} WHERE id >= ?1 AND id < ?2 AND id <> ?3 AND deleted_at IS NULL)`
+    ).join(" OR ")
+  } AS shared`;
+  const row = await store.one(ownPrefixSql, [prefix, next, id]);
   return Number(row?.shared) === 0 ? prefix : undefined;
 }
+
+/** ownPrefix's statement, written once (a few ids ask it in turn). */
+let ownPrefixSql: string | undefined;
 
 function shortFrom(id: string, neighbours: string[]): string {
   let shared = 0;
