@@ -534,7 +534,7 @@ var withReadTransaction = (async function withReadTransaction(reader, path, fn) 
         throw dbError("Cannot read the database", error);
       }
       const { columns, rows } = read;
-      const toRow = rowMaker2(columns);
+      const toRow = cursorRowMaker(columns);
       return await inPages(rows, pageSize, (function (page) { return onPage(page.map(toRow), rows.length); }));
     }
   };
@@ -551,7 +551,7 @@ var inPages = (async function inPages(items, pageSize, onPage) {
   for (let i = 0; i < items.length; i += pageSize) await onPage(items.slice(i, i + pageSize));
   return items.length;
 });
-var rowMaker2 = (function rowMaker2(columns) {
+var cursorRowMaker = (function cursorRowMaker(columns) {
   const shape = {};
   for (const column of columns) shape[column] = null;
   return (function (values) {
